@@ -1,0 +1,108 @@
+"""Kubernetes API errors as ``metav1.Status`` objects.
+
+Constructors are named after ``k8s.io/apimachinery/pkg/api/errors`` and word their messages the same way, because
+kubectl prints them verbatim (``Error from server (NotFound): jobs.batch "pi" not found``) and builds its own
+text for 422s from ``details.causes``.
+"""
+
+from .resources import ResourceType
+
+
+class StatusError(Exception):
+    """An API failure that is answered with a Status object and its HTTP code."""
+
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details
+        # (path, message) pairs locating a decoding failure in the request body, for the YAML apply endpoint.
+        self.field_paths: list[tuple] = []
+
+    def status(self) -> dict:
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+def _details(resource: ResourceType | None, name: str) -> dict:
+    details: dict = {"name": name} if name else {}
+    if resource is not None:
+        if resource.group:
+            details["group"] = resource.group
+        details["kind"] = resource.plural
+    return details
+
+
+def not_found(resource: ResourceType, name: str) -> StatusError:
+    return StatusError(404, "NotFound", f'{resource.qualified} "{name}" not found', _details(resource, name))
+
+
+def already_exists(resource: ResourceType, name: str) -> StatusError:
+    return StatusError(409, "AlreadyExists", f'{resource.qualified} "{name}" already exists', _details(resource, name))
+
+
+def conflict(resource: ResourceType, name: str, detail: str | None = None) -> StatusError:
+    detail = detail or "the object has been modified; please apply your changes to the latest version and try again"
+    return StatusError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {resource.qualified} "{name}": {detail}',
+        _details(resource, name),
+    )
+
+
+def invalid(resource: ResourceType, name: str, errors: list) -> StatusError:
+    """422 with one cause per field error, worded as ``apierrors.NewInvalid``."""
+    rendered = list(dict.fromkeys(str(e) for e in errors))  # ToAggregate drops repeated messages
+    if len(rendered) == 1:
+        summary = rendered[0]
+    else:
+        summary = "[" + ", ".join(rendered) + "]"
+    details = {"name": name, "kind": resource.kind}
+    if resource.group:
+        details["group"] = resource.group
+    details["causes"] = [{"reason": e.type, "message": e.message(), "field": e.field} for e in errors]
+    return StatusError(422, "Invalid", f'{resource.qualified_kind} "{name}" is invalid: {summary}', details)
+
+
+def bad_request(message: str) -> StatusError:
+    return StatusError(400, "BadRequest", message)
+
+
+def not_found_path() -> StatusError:
+    return StatusError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def method_not_supported(resource_name: str, action: str) -> StatusError:
+    return StatusError(
+        405, "MethodNotAllowed", f"{action} is not supported on resources of kind {resource_name!r}", {}
+    )
+
+
+def unsupported_media_type(content_type: str) -> StatusError:
+    return StatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - accepted "
+                       f"media types include: application/json-patch+json, application/merge-patch+json, "
+                       f"application/apply-patch+yaml (got {content_type})", {})
+
+
+def request_entity_too_large(message: str) -> StatusError:
+    return StatusError(413, "RequestEntityTooLarge", message, {})
+
+
+def namespace_not_found(name: str) -> StatusError:
+    return StatusError(404, "NotFound", f'namespaces "{name}" not found', {"name": name, "kind": "namespaces"})
+
+
+def internal_error(message: str) -> StatusError:
+    return StatusError(500, "InternalError", f"Internal error occurred: {message}", {})

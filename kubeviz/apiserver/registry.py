@@ -1,0 +1,564 @@
+"""The registry: what kube-apiserver does between a request and storage.
+
+For each verb it decodes and checks the body, applies defaults and the per-kind strategy (generated Job
+selectors, ``generation`` bumps, status kept apart from spec), validates with upstream's messages, enforces
+optimistic concurrency, and implements graceful deletion, finalizers and owner-reference garbage collection. It is
+pure Python over a ``Storage`` so the same rules hold for the HTTP API, the engine and the ``simulate`` command.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from controllers.apimachinery import fields as fieldsel
+from controllers.apimachinery import labels as labelsel
+from controllers.apimachinery.names import ALPHANUMS
+from controllers.apimachinery.timeutil import format_rfc3339
+
+from . import errors, fielderrors, patch, schema
+from .defaults import admit_pod, apply_defaults, prepare_for_create, prepare_for_update
+from .resources import RESOURCE_TYPES, ResourceType, resource_for_kind
+from .storage import KeyExists, KeyNotFound, Storage, VersionConflict
+from .validation import validate_create, validate_update
+
+NAMESPACE = resource_for_kind("", "Namespace")
+POD = resource_for_kind("", "Pod")
+NODE = resource_for_kind("", "Node")
+
+# Namespaces every cluster has and that may not be deleted (upstream's namespace lifecycle admission).
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+
+FINALIZER_ORPHAN = "orphan"
+FINALIZER_FOREGROUND = "foregroundDeletion"
+
+# Kinds whose delete, when no propagationPolicy is given, orphans dependents (batch/v1 Jobs keep this for
+# backward compatibility; kubectl always sends Background).
+ORPHAN_BY_DEFAULT = {("batch", "Job")}
+
+FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
+
+PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+}
+
+
+@dataclass
+class Result:
+    object: dict
+    created: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+def _meta(obj: dict) -> dict:
+    return obj.setdefault("metadata", {}) if isinstance(obj, dict) else {}
+
+
+class Registry:
+    """Kubernetes API semantics for one cluster's storage."""
+
+    def __init__(self, storage: Storage):
+        self.storage = storage
+        self._gc_pending: list[str] = []
+        self._gc_running = False
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _rng(self, purpose: str) -> random.Random:
+        # Derived from the cluster seed and the write position, so a replay of the same writes names objects
+        # the same way, and nothing has to be kept between requests.
+        return random.Random(f"{self.storage.seed}/{self.storage.current_resource_version()}/{purpose}")
+
+    def _new_uid(self, purpose: str) -> str:
+        return str(uuid.UUID(int=self._rng("uid:" + purpose).getrandbits(128), version=4))
+
+    def _now(self) -> str:
+        return format_rfc3339(self.storage.now())
+
+    def _check_namespace(self, resource: ResourceType, namespace: str) -> None:
+        if not resource.namespaced:
+            return
+        if self.storage.get(NAMESPACE, "", namespace) is None:
+            raise errors.namespace_not_found(namespace)
+
+    def _decode(self, resource: ResourceType, body, field_validation: str) -> tuple[dict, tuple[str, ...]]:
+        """Type and field checks of a request body, as the API server's decoder does them."""
+        if field_validation not in FIELD_VALIDATION:
+            raise errors.bad_request(
+                f"fieldValidation parameter unsupported: {field_validation}. Supported values: Ignore, Warn, Strict"
+            )
+        if not isinstance(body, dict):
+            raise errors.bad_request(
+                f"{resource.kind} in version \"{resource.version}\" cannot be handled as a {resource.kind}: "
+                f"the body must be a JSON object"
+            )
+        api_version, kind = body.get("apiVersion"), body.get("kind")
+        if kind not in (None, "", resource.kind) or api_version not in (None, "", resource.api_version):
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API version "
+                f"({resource.api_version})"
+                if api_version not in (None, "", resource.api_version)
+                else f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
+            )
+        obj = copy.deepcopy(body)
+        obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+        if not isinstance(obj.get("metadata", {}), dict):
+            obj["metadata"] = {}
+        result = schema.structural_errors(obj)
+        prefix = f'{resource.kind} in version "{resource.version}" cannot be handled as a {resource.kind}: '
+        if result.type_errors:
+            error = errors.bad_request(prefix + result.decode_error)
+            error.field_paths = list(zip(result.type_error_keys, result.type_errors))
+            raise error
+        warnings: tuple[str, ...] = ()
+        if result.unknown_fields:
+            unknown = [f'unknown field "{path}"' for path in result.unknown_fields]
+            if field_validation == "Strict":
+                error = errors.bad_request(prefix + "strict decoding error: " + ", ".join(unknown))
+                error.field_paths = list(zip(result.unknown_field_keys, unknown))
+                raise error
+            if field_validation == "Warn":
+                warnings = tuple(unknown)
+            obj = schema.drop_unknown_fields(obj)
+        return obj, warnings
+
+    def _validate(self, resource: ResourceType, obj: dict, old: dict | None = None) -> None:
+        found = validate_create(obj) if old is None else validate_update(obj, old)
+        if found:
+            raise errors.invalid(resource, _meta(obj).get("name", ""), found)
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def get(self, resource: ResourceType, namespace: str, name: str) -> dict:
+        obj = self.storage.get(resource, namespace, name)
+        if obj is None:
+            raise errors.not_found(resource, name)
+        return obj
+
+    def list(
+        self,
+        resource: ResourceType,
+        namespace: str | None = None,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+    ) -> tuple[list[dict], str]:
+        labels_match, fields_match = self.selectors(resource, label_selector, field_selector)
+        items, rv = self.storage.list(resource, namespace)
+        return [o for o in items if labels_match(o) and fields_match(o)], rv
+
+    def selectors(self, resource: ResourceType, label_selector: str, field_selector: str):
+        """Two predicates over objects, or a 400 Status for a selector upstream would refuse."""
+        try:
+            lsel = labelsel.parse_selector(label_selector or "")
+            fsel = fieldsel.parse_field_selector(field_selector or "")
+            fieldsel.check_supported(resource.kind, fsel)
+        except fieldsel.SelectorError as exc:
+            raise errors.bad_request(str(exc)) from None
+        except labelsel.SelectorError as exc:
+            raise errors.bad_request(str(exc)) from None
+
+        def labels_match(obj):
+            return lsel.matches(_meta(obj).get("labels") or {})
+
+        def fields_match(obj):
+            return fsel.matches(fieldsel.field_set(resource.kind, obj))
+
+        return labels_match, fields_match
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def create(
+        self,
+        resource: ResourceType,
+        namespace: str,
+        body,
+        *,
+        dry_run: bool = False,
+        field_validation: str = "Strict",
+    ) -> Result:
+        obj, warnings = self._decode(resource, body, field_validation)
+        meta = _meta(obj)
+        if resource.namespaced:
+            if meta.get("namespace") and meta["namespace"] != namespace:
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        if meta.get("resourceVersion"):
+            raise errors.internal_error("resourceVersion should not be set on objects to be created")
+        self._check_namespace(resource, namespace)
+        if not meta.get("name") and meta.get("generateName"):
+            rng = self._rng("name:" + meta["generateName"])
+            meta["name"] = meta["generateName"][:58] + "".join(rng.choice(ALPHANUMS) for _ in range(5))
+        for transient in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                          "managedFields", "selfLink"):
+            meta.pop(transient, None)
+        meta["uid"] = self._new_uid(f"{resource.kind}/{namespace}/{meta.get('name', '')}")
+        meta["creationTimestamp"] = self._now()
+        obj = apply_defaults(obj)
+        obj = prepare_for_create(obj, uid=meta["uid"])
+        if resource is POD:
+            obj = admit_pod(obj)
+        self._validate(resource, obj)
+        if dry_run:
+            if self.storage.get(resource, namespace if resource.namespaced else "", obj["metadata"]["name"]):
+                raise errors.already_exists(resource, obj["metadata"]["name"])
+            return Result(obj, created=True, warnings=warnings)
+        try:
+            stored = self.storage.create(resource, obj)
+        except KeyExists:
+            raise errors.already_exists(resource, obj["metadata"]["name"]) from None
+        return Result(stored, created=True, warnings=warnings)
+
+    def update(
+        self,
+        resource: ResourceType,
+        namespace: str,
+        name: str,
+        body,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        field_validation: str = "Strict",
+        require_resource_version: bool = True,
+    ) -> Result:
+        obj, warnings = self._decode(resource, body, field_validation)
+        meta = _meta(obj)
+        if meta.get("name") and meta["name"] != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+            )
+        if resource.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+        old = self.get(resource, namespace if resource.namespaced else "", name)
+        given_rv = meta.get("resourceVersion") or ""
+        if not given_rv and require_resource_version:
+            raise errors.invalid(
+                resource, name, [_rv_required()]
+            )
+        if given_rv and given_rv != old["metadata"]["resourceVersion"]:
+            raise errors.conflict(resource, name)
+        return self._write_update(resource, old, obj, subresource=subresource, dry_run=dry_run,
+                                  warnings=warnings)
+
+    def _write_update(self, resource, old, obj, *, subresource, dry_run, warnings=()) -> Result:
+        name = old["metadata"]["name"]
+        if subresource == "status":
+            new = copy.deepcopy(old)
+            new["status"] = obj.get("status", {})
+        else:
+            new = obj
+            if "status" in old and resource.subresources and "status" in resource.subresources:
+                new["status"] = copy.deepcopy(old["status"])
+            elif "status" in old and "status" not in new:
+                new["status"] = copy.deepcopy(old["status"])
+        meta = new["metadata"]
+        old_meta = old["metadata"]
+        for kept in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+                     "namespace", "name"):
+            if kept in old_meta:
+                meta[kept] = old_meta[kept]
+            else:
+                meta.pop(kept, None)
+        meta["resourceVersion"] = old_meta["resourceVersion"]
+        new = apply_defaults(new)
+        if subresource != "status":
+            new = prepare_for_update(new, old)
+        self._validate(resource, new, old)
+        if new == old:
+            return Result(old, warnings=warnings)  # a no-op write bumps nothing and tells no watcher
+        if dry_run:
+            return Result(new, warnings=warnings)
+        if meta.get("deletionTimestamp") and not meta.get("finalizers") and old_meta.get("finalizers"):
+            # The last finalizer went: the deletion that was waiting for it completes now.
+            if self._deletion_may_finish(resource, new):
+                try:
+                    stored = self.storage.update(resource, new, old_meta["resourceVersion"])
+                    gone = self.storage.delete(resource, meta.get("namespace", ""), name)
+                except (KeyNotFound, VersionConflict):
+                    raise errors.conflict(resource, name) from None
+                self._after_delete(resource, gone)
+                return Result(stored, warnings=warnings)
+        try:
+            stored = self.storage.update(resource, new, old_meta["resourceVersion"])
+        except KeyNotFound:
+            raise errors.not_found(resource, name) from None
+        except VersionConflict:
+            raise errors.conflict(resource, name) from None
+        return Result(stored, warnings=warnings)
+
+    def patch(
+        self,
+        resource: ResourceType,
+        namespace: str,
+        name: str,
+        body: bytes | str,
+        content_type: str,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        field_validation: str = "Strict",
+        force: bool = False,
+    ) -> Result:
+        media = (content_type or "").split(";")[0].strip().lower()
+        patch_type = PATCH_TYPES.get(media)
+        if patch_type is None:
+            raise errors.unsupported_media_type(media or "<none>")
+        try:
+            document = patch.decode_patch_body(body, patch_type)
+        except patch.PatchError as exc:
+            raise errors.StatusError(exc.code, exc.reason, exc.message, {}) from None
+        ns = namespace if resource.namespaced else ""
+        current = self.storage.get(resource, ns, name)
+        if current is None:
+            if patch_type == "apply":
+                document = dict(document)
+                _meta(document).setdefault("name", name)
+                return self.create(resource, namespace, document, dry_run=dry_run,
+                                   field_validation=field_validation)
+            raise errors.not_found(resource, name)
+        try:
+            if patch_type == "json":
+                patched = patch.json_patch(current, document)
+            elif patch_type == "merge":
+                patched = patch.json_merge_patch(current, document)
+            else:
+                patched = patch.strategic_merge_patch(current, document, resource.kind)
+        except patch.PatchError as exc:
+            details = {"name": name, "kind": resource.plural}
+            if resource.group:
+                details["group"] = resource.group
+            raise errors.StatusError(exc.code, exc.reason, exc.message, details) from None
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patched object is not a JSON object")
+        patched_meta = _meta(patched)
+        given_rv = patched_meta.get("resourceVersion")
+        if given_rv and given_rv != current["metadata"]["resourceVersion"]:
+            raise errors.conflict(resource, name)
+        obj, warnings = self._decode(resource, patched, field_validation)
+        if _meta(obj).get("name") != name:
+            raise errors.bad_request(
+                f"the name of the object ({_meta(obj).get('name')}) does not match the name on the URL ({name})"
+            )
+        return self._write_update(resource, current, obj, subresource=subresource, dry_run=dry_run,
+                                  warnings=warnings)
+
+    # -- deletion ------------------------------------------------------------------------------------------
+
+    def delete(
+        self,
+        resource: ResourceType,
+        namespace: str,
+        name: str,
+        *,
+        propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
+        preconditions: dict | None = None,
+        dry_run: bool = False,
+    ) -> dict:
+        """Delete as kube-apiserver does; answers the object (still present, with a deletionTimestamp, when
+        finalizers or a grace period remain) or the object as it was removed."""
+        ns = namespace if resource.namespaced else ""
+        obj = self.get(resource, ns, name)
+        meta = obj["metadata"]
+        preconditions = preconditions or {}
+        if preconditions.get("uid") and preconditions["uid"] != meta.get("uid"):
+            raise errors.conflict(
+                resource, name,
+                f"Precondition failed: UID in precondition: {preconditions['uid']}, UID in object meta: "
+                f"{meta.get('uid')}",
+            )
+        if preconditions.get("resourceVersion") and preconditions["resourceVersion"] != meta["resourceVersion"]:
+            raise errors.conflict(
+                resource, name,
+                f"Precondition failed: ResourceVersion in precondition: {preconditions['resourceVersion']}, "
+                f"ResourceVersion in object meta: {meta['resourceVersion']}",
+            )
+        if propagation_policy not in (None, "Orphan", "Background", "Foreground"):
+            raise errors.invalid(resource, name, [_propagation_invalid(propagation_policy)])
+        if resource is NAMESPACE and name in IMMORTAL_NAMESPACES:
+            raise errors.StatusError(
+                403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                {"name": name, "kind": "namespaces"},
+            )
+        if dry_run:
+            return obj
+        if propagation_policy is None:
+            propagation_policy = "Orphan" if (resource.group, resource.kind) in ORPHAN_BY_DEFAULT else "Background"
+        finalizers = list(meta.get("finalizers") or [])
+        if propagation_policy == "Orphan" and FINALIZER_ORPHAN not in finalizers:
+            finalizers.append(FINALIZER_ORPHAN)
+        elif propagation_policy == "Foreground" and FINALIZER_FOREGROUND not in finalizers:
+            finalizers.append(FINALIZER_FOREGROUND)
+        grace = self._grace_period(resource, obj, grace_period_seconds)
+        if meta.get("deletionTimestamp"):
+            # Already terminating: a second delete may only shorten the grace period.
+            if grace == 0 and resource is POD and not finalizers:
+                return self._remove(resource, obj)
+            return obj
+        if not finalizers and grace == 0:
+            return self._remove(resource, obj)
+        new = copy.deepcopy(obj)
+        new_meta = new["metadata"]
+        new_meta["finalizers"] = finalizers or None
+        if not finalizers:
+            new_meta.pop("finalizers")
+        new_meta["deletionTimestamp"] = format_rfc3339(self.storage.now() + timedelta(seconds=grace))
+        new_meta["deletionGracePeriodSeconds"] = grace
+        if resource.has_generation:
+            new_meta["generation"] = new_meta.get("generation", 1) + 1
+        stored = self.storage.update(resource, new, meta["resourceVersion"])
+        self.collect_garbage(stored["metadata"]["uid"])
+        return self.storage.get(resource, ns, name) or stored
+
+    @staticmethod
+    def _grace_period(resource: ResourceType, obj: dict, requested: int | None) -> int:
+        if resource is not POD:
+            return 0
+        spec, status = obj.get("spec") or {}, obj.get("status") or {}
+        # Pods never scheduled, or already finished, have nothing to stop: they go at once.
+        if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+            return 0
+        if requested is not None:
+            return max(int(requested), 0)
+        return int(spec.get("terminationGracePeriodSeconds", 30))
+
+    def _remove(self, resource: ResourceType, obj: dict) -> dict:
+        meta = obj["metadata"]
+        try:
+            gone = self.storage.delete(resource, meta.get("namespace", ""), meta["name"])
+        except KeyNotFound:
+            raise errors.not_found(resource, meta["name"]) from None
+        self._after_delete(resource, gone)
+        return gone
+
+    def _after_delete(self, resource: ResourceType, gone: dict) -> None:
+        if resource is NAMESPACE:
+            self._delete_namespace_contents(gone["metadata"]["name"])
+        uid = gone["metadata"]["uid"]
+        for dep_resource, dependent in list(self.storage.dependents_of(uid)):
+            self._collect_dependent(dep_resource, dependent, uid)
+        for ref in gone["metadata"].get("ownerReferences") or ():
+            self.collect_garbage(ref.get("uid", ""))
+
+    def _delete_namespace_contents(self, namespace: str) -> None:
+        for resource in RESOURCE_TYPES:
+            if not resource.namespaced:
+                continue
+            items, _ = self.storage.list(resource, namespace)
+            for item in items:
+                if self.storage.get(resource, namespace, item["metadata"]["name"]) is not None:
+                    self.delete(resource, namespace, item["metadata"]["name"], propagation_policy="Background",
+                                grace_period_seconds=0)
+
+    def _collect_dependent(self, resource: ResourceType, dependent: dict, owner_uid: str) -> None:
+        """The owner is gone: the dependent goes too, unless it has another owner that still exists."""
+        refs = dependent["metadata"].get("ownerReferences") or []
+        others = [r for r in refs if r.get("uid") != owner_uid and self.storage.find_by_uid(r.get("uid", ""))]
+        if others:
+            new = copy.deepcopy(dependent)
+            new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != owner_uid]
+            self.storage.update(resource, new, dependent["metadata"]["resourceVersion"])
+            return
+        if dependent["metadata"].get("deletionTimestamp"):
+            return
+        self.delete(resource, dependent["metadata"].get("namespace", ""), dependent["metadata"]["name"],
+                    propagation_policy="Background")
+
+    def collect_garbage(self, owner_uid: str) -> None:
+        """Finish an owner's orphan or foreground deletion when its dependents allow it (the garbage collector's
+        part of deletion). Owners found while collecting are handled in turn, not recursively."""
+        if not owner_uid:
+            return
+        self._gc_pending.append(owner_uid)
+        if self._gc_running:
+            return
+        self._gc_running = True
+        try:
+            while self._gc_pending:
+                self._collect_owner(self._gc_pending.pop(0))
+        finally:
+            self._gc_running = False
+
+    def _collect_owner(self, owner_uid: str) -> None:
+        found = self.storage.find_by_uid(owner_uid)
+        if found is None:
+            return
+        resource, owner = found
+        meta = owner["metadata"]
+        if not meta.get("deletionTimestamp"):
+            return
+        finalizers = list(meta.get("finalizers") or [])
+        dependents = list(self.storage.dependents_of(owner_uid))
+        if FINALIZER_ORPHAN in finalizers:
+            for dep_resource, dependent in dependents:
+                new = copy.deepcopy(dependent)
+                refs = [r for r in dependent["metadata"].get("ownerReferences") or [] if r.get("uid") != owner_uid]
+                if refs:
+                    new["metadata"]["ownerReferences"] = refs
+                else:
+                    new["metadata"].pop("ownerReferences", None)
+                self.storage.update(dep_resource, new, dependent["metadata"]["resourceVersion"])
+            finalizers.remove(FINALIZER_ORPHAN)
+            dependents = []
+        if FINALIZER_FOREGROUND in finalizers:
+            blocking = [
+                (r, d) for r, d in dependents
+                if any(ref.get("uid") == owner_uid and ref.get("blockOwnerDeletion")
+                       for ref in d["metadata"].get("ownerReferences") or ())
+            ]
+            for dep_resource, dependent in blocking:
+                dep_meta = dependent["metadata"]
+                current = self.storage.get(dep_resource, dep_meta.get("namespace", ""), dep_meta["name"])
+                if current is not None and not current["metadata"].get("deletionTimestamp"):
+                    self.delete(dep_resource, dep_meta.get("namespace", ""), dep_meta["name"],
+                                propagation_policy="Foreground")
+            if any(self.storage.find_by_uid(d["metadata"]["uid"]) for _, d in blocking):
+                self._set_finalizers(resource, owner, finalizers)
+                return
+            finalizers.remove(FINALIZER_FOREGROUND)
+        self._set_finalizers(resource, owner, finalizers)
+
+    def _set_finalizers(self, resource: ResourceType, owner: dict, finalizers: list[str]) -> None:
+        current = self.storage.get(resource, owner["metadata"].get("namespace", ""), owner["metadata"]["name"])
+        if current is None:
+            return
+        if list(current["metadata"].get("finalizers") or []) == finalizers:
+            if not finalizers and self._deletion_may_finish(resource, current):
+                self._remove(resource, current)
+            return
+        new = copy.deepcopy(current)
+        if finalizers:
+            new["metadata"]["finalizers"] = finalizers
+        else:
+            new["metadata"].pop("finalizers", None)
+        stored = self.storage.update(resource, new, current["metadata"]["resourceVersion"])
+        if not finalizers and self._deletion_may_finish(resource, stored):
+            self._remove(resource, stored)
+
+    def _deletion_may_finish(self, resource: ResourceType, obj: dict) -> bool:
+        """A terminating pod waits for its kubelet (the grace period); anything else goes with its finalizers."""
+        if resource is not POD:
+            return True
+        return self._grace_period(resource, obj, None) == 0 or obj["metadata"].get("deletionGracePeriodSeconds") == 0
+
+
+def _rv_required():
+    # upstream prints the uint64 zero value as 0x0
+    return fielderrors.invalid("metadata.resourceVersion", fielderrors.GoValue("0x0"), "must be specified for an update")
+
+
+def _propagation_invalid(value):
+    return fielderrors.not_supported("propagationPolicy", value, ["Foreground", "Background", "Orphan"])

@@ -1,0 +1,172 @@
+"""The simulator's own endpoints under ``/sim``: clusters (sandboxes), the clock, and YAML apply.
+
+These are kubeviz's contract with the dashboard, lessons and tests (DESIGN.md "Contracts"); the Kubernetes API
+proper lives in ``views.py``.
+"""
+
+import json
+
+from django.conf import settings
+from django.db import transaction
+
+from kubeviz.store.models import Cluster
+from kubeviz.store.services import ClusterError, cluster_create, cluster_delete, registry_for
+
+from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
+
+from . import errors
+from .apply import apply_manifests
+from .manifests import ManifestError
+from .views import api_endpoint, get_cluster, json_response
+
+
+def _json_object(request) -> dict:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.bad_request(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise errors.bad_request("request body must be a JSON object")
+    return body
+
+
+def cluster_json(cluster: Cluster) -> dict:
+    return {
+        "name": cluster.name,
+        "uid": str(cluster.uid),
+        "seed": cluster.seed,
+        "clock": clock_json(cluster),
+        "server": f"/clusters/{cluster.name}",
+    }
+
+
+def clock_json(cluster: Cluster) -> dict:
+    return {"now": format_rfc3339(cluster.sim_now), "paused": cluster.paused, "speed": cluster.speed}
+
+
+def _cluster_error(exc: ClusterError) -> errors.StatusError:
+    return errors.StatusError(exc.code, exc.reason, exc.message, {})
+
+
+@api_endpoint
+def clusters(request):
+    if request.method == "GET":
+        return json_response({"items": [cluster_json(c) for c in Cluster.objects.all()]})
+    if request.method != "POST":
+        raise errors.method_not_supported("clusters", request.method.lower())
+    body = _json_object(request)
+    unknown = sorted(set(body) - {"name", "nodes", "seed", "start", "paused", "speed", "controlPlane"})
+    if unknown:
+        raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
+    start = None
+    if body.get("start") is not None:
+        try:
+            start = parse_rfc3339(str(body["start"]))
+        except ValueError:
+            raise errors.StatusError(
+                422, "Invalid", f'start: Invalid value: "{body["start"]}": must be an RFC 3339 time', {}
+            ) from None
+    paused = body.get("paused", True)
+    if not isinstance(paused, bool):
+        raise errors.StatusError(422, "Invalid", "paused: must be true or false", {})
+    control_plane = body.get("controlPlane", True)
+    if not isinstance(control_plane, bool):
+        raise errors.StatusError(422, "Invalid", "controlPlane: must be true or false", {})
+    speed = _speed(body.get("speed", 1.0))
+    try:
+        cluster = cluster_create(
+            name=body.get("name"), nodes=body.get("nodes", 3), seed=body.get("seed", 0), start=start,
+            paused=paused, speed=speed, control_plane=control_plane,
+        )
+    except ClusterError as exc:
+        raise _cluster_error(exc) from None
+    return json_response(cluster_json(cluster), status=201)
+
+
+MIN_SPEED, MAX_SPEED = 0.25, 100.0
+
+
+def _speed(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_SPEED <= value <= MAX_SPEED:
+        raise errors.StatusError(
+            422, "Invalid", f"speed: Invalid value: {json.dumps(value)}: must be a number from {MIN_SPEED} to "
+            f"{MAX_SPEED:g}", {},
+        )
+    return float(value)
+
+
+@api_endpoint
+def cluster_detail(request, cluster):
+    if request.method == "GET":
+        return json_response(cluster_json(get_cluster(cluster)))
+    if request.method == "DELETE":
+        try:
+            cluster_delete(name=cluster)
+        except ClusterError as exc:
+            raise _cluster_error(exc) from None
+        return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                              "details": {"name": cluster, "kind": "clusters"}})
+    raise errors.method_not_supported("clusters", request.method.lower())
+
+
+@api_endpoint
+def clock(request, cluster):
+    obj = get_cluster(cluster)
+    if request.method == "GET":
+        return json_response(clock_json(obj))
+    if request.method != "PATCH":
+        raise errors.method_not_supported("clock", request.method.lower())
+    body = _json_object(request)
+    unknown = sorted(set(body) - {"paused", "speed"})
+    if unknown:
+        raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
+    if "paused" in body:
+        if not isinstance(body["paused"], bool):
+            raise errors.StatusError(422, "Invalid", "paused: must be true or false", {})
+        obj.paused = body["paused"]
+    if "speed" in body:
+        obj.speed = _speed(body["speed"])
+    obj.save(update_fields=["paused", "speed"])
+    return json_response(clock_json(obj))
+
+
+@api_endpoint
+def apply(request, cluster):
+    """POST YAML (one or many documents); answers each document's outcome, errors at their YAML line."""
+    if request.method != "POST":
+        raise errors.method_not_supported("apply", request.method.lower())
+    obj = get_cluster(cluster)
+    dry_run = request.GET.get("dryRun") in ("All", "true", "1")
+    namespace = request.GET.get("namespace") or "default"
+    limit = settings.KUBEVIZ_MAX_MANIFEST_BYTES
+    if len(request.body) > limit:
+        raise errors.request_entity_too_large(
+            f"the manifest is {len(request.body)} bytes; the limit is {limit} bytes"
+        )
+    registry = registry_for(obj)
+    try:
+        results = apply_manifests(
+            registry, request.body, namespace=namespace, dry_run=dry_run, max_bytes=limit,
+            atomic_document=transaction.atomic,
+        )
+    except ManifestError as exc:
+        body = errors.StatusError(exc.status, exc.reason, exc.message, {}).status()
+        body["details"]["causes"] = [{"reason": "FieldValueInvalid" if exc.status != 413 else "RequestEntityTooLarge",
+                                      "message": exc.message, "field": "", }]
+        return json_response({"kind": "ApplyResult", "dryRun": dry_run, "status": body,
+                              "errors": [{"message": exc.message, "line": exc.line, "column": exc.column}],
+                              "results": []}, status=exc.status)
+    failed = sum(1 for r in results if not r.ok)
+    body = {
+        "kind": "ApplyResult",
+        "dryRun": dry_run,
+        "applied": len(results) - failed,
+        "failed": failed,
+        "results": [r.as_json() for r in results],
+    }
+    if not results:
+        body["status"] = errors.bad_request("no objects passed to apply").status()
+        return json_response(body, status=400)
+    return json_response(body, status=422 if failed else 200)

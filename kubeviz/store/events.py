@@ -1,0 +1,30 @@
+"""Publishing store changes to a cluster's channel-layer group.
+
+Watchers (the live dashboard, HTTP watches, engines in other processes) join ``cluster_group(name)`` and receive
+``{"type": "object.changed", ...}`` messages, one per committed change, in resourceVersion order.
+"""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+
+def cluster_group(cluster_name: str) -> str:
+    return f"cluster.{cluster_name}"
+
+
+def watch_message(event) -> dict:
+    return {
+        "type": "object.changed",
+        "event": event.type,
+        "group": event.resource.group,
+        "kind": event.resource.kind,
+        "resourceVersion": event.resource_version,
+        "object": event.object,
+    }
+
+
+def publish_watch_event(cluster_name: str, event) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(cluster_group(cluster_name), watch_message(event))

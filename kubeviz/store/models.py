@@ -1,0 +1,106 @@
+"""The cluster store: kubeviz's etcd.
+
+A ``Cluster`` is one simulated Kubernetes cluster with its own simulated clock, seed and resourceVersion counter.
+Every API object of a cluster is one ``StoredObject`` row holding the object's JSON exactly as the API serves it;
+the few columns beside it (kind, namespace, name, uid, resourceVersion) exist to find rows, not to be read instead
+of the JSON.
+"""
+
+import uuid
+
+from django.db import models
+
+
+class Cluster(models.Model):
+    name = models.CharField(max_length=63, unique=True)
+    uid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    seed = models.BigIntegerField(default=0)
+    # The simulated "now". Only the clock (the engine) moves it.
+    sim_now = models.DateTimeField()
+    paused = models.BooleanField(default=True)
+    speed = models.FloatField(default=1.0)
+    # The last resourceVersion handed out; every write takes the next one (monotonic, survives restarts).
+    resource_version = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StoredObject(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="stored_objects")
+    # "Job", "Pod", ... together with the API group this names the resource.
+    api_group = models.CharField(max_length=63, blank=True)
+    kind = models.CharField(max_length=63)
+    namespace = models.CharField(max_length=63, blank=True)
+    name = models.CharField(max_length=253)
+    uid = models.CharField(max_length=36)
+    resource_version = models.BigIntegerField()
+    # Space-separated uids of the owners named in metadata.ownerReferences, to find dependents without
+    # reading every object's JSON.
+    owner_uids = models.TextField(blank=True, default="")
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "api_group", "kind", "namespace", "name"], name="store_object_unique_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "kind", "namespace", "name"], name="store_object_kind_ns"),
+            models.Index(fields=["cluster", "uid"], name="store_object_uid"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.namespace}/{self.name}"
+
+
+class Change(models.Model):
+    """One committed write, kept for a while like etcd's revision history.
+
+    Watches and the engine read what happened after a resourceVersion from here, in order, deletions
+    included; old entries are compacted away (a watch from before the oldest one gets 410 Gone).
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="changes")
+    resource_version = models.BigIntegerField()
+    type = models.CharField(max_length=8)  # ADDED, MODIFIED, DELETED
+    api_group = models.CharField(max_length=63, blank=True)
+    kind = models.CharField(max_length=63)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "resource_version"], name="store_change_unique_rv"),
+        ]
+
+    def __str__(self):
+        return f"{self.resource_version} {self.type} {self.kind}"
+
+
+class ContainerLog(models.Model):
+    """What one run of one container printed (the simulated kubelet's log files): ``lines`` is a list of
+    ``[RFC 3339 timestamp, text]`` pairs; ``restart_count`` tells the runs apart (``--previous``)."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="logs")
+    namespace = models.CharField(max_length=63)
+    pod = models.CharField(max_length=253)
+    pod_uid = models.CharField(max_length=36)
+    container = models.CharField(max_length=63)
+    restart_count = models.IntegerField(default=0)
+    lines = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "pod_uid", "container", "restart_count"], name="store_log_unique_run"
+            ),
+        ]
+        indexes = [models.Index(fields=["cluster", "namespace", "pod"], name="store_log_pod")]
+
+    def __str__(self):
+        return f"{self.namespace}/{self.pod}/{self.container}#{self.restart_count}"

@@ -1,0 +1,199 @@
+"""Writes to the cluster store: creating, listing and removing simulated clusters.
+
+A new cluster is what ``kind`` or ``kubeadm`` would give a learner: the system namespaces, a tainted control-plane
+node, worker nodes ``node-1..node-N`` with the labels, capacity and conditions of a real kubelet's Node, and a
+Lease per node in ``kube-node-lease``.
+"""
+
+import re
+from datetime import datetime, timezone
+
+from django.db import transaction
+
+from kubeviz.apiserver.registry import SYSTEM_NAMESPACES, Registry
+from kubeviz.apiserver.resources import resource_for_kind
+
+from .models import Cluster
+from .storage import DatabaseStorage
+
+KUBELET_VERSION = "v1.32.0"
+CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+MAX_NODES = 5000
+
+NAMESPACE = resource_for_kind("", "Namespace")
+NODE = resource_for_kind("", "Node")
+LEASE = resource_for_kind("coordination.k8s.io", "Lease")
+
+
+class ClusterError(Exception):
+    """A request to create or remove a cluster that cannot be honoured; ``code`` is the HTTP status."""
+
+    def __init__(self, message: str, code: int = 422, reason: str = "Invalid"):
+        super().__init__(message)
+        self.message, self.code, self.reason = message, code, reason
+
+
+def registry_for(cluster: Cluster) -> Registry:
+    return Registry(DatabaseStorage(cluster))
+
+
+def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=None, taints=None) -> dict:
+    """A Node as a kubelet registers it (kind/kubeadm flavoured), with ``index`` picking its addresses."""
+    node_labels = {
+        "beta.kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+    }
+    node_taints = list(taints or [])
+    if control_plane:
+        node_labels["node-role.kubernetes.io/control-plane"] = ""
+        node_labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
+        node_taints.insert(0, {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
+    node_labels.update(labels or {})
+    capacity = {
+        "cpu": "4",
+        "ephemeral-storage": "102626232Ki",
+        "hugepages-1Gi": "0",
+        "hugepages-2Mi": "0",
+        "memory": "8148840Ki",
+        "pods": "110",
+    }
+    spec = {"podCIDR": f"10.244.{index}.0/24", "podCIDRs": [f"10.244.{index}.0/24"]}
+    if node_taints:
+        spec["taints"] = node_taints
+    conditions = [
+        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": node_labels,
+            "annotations": {
+                "node.alpha.kubernetes.io/ttl": "0",
+                "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+            },
+        },
+        "spec": spec,
+        "status": {
+            "addresses": [
+                {"type": "InternalIP", "address": f"172.18.0.{index + 2}"},
+                {"type": "Hostname", "address": name},
+            ],
+            "capacity": capacity,
+            "allocatable": dict(capacity),
+            "conditions": [
+                {"type": t, "status": s, "reason": r, "message": m} for t, s, r, m in conditions
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {
+                "architecture": "amd64",
+                "bootID": f"kubeviz-boot-{index}",
+                "containerRuntimeVersion": "containerd://1.7.24",
+                "kernelVersion": "6.1.0-kubeviz",
+                "kubeProxyVersion": KUBELET_VERSION,
+                "kubeletVersion": KUBELET_VERSION,
+                "machineID": f"kubeviz-machine-{index}",
+                "operatingSystem": "linux",
+                "osImage": "Debian GNU/Linux 12 (bookworm)",
+                "systemUUID": f"kubeviz-system-{index}",
+            },
+        },
+    }
+
+
+def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
+    """Register a node the way a kubelet does: the Node (with its status and heartbeat times) and its Lease."""
+    registry = registry_for(cluster)
+    index = _next_node_index(registry)
+    now = registry._now()
+    manifest = node_manifest(name, index=index, control_plane=control_plane, labels=labels, taints=taints)
+    for condition in manifest["status"]["conditions"]:
+        condition["lastHeartbeatTime"] = now
+        condition["lastTransitionTime"] = now
+    node = registry.create(NODE, "", manifest).object
+    registry.create(
+        LEASE,
+        "kube-node-lease",
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {
+                "name": name,
+                "ownerReferences": [
+                    {"apiVersion": "v1", "kind": "Node", "name": name, "uid": node["metadata"]["uid"]}
+                ],
+            },
+            "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": now.replace("Z", ".000000Z")},
+        },
+    )
+    return node
+
+
+def _next_node_index(registry: Registry) -> int:
+    nodes, _ = registry.list(NODE)
+    used = set()
+    for node in nodes:
+        cidr = (node.get("spec") or {}).get("podCIDR", "")
+        parts = cidr.split(".")
+        if len(parts) == 4 and parts[2].isdigit():
+            used.add(int(parts[2]))
+    index = 0
+    while index in used:
+        index += 1
+    return index
+
+
+def cluster_create(
+    *,
+    name: str,
+    nodes: int = 3,
+    seed: int = 0,
+    start: datetime | None = None,
+    paused: bool = True,
+    speed: float = 1.0,
+    control_plane: bool = True,
+) -> Cluster:
+    if not isinstance(name, str) or len(name) > 63 or not CLUSTER_NAME_RE.match(name):
+        raise ClusterError(
+            f'cluster name "{name}" is invalid: a lowercase RFC 1123 label must consist of lower case alphanumeric '
+            f"characters or '-', and must start and end with an alphanumeric character"
+        )
+    if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= MAX_NODES:
+        raise ClusterError(f"nodes must be an integer from 0 to {MAX_NODES}")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ClusterError("seed must be an integer")
+    if start is None:
+        start = datetime.now(timezone.utc).replace(microsecond=0)
+    with transaction.atomic():
+        if Cluster.objects.filter(name=name).exists():
+            raise ClusterError(f'clusters "{name}" already exists', code=409, reason="AlreadyExists")
+        cluster = Cluster.objects.create(name=name, seed=seed, sim_now=start, paused=paused, speed=speed)
+        registry = registry_for(cluster)
+        for namespace in SYSTEM_NAMESPACES:
+            registry.create(NAMESPACE, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        if control_plane:
+            node_add(cluster=cluster, name="control-plane", control_plane=True)
+        for i in range(1, nodes + 1):
+            node_add(cluster=cluster, name=f"node-{i}")
+    return cluster
+
+
+def cluster_delete(*, name: str) -> None:
+    deleted, _ = Cluster.objects.filter(name=name).delete()
+    if not deleted:
+        raise ClusterError(f'clusters "{name}" not found', code=404, reason="NotFound")
+
+
+def cluster_ensure_default(*, nodes: int) -> Cluster:
+    """The ``default`` cluster that ``make run`` promises, created on first start."""
+    existing = Cluster.objects.filter(name="default").first()
+    if existing is not None:
+        return existing
+    return cluster_create(name="default", nodes=nodes)

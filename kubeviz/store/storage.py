@@ -1,0 +1,185 @@
+"""The database implementation of the registry's ``Storage``: one cluster's objects in ``StoredObject`` rows.
+
+Every write takes the cluster's next resourceVersion inside the caller's transaction, and queues a watch event
+that is published to the cluster's channel-layer group only once that transaction commits, so no watcher ever
+sees a change that was rolled back.
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from kubeviz.apiserver.resources import ResourceType, resource_for_kind
+from kubeviz.apiserver.storage import HistoryCompacted, KeyExists, KeyNotFound, VersionConflict, WatchEvent
+
+from . import events
+from .models import Change, Cluster, ContainerLog, StoredObject
+
+# How many changes a cluster's history keeps (etcd compacts too); older resourceVersions answer 410 Gone.
+HISTORY_LENGTH = 20_000
+COMPACT_EVERY = 1_000
+
+
+class DatabaseStorage:
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.seed = cluster.seed
+
+    def now(self):
+        return self.cluster.sim_now
+
+    def set_now(self, now) -> None:
+        self.cluster.sim_now = now
+        Cluster.objects.filter(pk=self.cluster.pk).update(sim_now=now)
+
+    def append_log(self, namespace, pod, uid, container, restart_count, lines) -> None:
+        with transaction.atomic():
+            entry, _ = ContainerLog.objects.get_or_create(
+                cluster=self.cluster, pod_uid=uid, container=container, restart_count=restart_count,
+                defaults={"namespace": namespace, "pod": pod, "lines": []},
+            )
+            entry.lines = list(entry.lines) + [list(line) for line in lines]
+            entry.save(update_fields=["lines"])
+
+    def read_log(self, namespace, pod, uid, container, restart_count):
+        return (
+            ContainerLog.objects.filter(cluster=self.cluster, pod_uid=uid, container=container,
+                                        restart_count=restart_count)
+            .values_list("lines", flat=True)
+            .first()
+        )
+
+    def current_resource_version(self) -> int:
+        return self.cluster.resource_version
+
+    def _next_rv(self) -> int:
+        Cluster.objects.filter(pk=self.cluster.pk).update(resource_version=F("resource_version") + 1)
+        self.cluster.resource_version = Cluster.objects.values_list("resource_version", flat=True).get(
+            pk=self.cluster.pk
+        )
+        return self.cluster.resource_version
+
+    def _rows(self, resource: ResourceType):
+        return StoredObject.objects.filter(cluster=self.cluster, api_group=resource.group, kind=resource.kind)
+
+    def _publish(self, type_: str, resource: ResourceType, obj: dict) -> None:
+        rv = int(obj["metadata"]["resourceVersion"])
+        Change.objects.create(cluster=self.cluster, resource_version=rv, type=type_, api_group=resource.group,
+                              kind=resource.kind, data=obj)
+        if rv % COMPACT_EVERY == 0:
+            Change.objects.filter(cluster=self.cluster, resource_version__lte=rv - HISTORY_LENGTH).delete()
+        event = WatchEvent(type_, resource, obj)
+        transaction.on_commit(lambda: events.publish_watch_event(self.cluster.name, event))
+
+    def changes_since(self, resource_version: int, limit: int | None = None) -> list[WatchEvent]:
+        """Committed changes after ``resource_version``, oldest first. Raises ``HistoryCompacted`` when the
+        history no longer reaches back that far."""
+        rows = Change.objects.filter(cluster=self.cluster, resource_version__gt=resource_version).order_by(
+            "resource_version"
+        )
+        if limit is not None:
+            rows = rows[:limit]
+        found = list(rows.values_list("resource_version", "type", "api_group", "kind", "data"))
+        if resource_version and (not found or found[0][0] != resource_version + 1):
+            oldest = (
+                Change.objects.filter(cluster=self.cluster).order_by("resource_version")
+                .values_list("resource_version", flat=True).first()
+            )
+            if oldest is not None and oldest > resource_version + 1:
+                raise HistoryCompacted(resource_version)
+        return [WatchEvent(type_, resource_for_kind(group, kind), data) for _, type_, group, kind, data in found]
+
+    def get(self, resource, namespace, name):
+        row = self._rows(resource).filter(namespace=namespace, name=name).values_list("data", flat=True).first()
+        return row
+
+    def list(self, resource, namespace=None):
+        rows = self._rows(resource)
+        if namespace is not None:
+            rows = rows.filter(namespace=namespace)
+        items = list(rows.order_by("namespace", "name").values_list("data", flat=True))
+        rv = Cluster.objects.values_list("resource_version", flat=True).get(pk=self.cluster.pk)
+        return items, str(rv)
+
+    def create(self, resource, obj):
+        meta = obj["metadata"]
+        namespace, name = meta.get("namespace", ""), meta["name"]
+        with transaction.atomic():
+            if self._rows(resource).filter(namespace=namespace, name=name).exists():
+                raise KeyExists(name)
+            rv = self._next_rv()
+            stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
+            try:
+                with transaction.atomic():
+                    StoredObject.objects.create(
+                        cluster=self.cluster, api_group=resource.group, kind=resource.kind, namespace=namespace,
+                        name=name, uid=meta.get("uid", ""), resource_version=rv, owner_uids=_owner_uids(stored),
+                        data=stored,
+                    )
+            except IntegrityError:
+                raise KeyExists(name) from None
+            self._publish("ADDED", resource, stored)
+        return stored
+
+    def update(self, resource, obj, expected_rv):
+        meta = obj["metadata"]
+        namespace, name = meta.get("namespace", ""), meta["name"]
+        with transaction.atomic():
+            rows = self._rows(resource).filter(namespace=namespace, name=name)
+            current = rows.values_list("resource_version", flat=True).first()
+            if current is None:
+                raise KeyNotFound(name)
+            if str(current) != str(expected_rv):
+                raise VersionConflict(name)
+            rv = self._next_rv()
+            stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
+            changed = rows.filter(resource_version=current).update(
+                resource_version=rv, owner_uids=_owner_uids(stored), data=stored
+            )
+            if not changed:
+                raise VersionConflict(name)
+            self._publish("MODIFIED", resource, stored)
+        return stored
+
+    def delete(self, resource, namespace, name, expected_rv=None):
+        with transaction.atomic():
+            rows = self._rows(resource).filter(namespace=namespace, name=name)
+            found = rows.values_list("resource_version", "data").first()
+            if found is None:
+                raise KeyNotFound(name)
+            current, data = found
+            if expected_rv is not None and str(current) != str(expected_rv):
+                raise VersionConflict(name)
+            rows.delete()
+            rv = self._next_rv()
+            gone = dict(data, metadata=dict(data["metadata"], resourceVersion=str(rv)))
+            self._publish("DELETED", resource, gone)
+        return gone
+
+    def find_by_uid(self, uid):
+        if not uid:
+            return None
+        row = (
+            StoredObject.objects.filter(cluster=self.cluster, uid=uid)
+            .values_list("api_group", "kind", "data")
+            .first()
+        )
+        if row is None:
+            return None
+        return resource_for_kind(row[0], row[1]), row[2]
+
+    def dependents_of(self, uid):
+        if not uid:
+            return []
+        rows = StoredObject.objects.filter(cluster=self.cluster, owner_uids__contains=uid).values_list(
+            "api_group", "kind", "data"
+        )
+        found = []
+        for group, kind, data in rows:
+            refs = data.get("metadata", {}).get("ownerReferences") or ()
+            if any(ref.get("uid") == uid for ref in refs):
+                found.append((resource_for_kind(group, kind), data))
+        return found
+
+
+def _owner_uids(obj: dict) -> str:
+    return " ".join(ref.get("uid", "") for ref in obj["metadata"].get("ownerReferences") or ())

@@ -1,0 +1,18 @@
+"""URL map: the per-cluster Kubernetes API, the simulator's /sim endpoints, and (later) the dashboard."""
+
+from django.urls import path, re_path
+
+from kubeviz.apiserver import sim_views, views
+
+urlpatterns = [
+    re_path(r"^clusters/(?P<cluster>[^/]+)/version/?$", views.version),
+    re_path(r"^clusters/(?P<cluster>[^/]+)/(?P<path>apis?(/.*)?)$", views.kube_api),
+    path("sim/clusters", sim_views.clusters),
+    path("sim/clusters/<str:cluster>", sim_views.cluster_detail),
+    path("sim/clusters/<str:cluster>/clock", sim_views.clock),
+    path("sim/clusters/<str:cluster>/apply", sim_views.apply),
+    re_path(r"^(clusters|sim)(/.*)?$", views.api_not_found),
+]
+
+handler404 = "kubeviz.apiserver.views.page_not_found"
+handler500 = "kubeviz.apiserver.views.server_error"

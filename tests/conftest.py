@@ -1,0 +1,22 @@
+"""Fixtures shared by every test package."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def cluster(db):
+    """A fresh cluster as `make run` creates `default`: a control-plane node and three workers, paused."""
+    from kubeviz.store.services import cluster_create
+
+    return cluster_create(name="test", nodes=3, seed=7, start=START)
+
+
+@pytest.fixture
+def registry(cluster):
+    from kubeviz.store.services import registry_for
+
+    return registry_for(cluster)
