@@ -22,11 +22,26 @@ Applying a plan (the contract every engine honours):
    the status from what it then observes.
 5. Keep ``memory`` for the object's key and hand it back on the next sync; drop it when the object is
    deleted.
+
+Actions added for the simulated kubelet (``controllers.kubelet``):
+
+* ``AppendLog``: append the lines, with their timestamps, to the log of one container instance, keyed by
+  (namespace, pod uid, container, restart_count). ``kubectl logs`` reads the instance with the pod's current
+  ``restartCount`` for that container, ``--previous`` the one before; keep at least those two, drop the pod's
+  logs when the pod is deleted. Never fails for a missing pod (the lines are simply dropped).
+* ``AddNodeImage``: read the Node, and unless one of its ``status.images`` entries already lists ``image``,
+  append ``{"names": [image, *extra_names], "sizeBytes": size_bytes}``; write the Node status back (a
+  read-modify-write with resourceVersion, retried on conflict), so concurrent pulls on one node never
+  clobber each other. A missing Node is ignored.
+* ``DeleteObject.grace_period_seconds``: when not ``None``, send it as the delete's ``gracePeriodSeconds``
+  (the kubelet's final delete uses ``0``: the pod is gone as soon as its finalizers are).
+* ``EmitEvent.host``: when set, the Event's ``source.host`` (the kubelet's node name).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
 EventType = Literal["Normal", "Warning"]
@@ -45,6 +60,8 @@ class EmitEvent:
     reason: str
     message: str
     component: str
+    #: ``source.host`` of the Event (the node a kubelet runs on); empty for control-plane components.
+    host: str = ""
 
     def bind(self, *, name: str | None = None, error: str | None = None) -> "EmitEvent":
         """Return this event with ``{name}`` / ``{error}`` in its message replaced by the given text."""
@@ -53,7 +70,7 @@ class EmitEvent:
             message = message.replace(NAME_PLACEHOLDER, name)
         if error is not None:
             message = message.replace(ERROR_PLACEHOLDER, error)
-        return EmitEvent(self.involved, self.type, self.reason, message, self.component)
+        return replace(self, message=message)
 
 
 @dataclass(frozen=True)
@@ -118,7 +135,37 @@ class BindPod:
     failure_event: EmitEvent | None = None
 
 
-Action = CreateObject | DeleteObject | PatchObject | EmitEvent | BindPod
+@dataclass(frozen=True)
+class AppendLog:
+    """Append output lines to one container instance's log (see the module docstring for the contract).
+
+    ``lines`` are ``(timestamp, text)`` pairs in order, ``text`` without its newline; ``restart_count`` tells
+    the instance (``kubectl logs --previous`` reads ``restart_count - 1``).
+    """
+
+    namespace: str
+    pod: str
+    uid: str
+    container: str
+    restart_count: int
+    lines: tuple[tuple[datetime, str], ...]
+
+
+@dataclass(frozen=True)
+class AddNodeImage:
+    """Record ``image`` on a Node's ``status.images`` by read-modify-write (never a list-replacing patch).
+
+    ``image`` is the normalized reference (``docker.io/library/perl:5.34.0``); the entry's ``names`` are
+    ``[image, *extra_names]`` (e.g. the digest reference ``docker.io/library/perl@sha256:...``).
+    """
+
+    node: str
+    image: str
+    size_bytes: int = 0
+    extra_names: tuple[str, ...] = ()
+
+
+Action = CreateObject | DeleteObject | PatchObject | EmitEvent | BindPod | AppendLog | AddNodeImage
 
 
 @dataclass(frozen=True)

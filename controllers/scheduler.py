@@ -1,0 +1,653 @@
+"""The default scheduler (kube-scheduler, default profile) for one pending pod, as a pure function.
+
+``schedule_pod(pod, nodes, pods_on_nodes, now, rng=...)`` is one scheduling cycle of upstream's
+``pkg/scheduler/schedule_one.go``: PreFilter, Filter on every node, PostFilter (the preemption dry run, only to
+word the message), Score, select, bind. It returns a ``SyncResult`` whose trace says, node by node, why the pod
+can or cannot go there ("control-plane: untolerated taint node-role.kubernetes.io/control-plane:NoSchedule",
+"node-1: fits, score 287 (...)").
+
+Filter plugins, in the default profile's order (``pkg/scheduler/apis/config/v1/default_plugins.go``); a node
+stops at the first plugin that rejects it, so it contributes that plugin's reasons only:
+
+1. ``NodeUnschedulable`` — ``spec.unschedulable`` (cordoned), unless the pod tolerates
+   ``node.kubernetes.io/unschedulable:NoSchedule``;
+2. ``NodeName`` — ``spec.nodeName`` names another node (never true here: bound pods are not scheduled);
+3. ``TaintToleration`` — the first untolerated ``NoSchedule``/``NoExecute`` taint (``PreferNoSchedule`` only
+   scores);
+4. ``NodeAffinity`` — ``nodeSelector`` and the required node affinity. Its PreFilter narrows the candidates to
+   the nodes named by ``matchFields: metadata.name In [...]`` (how DaemonSet pods are pinned); the others count
+   as "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+5. ``NodePorts`` — a requested ``hostPort`` is taken;
+6. ``NodeResourcesFit`` — allocatable minus the requests of the non-terminal pods bound to the node
+   (``pods`` count included), reasons "Too many pods", "Insufficient cpu", "Insufficient memory", ...
+
+Scores (weights of the default profile): ``TaintToleration`` ×3 (fewer untolerated ``PreferNoSchedule`` taints),
+``NodeAffinity`` ×2 (preferred terms; skipped without them), ``NodeResourcesFit`` ×1 (LeastAllocated over cpu and
+memory, with 100m/200Mi assumed for request-less containers) and ``NodeResourcesBalancedAllocation`` ×1. With a
+single feasible node upstream skips scoring, and so do we. Among the nodes with the top score, upstream picks one
+at random (reservoir sampling in ``selectHost``); here the candidates are taken in name order and the caller's
+seeded ``rng`` decides, so the same seed gives the same placement.
+
+Not modelled: ``PodTopologySpread`` (its system default constraints apply only to pods selected by a Service,
+ReplicaSet or StatefulSet), ``InterPodAffinity``, ``ImageLocality``, volume plugins, and preemption itself (the
+dry run only words the message: with every pod at the default priority 0 there are never victims). All nodes
+are evaluated, which is what upstream does for clusters of up to 100 nodes.
+
+Requeue (for the engine's informer handlers). Upstream parks an unschedulable pod until a cluster event that
+may help, and retries it at the latest after ``podMaxInUnschedulablePodsDuration`` (5 minutes). So a failed
+attempt asks for ``requeue_after = 300``, and the engine should also requeue every pending, unscheduled pod of
+``default-scheduler`` when:
+
+* a Node is added, or a Node's ``spec.unschedulable``, taints, labels, allocatable or conditions change;
+* a pod bound to a node is deleted, becomes terminal (Succeeded/Failed), or lowers its requests;
+* the pending pod itself is created or updated (tolerations, nodeSelector/affinity, scheduling gates removed).
+
+A successful attempt needs no requeue.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from typing import Mapping
+
+from controllers.plan import BindPod, EmitEvent, SyncResult, Trace
+from controllers.pods import is_pod_terminal
+from controllers.scheduling import (
+    RESOURCE_CPU,
+    RESOURCE_EPHEMERAL_STORAGE,
+    RESOURCE_MEMORY,
+    RESOURCE_PODS,
+    TAINT_EFFECT_NO_EXECUTE,
+    TAINT_EFFECT_NO_SCHEDULE,
+    TAINT_EFFECT_PREFER_NO_SCHEDULE,
+    TAINT_NODE_UNSCHEDULABLE,
+    find_matching_untolerated_taint,
+    format_resource,
+    format_taint,
+    int_value,
+    is_scalar_resource_name,
+    milli_value,
+    node_allocatable,
+    pod_matches_node_selector_and_affinity,
+    pod_non_zero_requests,
+    preferred_node_affinity_score,
+    tolerations_tolerate_taint,
+    update_pod_condition,
+)
+from controllers.scheduling import pod_requests as _pod_requests_with_pods
+
+CONTROLLER = "scheduler"
+COMPONENT = "default-scheduler"
+DEFAULT_SCHEDULER_NAME = "default-scheduler"
+
+# --- plugin names -----------------------------------------------------------------------------------------
+
+NODE_UNSCHEDULABLE = "NodeUnschedulable"
+NODE_NAME = "NodeName"
+TAINT_TOLERATION = "TaintToleration"
+NODE_AFFINITY = "NodeAffinity"
+NODE_PORTS = "NodePorts"
+NODE_RESOURCES_FIT = "NodeResourcesFit"
+NODE_RESOURCES_BALANCED_ALLOCATION = "NodeResourcesBalancedAllocation"
+
+#: Score plugin weights of the default profile.
+SCORE_WEIGHTS = {TAINT_TOLERATION: 3, NODE_AFFINITY: 2, NODE_RESOURCES_FIT: 1, NODE_RESOURCES_BALANCED_ALLOCATION: 1}
+MAX_NODE_SCORE = 100
+#: 1.33+ skips BalancedAllocation for pods that request nothing (kubernetes#130260); 1.31 and 1.32 score them.
+SKIP_BALANCED_ALLOCATION_FOR_BEST_EFFORT = False
+
+# --- status codes, reasons and messages (plugin files and framework/types.go) --------------------------------
+
+UNSCHEDULABLE = "Unschedulable"
+UNSCHEDULABLE_AND_UNRESOLVABLE = "UnschedulableAndUnresolvable"
+
+ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable"
+ERR_REASON_NODE_NAME = "node(s) didn't match the requested node name"
+#: TaintToleration's reason in 1.31-1.34.x. Patch releases from late 2025 (kubernetes#134740) drop the key and
+#: value from pod statuses: "node(s) had untolerated taint(s)".
+ERR_REASON_UNTOLERATED_TAINT = "node(s) had untolerated taint {{{key}: {value}}}"
+ERR_REASON_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector"
+ERR_REASON_AFFINITY_CONFLICT = "pod affinity terms conflict"
+ERR_REASON_NODE_PORTS = "node(s) didn't have free ports for the requested pod ports"
+ERR_REASON_TOO_MANY_PODS = "Too many pods"
+ERR_REASON_INSUFFICIENT = "Insufficient {resource}"
+ERR_REASON_PREFILTER_ABSENT = "node(s) didn't satisfy plugin(s) [{plugins}]"
+NO_NODE_AVAILABLE_MSG = "0/{count} nodes are available"
+ERR_NO_NODES_AVAILABLE = "no nodes available to schedule pods"
+PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
+PREEMPTION_NO_VICTIMS = "No preemption victims found for incoming pod"
+PREEMPTION_POLICY_NEVER = "not eligible due to preemptionPolicy=Never."
+
+POD_SCHEDULED = "PodScheduled"
+POD_REASON_UNSCHEDULABLE = "Unschedulable"
+POD_REASON_SCHEDULING_GATED = "SchedulingGated"
+SCHEDULING_GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
+
+EVENT_SCHEDULED = "Scheduled"
+EVENT_MESSAGE_SCHEDULED = "Successfully assigned {namespace}/{name} to {node}"
+EVENT_FAILED_SCHEDULING = "FailedScheduling"
+EVENT_MESSAGE_SKIP_DELETING = "skip schedule deleting pod: {namespace}/{name}"
+#: How a failed pods/binding call reads in the FailedScheduling event (``{error}`` = the API error).
+EVENT_MESSAGE_BINDING_REJECTED = 'binding rejected: running Bind plugin "DefaultBinder": {error}'
+#: ``validation.NoteLengthLimit``: longer event messages are cut and end in " ...".
+NOTE_LENGTH_LIMIT = 1024
+
+#: ``podMaxInUnschedulablePodsDuration``: an unschedulable pod is retried at least this often (seconds).
+POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION = 300.0
+
+
+# --- per-node view (framework.NodeInfo) ---------------------------------------------------------------------
+
+
+def _meta(obj: Mapping) -> Mapping:
+    return obj.get("metadata") or {}
+
+
+def _spec(obj: Mapping) -> Mapping:
+    return obj.get("spec") or {}
+
+
+def _units(requests: Mapping[str, Fraction]) -> dict[str, int]:
+    """Requests in the scheduler's integer units: milli-cpu, bytes, counts (``Resource.Add``)."""
+    out: dict[str, int] = {}
+    for name, amount in requests.items():
+        if name == RESOURCE_PODS:
+            continue
+        out[name] = milli_value(amount) if name == RESOURCE_CPU else int_value(amount)
+    return out
+
+
+def _host_ports(pod: Mapping) -> list[tuple[str, str, int]]:
+    ports = []
+    for container in _spec(pod).get("containers") or []:
+        for port in container.get("ports") or []:
+            host_port = int(port.get("hostPort") or 0)
+            if host_port > 0:
+                ports.append((port.get("hostIP") or "0.0.0.0", port.get("protocol") or "TCP", host_port))
+    return ports
+
+
+def _priority(pod: Mapping) -> int:
+    return int(_spec(pod).get("priority") or 0)
+
+
+@dataclass
+class NodeInfo:
+    """What the scheduler knows about one node: its pods and what they request (``framework.NodeInfo``)."""
+
+    node: Mapping
+    pods: list[Mapping]
+    requested: dict[str, int] = field(default_factory=dict)
+    non_zero_requested: dict[str, int] = field(default_factory=dict)
+    used_ports: set[tuple[str, str, int]] = field(default_factory=set)
+    allocatable: dict[str, int] = field(default_factory=dict)
+    allowed_pods: int = 0
+
+    @property
+    def name(self) -> str:
+        return _meta(self.node).get("name") or ""
+
+    @classmethod
+    def build(cls, node: Mapping, pods: list[Mapping]) -> "NodeInfo":
+        info = cls(node=node, pods=[p for p in pods if not is_pod_terminal(p)])
+        for pod in info.pods:
+            for name, amount in _units(_pod_requests_with_pods(pod)).items():
+                info.requested[name] = info.requested.get(name, 0) + amount
+            for name, amount in _units(pod_non_zero_requests(pod)).items():
+                if name in (RESOURCE_CPU, RESOURCE_MEMORY):
+                    info.non_zero_requested[name] = info.non_zero_requested.get(name, 0) + amount
+            info.used_ports.update(_host_ports(pod))
+        allocatable = node_allocatable(node)
+        info.allowed_pods = int_value(allocatable.get(RESOURCE_PODS, Fraction(0)))
+        info.allocatable = _units(allocatable)
+        return info
+
+    def without(self, victims: list[Mapping]) -> "NodeInfo":
+        gone = {id(v) for v in victims}
+        return NodeInfo.build(self.node, [p for p in self.pods if id(p) not in gone])
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """Why a plugin rejected a node: upstream's ``framework.Status`` plus a sentence for the trace."""
+
+    plugin: str
+    code: str
+    reasons: tuple[str, ...]
+    detail: str
+
+
+# --- filter plugins ------------------------------------------------------------------------------------------
+
+
+def _filter_node_unschedulable(pod: Mapping, info: NodeInfo) -> NodeStatus | None:
+    if not _spec(info.node).get("unschedulable"):
+        return None
+    if tolerations_tolerate_taint(_spec(pod).get("tolerations"),
+                                  {"key": TAINT_NODE_UNSCHEDULABLE, "effect": TAINT_EFFECT_NO_SCHEDULE}):
+        return None
+    return NodeStatus(NODE_UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE, (ERR_REASON_UNSCHEDULABLE,),
+                      "unschedulable (cordoned: spec.unschedulable is true)")
+
+
+def _filter_node_name(pod: Mapping, info: NodeInfo) -> NodeStatus | None:
+    wanted = _spec(pod).get("nodeName")
+    if not wanted or wanted == info.name:
+        return None
+    return NodeStatus(NODE_NAME, UNSCHEDULABLE_AND_UNRESOLVABLE, (ERR_REASON_NODE_NAME,),
+                      f"the pod asks for node {wanted}")
+
+
+def _filter_taint_toleration(pod: Mapping, info: NodeInfo) -> NodeStatus | None:
+    taint = find_matching_untolerated_taint(_spec(info.node).get("taints"), _spec(pod).get("tolerations"),
+                                            (TAINT_EFFECT_NO_SCHEDULE, TAINT_EFFECT_NO_EXECUTE))
+    if taint is None:
+        return None
+    reason = ERR_REASON_UNTOLERATED_TAINT.format(key=taint.get("key") or "", value=taint.get("value") or "")
+    return NodeStatus(TAINT_TOLERATION, UNSCHEDULABLE_AND_UNRESOLVABLE, (reason,),
+                      f"untolerated taint {format_taint(taint)}")
+
+
+def _filter_node_affinity(pod: Mapping, info: NodeInfo) -> NodeStatus | None:
+    if pod_matches_node_selector_and_affinity(_spec(pod), info.node):
+        return None
+    return NodeStatus(NODE_AFFINITY, UNSCHEDULABLE_AND_UNRESOLVABLE, (ERR_REASON_NODE_AFFINITY,),
+                      "labels do not match the pod's nodeSelector / required node affinity")
+
+
+def _filter_node_ports(pod: Mapping, info: NodeInfo) -> NodeStatus | None:
+    for ip, protocol, port in _host_ports(pod):
+        taken = any(
+            used_protocol == protocol and used_port == port and (ip == "0.0.0.0" or used_ip in (ip, "0.0.0.0"))
+            for used_ip, used_protocol, used_port in info.used_ports
+        )
+        if taken:
+            return NodeStatus(NODE_PORTS, UNSCHEDULABLE, (ERR_REASON_NODE_PORTS,),
+                              f"host port {port}/{protocol} is already in use")
+    return None
+
+
+def _filter_node_resources_fit(pod: Mapping, info: NodeInfo, request: Mapping[str, int]) -> NodeStatus | None:
+    reasons: list[str] = []
+    details: list[str] = []
+    if len(info.pods) + 1 > info.allowed_pods:
+        reasons.append(ERR_REASON_TOO_MANY_PODS)
+        details.append(f"Too many pods ({len(info.pods)} of {info.allowed_pods} pod slots used)")
+    ordered = [RESOURCE_CPU, RESOURCE_MEMORY, RESOURCE_EPHEMERAL_STORAGE]
+    ordered += sorted(name for name in request if is_scalar_resource_name(name))
+    if any(request.get(name, 0) for name in ordered):
+        for name in ordered:
+            wanted = request.get(name, 0)
+            free = info.allocatable.get(name, 0) - info.requested.get(name, 0)
+            if wanted > 0 and wanted > free:
+                reasons.append(ERR_REASON_INSUFFICIENT.format(resource=name))
+                details.append(
+                    f"Insufficient {name} (pod requests {format_resource(name, wanted)}, "
+                    f"{format_resource(name, max(free, 0))} of {format_resource(name, info.allocatable.get(name, 0))} free)"
+                )
+    if not reasons:
+        return None
+    return NodeStatus(NODE_RESOURCES_FIT, UNSCHEDULABLE, tuple(reasons), "; ".join(details))
+
+
+def run_filter_plugins(pod: Mapping, info: NodeInfo, request: Mapping[str, int]) -> NodeStatus | None:
+    """``RunFilterPlugins``: the first rejecting plugin's status, or ``None`` when the node fits."""
+    return (
+        _filter_node_unschedulable(pod, info)
+        or _filter_node_name(pod, info)
+        or _filter_taint_toleration(pod, info)
+        or _filter_node_affinity(pod, info)
+        or _filter_node_ports(pod, info)
+        or _filter_node_resources_fit(pod, info, request)
+    )
+
+
+def node_affinity_pre_filter(pod: Mapping) -> tuple[set[str] | None, str | None]:
+    """``NodeAffinity.PreFilter``: the node names the required terms pin (``None`` = all nodes), or a conflict.
+
+    Only ``matchFields`` on ``metadata.name`` with ``In`` pin nodes. Within a term they intersect; across terms
+    they are united; a term without such a field makes every node eligible again.
+    """
+    terms = (((_spec(pod).get("affinity") or {}).get("nodeAffinity") or {})
+             .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []
+    if not terms:
+        return None, None
+    names: set[str] | None = None
+    for term in terms:
+        term_names: set[str] | None = None
+        for requirement in term.get("matchFields") or []:
+            if requirement.get("key") == "metadata.name" and requirement.get("operator") == "In":
+                values = set(requirement.get("values") or [])
+                term_names = values if term_names is None else term_names & values
+        if term_names is None:
+            return None, None
+        names = term_names if names is None else names | term_names
+    if names is not None and not names:
+        return None, ERR_REASON_AFFINITY_CONFLICT
+    return names, None
+
+
+# --- messages -----------------------------------------------------------------------------------------------
+
+
+def fit_error_message(num_all_nodes: int, statuses: Mapping[str, NodeStatus], pre_filter_msg: str = "",
+                      post_filter_msg: str = "") -> str:
+    """``FitError.Error``: "0/N nodes are available: <count reason, sorted>. <post-filter message>".
+
+    Each node contributes every reason of the plugin that rejected it; reasons are counted, written as
+    "<count> <reason>" and sorted as strings (so "10 ..." sorts before "2 ..."), as upstream does.
+    """
+    message = NO_NODE_AVAILABLE_MSG.format(count=num_all_nodes) + ":"
+    if pre_filter_msg:
+        message += f" {pre_filter_msg}."
+    else:
+        counts: dict[str, int] = {}
+        for status in statuses.values():
+            for reason in status.reasons:
+                counts[reason] = counts.get(reason, 0) + 1
+        histogram = sorted(f"{count} {reason}" for reason, count in counts.items())
+        if histogram:
+            message += " " + ", ".join(histogram) + "."
+    if post_filter_msg:
+        message += f" {post_filter_msg}"
+    return message
+
+
+def truncate_message(message: str) -> str:
+    """``truncateMessage``: keep event messages within ``NoteLengthLimit``."""
+    if len(message) <= NOTE_LENGTH_LIMIT:
+        return message
+    suffix = " ..."
+    return message[: NOTE_LENGTH_LIMIT - len(suffix)] + suffix
+
+
+def _preemption_message(pod: Mapping, infos: list[NodeInfo], statuses: Mapping[str, NodeStatus],
+                        request: Mapping[str, int]) -> tuple[str, list[str]]:
+    """The DefaultPreemption PostFilter's message (``"preemption: ..."``) and trace notes.
+
+    Returns ``""`` when some node would fit after evicting lower-priority pods: upstream then preempts (not
+    simulated here) and the FailedScheduling message carries no preemption part.
+    """
+    if _spec(pod).get("preemptionPolicy") == "Never":
+        return "preemption: " + PREEMPTION_POLICY_NEVER, ["preemption: the pod has preemptionPolicy Never"]
+    results: dict[str, NodeStatus] = {}
+    candidates: list[str] = []
+    for info in infos:
+        status = statuses[info.name]
+        if status.code == UNSCHEDULABLE_AND_UNRESOLVABLE:
+            results[info.name] = NodeStatus("DefaultPreemption", UNSCHEDULABLE_AND_UNRESOLVABLE,
+                                            (PREEMPTION_NOT_HELPFUL,), "")
+            continue
+        victims = [p for p in info.pods if _priority(p) < _priority(pod)]
+        if not victims:
+            results[info.name] = NodeStatus("DefaultPreemption", UNSCHEDULABLE_AND_UNRESOLVABLE,
+                                            (PREEMPTION_NO_VICTIMS,), "")
+            continue
+        after = run_filter_plugins(pod, info.without(victims), request)
+        if after is None:
+            candidates.append(info.name)
+        else:
+            results[info.name] = after
+    if candidates:
+        return "", [f"preemption: evicting lower-priority pods would make room on {', '.join(candidates)} "
+                    "(preemption is not simulated)"]
+    return "preemption: " + fit_error_message(len(infos), results), []
+
+
+# --- scoring ------------------------------------------------------------------------------------------------
+
+
+def _default_normalize_score(scores: dict[str, int], reverse: bool) -> dict[str, int]:
+    """``helper.DefaultNormalizeScore`` to 0..100 (integer arithmetic)."""
+    highest = max(scores.values(), default=0)
+    if highest == 0:
+        return {name: (MAX_NODE_SCORE if reverse else 0) for name in scores}
+    out = {}
+    for name, score in scores.items():
+        score = MAX_NODE_SCORE * score // highest
+        out[name] = MAX_NODE_SCORE - score if reverse else score
+    return out
+
+
+def _least_allocated_score(info: NodeInfo, pod_request: Mapping[str, int]) -> int:
+    node_score = weight_sum = 0
+    for resource in (RESOURCE_CPU, RESOURCE_MEMORY):
+        allocatable = info.allocatable.get(resource, 0)
+        if allocatable == 0:
+            continue
+        requested = info.non_zero_requested.get(resource, 0) + pod_request.get(resource, 0)
+        score = 0 if requested > allocatable else (allocatable - requested) * MAX_NODE_SCORE // allocatable
+        node_score += score
+        weight_sum += 1
+    return node_score // weight_sum if weight_sum else 0
+
+
+def _balanced_allocation_score(info: NodeInfo, pod_request: Mapping[str, int]) -> int:
+    fractions = []
+    for resource in (RESOURCE_CPU, RESOURCE_MEMORY):
+        allocatable = info.allocatable.get(resource, 0)
+        if allocatable == 0:
+            continue
+        requested = info.requested.get(resource, 0) + pod_request.get(resource, 0)
+        fractions.append(min(float(requested) / float(allocatable), 1.0))
+    if len(fractions) == 2:
+        std = abs((fractions[0] - fractions[1]) / 2)
+    elif len(fractions) > 2:  # pragma: no cover - only cpu and memory are scored
+        mean = sum(fractions) / len(fractions)
+        std = (sum((f - mean) ** 2 for f in fractions) / len(fractions)) ** 0.5
+    else:
+        std = 0.0
+    return int((1 - std) * MAX_NODE_SCORE)
+
+
+def score_nodes(pod: Mapping, infos: list[NodeInfo]) -> dict[str, dict[str, int]]:
+    """Weighted plugin scores per node (``RunScorePlugins`` after normalization and weights)."""
+    spec = _spec(pod)
+    per_plugin: dict[str, dict[str, int]] = {}
+    prefer_tolerations = [t for t in spec.get("tolerations") or []
+                          if (t.get("effect") or "") in ("", TAINT_EFFECT_PREFER_NO_SCHEDULE)]
+    raw = {
+        info.name: sum(
+            1 for taint in _spec(info.node).get("taints") or []
+            if taint.get("effect") == TAINT_EFFECT_PREFER_NO_SCHEDULE
+            and not tolerations_tolerate_taint(prefer_tolerations, taint)
+        )
+        for info in infos
+    }
+    per_plugin[TAINT_TOLERATION] = _default_normalize_score(raw, reverse=True)
+    preferred = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "preferredDuringSchedulingIgnoredDuringExecution")
+    if preferred:
+        raw = {info.name: preferred_node_affinity_score(spec, info.node) for info in infos}
+        per_plugin[NODE_AFFINITY] = _default_normalize_score(raw, reverse=False)
+    non_zero = _units(pod_non_zero_requests(pod))
+    per_plugin[NODE_RESOURCES_FIT] = {info.name: _least_allocated_score(info, non_zero) for info in infos}
+    actual = _units(_pod_requests_with_pods(pod))
+    best_effort = not actual.get(RESOURCE_CPU) and not actual.get(RESOURCE_MEMORY)
+    if not (SKIP_BALANCED_ALLOCATION_FOR_BEST_EFFORT and best_effort):
+        per_plugin[NODE_RESOURCES_BALANCED_ALLOCATION] = {
+            info.name: _balanced_allocation_score(info, actual) for info in infos
+        }
+    return {
+        info.name: {plugin: scores[info.name] * SCORE_WEIGHTS[plugin] for plugin, scores in per_plugin.items()}
+        for info in infos
+    }
+
+
+def select_host(totals: Mapping[str, int], rng: random.Random) -> str:
+    """``selectHost``: a node with the top score; ties by reservoir sampling over the names in order."""
+    names = sorted(totals)
+    best = max(totals.values())
+    selected, count = None, 0
+    for name in names:
+        if totals[name] != best:
+            continue
+        count += 1
+        if count == 1 or rng.randrange(count) == 0:
+            selected = name
+    assert selected is not None
+    return selected
+
+
+# --- the scheduling cycle -----------------------------------------------------------------------------------
+
+
+def pod_reference(pod: Mapping) -> dict:
+    meta = _meta(pod)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "namespace": meta.get("namespace") or "default",
+        "name": meta.get("name") or "",
+        "uid": meta.get("uid") or "",
+    }
+
+
+def _result(pod: Mapping, *, actions=(), status=None, requeue_after=None, trigger: str, observed: str,
+            decision: str, notes=()) -> SyncResult:
+    meta = _meta(pod)
+    key = f"{meta.get('namespace') or 'default'}/{meta.get('name') or ''}"
+    return SyncResult(tuple(actions), status, requeue_after,
+                      Trace(CONTROLLER, key, trigger, observed, decision, tuple(notes)))
+
+
+def schedule_pod(
+    pod: dict,
+    nodes: list[dict],
+    pods_on_nodes: Mapping[str, list[dict]],
+    now: datetime,
+    *,
+    rng: random.Random,
+) -> SyncResult:
+    """One scheduling cycle for ``pod``; the plan binds it or records why it cannot be placed.
+
+    ``nodes`` are every Node; ``pods_on_nodes`` maps a node name to the pods bound to it (terminal pods are
+    ignored, as the scheduler's informer filters them out). Only pods of ``default-scheduler`` without
+    ``spec.nodeName`` are scheduled; others give an empty plan.
+
+    * Placed: status with ``PodScheduled=True``, then ``BindPod`` (event Normal ``Scheduled`` "Successfully
+      assigned <ns>/<pod> to <node>" once bound; Warning ``FailedScheduling`` "binding rejected: ..." if not).
+    * Not placed: status with ``PodScheduled=False``, reason ``Unschedulable`` and the FitError message (``None``
+      when that is already the condition), Warning ``FailedScheduling`` with the same message, and
+      ``requeue_after = 300``.
+    * Scheduling gates: ``PodScheduled=False`` / ``SchedulingGated``, nothing else (wait for the gates to go).
+    * Being deleted: only the Warning ``FailedScheduling`` "skip schedule deleting pod: <ns>/<pod>".
+    """
+    meta, spec = _meta(pod), _spec(pod)
+    namespace, name = meta.get("namespace") or "default", meta.get("name") or ""
+    trigger = "pending pod without spec.nodeName"
+    if spec.get("nodeName"):
+        return _result(pod, trigger=trigger, observed=f"already bound to {spec['nodeName']}", decision="nothing to do")
+    scheduler_name = spec.get("schedulerName") or DEFAULT_SCHEDULER_NAME
+    if scheduler_name != DEFAULT_SCHEDULER_NAME:
+        return _result(pod, trigger=trigger, observed=f"schedulerName is {scheduler_name}",
+                       decision="not ours: left to that scheduler")
+    if is_pod_terminal(pod):
+        return _result(pod, trigger=trigger, observed="pod is terminal", decision="nothing to do")
+    if meta.get("deletionTimestamp"):
+        event = EmitEvent(pod_reference(pod), "Warning", EVENT_FAILED_SCHEDULING,
+                          EVENT_MESSAGE_SKIP_DELETING.format(namespace=namespace, name=name), COMPONENT)
+        return _result(pod, actions=(event,), trigger=trigger, observed="pod is being deleted",
+                       decision="skip: a deleting pod is not scheduled")
+    if spec.get("schedulingGates"):
+        gates = ", ".join(g.get("name") or "" for g in spec["schedulingGates"])
+        status, changed = update_pod_condition(pod.get("status"), {
+            "type": POD_SCHEDULED, "status": "False", "reason": POD_REASON_SCHEDULING_GATED,
+            "message": SCHEDULING_GATED_MESSAGE}, now)
+        return _result(pod, status=status if changed else None, trigger=trigger,
+                       observed=f"scheduling gates: {gates}",
+                       decision="wait: the pod is not scheduled until its scheduling gates are removed")
+
+    ordered_nodes = sorted(nodes, key=lambda n: _meta(n).get("name") or "")
+    if not ordered_nodes:
+        return _unschedulable(pod, now, ERR_NO_NODES_AVAILABLE, trigger, "no nodes in the cluster", ())
+
+    infos = [NodeInfo.build(node, list(pods_on_nodes.get(_meta(node).get("name") or "", []))) for node in ordered_nodes]
+    request = _units(_pod_requests_with_pods(pod))
+    statuses: dict[str, NodeStatus] = {}
+    notes: list[str] = []
+
+    pinned, conflict = node_affinity_pre_filter(pod)
+    if conflict:
+        for info in infos:
+            statuses[info.name] = NodeStatus(NODE_AFFINITY, UNSCHEDULABLE_AND_UNRESOLVABLE, (conflict,),
+                                             "the pod's required node affinity names no node in every term")
+        post, extra = _preemption_message(pod, infos, statuses, request)
+        message = fit_error_message(len(infos), statuses, pre_filter_msg=conflict, post_filter_msg=post)
+        return _unschedulable(pod, now, message, trigger, _observed(infos, statuses, {}), extra)
+
+    feasible: list[NodeInfo] = []
+    for info in infos:
+        if pinned is not None and info.name not in pinned:
+            statuses[info.name] = NodeStatus(
+                NODE_AFFINITY, UNSCHEDULABLE_AND_UNRESOLVABLE,
+                (ERR_REASON_PREFILTER_ABSENT.format(plugins=NODE_AFFINITY),),
+                f"not among the nodes the pod's node affinity names ({', '.join(sorted(pinned))})")
+            continue
+        status = run_filter_plugins(pod, info, request)
+        if status is None:
+            feasible.append(info)
+        else:
+            statuses[info.name] = status
+
+    if not feasible:
+        post, extra = _preemption_message(pod, infos, statuses, request)
+        message = fit_error_message(len(infos), statuses, post_filter_msg=post)
+        return _unschedulable(pod, now, message, trigger, _observed(infos, statuses, {}), extra)
+
+    scores: dict[str, dict[str, int]] = {}
+    if len(feasible) == 1:
+        host = feasible[0].name
+        notes.append(f"{host} is the only feasible node: scoring skipped")
+    else:
+        scores = score_nodes(pod, feasible)
+        totals = {node_name: sum(parts.values()) for node_name, parts in scores.items()}
+        host = select_host(totals, rng)
+        tied = sorted(n for n, total in totals.items() if total == totals[host])
+        if len(tied) > 1:
+            notes.append(f"top score {totals[host]} shared by {', '.join(tied)}: picked {host} at random (seeded)")
+
+    status, _ = update_pod_condition(pod.get("status"), {"type": POD_SCHEDULED, "status": "True"}, now)
+    ref = pod_reference(pod)
+    bind = BindPod(
+        namespace, name, meta.get("uid") or "", host,
+        success_event=EmitEvent(ref, "Normal", EVENT_SCHEDULED,
+                                EVENT_MESSAGE_SCHEDULED.format(namespace=namespace, name=name, node=host), COMPONENT),
+        failure_event=EmitEvent(ref, "Warning", EVENT_FAILED_SCHEDULING, EVENT_MESSAGE_BINDING_REJECTED, COMPONENT),
+    )
+    return _result(pod, actions=(bind,), status=status, trigger=trigger,
+                   observed=_observed(infos, statuses, scores), decision=f"bind {namespace}/{name} to {host}",
+                   notes=[f"bind to {host}", *notes])
+
+
+def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores: Mapping[str, Mapping[str, int]]) -> str:
+    parts = []
+    for info in infos:
+        status = statuses.get(info.name)
+        if status is not None:
+            parts.append(f"{info.name}: {status.detail}")
+        elif info.name in scores:
+            breakdown = scores[info.name]
+            total = sum(breakdown.values())
+            shown = ", ".join(
+                f"{plugin} {value // SCORE_WEIGHTS[plugin]}" + (f"×{SCORE_WEIGHTS[plugin]}" if SCORE_WEIGHTS[plugin] > 1 else "")
+                for plugin, value in breakdown.items()
+            )
+            parts.append(f"{info.name}: fits, score {total} ({shown})")
+        else:
+            parts.append(f"{info.name}: fits")
+    return "; ".join(parts)
+
+
+def _unschedulable(pod: Mapping, now: datetime, message: str, trigger: str, observed: str, notes) -> SyncResult:
+    status, changed = update_pod_condition(pod.get("status"), {
+        "type": POD_SCHEDULED, "status": "False", "reason": POD_REASON_UNSCHEDULABLE, "message": message}, now)
+    event = EmitEvent(pod_reference(pod), "Warning", EVENT_FAILED_SCHEDULING, truncate_message(message), COMPONENT)
+    return _result(pod, actions=(event,), status=status if changed else None,
+                   requeue_after=POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION, trigger=trigger, observed=observed,
+                   decision=f"unschedulable: {message}",
+                   notes=[*notes, f"retry when nodes or pods change, at the latest in "
+                                  f"{int(POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION)}s"])

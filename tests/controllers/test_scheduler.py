@@ -1,0 +1,275 @@
+"""Tests for the default scheduler (``controllers.scheduler``): filter reasons, the exact FailedScheduling
+text of kube-scheduler 1.32 (``FitError.Error`` plus the DefaultPreemption message), scoring and the seeded
+tie-break, and the bind plan."""
+
+from __future__ import annotations
+
+import copy
+import random
+from datetime import datetime, timezone
+
+import pytest
+
+from controllers.plan import BindPod, EmitEvent
+from controllers.scheduler import fit_error_message, schedule_pod, truncate_message
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def make_node(name, cpu="2", memory="4Gi", pods="110", labels=None, taints=None, unschedulable=False):
+    node = {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "uid": f"uid-{name}", "labels": {"kubernetes.io/hostname": name, **(labels or {})}},
+        "spec": {},
+        "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": pods},
+                   "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+    if taints:
+        node["spec"]["taints"] = taints
+    if unschedulable:
+        node["spec"]["unschedulable"] = True
+    return node
+
+
+def make_pod(name="pi-x7k9q", cpu=None, memory=None, node_name=None, phase="Pending", **spec_extra):
+    resources = {}
+    if cpu or memory:
+        resources["requests"] = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
+    spec = {"containers": [{"name": "pi", "image": "perl", "resources": resources}], "schedulerName": "default-scheduler"}
+    if node_name:
+        spec["nodeName"] = node_name
+    spec.update(spec_extra)
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
+            "spec": spec, "status": {"phase": phase}}
+
+
+def cluster(worker_cpu="2"):
+    return [make_node("control-plane", taints=[CONTROL_PLANE_TAINT])] + [
+        make_node(f"node-{i}", cpu=worker_cpu) for i in (1, 2, 3)]
+
+
+def run(pod, nodes, pods_on_nodes=None, seed=7):
+    return schedule_pod(pod, nodes, pods_on_nodes or {}, NOW, rng=random.Random(seed))
+
+
+def failed_message(result):
+    events = [a for a in result.actions if isinstance(a, EmitEvent)]
+    assert len(events) == 1 and events[0].reason == "FailedScheduling" and events[0].type == "Warning"
+    assert events[0].component == "default-scheduler"
+    return events[0].message
+
+
+NOT_HELPFUL = "Preemption is not helpful for scheduling"
+NO_VICTIMS = "No preemption victims found for incoming pod"
+
+
+@pytest.mark.parametrize(
+    "nodes, pod, pods_on_nodes, message",
+    [
+        pytest.param(
+            [make_node("control-plane", taints=[CONTROL_PLANE_TAINT])], make_pod(), {},
+            "0/1 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. "
+            f"preemption: 0/1 nodes are available: 1 {NOT_HELPFUL}.",
+            id="control-plane taint only"),
+        pytest.param(
+            cluster(worker_cpu="1"), make_pod(cpu="1500m"), {},
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+            f"3 Insufficient cpu. preemption: 0/4 nodes are available: 1 {NOT_HELPFUL}, 3 {NO_VICTIMS}.",
+            id="insufficient cpu"),
+        pytest.param(
+            cluster(), make_pod(nodeSelector={"disktype": "ssd"}), {},
+            "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+            f"3 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes are available: 4 {NOT_HELPFUL}.",
+            id="node selector mismatch"),
+        pytest.param(
+            [make_node("node-1", unschedulable=True), make_node("node-2", unschedulable=True)], make_pod(), {},
+            f"0/2 nodes are available: 2 node(s) were unschedulable. preemption: 0/2 nodes are available: 2 {NOT_HELPFUL}.",
+            id="unschedulable"),
+        pytest.param(
+            [make_node("control-plane", taints=[CONTROL_PLANE_TAINT]),
+             make_node("node-1", unschedulable=True),
+             make_node("node-2", labels={"disktype": "hdd"}),
+             make_node("node-3", cpu="1", memory="1Gi", labels={"disktype": "ssd"}),
+             make_node("node-4", memory="1Gi", labels={"disktype": "ssd"})],
+            make_pod(cpu="1500m", memory="2Gi", nodeSelector={"disktype": "ssd"}), {},
+            "0/5 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match Pod's node affinity/selector, "
+            "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+            "1 node(s) were unschedulable, 2 Insufficient memory. "
+            f"preemption: 0/5 nodes are available: 2 {NO_VICTIMS}, 3 {NOT_HELPFUL}.",
+            id="mixed"),
+        pytest.param(
+            [make_node("node-1", pods="2")], make_pod(),
+            {"node-1": [make_pod("a", node_name="node-1", phase="Running"),
+                        make_pod("b", node_name="node-1", phase="Running"),
+                        make_pod("done", node_name="node-1", phase="Succeeded")]},
+            f"0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 {NO_VICTIMS}.",
+            id="too many pods, terminal pods not counted"),
+        pytest.param(
+            [make_node("node-1", cpu="1")], make_pod(cpu="600m"),
+            {"node-1": [make_pod("big", cpu="500m", node_name="node-1", phase="Running")]},
+            f"0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 {NO_VICTIMS}.",
+            id="requests of bound pods are subtracted"),
+        pytest.param(
+            cluster(), make_pod(cpu="5", affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-2"]}]}]}}}),
+            {},
+            "0/4 nodes are available: 1 Insufficient cpu, 3 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
+            f"preemption: 0/4 nodes are available: 1 {NO_VICTIMS}, 3 {NOT_HELPFUL}.",
+            id="daemon pod pinned with matchFields to a full node"),
+        pytest.param(
+            cluster(), make_pod(affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchFields": [
+                    {"key": "metadata.name", "operator": "In", "values": ["node-1"]},
+                    {"key": "metadata.name", "operator": "In", "values": ["node-2"]}]}]}}}),
+            {},
+            f"0/4 nodes are available: pod affinity terms conflict. preemption: 0/4 nodes are available: 4 {NOT_HELPFUL}.",
+            id="conflicting node name terms fail at PreFilter"),
+        pytest.param(
+            [make_node("node-1", cpu="1")], make_pod(cpu="2", preemptionPolicy="Never"), {},
+            "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.",
+            id="preemptionPolicy Never"),
+        pytest.param(
+            [make_node("node-1")],
+            make_pod(containers=[{"name": "web", "ports": [{"containerPort": 80, "hostPort": 8080}]}]),
+            {"node-1": [make_pod("other", node_name="node-1", phase="Running",
+                                 containers=[{"name": "x", "ports": [{"containerPort": 80, "hostPort": 8080}]}])]},
+            "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. "
+            f"preemption: 0/1 nodes are available: 1 {NO_VICTIMS}.",
+            id="host port taken"),
+        pytest.param(
+            [make_node("node-1", taints=[{"key": "dedicated", "value": "gpu", "effect": "NoExecute"}])], make_pod(), {},
+            f"0/1 nodes are available: 1 node(s) had untolerated taint {{dedicated: gpu}}. "
+            f"preemption: 0/1 nodes are available: 1 {NOT_HELPFUL}.",
+            id="NoExecute taint with a value"),
+        pytest.param([], make_pod(), {}, "no nodes available to schedule pods", id="no nodes"),
+    ],
+)
+def test_failed_scheduling_message(nodes, pod, pods_on_nodes, message):
+    before = copy.deepcopy((nodes, pod, pods_on_nodes))
+    result = run(pod, nodes, pods_on_nodes)
+    assert failed_message(result) == message
+    assert result.status["conditions"] == [{"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                                            "lastTransitionTime": "2024-06-01T12:00:00Z",
+                                            "reason": "Unschedulable", "message": message}]
+    assert result.requeue_after == 300.0
+    assert (nodes, pod, pods_on_nodes) == before
+
+
+def test_unschedulable_again_with_same_message_writes_no_status():
+    nodes = [make_node("control-plane", taints=[CONTROL_PLANE_TAINT])]
+    first = run(make_pod(), nodes)
+    pod = make_pod()
+    pod["status"] = first.status
+    second = run(pod, nodes)
+    assert second.status is None
+    assert failed_message(second) == failed_message(first)
+
+
+def test_trace_explains_each_node():
+    result = run(make_pod(cpu="1500m"), cluster(worker_cpu="1"))
+    assert result.trace.observed == (
+        "control-plane: untolerated taint node-role.kubernetes.io/control-plane:NoSchedule; "
+        "node-1: Insufficient cpu (pod requests 1500m, 1 of 1 free); "
+        "node-2: Insufficient cpu (pod requests 1500m, 1 of 1 free); "
+        "node-3: Insufficient cpu (pod requests 1500m, 1 of 1 free)")
+
+
+def test_successfully_assigned():
+    nodes = cluster()
+    busy = [make_pod("busy", cpu="1", memory="1Gi", node_name="node-1", phase="Running")]
+    result = run(make_pod(cpu="500m", memory="512Mi"), nodes, {"node-1": busy, "node-3": busy[:0]})
+    (bind,) = result.actions
+    assert isinstance(bind, BindPod)
+    assert (bind.namespace, bind.name, bind.uid) == ("default", "pi-x7k9q", "uid-pi-x7k9q")
+    assert bind.node in ("node-2", "node-3")
+    assert bind.success_event == EmitEvent(
+        {"apiVersion": "v1", "kind": "Pod", "namespace": "default", "name": "pi-x7k9q", "uid": "uid-pi-x7k9q"},
+        "Normal", "Scheduled", f"Successfully assigned default/pi-x7k9q to {bind.node}", "default-scheduler")
+    assert bind.failure_event.bind(error="boom").message == 'binding rejected: running Bind plugin "DefaultBinder": boom'
+    assert result.status == {"phase": "Pending", "conditions": [
+        {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": "2024-06-01T12:00:00Z"}]}
+    assert result.requeue_after is None
+    # node-1 already carries 1 cpu / 1Gi. LeastAllocated: cpu (2000-1500)*100/2000 = 25, memory
+    # (4Gi-1.5Gi)*100/4Gi = 62 -> 43; Balanced: |0.75-0.375|/2 -> 81. Empty nodes: 75 and 87 -> 81; 93.
+    assert "node-1: fits, score 424 (TaintToleration 100×3, NodeResourcesFit 43, NodeResourcesBalancedAllocation 81)" \
+        in result.trace.observed
+    assert "node-2: fits, score 474 (TaintToleration 100×3, NodeResourcesFit 81, NodeResourcesBalancedAllocation 93)" \
+        in result.trace.observed
+
+
+def test_control_plane_toleration_allows_control_plane():
+    nodes = [make_node("control-plane", taints=[CONTROL_PLANE_TAINT])]
+    pod = make_pod(tolerations=[{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
+                                 "effect": "NoSchedule"}])
+    result = run(pod, nodes)
+    assert [a.node for a in result.actions] == ["control-plane"]
+    assert result.trace.actions == ("bind to control-plane", "control-plane is the only feasible node: scoring skipped")
+
+
+def test_prefer_no_schedule_and_preferred_affinity_score():
+    nodes = [make_node("node-1", taints=[{"key": "spot", "effect": "PreferNoSchedule"}]),
+             make_node("node-2"), make_node("node-3", labels={"zone": "b"})]
+    assert run(make_pod(), nodes).actions[0].node in ("node-2", "node-3")
+    pod = make_pod(affinity={"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 10, "preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}]}}]}})
+    for seed in range(5):
+        assert run(pod, nodes, seed=seed).actions[0].node == "node-3"
+
+
+def test_ties_are_broken_by_the_seeded_rng_deterministically():
+    nodes = [make_node(f"node-{i}") for i in range(1, 6)]
+    picks = [run(make_pod(), nodes, seed=seed).actions[0].node for seed in range(30)]
+    assert picks == [run(make_pod(), nodes, seed=seed).actions[0].node for seed in range(30)]
+    assert len(set(picks)) > 1
+
+
+def test_cordoned_node_is_allowed_with_unschedulable_toleration():
+    nodes = [make_node("node-1", unschedulable=True)]
+    pod = make_pod(tolerations=[{"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}])
+    assert run(pod, nodes).actions[0].node == "node-1"
+
+
+@pytest.mark.parametrize(
+    "pod, decision",
+    [
+        pytest.param(make_pod(node_name="node-1"), "nothing to do", id="already bound"),
+        pytest.param(make_pod(schedulerName="my-scheduler"), "not ours: left to that scheduler", id="other scheduler"),
+        pytest.param(make_pod(phase="Failed"), "nothing to do", id="terminal"),
+    ],
+)
+def test_pods_not_for_this_scheduler(pod, decision):
+    result = run(pod, cluster())
+    assert result.actions == () and result.status is None and result.trace.decision == decision
+
+
+def test_deleting_pod_is_skipped_with_event():
+    pod = make_pod()
+    pod["metadata"]["deletionTimestamp"] = "2024-06-01T11:59:00Z"
+    result = run(pod, cluster())
+    assert failed_message(result) == "skip schedule deleting pod: default/pi-x7k9q"
+    assert result.status is None and result.requeue_after is None
+
+
+def test_scheduling_gated_pod_waits():
+    pod = make_pod(schedulingGates=[{"name": "example.com/quota"}])
+    result = run(pod, cluster())
+    assert result.actions == ()
+    assert result.status["conditions"] == [{
+        "type": "PodScheduled", "status": "False", "lastProbeTime": None, "lastTransitionTime": "2024-06-01T12:00:00Z",
+        "reason": "SchedulingGated", "message": "Scheduling is blocked due to non-empty scheduling gates"}]
+    assert result.requeue_after is None
+
+
+def test_fit_error_reasons_sort_as_strings():
+    from controllers.scheduler import NodeStatus
+    statuses = {f"n{i}": NodeStatus("X", "Unschedulable", ("Insufficient cpu",), "") for i in range(10)}
+    statuses["m"] = NodeStatus("X", "Unschedulable", ("Too many pods",), "")
+    statuses["k"] = NodeStatus("X", "Unschedulable", ("Too many pods",), "")
+    assert fit_error_message(12, statuses) == "0/12 nodes are available: 10 Insufficient cpu, 2 Too many pods."
+
+
+def test_truncate_message():
+    assert truncate_message("x" * 1024) == "x" * 1024
+    assert truncate_message("x" * 2000) == "x" * 1020 + " ..."
