@@ -216,3 +216,133 @@ def get_finished_time(pod: dict) -> datetime:
     if deletion is not None:
         return deletion - timedelta(seconds=int(metadata.get("deletionGracePeriodSeconds") or 0))
     return creation_time(pod)
+
+
+# --- kubectl columns (``pkg/printers/internalversion/printers.go`` printPod) --------------------------------
+
+#: ``NodeUnreachablePodReason`` (``pkg/util/node``): a pod on a lost node shows ``Unknown`` while deleted.
+NODE_UNREACHABLE_POD_REASON = "NodeLost"
+SCHEDULING_GATED_REASON = "SchedulingGated"
+
+
+def _is_restartable_init_container(container: dict | None) -> bool:
+    return bool(container) and container.get("restartPolicy") == "Always"
+
+
+def _pod_columns(pod: dict) -> tuple[int, int, str, int, datetime | None]:
+    """printPod's (ready, total, reason, restarts, last restart time) for one pod."""
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    meta = pod.get("metadata") or {}
+    restarts = 0
+    restartable_init_restarts = 0
+    total = len(spec.get("containers") or [])
+    ready = 0
+    last_restart: datetime | None = None
+    last_restartable_init_restart: datetime | None = None
+
+    phase = status.get("phase") or ""
+    reason = status.get("reason") or phase
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("reason") == SCHEDULING_GATED_REASON:
+            reason = SCHEDULING_GATED_REASON
+
+    init_containers = {c.get("name"): c for c in spec.get("initContainers") or []}
+    total += sum(1 for c in spec.get("initContainers") or [] if _is_restartable_init_container(c))
+
+    def later(current: datetime | None, container_status: dict) -> datetime | None:
+        terminated = (container_status.get("lastState") or {}).get("terminated")
+        if terminated is None:
+            return current
+        finished = parse_time(terminated.get("finishedAt")) or ZERO_TIME
+        return finished if current is None or current < finished else current
+
+    initializing = False
+    init_statuses = status.get("initContainerStatuses") or []
+    for index, cs in enumerate(init_statuses):
+        restarts += int(cs.get("restartCount") or 0)
+        last_restart = later(last_restart, cs)
+        restartable = _is_restartable_init_container(init_containers.get(cs.get("name")))
+        if restartable:
+            restartable_init_restarts += int(cs.get("restartCount") or 0)
+            last_restartable_init_restart = later(last_restartable_init_restart, cs)
+        state = cs.get("state") or {}
+        terminated, waiting = state.get("terminated"), state.get("waiting")
+        if terminated is not None and int(terminated.get("exitCode") or 0) == 0:
+            continue
+        if restartable and cs.get("started"):
+            if cs.get("ready"):
+                ready += 1
+            continue
+        if terminated is not None:
+            if not terminated.get("reason"):
+                if terminated.get("signal"):
+                    reason = f"Init:Signal:{terminated['signal']}"
+                else:
+                    reason = f"Init:ExitCode:{int(terminated.get('exitCode') or 0)}"
+            else:
+                reason = "Init:" + terminated["reason"]
+        elif waiting is not None and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
+            reason = "Init:" + waiting["reason"]
+        else:
+            reason = f"Init:{index}/{len(spec.get('initContainers') or [])}"
+        initializing = True
+        break
+
+    initialized = get_pod_condition(pod, "Initialized")
+    if not initializing or (initialized is not None and initialized.get("status") == CONDITION_TRUE):
+        restarts = restartable_init_restarts
+        last_restart = last_restartable_init_restart
+        has_running = False
+        for cs in reversed(status.get("containerStatuses") or []):
+            restarts += int(cs.get("restartCount") or 0)
+            last_restart = later(last_restart, cs)
+            state = cs.get("state") or {}
+            waiting, terminated = state.get("waiting"), state.get("terminated")
+            if waiting is not None and waiting.get("reason"):
+                reason = waiting["reason"]
+            elif terminated is not None and terminated.get("reason"):
+                reason = terminated["reason"]
+            elif terminated is not None:
+                if terminated.get("signal"):
+                    reason = f"Signal:{terminated['signal']}"
+                else:
+                    reason = f"ExitCode:{int(terminated.get('exitCode') or 0)}"
+            elif cs.get("ready") and state.get("running") is not None:
+                has_running = True
+                ready += 1
+        # A container still running after another completed: the pod is Running (or NotReady), not Completed.
+        if reason == "Completed" and has_running:
+            reason = "Running" if is_pod_ready(pod) else "NotReady"
+
+    if meta.get("deletionTimestamp") and status.get("reason") == NODE_UNREACHABLE_POD_REASON:
+        reason = "Unknown"
+    elif meta.get("deletionTimestamp") and phase not in (POD_SUCCEEDED, POD_FAILED):
+        reason = "Terminating"
+    return ready, total, reason, restarts, last_restart
+
+
+def pod_status_text(pod: dict) -> str:
+    """kubectl's STATUS column for a pod (``printPod``): ``Running``, ``Completed``, ``CrashLoopBackOff``,
+    ``Terminating``, ``Init:0/1``, ``ExitCode:3``..."""
+    return _pod_columns(pod)[2]
+
+
+def pod_ready_text(pod: dict) -> str:
+    """kubectl's READY column: ready-and-running containers / containers (plus sidecar init containers)."""
+    ready, total, _, _, _ = _pod_columns(pod)
+    return f"{ready}/{total}"
+
+
+def pod_restarts_text(pod: dict, now: datetime) -> str:
+    """kubectl's RESTARTS column: ``0``, or ``2 (5m ago)`` when a previous termination is recorded.
+
+    The age is ``translateTimestampSince``: ``HumanDuration`` of ``now`` minus the latest
+    ``lastState.terminated.finishedAt``.
+    """
+    from controllers.apimachinery.timeutil import human_duration
+
+    _, _, _, restarts, last_restart = _pod_columns(pod)
+    if restarts != 0 and last_restart is not None and last_restart != ZERO_TIME:
+        return f"{restarts} ({human_duration(now - last_restart)} ago)"
+    return str(restarts)
