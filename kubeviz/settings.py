@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "channels",
     "kubeviz.store",
     "kubeviz.apiserver",
+    "kubeviz.runtime",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,8 @@ urlpatterns = [
     path("sim/clusters", sim_views.clusters),
     path("sim/clusters/<str:cluster>", sim_views.cluster_detail),
     path("sim/clusters/<str:cluster>/clock", sim_views.clock),
+    path("sim/clusters/<str:cluster>/clock/advance", sim_views.clock_advance),
+    path("sim/clusters/<str:cluster>/clock/step", sim_views.clock_step),
     path("sim/clusters/<str:cluster>/apply", sim_views.apply),
     re_path(r"^(clusters|sim)(/.*)?$", views.api_not_found),
 ]

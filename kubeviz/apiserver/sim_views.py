@@ -9,10 +9,11 @@ import json
 from django.conf import settings
 from django.db import transaction
 
+from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
+
+from kubeviz.runtime.host import MAX_ADVANCE_SECONDS, host
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import ClusterError, cluster_create, cluster_delete, registry_for
-
-from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
 from . import errors
 from .apply import apply_manifests
@@ -106,6 +107,7 @@ def cluster_detail(request, cluster):
             cluster_delete(name=cluster)
         except ClusterError as exc:
             raise _cluster_error(exc) from None
+        host.forget(cluster)
         return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                               "details": {"name": cluster, "kind": "clusters"}})
     raise errors.method_not_supported("clusters", request.method.lower())
@@ -129,6 +131,38 @@ def clock(request, cluster):
     if "speed" in body:
         obj.speed = _speed(body["speed"])
     obj.save(update_fields=["paused", "speed"])
+    return json_response(clock_json(obj))
+
+
+@api_endpoint
+def clock_advance(request, cluster):
+    """Run every event due in the next N simulated seconds (deterministically), then answer the clock."""
+    if request.method != "POST":
+        raise errors.method_not_supported("clock/advance", request.method.lower())
+    obj = get_cluster(cluster)
+    body = _json_object(request)
+    unknown = sorted(set(body) - {"seconds"})
+    if unknown:
+        raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_ADVANCE_SECONDS:
+        raise errors.StatusError(
+            422, "Invalid",
+            f"seconds: Invalid value: {json.dumps(seconds)}: must be a number from 0 to {MAX_ADVANCE_SECONDS}", {},
+        )
+    host.advance(obj, seconds)
+    obj.refresh_from_db()
+    return json_response(clock_json(obj))
+
+
+@api_endpoint
+def clock_step(request, cluster):
+    """Jump to the next due event and process it (answers the clock; it does not move when nothing is due)."""
+    if request.method != "POST":
+        raise errors.method_not_supported("clock/step", request.method.lower())
+    obj = get_cluster(cluster)
+    host.step(obj)
+    obj.refresh_from_db()
     return json_response(clock_json(obj))
 
 

@@ -24,7 +24,12 @@ def watch_message(event) -> dict:
 
 
 def publish_watch_event(cluster_name: str, event) -> None:
+    publish(cluster_name, watch_message(event))
+
+
+def publish(cluster_name: str, message: dict) -> None:
+    """Send one message to everything watching the cluster (``type`` names the consumer handler)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(cluster_group(cluster_name), watch_message(event))
+    async_to_sync(layer.group_send)(cluster_group(cluster_name), message)

@@ -109,8 +109,13 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
 
 
 def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
+    """Register a node in a stored cluster (see ``node_register``)."""
+    return node_register(registry_for(cluster), name=name, control_plane=control_plane, labels=labels,
+                         taints=taints)
+
+
+def node_register(registry: Registry, *, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
     """Register a node the way a kubelet does: the Node (with its status and heartbeat times) and its Lease."""
-    registry = registry_for(cluster)
     index = _next_node_index(registry)
     now = registry._now()
     manifest = node_manifest(name, index=index, control_plane=control_plane, labels=labels, taints=taints)
@@ -134,6 +139,16 @@ def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels
         },
     )
     return node
+
+
+def populate_cluster(registry: Registry, *, nodes: int, control_plane: bool = True) -> None:
+    """What a fresh cluster has: the system namespaces, the control-plane node and ``nodes`` workers."""
+    for namespace in SYSTEM_NAMESPACES:
+        registry.create(NAMESPACE, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    if control_plane:
+        node_register(registry, name="control-plane", control_plane=True)
+    for i in range(1, nodes + 1):
+        node_register(registry, name=f"node-{i}")
 
 
 def _next_node_index(registry: Registry) -> int:
@@ -175,13 +190,7 @@ def cluster_create(
         if Cluster.objects.filter(name=name).exists():
             raise ClusterError(f'clusters "{name}" already exists', code=409, reason="AlreadyExists")
         cluster = Cluster.objects.create(name=name, seed=seed, sim_now=start, paused=paused, speed=speed)
-        registry = registry_for(cluster)
-        for namespace in SYSTEM_NAMESPACES:
-            registry.create(NAMESPACE, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        if control_plane:
-            node_add(cluster=cluster, name="control-plane", control_plane=True)
-        for i in range(1, nodes + 1):
-            node_add(cluster=cluster, name=f"node-{i}")
+        populate_cluster(registry_for(cluster), nodes=nodes, control_plane=control_plane)
     return cluster
 
 

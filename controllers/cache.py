@@ -1,0 +1,107 @@
+"""The engine's informer cache: every object of the cluster, indexed the way controllers look them up.
+
+Fed only by store changes (``apply_change``), in resourceVersion order; an older version of an object never
+replaces a newer one. Objects handed out are the cached dicts themselves: controllers must not mutate them
+(sample-controller: "NEVER modify objects from the store").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+
+def key_of(obj: dict) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace", ""), meta["name"]
+
+
+def controller_uid(obj: dict) -> str | None:
+    for ref in obj["metadata"].get("ownerReferences") or ():
+        if ref.get("controller"):
+            return ref.get("uid")
+    return None
+
+
+class Cache:
+    def __init__(self):
+        self._objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
+        self._by_uid: dict[str, tuple[str, tuple[str, str]]] = {}
+        self._owned: dict[str, set[tuple[str, tuple[str, str]]]] = defaultdict(set)
+        self._on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
+
+    # -- reads -----------------------------------------------------------------------------------------
+
+    def get(self, kind: str, namespace: str, name: str) -> dict | None:
+        return self._objects[kind].get((namespace, name))
+
+    def list(self, kind: str) -> list[dict]:
+        """Objects of ``kind`` sorted by namespace and name (a stable order keeps runs reproducible)."""
+        objects = self._objects[kind]
+        return [objects[k] for k in sorted(objects)]
+
+    def count(self, kind: str) -> int:
+        return len(self._objects[kind])
+
+    def by_uid(self, uid: str) -> tuple[str, dict] | None:
+        found = self._by_uid.get(uid)
+        if found is None:
+            return None
+        kind, key = found
+        return kind, self._objects[kind][key]
+
+    def owned_by(self, uid: str, kind: str | None = None) -> list[dict]:
+        """Objects whose controller reference names ``uid``, sorted by namespace and name."""
+        found = sorted(entry for entry in self._owned.get(uid, ()) if kind is None or entry[0] == kind)
+        return [self._objects[k][key] for k, key in found]
+
+    def pods_on_node(self, node: str) -> list[dict]:
+        pods = self._objects["Pod"]
+        return [pods[k] for k in sorted(self._on_node.get(node, ()))]
+
+    # -- writes ----------------------------------------------------------------------------------------
+
+    def apply_change(self, change_type: str, kind: str, obj: dict) -> dict | None:
+        """Record a change; answers the previous version (None when new). Stale changes are ignored."""
+        key = key_of(obj)
+        old = self._objects[kind].get(key)
+        rv = int(obj["metadata"].get("resourceVersion") or 0)
+        if old is not None and int(old["metadata"].get("resourceVersion") or 0) > rv:
+            return old
+        if old is not None:
+            self._unindex(kind, key, old)
+        if change_type == "DELETED":
+            self._objects[kind].pop(key, None)
+            return old
+        self._objects[kind][key] = obj
+        self._index(kind, key, obj)
+        return old
+
+    def _index(self, kind, key, obj):
+        uid = obj["metadata"].get("uid")
+        if uid:
+            self._by_uid[uid] = (kind, key)
+        owner = controller_uid(obj)
+        if owner:
+            self._owned[owner].add((kind, key))
+        if kind == "Pod":
+            node = (obj.get("spec") or {}).get("nodeName")
+            if node:
+                self._on_node[node].add(key)
+
+    def _unindex(self, kind, key, obj):
+        uid = obj["metadata"].get("uid")
+        if uid and self._by_uid.get(uid) == (kind, key):
+            del self._by_uid[uid]
+        owner = controller_uid(obj)
+        if owner:
+            owned = self._owned.get(owner)
+            if owned is not None:
+                owned.discard((kind, key))
+                if not owned:
+                    del self._owned[owner]
+        if kind == "Pod":
+            node = (obj.get("spec") or {}).get("nodeName")
+            if node and node in self._on_node:
+                self._on_node[node].discard(key)
+                if not self._on_node[node]:
+                    del self._on_node[node]

@@ -1,0 +1,275 @@
+"""The controller-manager: which controllers run, and which changes wake which of them.
+
+Each controller here is a thin adapter between the engine and a pure ``sync_*`` function: it turns store changes
+into work-queue keys (upstream's informer event handlers), gathers what the sync function needs from the cache,
+and names the object whose status a plan writes. The decisions live in the sync functions.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from .cache import controller_uid
+from .job import sync_job
+from .kubelet import node_is_ready, sync_pod
+from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
+from .podgc import gc_pods
+from .pods import is_pod_terminal
+from .scheduler import schedule_pod
+from .store import Change
+from .ttl import sync_ttl_after_finished
+
+
+def _ns_name(obj: dict) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace", ""), meta["name"]
+
+
+class JobController:
+    """pkg/controller/job: Jobs, woken by their own changes and by changes of the pods they control."""
+
+    name = "job-controller"
+
+    def initial_keys(self, engine):
+        return [_ns_name(job) for job in engine.cache.list("Job")]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Job":
+            return [_ns_name(change.object)]
+        if change.kind == "Pod":
+            keys = []
+            for obj in (change.object, old):
+                owner = controller_uid(obj) if obj else None
+                found = engine.cache.by_uid(owner) if owner else None
+                if found is not None and found[0] == "Job":
+                    key = _ns_name(found[1])
+                    if key not in keys:
+                        keys.append(key)
+            if not keys and change.type == "DELETED" and controller_uid(change.object):
+                # the Job itself may be gone already; nothing to reconcile
+                return []
+            return keys
+        return []
+
+    def subject(self, key, engine):
+        job = engine.cache.get("Job", *key)
+        return ("Job", job) if job is not None else None
+
+    def sync(self, key, engine, memory):
+        job = engine.cache.get("Job", *key)
+        if job is None:
+            return None
+        pods = engine.cache.owned_by(job["metadata"]["uid"], "Pod")
+        return sync_job(job, pods, engine.now, memory=memory)
+
+
+def _pending(pod: dict | None) -> bool:
+    """A pod the default scheduler still has to place."""
+    if pod is None:
+        return False
+    spec = pod.get("spec") or {}
+    return (not spec.get("nodeName") and not pod["metadata"].get("deletionTimestamp")
+            and spec.get("schedulerName", "default-scheduler") == "default-scheduler" and not is_pod_terminal(pod))
+
+
+def _frees_room(change: Change, old: dict | None) -> bool:
+    """Whether a change may let a pending pod fit somewhere: a node appeared or changed, or a bound pod went."""
+    if change.kind == "Node":
+        return change.type in ("ADDED", "MODIFIED")
+    if change.kind == "Pod" and (change.object.get("spec") or {}).get("nodeName"):
+        if change.type == "DELETED":
+            return True
+        return is_pod_terminal(change.object) and not (old is not None and is_pod_terminal(old))
+    return False
+
+
+class Scheduler:
+    """kube-scheduler: places pending pods; retries them when the cluster changes and every 5 minutes."""
+
+    name = "default-scheduler"
+
+    def __init__(self):
+        self.pending: set[tuple[str, str]] = set()
+
+    def initial_keys(self, engine):
+        self.pending = {_ns_name(p) for p in engine.cache.list("Pod") if _pending(p)}
+        return sorted(self.pending)
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Pod":
+            key = _ns_name(change.object)
+            if change.type != "DELETED" and _pending(change.object):
+                self.pending.add(key)
+                keys = [key]
+            else:
+                self.pending.discard(key)
+                keys = []
+            if _frees_room(change, old) and self.pending:
+                keys.extend(sorted(self.pending - {key}))
+            return keys
+        if _frees_room(change, old):
+            return sorted(self.pending)
+        return []
+
+    def subject(self, key, engine):
+        pod = engine.cache.get("Pod", *key)
+        return ("Pod", pod) if pod is not None else None
+
+    def sync(self, key, engine, memory):
+        pod = engine.cache.get("Pod", *key)
+        if not _pending(pod):
+            return None
+        nodes = engine.cache.list("Node")
+        pods_on_nodes = {n["metadata"]["name"]: engine.cache.pods_on_node(n["metadata"]["name"]) for n in nodes}
+        rng = random.Random(f"{engine.seed}/schedule/{pod['metadata']['uid']}/{pod['metadata']['resourceVersion']}")
+        return schedule_pod(pod, nodes, pods_on_nodes, engine.now, rng=rng)
+
+
+class PodGarbageCollector:
+    """The PodGC controller: pods left on deleted nodes, terminating pods that were never scheduled."""
+
+    name = "pod-garbage-collector"
+    KEY = "podgc"
+
+    def initial_keys(self, engine):
+        return [self.KEY]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Node" and change.type == "DELETED":
+            return [self.KEY]
+        if change.kind == "Pod" and change.object["metadata"].get("deletionTimestamp") and not (
+            change.object.get("spec") or {}
+        ).get("nodeName"):
+            return [self.KEY]
+        return []
+
+    def sync(self, key, engine, memory):
+        result = gc_pods(engine.cache.list("Pod"), engine.cache.list("Node"), engine.now, memory=memory)
+        if not result.actions and not result.memory:
+            # Nothing in quarantine: wait for the next node deletion instead of ticking every 20 s forever.
+            return replace(result, requeue_after=None)
+        return result
+
+
+class TTLAfterFinishedController:
+    """Deletes finished Jobs whose ``ttlSecondsAfterFinished`` has passed."""
+
+    name = "ttl-after-finished-controller"
+
+    def initial_keys(self, engine):
+        return [_ns_name(j) for j in engine.cache.list("Job") if (j.get("spec") or {}).get(
+            "ttlSecondsAfterFinished") is not None]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Job" and change.type != "DELETED" and (change.object.get("spec") or {}).get(
+                "ttlSecondsAfterFinished") is not None:
+            return [_ns_name(change.object)]
+        return []
+
+    def sync(self, key, engine, memory):
+        job = engine.cache.get("Job", *key)
+        if job is None:
+            return None
+        return sync_ttl_after_finished(job, engine.now)
+
+
+class NodeLifecycleController:
+    """Taints that follow node conditions and cordons (TaintNodeByCondition, not-ready/unreachable)."""
+
+    name = "node-lifecycle-controller"
+
+    def initial_keys(self, engine):
+        return [n["metadata"]["name"] for n in engine.cache.list("Node")]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Node" and change.type != "DELETED":
+            return [change.object["metadata"]["name"]]
+        return []
+
+    def sync(self, key, engine, memory):
+        node = engine.cache.get("Node", "", key)
+        if node is None:
+            return None
+        return sync_node_lifecycle(node, engine.now)
+
+
+def _no_execute_taints(node: dict | None) -> bool:
+    return node is not None and any(
+        t.get("effect") == "NoExecute" for t in (node.get("spec") or {}).get("taints") or ())
+
+
+class TaintEvictionController:
+    """Evicts pods that do not tolerate a node's NoExecute taints (after their tolerationSeconds)."""
+
+    name = "taint-eviction-controller"
+
+    def initial_keys(self, engine):
+        return [n["metadata"]["name"] for n in engine.cache.list("Node") if _no_execute_taints(n)]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Node" and change.type != "DELETED":
+            if _no_execute_taints(change.object) or _no_execute_taints(old):
+                return [change.object["metadata"]["name"]]
+            return []
+        if change.kind == "Pod" and change.type == "ADDED":
+            node = (change.object.get("spec") or {}).get("nodeName")
+            if node and _no_execute_taints(engine.cache.get("Node", "", node)):
+                return [node]
+        if change.kind == "Pod" and change.type == "MODIFIED" and old is not None:
+            node = (change.object.get("spec") or {}).get("nodeName")
+            if node and not (old.get("spec") or {}).get("nodeName") and _no_execute_taints(
+                    engine.cache.get("Node", "", node)):
+                return [node]
+        return []
+
+    def sync(self, key, engine, memory):
+        node = engine.cache.get("Node", "", key)
+        if node is None:
+            return None
+        return evict_pods_for_taints(node, engine.cache.pods_on_node(key), engine.now, memory=memory)
+
+
+class Kubelet:
+    """Every node's kubelet: runs the pods bound to it (image pulls, containers, restarts, termination)."""
+
+    name = "kubelet"
+
+    def initial_keys(self, engine):
+        return [_ns_name(p) for p in engine.cache.list("Pod") if (p.get("spec") or {}).get("nodeName")]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Pod":
+            key = _ns_name(change.object)
+            if change.type == "DELETED":
+                engine.memory.pop((self.name, key), None)
+                return []
+            return [key] if (change.object.get("spec") or {}).get("nodeName") else []
+        if change.kind == "Node" and change.type == "MODIFIED" and old is not None:
+            if node_is_ready(change.object) != node_is_ready(old):
+                return [_ns_name(p) for p in engine.cache.pods_on_node(change.object["metadata"]["name"])]
+        return []
+
+    def subject(self, key, engine):
+        pod = engine.cache.get("Pod", *key)
+        return ("Pod", pod) if pod is not None else None
+
+    def sync(self, key, engine, memory):
+        pod = engine.cache.get("Pod", *key)
+        if pod is None:
+            return None
+        node = engine.cache.get("Node", "", (pod.get("spec") or {}).get("nodeName", ""))
+        return sync_pod(pod, node, engine.now, memory=memory, seed=f"{engine.seed}/{pod['metadata']['uid']}")
+
+
+def default_controllers() -> list:
+    """The controllers of a kubeviz cluster, in the order their keys are first queued."""
+    return [
+        NodeLifecycleController(),
+        TaintEvictionController(),
+        JobController(),
+        TTLAfterFinishedController(),
+        Scheduler(),
+        Kubelet(),
+        PodGarbageCollector(),
+    ]

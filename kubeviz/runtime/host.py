@@ -1,0 +1,95 @@
+"""Hosting engines: one simulation engine per live cluster, inside the server process.
+
+An engine is built on first use from what is stored (a restart rebuilds every timer from the objects: a pod in
+the middle of ``sleep 30`` still finishes at the right simulated time) and kept while the process lives. All
+engine work of a process happens under one lock and each simulated instant is written in one transaction, so the
+API's writes and the engine's never interleave half-way. Reconcile traces are kept by the engine and published to
+the cluster's channel group.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from controllers.engine import Engine, TraceRecord
+from controllers.manager import default_controllers
+
+from kubeviz.store import events
+from kubeviz.store.models import Cluster
+from kubeviz.store.services import registry_for
+
+from .store import RegistryStore
+
+logger = logging.getLogger(__name__)
+
+# The longest single advance a request may ask for (a month of simulated time).
+MAX_ADVANCE_SECONDS = 31 * 24 * 3600
+
+
+class EngineHost:
+    def __init__(self):
+        self._engines: dict[str, tuple[str, Engine]] = {}
+        self.lock = threading.RLock()
+
+    def engine_for(self, cluster: Cluster) -> Engine:
+        """The cluster's engine, built (and started from stored state) on first use."""
+        with self.lock:
+            entry = self._engines.get(cluster.name)
+            if entry is not None and entry[0] == str(cluster.uid):
+                engine = entry[1]
+                engine.store.storage.cluster.refresh_from_db()
+                return engine
+            store = RegistryStore(registry_for(cluster))
+            engine = Engine(store, default_controllers(), seed=str(cluster.seed))
+            engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
+            self._engines[cluster.name] = (str(cluster.uid), engine)
+            return engine
+
+    def forget(self, name: str) -> None:
+        with self.lock:
+            self._engines.pop(name, None)
+
+    def advance(self, cluster: Cluster, seconds: float) -> Engine:
+        """Process every event due in the next ``seconds`` of simulated time, deterministically."""
+        with self.lock:
+            engine = self.engine_for(cluster)
+            target = engine.now + timedelta(seconds=seconds)
+            self._run(engine, target)
+            return engine
+
+    def step(self, cluster: Cluster) -> Engine:
+        """Jump to the next due event and process it."""
+        with self.lock:
+            engine = self.engine_for(cluster)
+            with transaction.atomic():
+                engine.drain()
+            due = engine.next_event_time()
+            if due is not None:
+                self._run(engine, max(due, engine.now))
+            return engine
+
+    def _run(self, engine: Engine, target: datetime) -> None:
+        # One transaction per simulated instant: a long fast-forward commits as it goes, so watchers see it
+        # happen and a crash loses at most one instant.
+        with transaction.atomic():
+            engine.drain()
+        while True:
+            due = engine.timers.next_time()
+            if due is None or due > target:
+                break
+            with transaction.atomic():
+                engine.run_until(due)
+        with transaction.atomic():
+            engine.run_until(target)
+
+
+def _publish_trace(cluster_name: str, record: TraceRecord) -> None:
+    message = {"type": "trace.recorded", "trace": record.as_json()}
+    transaction.on_commit(lambda: events.publish(cluster_name, message))
+
+
+host = EngineHost()

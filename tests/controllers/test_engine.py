@@ -1,0 +1,196 @@
+"""The engine's parts: timer heap, work queue, informer cache, and plan application through a recording store."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from controllers.cache import Cache
+from controllers.clock import TimerHeap
+from controllers.engine import Engine
+from controllers.plan import CreateObject, DeleteObject, EmitEvent, SyncResult, Trace
+from controllers.store import Change, StoreError
+from controllers.workqueue import WorkQueue
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_timer_heap_orders_by_time_then_insertion_and_keeps_the_earliest_time_per_key():
+    heap = TimerHeap()
+    heap.schedule(at(10), "b")
+    heap.schedule(at(5), "a")
+    heap.schedule(at(10), "c")
+    heap.schedule(at(20), "a")  # later than the existing time: ignored
+    heap.schedule(at(7), "c")  # earlier: moves
+    assert heap.next_time() == at(5)
+    assert heap.pop_due(at(9)) == ["a", "c"]
+    assert heap.pop_due(at(9)) == []
+    assert heap.pop_due(at(10)) == ["b"]
+    assert heap.next_time() is None and len(heap) == 0
+
+
+def test_work_queue_dedups_and_rate_limits_per_key():
+    queue = WorkQueue()
+    for key in ("a", "b", "a"):
+        queue.add(key)
+    assert len(queue) == 2
+    assert [queue.pop(), queue.pop()] == ["a", "b"]
+    assert [queue.rate_limit_delay("a") for _ in range(4)] == [0.005, 0.01, 0.02, 0.04]
+    queue.forget("a")
+    assert queue.rate_limit_delay("a") == 0.005
+
+
+def pod(name, rv, node=None, owner=None, namespace="default"):
+    meta = {"name": name, "namespace": namespace, "uid": f"uid-{name}", "resourceVersion": str(rv)}
+    if owner:
+        meta["ownerReferences"] = [{"uid": owner, "controller": True}]
+    return {"metadata": meta, "spec": {"nodeName": node} if node else {}}
+
+
+def test_cache_indexes_owner_and_node_and_ignores_stale_changes():
+    cache = Cache()
+    cache.apply_change("ADDED", "Pod", pod("b", 2, node="n1", owner="job"))
+    cache.apply_change("ADDED", "Pod", pod("a", 3, node="n1", owner="job"))
+    assert [p["metadata"]["name"] for p in cache.owned_by("job", "Pod")] == ["a", "b"]
+    assert [p["metadata"]["name"] for p in cache.pods_on_node("n1")] == ["a", "b"]
+    assert cache.apply_change("MODIFIED", "Pod", pod("a", 1, node="n2"))["metadata"]["resourceVersion"] == "3"
+    assert cache.get("Pod", "default", "a")["spec"]["nodeName"] == "n1"  # the stale version was ignored
+    cache.apply_change("MODIFIED", "Pod", pod("a", 4, node="n2"))
+    assert [p["metadata"]["name"] for p in cache.pods_on_node("n1")] == ["b"]
+    assert [p["metadata"]["name"] for p in cache.owned_by("job")] == ["b"]
+    cache.apply_change("DELETED", "Pod", pod("b", 5))
+    assert cache.by_uid("uid-b") is None and cache.pods_on_node("n1") == []
+
+
+class RecordingStore:
+    """A store that keeps objects in a dict and logs each call, failing creates of names listed in ``refuse``."""
+
+    def __init__(self, refuse=()):
+        self._now = T0
+        self.calls = []
+        self.refuse = set(refuse)
+        self.rv = 0
+        self.changes = []
+
+    def now(self):
+        return self._now
+
+    def set_now(self, now):
+        self._now = now
+
+    def resource_version(self):
+        return self.rv
+
+    def list(self, kind):
+        return []
+
+    def changes_since(self, rv):
+        return [c for c in self.changes if c.resource_version > rv]
+
+    def create(self, obj):
+        name = obj["metadata"].get("name") or obj["metadata"]["generateName"] + "xyz"
+        self.calls.append(("create", obj["kind"], name))
+        if name in self.refuse:
+            raise StoreError(422, "Invalid", f"{name} refused")
+        self.rv += 1
+        created = {**obj, "metadata": {**obj["metadata"], "name": name, "resourceVersion": str(self.rv)}}
+        self.changes.append(Change("ADDED", obj["kind"], created))
+        return created
+
+    def update_status(self, obj):
+        self.calls.append(("status", obj["kind"], obj["metadata"]["name"]))
+        return obj
+
+    def patch(self, kind, namespace, name, patch, patch_type="merge", *, subresource=""):
+        self.calls.append(("patch", kind, name, patch))
+        return {}
+
+    def delete(self, kind, namespace, name, **options):
+        self.calls.append(("delete", kind, name))
+        raise StoreError(404, "NotFound", "gone")
+
+
+def event(reason, message="m"):
+    return EmitEvent({"kind": "Job", "namespace": "default", "name": "j", "uid": "u"}, "Normal", reason, message,
+                     "job-controller")
+
+
+class OneShot:
+    """A controller that returns a fixed plan once for key "k"."""
+
+    name = "one-shot"
+
+    def __init__(self, result):
+        self.result = result
+        self.synced = []
+
+    def initial_keys(self, engine):
+        return ["k"]
+
+    def keys_for_change(self, change, old, engine):
+        return []
+
+    def sync(self, key, engine, memory):
+        self.synced.append((engine.now, memory))
+        result, self.result = self.result, None
+        return result
+
+
+def plan(*actions, requeue=None, memory=None):
+    return SyncResult(tuple(actions), None, requeue, Trace("one-shot", "k", "", "", "", ()), memory)
+
+
+def test_slow_start_stops_after_a_failed_batch_and_events_follow_their_action():
+    create = lambda name, batch: CreateObject(  # noqa: E731
+        {"kind": "Pod", "metadata": {"name": name, "namespace": "default"}}, batch=batch,
+        success_event=event("SuccessfulCreate", "Created pod: {name}"),
+        failure_event=event("FailedCreate", "Error creating: {error}"))
+    store = RecordingStore(refuse={"b"})
+    engine = Engine(store, [OneShot(plan(create("a", 0), create("b", 1), create("c", 1), create("d", 2)))])
+    engine.drain()
+    creates = [c for c in store.calls if c[0] == "create"]
+    assert [c[2] for c in creates if c[1] == "Pod"] == ["a", "b", "c"]  # batch 2 skipped after batch 1 failed
+    messages = [c[2] for c in creates if c[1] == "Event"]
+    assert len(messages) == 3  # SuccessfulCreate a, FailedCreate b, SuccessfulCreate c
+    events = [c.object for c in store.changes if c.kind == "Event"]
+    assert [e["message"] for e in events] == ["Created pod: a", "Error creating: b refused", "Created pod: c"]
+
+
+def test_delete_of_a_missing_object_is_not_a_failure_and_emits_nothing():
+    store = RecordingStore()
+    action = DeleteObject("Pod", "default", "gone", "uid", success_event=event("SuccessfulDelete"))
+    engine = Engine(store, [OneShot(plan(action))])
+    engine.drain()
+    assert ("delete", "Pod", "gone") in store.calls
+    assert not [c for c in store.changes if c.kind == "Event"]
+    assert engine.next_event_time() is None  # no retry scheduled
+
+
+def test_requeue_and_memory_come_back_at_the_right_simulated_time():
+    controller = OneShot(plan(requeue=30, memory={"n": 1}))
+    engine = Engine(RecordingStore(), [controller])
+    engine.run_until(at(100))
+    assert controller.synced == [(T0, None), (at(30), {"n": 1})]
+    assert engine.now == at(100)
+
+
+def test_repeated_events_are_counted_on_one_event():
+    store = RecordingStore()
+    engine = Engine(store, [])
+    engine.record_event(event("BackOff", "Back-off restarting failed container"))
+    engine.record_event(event("BackOff", "Back-off restarting failed container"))
+    engine.record_event(event("Other"))
+    assert [c[0] for c in store.calls] == ["create", "patch", "create"]
+    assert store.calls[1][3] == {"count": 2, "lastTimestamp": "2025-01-01T00:00:00Z"}
+
+
+def test_event_names_are_unique_at_one_instant():
+    store = RecordingStore()
+    engine = Engine(store, [])
+    engine.record_event(event("A"))
+    engine.record_event(event("B"))
+    names = [c.object["metadata"]["name"] for c in store.changes]
+    assert len(set(names)) == 2 and all(n.startswith("j.") for n in names)
