@@ -103,6 +103,8 @@ class Engine:
         self._event_names: set[str] = set()
         self.syncs = 0
         self.started = False
+        # Memories of controllers marked ``checkpoint = True`` that changed since the host last saved them.
+        self.dirty_checkpoints: set[tuple[str, Hashable]] = set()
 
     # -- time ------------------------------------------------------------------------------------------
 
@@ -145,6 +147,15 @@ class Engine:
                 for key in controller.keys_for_change(change, old, self):
                     self.enqueue(controller.name, key)
         return len(changes)
+
+    def forget_memory(self, controller: str, key: Hashable) -> None:
+        memory_key = (controller, key)
+        if self.memory.pop(memory_key, None) is not None and getattr(self._by_name[controller], "checkpoint", False):
+            self.dirty_checkpoints.add(memory_key)
+
+    def restore_memory(self, controller: str, key: Hashable, memory) -> None:
+        """Hand back a checkpointed memory (before ``start``, after a restart)."""
+        self.memory[(controller, key)] = memory
 
     def enqueue(self, controller: str, key: Hashable) -> None:
         self.queue.add((controller, key))
@@ -216,9 +227,11 @@ class Engine:
             self.queue.forget(memory_key)
             return
         if result.memory is None:
-            self.memory.pop(memory_key, None)
-        else:
+            self.forget_memory(controller_name, key)
+        elif self.memory.get(memory_key) != result.memory:
             self.memory[memory_key] = result.memory
+            if getattr(controller, "checkpoint", False):
+                self.dirty_checkpoints.add(memory_key)
         failed = self.apply(result, controller_name, key)
         self._record_trace(result.trace)
         if failed:

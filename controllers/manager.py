@@ -234,6 +234,8 @@ class Kubelet:
     """Every node's kubelet: runs the pods bound to it (image pulls, containers, restarts, termination)."""
 
     name = "kubelet"
+    # What a kubelet knows of its running containers survives a server restart (its checkpoint files).
+    checkpoint = True
 
     def initial_keys(self, engine):
         return [_ns_name(p) for p in engine.cache.list("Pod") if (p.get("spec") or {}).get("nodeName")]
@@ -242,7 +244,7 @@ class Kubelet:
         if change.kind == "Pod":
             key = _ns_name(change.object)
             if change.type == "DELETED":
-                engine.memory.pop((self.name, key), None)
+                engine.forget_memory(self.name, key)
                 return []
             return [key] if (change.object.get("spec") or {}).get("nodeName") else []
         if change.kind == "Node" and change.type == "MODIFIED" and old is not None:

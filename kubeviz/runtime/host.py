@@ -19,7 +19,7 @@ from controllers.engine import Engine, TraceRecord
 from controllers.manager import default_controllers
 
 from kubeviz.store import events
-from kubeviz.store.models import Cluster
+from kubeviz.store.models import Checkpoint, Cluster
 from kubeviz.store.services import registry_for
 
 from .store import RegistryStore
@@ -46,6 +46,9 @@ class EngineHost:
             store = RegistryStore(registry_for(cluster))
             engine = Engine(store, default_controllers(), seed=str(cluster.seed))
             engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
+            for controller, key, data in Checkpoint.objects.filter(cluster=cluster).values_list(
+                    "controller", "key", "data"):
+                engine.restore_memory(controller, _decode_key(key), data)
             self._engines[cluster.name] = (str(cluster.uid), engine)
             return engine
 
@@ -65,8 +68,7 @@ class EngineHost:
         """Jump to the next due event and process it."""
         with self.lock:
             engine = self.engine_for(cluster)
-            with transaction.atomic():
-                engine.drain()
+            self._run(engine, engine.now)
             due = engine.next_event_time()
             if due is not None:
                 self._run(engine, max(due, engine.now))
@@ -77,14 +79,41 @@ class EngineHost:
         # happen and a crash loses at most one instant.
         with transaction.atomic():
             engine.drain()
+            _save_checkpoints(engine)
         while True:
             due = engine.timers.next_time()
             if due is None or due > target:
                 break
             with transaction.atomic():
                 engine.run_until(due)
+                _save_checkpoints(engine)
         with transaction.atomic():
             engine.run_until(target)
+            _save_checkpoints(engine)
+
+
+def _encode_key(key) -> str:
+    return "/".join(key) if isinstance(key, tuple) else str(key)
+
+
+def _decode_key(text: str):
+    namespace, _, name = text.partition("/")
+    return (namespace, name) if name else text
+
+
+def _save_checkpoints(engine: Engine) -> None:
+    """Write the checkpointed memories that changed, inside the instant's transaction."""
+    if not engine.dirty_checkpoints:
+        return
+    cluster = engine.store.storage.cluster
+    for controller, key in sorted(engine.dirty_checkpoints, key=repr):
+        memory = engine.memory.get((controller, key))
+        rows = Checkpoint.objects.filter(cluster=cluster, controller=controller, key=_encode_key(key))
+        if memory is None:
+            rows.delete()
+        elif not rows.update(data=memory):
+            Checkpoint.objects.create(cluster=cluster, controller=controller, key=_encode_key(key), data=memory)
+    engine.dirty_checkpoints.clear()
 
 
 def _publish_trace(cluster_name: str, record: TraceRecord) -> None:

@@ -104,3 +104,21 @@ class ContainerLog(models.Model):
 
     def __str__(self):
         return f"{self.namespace}/{self.pod}/{self.container}#{self.restart_count}"
+
+
+class Checkpoint(models.Model):
+    """A controller's private state for one key, kept across server restarts (like a kubelet's checkpoint
+    files): what a running container is playing and when it started, its crash-loop back-off."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="checkpoints")
+    controller = models.CharField(max_length=63)
+    key = models.CharField(max_length=600)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "controller", "key"], name="store_checkpoint_unique_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.controller} {self.key}"

@@ -63,6 +63,15 @@ class LiveServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
+
+    def restart(self):
+        """Stop the server process and start a new one on the same database (a server restart)."""
+        self.stop()
+        self.start()
+
+    def close(self):
+        self.stop()
         self.log.close()
 
 
@@ -73,4 +82,15 @@ def kubeviz_server(tmp_path_factory):
     server.manage("bootstrap")
     server.start()
     yield server
-    server.stop()
+    server.close()
+
+
+@pytest.fixture
+def fresh_kubeviz_server(tmp_path):
+    """A server of the test's own, for tests that stop and start it."""
+    server = LiveServer(tmp_path)
+    server.manage("migrate", "--noinput")
+    server.manage("bootstrap")
+    server.start()
+    yield server
+    server.close()
