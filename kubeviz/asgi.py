@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP goes to Django, websockets to the Channels consumers.
 
-Django is set up (``get_asgi_application()``) before anything that imports models, such as the consumers, is
-imported: that is why the imports below are not at the top of the file.
+Django is set up (``get_asgi_application()``) before anything that imports models, such as the consumers or the
+runtime, is imported: that is why the imports below are not at the top of the file.
 """
 
 import os
@@ -12,10 +12,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubeviz.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
-application = ProtocolTypeRouter(
+from kubeviz.runtime.player import player  # noqa: E402
+
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": URLRouter([]),
     }
 )
+
+
+async def application(scope, receive, send):
+    """The router, plus the real-time player started on the server's event loop by the first connection
+    (Daphne has no lifespan events to start it earlier)."""
+    if settings.KUBEVIZ_PLAYER:
+        player.ensure_started()
+    await router(scope, receive, send)

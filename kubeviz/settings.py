@@ -128,6 +128,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 KUBEVIZ_MAX_MANIFEST_BYTES = env_int("KUBEVIZ_MAX_MANIFEST_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 2_621_440)
 
+# Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
+KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
+
 # Worker nodes of the `default` cluster that `make run` creates.
 KUBEVIZ_DEFAULT_NODES = env_int("KUBEVIZ_DEFAULT_NODES", 3, minimum=0)
 

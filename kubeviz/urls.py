@@ -13,6 +13,9 @@ urlpatterns = [
     path("sim/clusters/<str:cluster>/clock/advance", sim_views.clock_advance),
     path("sim/clusters/<str:cluster>/clock/step", sim_views.clock_step),
     path("sim/clusters/<str:cluster>/apply", sim_views.apply),
+    path("sim/clusters/<str:cluster>/traces", sim_views.traces),
+    path("sim/clusters/<str:cluster>/nodes", sim_views.nodes),
+    re_path(r"^sim/clusters/(?P<cluster>[^/]+)/nodes/(?P<node>[^/]+)/(?P<action>fail|recover)$", sim_views.node_health),
     re_path(r"^(clusters|sim)(/.*)?$", views.api_not_found),
 ]
 

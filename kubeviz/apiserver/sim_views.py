@@ -13,7 +13,15 @@ from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
 from kubeviz.runtime.host import MAX_ADVANCE_SECONDS, host
 from kubeviz.store.models import Cluster
-from kubeviz.store.services import ClusterError, cluster_create, cluster_delete, registry_for
+from kubeviz.store.services import (
+    NODE,
+    ClusterError,
+    cluster_create,
+    cluster_delete,
+    node_conditions,
+    node_register,
+    registry_for,
+)
 
 from . import errors
 from .apply import apply_manifests
@@ -164,6 +172,63 @@ def clock_step(request, cluster):
     host.step(obj)
     obj.refresh_from_db()
     return json_response(clock_json(obj))
+
+
+@api_endpoint
+def traces(request, cluster):
+    """The engine's recent reconcile traces, oldest first; ``controller``, ``object`` and ``limit`` filter them."""
+    if request.method != "GET":
+        raise errors.method_not_supported("traces", request.method.lower())
+    engine = host.engine_for(get_cluster(cluster))
+    controller, subject = request.GET.get("controller"), request.GET.get("object")
+    try:
+        limit = int(request.GET.get("limit", 200))
+    except ValueError:
+        raise errors.bad_request("limit must be an integer") from None
+    found = [
+        record.as_json() for record in engine.traces
+        if (not controller or record.trace.controller == controller)
+        and (not subject or record.trace.object_key == subject)
+    ]
+    return json_response({"items": found[-limit:] if limit > 0 else []})
+
+
+NODE_FIELDS = {"name", "labels", "taints", "controlPlane"}
+
+
+@api_endpoint
+def nodes(request, cluster):
+    """Add a node: a kubelet joins the cluster (its Node and Lease are registered as a kubelet would)."""
+    if request.method != "POST":
+        raise errors.method_not_supported("nodes", request.method.lower())
+    obj = get_cluster(cluster)
+    body = _json_object(request)
+    unknown = sorted(set(body) - NODE_FIELDS)
+    if unknown:
+        raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
+    labels, taints = body.get("labels") or {}, body.get("taints") or []
+    if not isinstance(labels, dict) or not isinstance(taints, list):
+        raise errors.bad_request("labels must be a mapping and taints a list")
+    with transaction.atomic():
+        node = node_register(registry_for(obj), name=body.get("name") or "", labels=labels, taints=taints,
+                             control_plane=bool(body.get("controlPlane", False)))
+    return json_response(node, status=201)
+
+
+@api_endpoint
+def node_health(request, cluster, node, action):
+    """``fail``: the node's kubelet stops (its conditions go Unknown, as the node lifecycle controller marks a
+    node that stopped posting status); ``recover``: it reports Ready again."""
+    if request.method != "POST":
+        raise errors.method_not_supported(f"nodes/{action}", request.method.lower())
+    registry = registry_for(get_cluster(cluster))
+    with transaction.atomic():
+        current = registry.get(NODE, "", node)
+        status = dict(current.get("status") or {})
+        status["conditions"] = node_conditions(status.get("conditions") or [], ready=action == "recover",
+                                               now=registry._now())
+        updated = registry.update(NODE, "", node, dict(current, status=status), subresource="status").object
+    return json_response(updated)
 
 
 @api_endpoint

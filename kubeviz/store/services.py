@@ -37,6 +37,34 @@ def registry_for(cluster: Cluster) -> Registry:
     return Registry(DatabaseStorage(cluster))
 
 
+HEALTHY_CONDITIONS = (
+    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+)
+# What the node lifecycle controller writes when a kubelet stops posting status (NodeStatusUnknown).
+STOPPED_REASON = "NodeStatusUnknown"
+STOPPED_MESSAGE = "Kubelet stopped posting node status."
+
+
+def node_conditions(current: list[dict], *, ready: bool, now: str) -> list[dict]:
+    """A node's conditions after its kubelet recovered (``ready``) or stopped: transitions stamped ``now``."""
+    previous = {c.get("type"): c for c in current}
+    conditions = []
+    for type_, status, reason, message in HEALTHY_CONDITIONS:
+        if not ready:
+            status, reason, message = "Unknown", STOPPED_REASON, STOPPED_MESSAGE
+        old = previous.get(type_) or {}
+        changed = old.get("status") != status
+        conditions.append({
+            "type": type_, "status": status, "reason": reason, "message": message,
+            "lastHeartbeatTime": now if ready else old.get("lastHeartbeatTime", now),
+            "lastTransitionTime": now if changed else old.get("lastTransitionTime", now),
+        })
+    return conditions
+
+
 def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=None, taints=None) -> dict:
     """A Node as a kubelet registers it (kind/kubeadm flavoured), with ``index`` picking its addresses."""
     node_labels = {
@@ -63,12 +91,6 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
     spec = {"podCIDR": f"10.244.{index}.0/24", "podCIDRs": [f"10.244.{index}.0/24"]}
     if node_taints:
         spec["taints"] = node_taints
-    conditions = [
-        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-    ]
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -89,7 +111,7 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
             "capacity": capacity,
             "allocatable": dict(capacity),
             "conditions": [
-                {"type": t, "status": s, "reason": r, "message": m} for t, s, r, m in conditions
+                {"type": t, "status": s, "reason": r, "message": m} for t, s, r, m in HEALTHY_CONDITIONS
             ],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
             "nodeInfo": {

@@ -1,0 +1,71 @@
+"""Playing clusters in real time: the clock of every unpaused cluster follows the wall clock times its speed.
+
+One asyncio task per server process ticks every ``TICK`` seconds and advances each playing cluster by the wall
+time that passed since its last tick, times its speed (0.25x to 100x). The engine work itself runs in Django's
+sync thread (``sync_to_async``), where the API's sync views run too, so the two never interleave. If a tick takes
+longer than the wall time it covers, the next tick simply advances further: the simulated clock never drifts
+from ``speed x wall time`` for long, and ``lag`` records how far behind it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from asgiref.sync import sync_to_async
+
+from kubeviz.store.models import Cluster
+
+from .host import host
+
+logger = logging.getLogger(__name__)
+
+TICK = 0.1
+
+
+class Player:
+    def __init__(self):
+        self._task: asyncio.Task | None = None
+        self._last: dict[str, float] = {}
+        # how far (wall seconds) the last tick of each cluster started behind its schedule
+        self.lag: dict[str, float] = {}
+
+    def ensure_started(self) -> None:
+        """Start ticking on the running event loop, once per process."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="kubeviz-player")
+
+    async def _run(self) -> None:
+        next_tick = time.monotonic()
+        while True:
+            next_tick += TICK
+            try:
+                await sync_to_async(self.tick, thread_sensitive=True)()
+            except Exception:  # noqa: BLE001 - one bad tick must not stop every cluster's clock
+                logger.exception("player tick failed")
+            delay = next_tick - time.monotonic()
+            if delay < 0:
+                next_tick = time.monotonic()
+                delay = 0
+            await asyncio.sleep(delay)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        playing = list(Cluster.objects.filter(paused=False))
+        names = {c.name for c in playing}
+        for name in list(self._last):
+            if name not in names:
+                del self._last[name]
+                self.lag.pop(name, None)
+        for cluster in playing:
+            last = self._last.get(cluster.name)
+            self._last[cluster.name] = now
+            if last is None:
+                continue
+            elapsed = now - last
+            self.lag[cluster.name] = max(0.0, elapsed - TICK)
+            host.advance(cluster, elapsed * cluster.speed)
+
+
+player = Player()
