@@ -2,17 +2,19 @@
 
 from django.urls import path, re_path
 
-from kubeviz.apiserver import sim_views, views
+from kubeviz.apiserver import kubeconfig, sim_views, views
 
 urlpatterns = [
     re_path(r"^clusters/(?P<cluster>[^/]+)/version/?$", views.version),
     re_path(r"^clusters/(?P<cluster>[^/]+)/(?P<path>apis?(/.*)?)$", views.kube_api),
+    re_path(r"^clusters/(?P<cluster>[^/]+)/openapi/(?P<path>.*)$", views.openapi_document),
     path("sim/clusters", sim_views.clusters),
     path("sim/clusters/<str:cluster>", sim_views.cluster_detail),
     path("sim/clusters/<str:cluster>/clock", sim_views.clock),
     path("sim/clusters/<str:cluster>/clock/advance", sim_views.clock_advance),
     path("sim/clusters/<str:cluster>/clock/step", sim_views.clock_step),
     path("sim/clusters/<str:cluster>/apply", sim_views.apply),
+    path("sim/clusters/<str:cluster>/kubeconfig", kubeconfig.kubeconfig),
     path("sim/clusters/<str:cluster>/traces", sim_views.traces),
     path("sim/clusters/<str:cluster>/nodes", sim_views.nodes),
     re_path(r"^sim/clusters/(?P<cluster>[^/]+)/nodes/(?P<node>[^/]+)/(?P<action>fail|recover)$", sim_views.node_health),

@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc3339
@@ -18,7 +18,7 @@ from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc333
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import registry_for
 
-from . import discovery, errors
+from . import discovery, errors, logstream, openapi, printers, protobuf, watch
 from .resources import ResourceType, resource_for_path
 
 logger = logging.getLogger(__name__)
@@ -72,10 +72,14 @@ def _query_flag_dry_run(request) -> bool:
     return bool(values)
 
 
-def _read_json_body(request, resource: ResourceType):
+def _read_json_body(request, resource: ResourceType, registry=None, namespace: str = ""):
     content_type = (request.content_type or "").lower()
-    if content_type == "application/vnd.kubernetes.protobuf":
-        raise errors.unsupported_media_type(content_type)
+    if content_type == protobuf.MEDIA_TYPE:
+        # client-go 1.32's typed clients (kubectl create job/cronjob/namespace) send protobuf; answers stay JSON.
+        try:
+            return protobuf.decode_object(request.body, resource, lookup_owner=_owner_lookup(registry, namespace))
+        except protobuf.ProtobufError as exc:
+            raise errors.StatusError(415, "UnsupportedMediaType", str(exc), {}) from None
     try:
         return json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -92,6 +96,37 @@ def _list_body(resource: ResourceType, items: list[dict], rv: str) -> dict:
         "metadata": {"resourceVersion": rv},
         "items": items,
     }
+
+
+def _owner_lookup(registry, namespace: str):
+    """For the protobuf decoder: the stored object a Job's ownerReference names (``create job --from``)."""
+    if registry is None:
+        return None
+
+    def lookup(uid: str):
+        found = registry.storage.find_by_uid(uid)
+        if found is None or (found[1].get("metadata") or {}).get("namespace", "") != namespace:
+            return None
+        return found[1]
+
+    return lookup
+
+
+def _table_version(request) -> str | None:
+    return printers.negotiate_table_version(request.META.get("HTTP_ACCEPT", ""))
+
+
+def _include_object(request) -> str:
+    try:
+        return printers.include_object_param(request.GET.get("includeObject"))
+    except ValueError as exc:
+        raise errors.bad_request(str(exc)) from None
+
+
+def _table_response(request, registry, resource: ResourceType, objects: list[dict], rv: str, version: str):
+    body = printers.table(resource.kind, objects, registry.storage.now(), include_object=_include_object(request),
+                          resource_version=rv, api_version=version)
+    return json_response(body)
 
 
 def _warning_headers(warnings) -> dict:
@@ -142,10 +177,15 @@ def kube_api(request, cluster, path):
     if rest[0] == "namespaces" and len(rest) >= 3:
         namespace, rest = rest[1], rest[2:]
     resource = resource_for_path(group, version_, rest[0])
-    if resource is None or (namespace is not None and not resource.namespaced) or len(rest) > 3:
+    if resource is None or (namespace is not None and not resource.namespaced):
         raise errors.not_found_path()
     name = rest[1] if len(rest) > 1 else None
     subresource = rest[2] if len(rest) > 2 else ""
+    if (resource.group, resource.plural, subresource) in SIMULATED_AWAY:
+        get_cluster(cluster)
+        raise simulated_away(resource, subresource, name or "")
+    if len(rest) > 3:
+        raise errors.not_found_path()
     if subresource and subresource not in resource.subresources:
         raise errors.not_found_path()
     if resource.namespaced and name is not None and namespace is None:
@@ -158,24 +198,68 @@ def kube_api(request, cluster, path):
     return _item(request, registry, resource, namespace or "", name, subresource)
 
 
+# Subresources that need a real container runtime or network: answered at once with a Status saying so,
+# instead of an upgrade that never comes (kubectl would hang).
+SIMULATED_AWAY = {
+    ("", "pods", "exec"), ("", "pods", "attach"), ("", "pods", "portforward"), ("", "pods", "proxy"),
+    ("", "pods", "eviction"), ("", "pods", "binding"), ("", "pods", "ephemeralcontainers"), ("", "pods", "resize"),
+    ("", "nodes", "proxy"),
+}
+
+
+def simulated_away(resource: ResourceType, subresource: str, name: str) -> errors.StatusError:
+    what = {"exec": "exec into containers", "attach": "attach to containers", "portforward": "forward ports",
+            "proxy": "proxy connections", "eviction": "evict pods (the Eviction API)",
+            "binding": "bind pods through the API", "ephemeralcontainers": "add ephemeral containers",
+            "resize": "resize running pods"}[subresource]
+    details = {"name": name, "kind": f"{resource.plural}/{subresource}"} if name else {}
+    return errors.StatusError(
+        405, "MethodNotAllowed",
+        f"{resource.plural}/{subresource} is not available: this is a simulated kubeviz cluster whose containers "
+        f"do not really run, so it cannot {what}",
+        details,
+    )
+
+
+def _consistent_list(registry, resource, namespace, *, label_selector="", field_selector=""):
+    """``registry.list`` whose items are exactly the state at the resourceVersion it reports.
+
+    The store reads the items and then the cluster's resourceVersion; a write committed in between would make
+    the version newer than the items, and a watch started from it would miss that write. Reading the version
+    before as well, and retrying when the two differ, closes the gap.
+    """
+    for _ in range(5):
+        before = Cluster.objects.values_list("resource_version", flat=True).get(pk=registry.storage.cluster.pk)
+        items, rv = registry.list(resource, namespace, label_selector=label_selector, field_selector=field_selector)
+        if str(before) == rv:
+            return items, rv
+    return items, str(before)
+
+
+def _is_watch(request) -> bool:
+    return request.GET.get("watch") in ("true", "1")
+
+
 def _collection(request, registry, resource, namespace):
     method = request.method
     if method == "GET":
-        if request.GET.get("watch") in ("true", "1"):
-            raise errors.StatusError(
-                405, "MethodNotAllowed", "watch is not supported by this server yet", {}
-            )
-        items, rv = registry.list(
+        if _is_watch(request):
+            return _watch(request, registry, resource, namespace)
+        items, rv = _consistent_list(
+            registry,
             resource,
             namespace,
             label_selector=request.GET.get("labelSelector", ""),
             field_selector=request.GET.get("fieldSelector", ""),
         )
+        table_version = _table_version(request)
+        if table_version:
+            return _table_response(request, registry, resource, items, rv, table_version)
         return json_response(_list_body(resource, items, rv))
     if method == "POST":
         if resource.namespaced and namespace is None:
             raise errors.not_found_path()
-        body = _read_json_body(request, resource)
+        body = _read_json_body(request, resource, registry, namespace or "")
         with transaction.atomic():
             result = registry.create(
                 resource,
@@ -217,12 +301,19 @@ def _item(request, registry, resource, namespace, name, subresource):
     dry_run = _query_flag_dry_run(request) if method != "GET" else False
     field_validation = request.GET.get("fieldValidation", "Strict")
     if method == "GET":
+        if _is_watch(request) and not subresource:
+            # The deprecated single-object watch is a watch of the collection narrowed to one name.
+            return _watch(request, registry, resource, namespace if resource.namespaced else None, name=name)
         obj = registry.get(resource, ns, name)
         obj.setdefault("apiVersion", resource.api_version)
         obj.setdefault("kind", resource.kind)
+        table_version = _table_version(request)
+        if table_version and not subresource:
+            return _table_response(request, registry, resource, [obj], obj["metadata"].get("resourceVersion", ""),
+                                   table_version)
         return json_response(obj)
     if method == "PUT":
-        body = _read_json_body(request, resource)
+        body = _read_json_body(request, resource, registry, ns)
         with transaction.atomic():
             result = registry.update(
                 resource, ns, name, body, subresource=subresource, dry_run=dry_run,
@@ -265,6 +356,50 @@ def _item(request, registry, resource, namespace, name, subresource):
             {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
         )
     raise errors.method_not_supported(resource.plural, method.lower())
+
+
+def _watch(request, registry, resource, namespace, name=None):
+    """Prepare a watch (everything that can still fail with a plain Status) and answer its event stream."""
+    field_selector = request.GET.get("fieldSelector", "")
+    if name is not None:
+        field_selector = ",".join(filter(None, [f"metadata.name={name}", field_selector]))
+    label_selector = request.GET.get("labelSelector", "")
+    labels_match, fields_match = registry.selectors(resource, label_selector, field_selector)
+    raw_rv = request.GET.get("resourceVersion", "")
+    try:
+        start_rv = int(raw_rv) if raw_rv else 0
+        if start_rv < 0:
+            raise ValueError
+    except ValueError:
+        raise errors.bad_request(f'resourceVersion: Invalid value: "{raw_rv}": must be a non-negative integer') from None
+    timeout = request.GET.get("timeoutSeconds")
+    try:
+        timeout_seconds = float(int(timeout)) if timeout not in (None, "") else None
+    except ValueError:
+        raise errors.bad_request(f'timeoutSeconds: Invalid value: "{timeout}": must be an integer') from None
+    table_version = _table_version(request)
+    include_object = _include_object(request)
+    filtered = bool(label_selector or field_selector)
+    current, list_rv = _consistent_list(registry, resource, namespace, label_selector=label_selector,
+                                       field_selector=field_selector)
+
+    def matches(obj):
+        return labels_match(obj) and fields_match(obj)
+
+    plan = watch.WatchPlan(
+        # Unset or "0": start from the state just listed, announced as synthetic ADDED events.
+        start_rv=start_rv or int(list_rv),
+        now=registry.storage.now(),
+        event_filter=watch.EventFilter(resource, namespace, matches, filtered=filtered, known=current),
+        encoder=watch.EventEncoder(resource, table_version, include_object),
+        initial=current if not start_rv else [],
+        timeout=timeout_seconds,
+        bookmarks=request.GET.get("allowWatchBookmarks") in ("true", "1"),
+    )
+    response = StreamingHttpResponse(watch.stream(plan, watch.DatabaseSource(registry.storage.cluster)),
+                                     content_type=JSON)
+    response["Cache-Control"] = "no-cache, private"
+    return response
 
 
 def _int_param(request, name: str) -> int | None:
@@ -320,24 +455,58 @@ def _pod_log(request, registry, resource, namespace, name):
         except ValueError:
             raise errors.bad_request(f"sinceTime: invalid RFC 3339 time {since_time!r}") from None
         lines = [line for line in lines if parse_rfc3339(line[0]) >= cutoff_time]
+    seen = len(lines)
     tail = _int_param(request, "tailLines")
     if tail is not None:
         lines = lines[-tail:] if tail else []
     timestamps = request.GET.get("timestamps") in ("true", "1")
-    text = "".join(
-        (f"{_nano(stamp)} {line}\n" if timestamps else f"{line}\n") for stamp, line in lines
-    )
+    text = "".join(_log_line(stamp, line, timestamps) for stamp, line in lines)
     data = text.encode()
     limit = _int_param(request, "limitBytes")
     if limit is not None:
         data = data[:limit]
+    if request.GET.get("follow") in ("true", "1") and run >= 0 and not previous:
+        follow = logstream.LogFollow(
+            storage=registry.storage, namespace=namespace, pod=name, uid=uid, container=container, run=run,
+            seen=seen, timestamps=timestamps, limit_bytes=None if limit is None else limit - len(data),
+        )
+        response = StreamingHttpResponse(logstream.follow(data, follow), content_type="text/plain")
+        response["Cache-Control"] = "no-cache, private"
+        return response
     return HttpResponse(data, content_type="text/plain")
+
+
+def _log_line(stamp: str, line: str, timestamps: bool) -> str:
+    return f"{_nano(stamp)} {line}\n" if timestamps else f"{line}\n"
 
 
 def _nano(stamp: str) -> str:
     """kubelet log timestamps are RFC 3339 with nanoseconds: 2025-01-01T00:00:05.000000000Z."""
     moment = parse_rfc3339(stamp)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z"
+
+
+@api_endpoint
+def openapi_document(request, cluster, path):
+    """``/openapi/v3`` (the index) and ``/openapi/v3/<api/v1|apis/g/v>``; ``/openapi/v2`` is not served."""
+    get_cluster(cluster)
+    if request.method != "GET":
+        raise errors.method_not_supported("openapi", request.method.lower())
+    parts = [p for p in path.split("/") if p]
+    if parts == ["v3"]:
+        return json_response(openapi.index(), headers={"Cache-Control": "no-cache, private"})
+    if parts[:1] == ["v3"] and len(parts) > 1:
+        document, digest = openapi.document("/".join(parts[1:]))
+        if document is None:
+            raise errors.not_found_path()
+        headers = {"Etag": f'"{digest}"'}
+        if request.GET.get("hash") == digest:
+            headers["Cache-Control"] = "public, immutable"
+            headers["Expires"] = "Thu, 31 Dec 2099 00:00:00 GMT"
+        else:
+            headers["Cache-Control"] = "no-cache, private"
+        return json_response(document, headers=headers)
+    raise errors.not_found_path()
 
 
 @api_endpoint
