@@ -11,6 +11,8 @@ import random
 from dataclasses import replace
 
 from .cache import controller_uid
+from .cronjob import sync_cronjob
+from .daemonset import node_should_run_daemon_pod, sync_daemonset
 from .job import sync_job
 from .kubelet import node_is_ready, sync_pod
 from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
@@ -36,20 +38,12 @@ class JobController:
 
     def keys_for_change(self, change: Change, old, engine):
         if change.kind == "Job":
+            if change.type == "DELETED":
+                engine.forget_memory(self.name, _ns_name(change.object))
+                return []
             return [_ns_name(change.object)]
         if change.kind == "Pod":
-            keys = []
-            for obj in (change.object, old):
-                owner = controller_uid(obj) if obj else None
-                found = engine.cache.by_uid(owner) if owner else None
-                if found is not None and found[0] == "Job":
-                    key = _ns_name(found[1])
-                    if key not in keys:
-                        keys.append(key)
-            if not keys and change.type == "DELETED" and controller_uid(change.object):
-                # the Job itself may be gone already; nothing to reconcile
-                return []
-            return keys
+            return _owner_keys(change, old, engine, "Job")
         return []
 
     def subject(self, key, engine):
@@ -62,6 +56,87 @@ class JobController:
             return None
         pods = engine.cache.owned_by(job["metadata"]["uid"], "Pod")
         return sync_job(job, pods, engine.now, memory=memory)
+
+
+def _owner_keys(change: Change, old: dict | None, engine, owner_kind: str) -> list[tuple[str, str]]:
+    """Keys of the ``owner_kind`` objects controlling the changed object, before and after the change."""
+    keys = []
+    for obj in (change.object, old):
+        owner = controller_uid(obj) if obj else None
+        found = engine.cache.by_uid(owner) if owner else None
+        if found is not None and found[0] == owner_kind:
+            key = _ns_name(found[1])
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+class CronJobController:
+    """pkg/controller/cronjob (v2): CronJobs, woken by their own changes and by the Jobs they control."""
+
+    name = "cronjob-controller"
+
+    def initial_keys(self, engine):
+        return [_ns_name(cj) for cj in engine.cache.list("CronJob")]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "CronJob":
+            if change.type == "DELETED":
+                engine.forget_memory(self.name, _ns_name(change.object))
+                return []
+            return [_ns_name(change.object)]
+        if change.kind == "Job":
+            return _owner_keys(change, old, engine, "CronJob")
+        return []
+
+    def subject(self, key, engine):
+        cronjob = engine.cache.get("CronJob", *key)
+        return ("CronJob", cronjob) if cronjob is not None else None
+
+    def sync(self, key, engine, memory):
+        cronjob = engine.cache.get("CronJob", *key)
+        if cronjob is None:
+            return None
+        jobs = engine.cache.owned_by(cronjob["metadata"]["uid"], "Job")
+        return sync_cronjob(cronjob, jobs, engine.now, memory=memory)
+
+
+class DaemonSetController:
+    """pkg/controller/daemon: DaemonSets, woken by their pods, revisions and by nodes joining or changing."""
+
+    name = "daemonset-controller"
+
+    def initial_keys(self, engine):
+        return [_ns_name(ds) for ds in engine.cache.list("DaemonSet")]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "DaemonSet":
+            if change.type == "DELETED":
+                engine.forget_memory(self.name, _ns_name(change.object))
+                return []
+            return [_ns_name(change.object)]
+        if change.kind in ("Pod", "ControllerRevision"):
+            return _owner_keys(change, old, engine, "DaemonSet")
+        if change.kind == "Node" and change.type != "DELETED":
+            keys = []
+            for ds in engine.cache.list("DaemonSet"):
+                now_runs = node_should_run_daemon_pod(change.object, ds)
+                if old is None and now_runs[0] or old is not None and node_should_run_daemon_pod(old, ds) != now_runs:
+                    keys.append(_ns_name(ds))
+            return keys
+        return []
+
+    def subject(self, key, engine):
+        ds = engine.cache.get("DaemonSet", *key)
+        return ("DaemonSet", ds) if ds is not None else None
+
+    def sync(self, key, engine, memory):
+        ds = engine.cache.get("DaemonSet", *key)
+        if ds is None:
+            return None
+        uid = ds["metadata"]["uid"]
+        return sync_daemonset(ds, engine.cache.list("Node"), engine.cache.owned_by(uid, "Pod"),
+                              engine.cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory)
 
 
 def _pending(pod: dict | None) -> bool:
@@ -269,7 +344,9 @@ def default_controllers() -> list:
     return [
         NodeLifecycleController(),
         TaintEvictionController(),
+        DaemonSetController(),
         JobController(),
+        CronJobController(),
         TTLAfterFinishedController(),
         Scheduler(),
         Kubelet(),
