@@ -9,7 +9,7 @@ import json
 from django.conf import settings
 from django.db import transaction
 
-from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
+from controllers.apimachinery.timeutil import parse_rfc3339
 
 from kubeviz.runtime.host import MAX_ADVANCE_SECONDS, host
 from kubeviz.store.models import Cluster
@@ -17,8 +17,10 @@ from kubeviz.store.services import (
     NODE,
     ClusterError,
     cluster_create,
+    clock_json,
     cluster_delete,
     node_conditions,
+    publish_clock,
     node_register,
     registry_for,
 )
@@ -49,10 +51,6 @@ def cluster_json(cluster: Cluster) -> dict:
         "clock": clock_json(cluster),
         "server": f"/clusters/{cluster.name}",
     }
-
-
-def clock_json(cluster: Cluster) -> dict:
-    return {"now": format_rfc3339(cluster.sim_now), "paused": cluster.paused, "speed": cluster.speed}
 
 
 def _cluster_error(exc: ClusterError) -> errors.StatusError:
@@ -138,7 +136,9 @@ def clock(request, cluster):
         obj.paused = body["paused"]
     if "speed" in body:
         obj.speed = _speed(body["speed"])
-    obj.save(update_fields=["paused", "speed"])
+    with transaction.atomic():
+        obj.save(update_fields=["paused", "speed"])
+        publish_clock(obj)
     return json_response(clock_json(obj))
 
 

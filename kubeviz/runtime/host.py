@@ -20,7 +20,7 @@ from controllers.manager import default_controllers
 
 from kubeviz.store import events
 from kubeviz.store.models import Checkpoint, Cluster
-from kubeviz.store.services import registry_for
+from kubeviz.store.services import publish_clock, registry_for
 
 from .store import RegistryStore
 
@@ -90,6 +90,7 @@ class EngineHost:
         with transaction.atomic():
             engine.run_until(target)
             _save_checkpoints(engine)
+            publish_clock(engine.store.storage.cluster)
 
 
 def _encode_key(key) -> str:

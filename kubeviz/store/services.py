@@ -10,9 +10,12 @@ from datetime import datetime, timezone
 
 from django.db import transaction
 
+from controllers.apimachinery.timeutil import format_rfc3339
+
 from kubeviz.apiserver.registry import SYSTEM_NAMESPACES, Registry
 from kubeviz.apiserver.resources import resource_for_kind
 
+from . import events
 from .models import Cluster
 from .storage import DatabaseStorage
 
@@ -31,6 +34,17 @@ class ClusterError(Exception):
     def __init__(self, message: str, code: int = 422, reason: str = "Invalid"):
         super().__init__(message)
         self.message, self.code, self.reason = message, code, reason
+
+
+def clock_json(cluster: Cluster) -> dict:
+    """The clock as the API answers it: ``{"now": RFC 3339, "paused": bool, "speed": float}``."""
+    return {"now": format_rfc3339(cluster.sim_now), "paused": cluster.paused, "speed": cluster.speed}
+
+
+def publish_clock(cluster: Cluster) -> None:
+    """Tell the cluster's watchers where its clock is, once the current transaction commits."""
+    message = {"type": "clock.changed", "clock": clock_json(cluster)}
+    transaction.on_commit(lambda: events.publish(cluster.name, message))
 
 
 def registry_for(cluster: Cluster) -> Registry:
