@@ -1341,7 +1341,8 @@ def sync_job(
 
     job = copy.deepcopy(job)
     # A canonical order makes the plan independent of the order the informer listed the pods in.
-    pods = sorted(copy.deepcopy(list(pods)), key=lambda p: (_meta(p).get("name") or "", _uid(p)))
+    # Pods are only read here (never mutated), so a sorted shallow list is enough.
+    pods = sorted(pods, key=lambda p: (_meta(p).get("name") or "", _uid(p)))
     old_status = copy.deepcopy(_status(job))
     status = job.setdefault("status", {})
     uncounted = status.get("uncountedTerminatedPods") or {}

@@ -12,7 +12,6 @@ implementation with the same contract.
 from __future__ import annotations
 
 import copy
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Protocol
@@ -109,7 +108,9 @@ class MemoryStorage:
         self._rv = 0
         self._objects: dict[tuple, tuple[ResourceType, dict]] = {}
         self._listeners: list[Callable[[WatchEvent], None]] = []
-        self._history: deque[WatchEvent] = deque(maxlen=history_length)
+        # The newest changes, oldest first; trimmed in halves so reads can index it directly.
+        self._history: list[WatchEvent] = []
+        self._history_length = history_length
         self._logs: dict[tuple, tuple[str, str, list]] = {}
 
     # time is owned by the engine; tests and the simulate command move it
@@ -129,6 +130,8 @@ class MemoryStorage:
     def _emit(self, type_: str, resource: ResourceType, obj: dict) -> None:
         event = WatchEvent(type_, resource, obj)
         self._history.append(event)
+        if len(self._history) > 2 * self._history_length:
+            del self._history[: len(self._history) - self._history_length]
         for listener in self._listeners:
             listener(event)
 
@@ -143,10 +146,15 @@ class MemoryStorage:
         self._now = now
 
     def changes_since(self, resource_version, limit=None):
-        if self._history and int(self._history[0].resource_version) > resource_version + 1 and resource_version:
+        if not self._history:
+            return []
+        first = int(self._history[0].resource_version)
+        if resource_version and first > resource_version + 1:
             raise HistoryCompacted(resource_version)
-        found = [e for e in self._history if int(e.resource_version) > resource_version]
-        return found[:limit] if limit is not None else found
+        # every write takes the next resourceVersion and records one event, so positions follow versions
+        start = max(0, resource_version - first + 1)
+        stop = len(self._history) if limit is None else min(len(self._history), start + limit)
+        return [self._history[i] for i in range(start, stop)]
 
     def get(self, resource, namespace, name):
         entry = self._objects.get(_key(resource, namespace, name))
