@@ -37,8 +37,10 @@ test: $(VENV)/.test browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
+# Benchmarks are run by hand; each prints its figures (medians) and targets.
 bench: $(VENV)/.test
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/engine.py --case memory-job --completions 10000 --parallelism 500 --nodes 200
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm

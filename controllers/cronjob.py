@@ -523,7 +523,7 @@ def sync_cronjob(
     (default: ``jobs``; kubeviz's engine never lags). Inputs are never mutated.
     """
     cj = copy.deepcopy(cronjob)
-    jobs = sorted(copy.deepcopy(list(jobs)), key=lambda j: (_namespace(j), _name(j), _uid(j)))
+    jobs = sorted(jobs, key=lambda j: (_namespace(j), _name(j), _uid(j)))  # read-only: no copy needed
     live = jobs if api_jobs is None else list(api_jobs)
     ctx = _Sync(cj, now)
     old_status = copy.deepcopy(ctx.status)

@@ -28,6 +28,10 @@ def _ns_name(obj: dict) -> tuple[str, str]:
     return meta.get("namespace", ""), meta["name"]
 
 
+# pkg/controller/job: pod events reach a Job at most once per this many seconds.
+SYNC_JOB_BATCH_PERIOD = 1.0
+
+
 class JobController:
     """pkg/controller/job: Jobs, woken by their own changes and by changes of the pods they control."""
 
@@ -43,7 +47,9 @@ class JobController:
                 return []
             return [_ns_name(change.object)]
         if change.kind == "Pod":
-            return _owner_keys(change, old, engine, "Job")
+            # Pod events are batched: the Job syncs once a second at most for its pods (syncJobBatchPeriod).
+            for key in _owner_keys(change, old, engine, "Job"):
+                engine.enqueue_after(self.name, key, SYNC_JOB_BATCH_PERIOD)
         return []
 
     def subject(self, key, engine):

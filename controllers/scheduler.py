@@ -174,6 +174,30 @@ def _priority(pod: Mapping) -> int:
     return int(_spec(pod).get("priority") or 0)
 
 
+_FOOTPRINTS: dict[tuple[str, str], tuple[dict[str, int], dict[str, int], tuple]] = {}
+_FOOTPRINTS_MAX = 100_000
+
+
+def _pod_footprint(pod: Mapping) -> tuple[dict[str, int], dict[str, int], tuple]:
+    """What a bound pod takes from its node: requests, non-zero cpu/memory requests, host ports.
+
+    A pod's spec cannot change once it exists in the ways that matter here, so the footprint is remembered by
+    uid and resourceVersion (the scheduler's NodeInfo cache does the same job upstream)."""
+    meta = _meta(pod)
+    key = (meta.get("uid") or "", meta.get("resourceVersion") or "")
+    found = _FOOTPRINTS.get(key) if key[0] and key[1] else None
+    if found is not None:
+        return found
+    non_zero = {name: amount for name, amount in _units(pod_non_zero_requests(pod)).items()
+                if name in (RESOURCE_CPU, RESOURCE_MEMORY)}
+    found = (_units(_pod_requests_with_pods(pod)), non_zero, tuple(_host_ports(pod)))
+    if key[0] and key[1]:
+        if len(_FOOTPRINTS) >= _FOOTPRINTS_MAX:
+            _FOOTPRINTS.clear()
+        _FOOTPRINTS[key] = found
+    return found
+
+
 @dataclass
 class NodeInfo:
     """What the scheduler knows about one node: its pods and what they request (``framework.NodeInfo``)."""
@@ -194,12 +218,12 @@ class NodeInfo:
     def build(cls, node: Mapping, pods: list[Mapping]) -> "NodeInfo":
         info = cls(node=node, pods=[p for p in pods if not is_pod_terminal(p)])
         for pod in info.pods:
-            for name, amount in _units(_pod_requests_with_pods(pod)).items():
+            requested, non_zero, ports = _pod_footprint(pod)
+            for name, amount in requested.items():
                 info.requested[name] = info.requested.get(name, 0) + amount
-            for name, amount in _units(pod_non_zero_requests(pod)).items():
-                if name in (RESOURCE_CPU, RESOURCE_MEMORY):
-                    info.non_zero_requested[name] = info.non_zero_requested.get(name, 0) + amount
-            info.used_ports.update(_host_ports(pod))
+            for name, amount in non_zero.items():
+                info.non_zero_requested[name] = info.non_zero_requested.get(name, 0) + amount
+            info.used_ports.update(ports)
         allocatable = node_allocatable(node)
         info.allowed_pods = int_value(allocatable.get(RESOURCE_PODS, Fraction(0)))
         info.allocatable = _units(allocatable)

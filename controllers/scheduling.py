@@ -17,6 +17,7 @@ Pure functions over plain Kubernetes JSON dicts; nothing here reads the clock or
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import re
 from datetime import datetime
@@ -271,6 +272,18 @@ QUANTITY_FORMAT_ERROR = (
 
 
 def parse_quantity(value: str | int | float | Fraction) -> Fraction:
+    """Kubernetes quantity syntax to an exact value (memoised for strings: they repeat across pods)."""
+    if isinstance(value, str):
+        return _parse_quantity_text(value)
+    return _parse_quantity(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_quantity_text(value: str) -> Fraction:
+    return _parse_quantity(value)
+
+
+def _parse_quantity(value: str | int | float | Fraction) -> Fraction:
     """``resource.ParseQuantity``, exactly: ``100m`` → 1/10, ``1Gi`` → 1073741824, ``129e6``, ``123M``, ``0.5``.
 
     Suffixes: binary ``Ki Mi Gi Ti Pi Ei``, decimal ``n u m "" k M G T P E``, or an exponent ``e<n>``/``E<n>``.

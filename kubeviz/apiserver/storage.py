@@ -100,13 +100,20 @@ def _key(resource: ResourceType, namespace: str, name: str) -> tuple:
 
 
 class MemoryStorage:
-    """A dict-backed Storage. Listeners are called synchronously after each change, in order."""
+    """A dict-backed Storage. Listeners are called synchronously after each change, in order.
+
+    Each write stores one private copy of the object; reads, watch events and write results all hand out that
+    same stored dict, which callers must treat as read-only (copy before changing it), as with an informer's
+    cache. That keeps a large simulated cluster to one copy of each object.
+    """
 
     def __init__(self, *, now: datetime, seed: int = 0, history_length: int = 20_000):
         self.seed = seed
         self._now = now
         self._rv = 0
-        self._objects: dict[tuple, tuple[ResourceType, dict]] = {}
+        self._by_kind: dict[tuple[str, str], dict[tuple[str, str], dict]] = {}
+        self._by_uid: dict[str, tuple[ResourceType, dict]] = {}
+        self._dependents: dict[str, dict[str, tuple[ResourceType, dict]]] = {}
         self._listeners: list[Callable[[WatchEvent], None]] = []
         # The newest changes, oldest first; trimmed in halves so reads can index it directly.
         self._history: list[WatchEvent] = []
@@ -116,6 +123,9 @@ class MemoryStorage:
     # time is owned by the engine; tests and the simulate command move it
     def now(self) -> datetime:
         return self._now
+
+    def set_now(self, now: datetime) -> None:
+        self._now = now
 
     def current_resource_version(self) -> int:
         return self._rv
@@ -142,9 +152,6 @@ class MemoryStorage:
         entry = self._logs.get((uid, container, restart_count))
         return list(entry[2]) if entry else None
 
-    def set_now(self, now: datetime) -> None:
-        self._now = now
-
     def changes_since(self, resource_version, limit=None):
         if not self._history:
             return []
@@ -154,67 +161,83 @@ class MemoryStorage:
         # every write takes the next resourceVersion and records one event, so positions follow versions
         start = max(0, resource_version - first + 1)
         stop = len(self._history) if limit is None else min(len(self._history), start + limit)
-        return [self._history[i] for i in range(start, stop)]
+        return self._history[start:stop]
+
+    def _kind(self, resource: ResourceType) -> dict[tuple[str, str], dict]:
+        return self._by_kind.setdefault((resource.group, resource.kind), {})
 
     def get(self, resource, namespace, name):
-        entry = self._objects.get(_key(resource, namespace, name))
-        return copy.deepcopy(entry[1]) if entry else None
+        return self._kind(resource).get((namespace, name))
 
     def list(self, resource, namespace=None):
-        items = [
-            copy.deepcopy(obj)
-            for (group, kind, ns, _), (_, obj) in sorted(self._objects.items())
-            if group == resource.group and kind == resource.kind and (namespace is None or ns == namespace)
-        ]
-        return items, str(self._rv)
+        objects = self._kind(resource)
+        keys = sorted(k for k in objects if namespace is None or k[0] == namespace)
+        return [objects[k] for k in keys], str(self._rv)
+
+    def _index(self, resource, obj, add: bool) -> None:
+        meta = obj["metadata"]
+        uid = meta.get("uid", "")
+        if add:
+            self._by_uid[uid] = (resource, obj)
+        elif self._by_uid.get(uid, (None, None))[1] is obj:
+            del self._by_uid[uid]
+        for ref in meta.get("ownerReferences") or ():
+            owner = ref.get("uid", "")
+            if add:
+                self._dependents.setdefault(owner, {})[uid] = (resource, obj)
+            else:
+                found = self._dependents.get(owner)
+                if found is not None:
+                    found.pop(uid, None)
+                    if not found:
+                        del self._dependents[owner]
+
+    def _store(self, resource, obj, type_: str) -> dict:
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        stored = copy.deepcopy(obj)
+        stored["metadata"]["resourceVersion"] = self._next_rv()
+        objects = self._kind(resource)
+        old = objects.get(key)
+        if old is not None:
+            self._index(resource, old, add=False)
+        objects[key] = stored
+        self._index(resource, stored, add=True)
+        self._emit(type_, resource, stored)
+        return stored
 
     def create(self, resource, obj):
         meta = obj["metadata"]
-        key = _key(resource, meta.get("namespace", ""), meta["name"])
-        if key in self._objects:
+        if (meta.get("namespace", ""), meta["name"]) in self._kind(resource):
             raise KeyExists(meta["name"])
-        stored = copy.deepcopy(obj)
-        stored["metadata"]["resourceVersion"] = self._next_rv()
-        self._objects[key] = (resource, stored)
-        self._emit("ADDED", resource, copy.deepcopy(stored))
-        return copy.deepcopy(stored)
+        return self._store(resource, obj, "ADDED")
 
     def update(self, resource, obj, expected_rv):
         meta = obj["metadata"]
-        key = _key(resource, meta.get("namespace", ""), meta["name"])
-        entry = self._objects.get(key)
-        if entry is None:
+        current = self._kind(resource).get((meta.get("namespace", ""), meta["name"]))
+        if current is None:
             raise KeyNotFound(meta["name"])
-        if entry[1]["metadata"]["resourceVersion"] != expected_rv:
+        if current["metadata"]["resourceVersion"] != expected_rv:
             raise VersionConflict(meta["name"])
-        stored = copy.deepcopy(obj)
-        stored["metadata"]["resourceVersion"] = self._next_rv()
-        self._objects[key] = (resource, stored)
-        self._emit("MODIFIED", resource, copy.deepcopy(stored))
-        return copy.deepcopy(stored)
+        return self._store(resource, obj, "MODIFIED")
 
     def delete(self, resource, namespace, name, expected_rv=None):
-        key = _key(resource, namespace, name)
-        entry = self._objects.get(key)
-        if entry is None:
+        objects = self._kind(resource)
+        current = objects.get((namespace, name))
+        if current is None:
             raise KeyNotFound(name)
-        if expected_rv is not None and entry[1]["metadata"]["resourceVersion"] != expected_rv:
+        if expected_rv is not None and current["metadata"]["resourceVersion"] != expected_rv:
             raise VersionConflict(name)
-        del self._objects[key]
-        gone = copy.deepcopy(entry[1])
-        gone["metadata"]["resourceVersion"] = self._next_rv()
-        self._emit("DELETED", resource, copy.deepcopy(gone))
+        del objects[(namespace, name)]
+        self._index(resource, current, add=False)
+        gone = dict(current, metadata=dict(current["metadata"], resourceVersion=self._next_rv()))
+        self._emit("DELETED", resource, gone)
         return gone
 
     def find_by_uid(self, uid):
-        for resource, obj in self._objects.values():
-            if obj["metadata"].get("uid") == uid:
-                return resource, copy.deepcopy(obj)
-        return None
+        return self._by_uid.get(uid)
 
     def dependents_of(self, uid):
-        found = []
-        for resource, obj in self._objects.values():
-            if any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or ()):
-                found.append((resource, copy.deepcopy(obj)))
-        return found
+        return sorted(self._dependents.get(uid, {}).values(),
+                      key=lambda entry: (entry[0].kind, entry[1]["metadata"].get("namespace", ""),
+                                         entry[1]["metadata"]["name"]))

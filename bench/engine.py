@@ -1,0 +1,268 @@
+"""Engine benchmarks: how fast and how big the simulation runs.
+
+Cases (run one with --case, or all by default):
+
+* ``memory-job``: a Job of --completions (100,000) at --parallelism (1,000) on --nodes (1,000), on the in-memory
+  store, fast-forward. Targets: under 60 s wall and 1.5 GB peak memory.
+* ``sqlite-job``: 10,000 completions, parallelism 500, 100 nodes through the live runtime (database storage on
+  SQLite, one transaction per simulated instant). Target: under 60 s.
+* ``cronjobs``: --cronjobs (1,000) CronJobs on ``*/1`` over --hours (24) simulated hours on the in-memory store,
+  every Job created and cleaned by the history limits. Target: under 120 s wall.
+* ``daemonset-rollout``: a DaemonSet on --nodes (5,000) nodes, then an image change rolled out at
+  ``maxUnavailable: 10%``, in memory, fast-forward. Target: under 30 s wall.
+* ``realtime-lag``: a DaemonSet-like load of 1,000 running pods (a Job of never-ending daemons) played at 1x for
+  --seconds wall seconds; reports how far the player's ticks fall behind (target: never more than 100 ms).
+
+    .venv/bin/python bench/engine.py --case memory-job --completions 20000 --parallelism 200 --nodes 200
+
+Peak memory is the process's max RSS (``resource.getrusage``), so run one case per process for a clean figure.
+Report medians of several runs in notes; the machine is shared.
+"""
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def job_manifest(name: str, completions: int, parallelism: int, command: str) -> str:
+    return f"""\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+spec:
+  completions: {completions}
+  parallelism: {parallelism}
+  template:
+    spec:
+      containers:
+      - name: work
+        image: busybox:1.36
+        command: ["sh", "-c", "{command}"]
+      restartPolicy: Never
+"""
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup_django(database_url: str | None = None):
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubeviz.settings")
+    os.environ["KUBEVIZ_PLAYER"] = "false"
+    import django
+
+    django.setup()
+
+
+def case_memory_job(args):
+    setup_django()
+    from kubeviz.runtime.memory import memory_cluster
+
+    began = time.perf_counter()
+    cluster = memory_cluster(nodes=args.nodes, seed=1, start=START)
+    built = time.perf_counter()
+    results = cluster.apply(job_manifest("bench", args.completions, args.parallelism, "sleep 20"))
+    assert all(r.ok for r in results), results
+    job = None
+    while True:
+        cluster.advance(600)
+        job = cluster.registry.get(_job_type(), "default", "bench")
+        status = job.get("status") or {}
+        if any(c["type"] in ("Complete", "Failed") and c["status"] == "True" for c in status.get("conditions", [])):
+            break
+    elapsed = time.perf_counter() - built
+    print(f"memory-job: {args.completions} completions, parallelism {args.parallelism}, {args.nodes} nodes")
+    print(f"  cluster set-up {built - began:.1f} s; run {elapsed:.1f} s wall "
+          f"(simulated {(cluster.now - START).total_seconds() / 60:.0f} min); succeeded {status.get('succeeded')}")
+    print(f"  engine syncs {cluster.engine.syncs}; peak RSS {peak_rss_mb():.0f} MB")
+
+
+def _job_type():
+    from kubeviz.apiserver.resources import resource_for_kind
+
+    return resource_for_kind("batch", "Job")
+
+
+def cronjob_manifest(name: str) -> str:
+    return f"""\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: {name}
+spec:
+  schedule: "*/1 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: hello
+            image: busybox:1.28
+            command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"]
+          restartPolicy: OnFailure
+"""
+
+
+def case_cronjobs(args):
+    setup_django()
+    from kubeviz.runtime.memory import memory_cluster
+
+    cluster = memory_cluster(nodes=args.nodes, seed=1, start=START)
+    source = "---\n".join(cronjob_manifest(f"hello-{i:04d}") for i in range(args.cronjobs))
+    assert all(r.ok for r in cluster.apply(source))
+    began = time.perf_counter()
+    cluster.advance(args.hours * 3600)
+    elapsed = time.perf_counter() - began
+    jobs = len(cluster.objects("Job"))
+    print(f"cronjobs: {args.cronjobs} CronJobs on */1 for {args.hours} h on {args.nodes} nodes")
+    print(f"  run {elapsed:.1f} s wall; {args.cronjobs * args.hours * 60} Jobs due, {jobs} kept at the end; "
+          f"engine syncs {cluster.engine.syncs}; peak RSS {peak_rss_mb():.0f} MB")
+
+
+def case_daemonset_rollout(args):
+    setup_django()
+    from kubeviz.apiserver.resources import resource_for_kind
+    from kubeviz.runtime.memory import memory_cluster
+
+    began = time.perf_counter()
+    cluster = memory_cluster(nodes=args.nodes, seed=1, start=START)
+    manifest = f"""\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 10%
+  selector:
+    matchLabels: {{name: agent}}
+  template:
+    metadata:
+      labels: {{name: agent}}
+    spec:
+      containers:
+      - name: agent
+        image: fluentd:v1
+"""
+    assert all(r.ok for r in cluster.apply(manifest))
+    built = time.perf_counter()
+    cluster.advance(120)
+    placed = time.perf_counter()
+    ds_type = resource_for_kind("apps", "DaemonSet")
+    cluster.apply(manifest.replace("fluentd:v1", "fluentd:v2"))
+    rounds = 0
+    while True:
+        cluster.advance(60)
+        rounds += 1
+        status = cluster.registry.get(ds_type, "default", "agent")["status"]
+        if status.get("updatedNumberScheduled") == status["desiredNumberScheduled"] == status.get("numberAvailable"):
+            break
+    done = time.perf_counter()
+    print(f"daemonset-rollout: {args.nodes} nodes, maxUnavailable 10%")
+    print(f"  cluster set-up {built - began:.1f} s; first rollout {placed - built:.1f} s; image update rolled out in "
+          f"{done - placed:.1f} s wall ({rounds} simulated minutes); peak RSS {peak_rss_mb():.0f} MB")
+
+
+def case_sqlite_job(args):
+    tmp = tempfile.mkdtemp(prefix="kubeviz-bench-")
+    setup_django(f"sqlite:///{tmp}/bench.sqlite3")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from kubeviz.apiserver.apply import apply_manifests
+    from kubeviz.runtime.host import host
+    from kubeviz.store.services import cluster_create, registry_for
+
+    cluster = cluster_create(name="bench", nodes=args.nodes, seed=1, start=START)
+    apply_manifests(registry_for(cluster), job_manifest("bench", args.completions, args.parallelism, "sleep 20"))
+    began = time.perf_counter()
+    while True:
+        host.advance(cluster, 600)
+        cluster.refresh_from_db()
+        job = registry_for(cluster).get(_job_type(), "default", "bench")
+        conditions = (job.get("status") or {}).get("conditions", [])
+        if any(c["type"] in ("Complete", "Failed") and c["status"] == "True" for c in conditions):
+            break
+    elapsed = time.perf_counter() - began
+    print(f"sqlite-job: {args.completions} completions, parallelism {args.parallelism}, {args.nodes} nodes")
+    print(f"  run {elapsed:.1f} s wall; succeeded {job['status'].get('succeeded')}; peak RSS {peak_rss_mb():.0f} MB")
+
+
+def case_realtime_lag(args):
+    tmp = tempfile.mkdtemp(prefix="kubeviz-bench-")
+    setup_django(f"sqlite:///{tmp}/bench.sqlite3")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from kubeviz.apiserver.apply import apply_manifests
+    from kubeviz.runtime.host import host
+    from kubeviz.runtime.player import TICK, Player
+    from kubeviz.store.services import cluster_create, registry_for
+
+    cluster = cluster_create(name="bench", nodes=args.nodes, seed=1, start=START)
+    apply_manifests(registry_for(cluster), job_manifest("daemons", args.pods, args.pods, "sleep infinity"))
+    host.advance(cluster, 120)  # everything scheduled, pulled and running
+    cluster.paused = False
+    cluster.save(update_fields=["paused"])
+    player = Player()
+    lags, durations = [], []
+    end = time.monotonic() + args.seconds
+    next_tick = time.monotonic()
+    while time.monotonic() < end:
+        next_tick += TICK
+        began = time.monotonic()
+        player.tick()
+        durations.append(time.monotonic() - began)
+        lags.append(player.lag.get("bench", 0.0))
+        time.sleep(max(0.0, next_tick - time.monotonic()))
+    lags.sort()
+    durations.sort()
+    print(f"realtime-lag: {args.pods} running pods on {args.nodes} nodes at 1x for {args.seconds} s")
+    print(f"  tick work median {durations[len(durations) // 2] * 1000:.1f} ms, max {durations[-1] * 1000:.1f} ms; "
+          f"lag median {lags[len(lags) // 2] * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", required=True,
+                        choices=("memory-job", "sqlite-job", "realtime-lag", "cronjobs", "daemonset-rollout"))
+    parser.add_argument("--cronjobs", type=int, default=1000)
+    parser.add_argument("--hours", type=float, default=24)
+    parser.add_argument("--completions", type=int)
+    parser.add_argument("--parallelism", type=int)
+    parser.add_argument("--nodes", type=int)
+    parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    defaults = {
+        "memory-job": (100_000, 1_000, 1_000),
+        "sqlite-job": (10_000, 500, 100),
+        "realtime-lag": (0, 0, 100),
+        "cronjobs": (0, 0, 100),
+        "daemonset-rollout": (0, 0, 5000),
+    }[args.case]
+    args.completions = args.completions or defaults[0]
+    args.parallelism = args.parallelism or defaults[1]
+    args.nodes = args.nodes or defaults[2]
+    cases = {"memory-job": case_memory_job, "sqlite-job": case_sqlite_job, "realtime-lag": case_realtime_lag,
+             "cronjobs": case_cronjobs, "daemonset-rollout": case_daemonset_rollout}
+    cases[args.case](args)
+
+
+if __name__ == "__main__":
+    main()
