@@ -393,17 +393,30 @@ def new_pod(ds: Mapping, node_name: str) -> dict:
     return {"metadata": copy.deepcopy(dict(template.get("metadata") or {})), "spec": spec}
 
 
+# The probe spec of the DaemonSet being synced: set for the length of one sync_daemonset call (whose private copy
+# of the DaemonSet does not change), so the per-node checks of that sync share one copy of the template.
+_SYNC_PROBE: list = []
+
+
+def _probe_spec(ds: Mapping) -> dict:
+    """The daemon pod's spec as ``NewPod`` makes it, minus ``nodeName`` (the same for every node)."""
+    template_spec = _template(ds).get("spec") or {}
+    if _SYNC_PROBE and _SYNC_PROBE[0] is template_spec:
+        return _SYNC_PROBE[1]
+    return add_or_update_daemon_pod_tolerations(template_spec)
+
+
 def _should_run(node: Mapping, ds: Mapping) -> tuple[bool, bool, str]:
     """``NodeShouldRunDaemonPod`` plus the reason in words (empty when the pod should simply run)."""
     node_name = _name(node)
     wanted_name = _spec(_template(ds)).get("nodeName") or ""
     if wanted_name and wanted_name != node_name:
         return False, False, f"the template's nodeName is {wanted_name}"
-    pod = new_pod(ds, node_name)
-    if not pod_matches_node_selector_and_affinity(pod["spec"], node):
+    spec = _probe_spec(ds)
+    if not pod_matches_node_selector_and_affinity(spec, node):
         return False, False, "nodeSelector / required node affinity do not match"
     taints = _spec(node).get("taints") or []
-    tolerations = pod["spec"].get("tolerations") or []
+    tolerations = spec.get("tolerations") or []
     untolerated = find_matching_untolerated_taint(
         taints, tolerations, (TAINT_EFFECT_NO_SCHEDULE, TAINT_EFFECT_NO_EXECUTE))
     if untolerated is None:
@@ -1217,14 +1230,26 @@ def sync_daemonset(
                           memory if memory.failed_pods_backoff else None)
 
     ds = copy.deepcopy(ds)
+    template_spec = _template(ds).get("spec") or {}
+    _SYNC_PROBE[:] = [template_spec, add_or_update_daemon_pod_tolerations(template_spec)]
+    try:
+        return _sync_daemonset_copy(ds, nodes, pods, revisions, now, memory, label_selector, trace,
+                                    expectations_satisfied)
+    finally:
+        _SYNC_PROBE.clear()
+
+
+def _sync_daemonset_copy(ds, nodes, pods, revisions, now, memory, label_selector, trace,
+                         expectations_satisfied):
+    """The body of ``sync_daemonset`` on its private copy of the DaemonSet."""
     ctx = _SyncCtx(
         ds=ds,
-        nodes=sorted(copy.deepcopy(list(nodes)), key=_name),
+        nodes=sorted(nodes, key=_name),  # nodes and pods are only read: no copies
         pods=[],
         now=now,
         backoff=memory.entries(),
     )
-    for pod in sorted(copy.deepcopy(list(pods)), key=lambda p: (_name(p), _meta(p).get("uid") or "")):
+    for pod in sorted(pods, key=lambda p: (_name(p), _meta(p).get("uid") or "")):
         if not is_controlled_by(pod, ds):
             continue
         if label_selector.matches(_labels(pod)):

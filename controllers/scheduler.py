@@ -174,28 +174,30 @@ def _priority(pod: Mapping) -> int:
     return int(_spec(pod).get("priority") or 0)
 
 
-_FOOTPRINTS: dict[tuple[str, str], tuple[dict[str, int], dict[str, int], tuple]] = {}
+_FOOTPRINTS: dict[int, tuple[Mapping, tuple, tuple]] = {}
 _FOOTPRINTS_MAX = 100_000
 
 
 def _pod_footprint(pod: Mapping) -> tuple[dict[str, int], dict[str, int], tuple]:
     """What a bound pod takes from its node: requests, non-zero cpu/memory requests, host ports.
 
-    A pod's spec cannot change once it exists in the ways that matter here, so the footprint is remembered by
-    uid and resourceVersion (the scheduler's NodeInfo cache does the same job upstream)."""
-    meta = _meta(pod)
-    key = (meta.get("uid") or "", meta.get("resourceVersion") or "")
-    found = _FOOTPRINTS.get(key) if key[0] and key[1] else None
-    if found is not None:
-        return found
+    Remembered per pod object (by identity: the engine's cached objects are never changed in place, and the
+    entry holds the pod so its id cannot be reused meanwhile) — upstream's NodeInfo cache does the same job."""
+    found = _FOOTPRINTS.get(id(pod))
+    if found is not None and found[0] is pod and found[1] == _footprint_key(pod):
+        return found[2]
     non_zero = {name: amount for name, amount in _units(pod_non_zero_requests(pod)).items()
                 if name in (RESOURCE_CPU, RESOURCE_MEMORY)}
-    found = (_units(_pod_requests_with_pods(pod)), non_zero, tuple(_host_ports(pod)))
-    if key[0] and key[1]:
-        if len(_FOOTPRINTS) >= _FOOTPRINTS_MAX:
-            _FOOTPRINTS.clear()
-        _FOOTPRINTS[key] = found
-    return found
+    footprint = (_units(_pod_requests_with_pods(pod)), non_zero, tuple(_host_ports(pod)))
+    if len(_FOOTPRINTS) >= _FOOTPRINTS_MAX:
+        _FOOTPRINTS.clear()
+    _FOOTPRINTS[id(pod)] = (pod, _footprint_key(pod), footprint)
+    return footprint
+
+
+def _footprint_key(pod: Mapping) -> tuple:
+    # a pod handed over again after an in-place change (only tests do that) is not mistaken for the old one
+    return (_meta(pod).get("resourceVersion"), id(pod.get("spec")))
 
 
 @dataclass

@@ -14,12 +14,13 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter([]),
+        "websocket": URLRouter(websocket_urlpatterns),
     }
 )
 

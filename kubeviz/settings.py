@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kubeviz.store",
     "kubeviz.apiserver",
     "kubeviz.runtime",
+    "kubeviz.live",
 ]
 
 MIDDLEWARE = [

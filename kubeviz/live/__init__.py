@@ -1,0 +1,1 @@
+"""The dashboard's live stream: a websocket per cluster carrying a snapshot, then every change."""

@@ -1,0 +1,325 @@
+"""The live stream of one cluster: a websocket that sends the browser a snapshot, then every change.
+
+The dashboard is one more watcher of the store, like an informer: it lists once, then watches. Its reducer
+(``static/js/state.js``) applies the messages below; ``payloads.py`` builds them.
+
+Protocol
+    Connect to ``/ws/clusters/<name>/``. An unknown cluster is accepted, told why, and closed with code 4404::
+
+        {"type": "error", "message": "cluster \\"<name>\\" not found"}
+
+    On connect the server sends the whole state once::
+
+        {"type": "snapshot", "resourceVersion": "N", "clock": {"now": RFC 3339, "paused": bool, "speed": float},
+         "objects": {"Node": [...], "Pod": [...], "Job": [...], "CronJob": [...], "DaemonSet": [...],
+                     "ControllerRevision": [...], "Event": [...], "Namespace": [...]},
+         "traces": [trace, ...]}
+
+    ``objects`` holds every object of those kinds exactly as the Kubernetes API serves it, each list sorted by
+    namespace and name, consistent with ``resourceVersion`` (every change up to N is in it, none after).
+    ``traces`` are the newest reconcile traces (at most 500), oldest first, each as the engine reports it:
+    ``{"time", "sequence", "controller", "object", "trigger", "observed", "decision", "actions"}``.
+
+    Then, live::
+
+        {"type": "event", "event": "ADDED" | "MODIFIED" | "DELETED", "kind": "Pod", "object": {...},
+         "resourceVersion": "N"}
+        {"type": "bookmark", "resourceVersion": "N"}
+        {"type": "trace", "trace": {...}}
+        {"type": "clock", "clock": {"now", "paused", "speed"}}
+
+    Events come in resourceVersion order, without gaps or duplicates: the consumer drops a published change at
+    or below the last resourceVersion it delivered, and when a published change skips ahead (the channel layer
+    drops messages for a client that cannot keep up) it reads the missing ones from the store's change history
+    first. A DELETED event carries the object's last state with the deletion's resourceVersion. Changes of kinds
+    the dashboard does not show (Leases) are not sent; a ``bookmark`` moves the client's resourceVersion past
+    them instead, so the client always knows where the stream stands. A trace at or before the last one sent
+    (by simulated time, then sequence) is dropped. ``clock`` is sent after every advance and clock change (one
+    older than the last clock sent is dropped).
+
+    Reconnecting: connect to ``/ws/clusters/<name>/?resourceVersion=N`` with the last resourceVersion the client
+    applied. While the history still reaches back to N the server answers::
+
+        {"type": "resume", "resourceVersion": "N", "clock": {...}}
+
+    followed by every change after N (events and, at the end, a bookmark when the newest change was of a kind
+    not shown), then live messages, with no snapshot. When the history was compacted past N (or N is not a
+    resourceVersion of this cluster) the server sends a fresh ``snapshot`` instead, which replaces the client's
+    state. A snapshot may also arrive mid-stream, when a gap can no longer be filled from the history.
+
+    The client sends nothing (controls go through the HTTP API); any message it does send is answered with
+    ``{"type": "error", "message": ...}`` and otherwise ignored.
+
+Cost
+    The live path reads no database: each handler compares resourceVersions, and the text frame of a change is
+    encoded once per process and shared by every client (``payloads.frames``). Only connecting, resuming and
+    filling a gap read the store, on Django's database thread.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from kubeviz.apiserver.storage import HistoryCompacted, WatchEvent
+from kubeviz.runtime.host import host
+from kubeviz.store.events import cluster_group
+from kubeviz.store.models import Cluster, StoredObject
+from kubeviz.store.services import clock_json
+from kubeviz.store.storage import DatabaseStorage
+
+from . import payloads
+
+# The channel-layer messages of the cluster's group, one handler each.
+LIVE_MESSAGES = frozenset({"object.changed", "trace.recorded", "clock.changed"})
+
+# Close code for an unknown (or deleted) cluster: 4000 + the HTTP status, as the 4000-4999 range allows.
+CLOSE_NOT_FOUND = 4404
+
+
+class ClusterGone(Exception):
+    """The cluster was deleted while a client watched it."""
+
+
+class ClusterConsumer(AsyncJsonWebsocketConsumer):
+    """One browser watching one cluster (see the module docstring for the protocol)."""
+
+    async def connect(self):
+        self.cluster_name: str = self.scope["url_route"]["kwargs"]["name"]
+        self.group: str | None = None
+        # The last resourceVersion delivered (or passed over with a bookmark) and the last trace's (time, sequence).
+        self.last_rv = 0
+        self.last_trace: tuple[str, int] | None = None
+        self.last_clock_now = ""
+        await self.accept()
+        cluster = await database_sync_to_async(_find_cluster)(self.cluster_name)
+        if cluster is None:
+            await self.close_not_found()
+            return
+        self.cluster = cluster
+        self.cluster_uid = str(cluster.uid)
+        # Join before reading, so that nothing committed after the read is missed; what the read already
+        # covers is dropped by the resourceVersion guard.
+        self.group = cluster_group(self.cluster_name)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            since = _requested_resource_version(self.scope.get("query_string", b""))
+            if since is not None and await self.resume(since):
+                return
+            await self.send_snapshot()
+        except ClusterGone:
+            await self.close_not_found()
+
+    async def dispatch(self, message):
+        # Channels hops to Django's database thread before every message to close stale connections. The live
+        # handlers read no database on their usual path (and database_sync_to_async cleans up around the reads
+        # they do make), so they skip that hop: 100 clients x 1,000 changes/s would otherwise queue 100,000 hops
+        # a second on the one thread the engine and the API's views also run on.
+        if message["type"] in LIVE_MESSAGES:
+            if self.group is not None:  # not after the stream was closed
+                await getattr(self, get_handler_name(message))(message)
+        else:
+            await super().dispatch(message)
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Nothing is expected from the client yet; say so instead of failing on what it sent.
+        await self.send(text_data=payloads.encode(payloads.error(
+            "this stream accepts no messages; use the HTTP API to change the cluster")))
+
+    # -- channel-layer handlers: one per message type published to the cluster's group --------------------
+
+    async def object_changed(self, message: dict):
+        rv = int(message["resourceVersion"])
+        if rv <= self.last_rv:
+            return  # already delivered (by the snapshot, a resume, a gap fill, or a duplicate publish)
+        if rv > self.last_rv + 1:
+            # A change went missing on the way here; every published change is committed, so the history has it.
+            if not await self.catch_up():
+                return
+            if rv <= self.last_rv:
+                return
+        await self.deliver(message["event"], message["kind"], message["object"], rv)
+
+    async def trace_recorded(self, message: dict):
+        record = message["trace"]
+        position = (record["time"], record["sequence"])
+        if self.last_trace is not None and position <= self.last_trace:
+            return
+        self.last_trace = position
+        await self.send(text_data=payloads.trace_frame(self.cluster_uid, record))
+
+    async def clock_changed(self, message: dict):
+        clock = message["clock"]
+        if clock["now"] < self.last_clock_now:
+            return  # an older reading overtaken by the snapshot's (simulated time never goes back)
+        self.last_clock_now = clock["now"]
+        await self.send(text_data=payloads.clock_frame(self.cluster_uid, message["clock"]))
+
+    # -- sending ------------------------------------------------------------------------------------------
+
+    async def deliver(self, type_: str, kind: str, obj: dict, rv: int) -> None:
+        self.last_rv = rv
+        if kind in payloads.KINDS:
+            frame = payloads.event_frame(self.cluster_uid, type_=type_, kind=kind, obj=obj, resource_version=rv)
+        else:
+            frame = payloads.encode(payloads.bookmark(resource_version=rv))
+        await self.send(text_data=frame)
+
+    async def deliver_history(self, events: list[WatchEvent]) -> None:
+        """Send changes read from the history; changes of hidden kinds collapse into one trailing bookmark."""
+        hidden = False
+        for event in events:
+            rv = int(event.resource_version)
+            if rv <= self.last_rv:
+                continue
+            self.last_rv = rv
+            kind = event.resource.kind
+            hidden = kind not in payloads.KINDS
+            if not hidden:
+                await self.send(text_data=payloads.event_frame(
+                    self.cluster_uid, type_=event.type, kind=kind, obj=event.object, resource_version=rv))
+        if hidden:
+            await self.send(text_data=payloads.encode(payloads.bookmark(resource_version=self.last_rv)))
+
+    async def send_snapshot(self) -> None:
+        rv, clock, objects, traces = await database_sync_to_async(_read_snapshot)(self.cluster)
+        self.last_rv = rv
+        self.last_clock_now = clock["now"]
+        if traces:
+            self.last_trace = (traces[-1]["time"], traces[-1]["sequence"])
+        await self.send(text_data=payloads.encode(
+            payloads.snapshot(resource_version=rv, clock=clock, objects=objects, traces=traces)))
+
+    async def resume(self, since: int) -> bool:
+        """Continue a client's stream after ``since``; False when the history cannot (send a snapshot)."""
+        found = await database_sync_to_async(_read_resume)(self.cluster, since)
+        if found is None:
+            return False
+        clock, events = found
+        self.last_rv = since
+        self.last_clock_now = clock["now"]
+        await self.send(text_data=payloads.encode(payloads.resume(resource_version=since, clock=clock)))
+        await self.deliver_history(events)
+        return True
+
+    async def catch_up(self) -> bool:
+        """Fill a gap from the history (or resend the snapshot when it is compacted); False once closed."""
+        try:
+            events = await database_sync_to_async(_read_changes)(self.cluster, self.last_rv)
+        except HistoryCompacted:
+            try:
+                await self.send_snapshot()
+            except ClusterGone:
+                await self.close_not_found()
+                return False
+            return True
+        except ClusterGone:
+            await self.close_not_found()
+            return False
+        await self.deliver_history(events)
+        return True
+
+    async def close_not_found(self) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+        await self.send(text_data=payloads.encode(payloads.error(f'cluster "{self.cluster_name}" not found')))
+        await self.close(code=CLOSE_NOT_FOUND)
+
+
+# -- reads (run on Django's database thread) ---------------------------------------------------------------
+
+
+def _requested_resource_version(query_string: bytes) -> int | None:
+    """``?resourceVersion=N`` as a positive integer; anything else asks for a snapshot."""
+    values = parse_qs(query_string.decode("latin-1")).get("resourceVersion")
+    if not values:
+        return None
+    try:
+        value = int(values[-1])
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def _find_cluster(name: str) -> Cluster | None:
+    return Cluster.objects.filter(name=name).first()
+
+
+def _head(cluster: Cluster) -> Cluster:
+    row = Cluster.objects.filter(pk=cluster.pk).first()
+    if row is None:
+        raise ClusterGone(cluster.name)
+    return row
+
+
+def _read_changes(cluster: Cluster, since: int) -> list[WatchEvent]:
+    _head(cluster)
+    return DatabaseStorage(cluster).changes_since(since)
+
+
+def _read_resume(cluster: Cluster, since: int):
+    """``(clock, changes after since)``, or None when the history does not reach back to ``since``."""
+    head = _head(cluster)
+    if since > head.resource_version:
+        return None  # a resourceVersion this cluster never had: the client's state is from elsewhere
+    try:
+        events = DatabaseStorage(head).changes_since(since)
+    except HistoryCompacted:
+        return None
+    return clock_json(head), events
+
+
+def _read_snapshot(cluster: Cluster, attempts: int = 3):
+    """``(resourceVersion, clock, objects by kind, traces)``, consistent at that resourceVersion.
+
+    The cluster's resourceVersion R is read first, then the objects, then the history after R. The objects were
+    read at some point after R, and the history holds every change committed up to (and past) that point, so
+    applying the whole history in order on top of the objects gives exactly the state at the newest change
+    read: a change already in the objects is only applied again, and the last change of each object wins.
+    """
+    traces = _recent_traces(cluster)
+    storage = DatabaseStorage(cluster)
+    for _ in range(attempts):
+        head = _head(cluster)
+        rv = head.resource_version
+        rows = StoredObject.objects.filter(cluster_id=cluster.pk, kind__in=payloads.KINDS).values_list(
+            "kind", "namespace", "name", "data")
+        state = {(kind, namespace, name): data for kind, namespace, name, data in rows}
+        try:
+            changes = storage.changes_since(rv)
+        except HistoryCompacted:  # compacted between the two reads: read again
+            continue
+        for event in changes:
+            rv = int(event.resource_version)
+            kind = event.resource.kind
+            if kind not in payloads.KINDS:
+                continue
+            meta = event.object.get("metadata") or {}
+            key = (kind, meta.get("namespace", ""), meta.get("name", ""))
+            if event.type == "DELETED":
+                state.pop(key, None)
+            else:
+                state[key] = event.object
+        objects: dict[str, list[dict]] = {kind: [] for kind in payloads.KINDS}
+        for (kind, _, _), data in sorted(state.items(), key=lambda item: item[0]):
+            objects[kind].append(data)
+        return rv, clock_json(_head(cluster)), objects, traces
+    raise RuntimeError(f"cluster {cluster.name}: no consistent snapshot after {attempts} attempts")
+
+
+def _recent_traces(cluster: Cluster) -> list[dict]:
+    # Under the host lock no engine work is half-done, so every trace read here has been published (or will
+    # never be); the trace guard drops the published copies still queued for this client.
+    with host.lock:
+        engine = host.engine_for(cluster)
+        records = list(engine.traces)[-payloads.TRACE_LIMIT:]
+    return [record.as_json() for record in records]

@@ -1,0 +1,167 @@
+"""Every message the live stream sends to the browser, built in this one module.
+
+The consumer (``consumers.py``) decides *when* to send; this module decides *what* is sent, so the wire format
+that ``static/js/state.js`` reduces is written down once. Each message is a ``TypedDict`` named after its
+``type``; :func:`encode` turns one into the text frame.
+
+Live messages go to every browser watching a cluster, so a frame is encoded once per change and reused for each
+client: :data:`frames` keeps the newest encoded frames by a key that names the change exactly (the cluster's uid
+with the resourceVersion, the trace's engine sequence, the clock's own fields).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Callable, Literal, TypedDict
+
+# The kinds the dashboard shows, in the order the snapshot lists them. Changes of other kinds (Leases) only
+# move the stream's resourceVersion forward (a ``bookmark``).
+KINDS = ("Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event", "Namespace")
+
+# How many recent reconcile traces a snapshot carries (the page keeps as many).
+TRACE_LIMIT = 500
+
+EventType = Literal["ADDED", "MODIFIED", "DELETED"]
+
+
+class Clock(TypedDict):
+    now: str
+    paused: bool
+    speed: float
+
+
+class Snapshot(TypedDict):
+    type: Literal["snapshot"]
+    resourceVersion: str
+    clock: Clock
+    objects: dict[str, list[dict]]
+    traces: list[dict]
+
+
+class Resume(TypedDict):
+    type: Literal["resume"]
+    resourceVersion: str
+    clock: Clock
+
+
+class Event(TypedDict):
+    type: Literal["event"]
+    event: EventType
+    kind: str
+    object: dict
+    resourceVersion: str
+
+
+class Bookmark(TypedDict):
+    type: Literal["bookmark"]
+    resourceVersion: str
+
+
+class Trace(TypedDict):
+    type: Literal["trace"]
+    trace: dict
+
+
+class ClockMessage(TypedDict):
+    type: Literal["clock"]
+    clock: Clock
+
+
+class Error(TypedDict):
+    type: Literal["error"]
+    message: str
+
+
+Message = Snapshot | Resume | Event | Bookmark | Trace | ClockMessage | Error
+
+
+def snapshot(*, resource_version: int, clock: Clock, objects: dict[str, list[dict]], traces: list[dict]) -> Snapshot:
+    """The full state at ``resource_version``: every kind of :data:`KINDS` present (an empty list when there is
+    none), objects sorted by namespace and name, and the newest :data:`TRACE_LIMIT` traces, oldest first."""
+    return {
+        "type": "snapshot",
+        "resourceVersion": str(resource_version),
+        "clock": clock,
+        "objects": {kind: list(objects.get(kind, ())) for kind in KINDS},
+        "traces": list(traces[-TRACE_LIMIT:]),
+    }
+
+
+def resume(*, resource_version: int, clock: Clock) -> Resume:
+    return {"type": "resume", "resourceVersion": str(resource_version), "clock": clock}
+
+
+def event(*, type_: EventType, kind: str, obj: dict, resource_version: int) -> Event:
+    return {"type": "event", "event": type_, "kind": kind, "object": obj, "resourceVersion": str(resource_version)}
+
+
+def bookmark(*, resource_version: int) -> Bookmark:
+    return {"type": "bookmark", "resourceVersion": str(resource_version)}
+
+
+def trace(record: dict) -> Trace:
+    return {"type": "trace", "trace": record}
+
+
+def clock(value: Clock) -> ClockMessage:
+    return {"type": "clock", "clock": value}
+
+
+def error(message: str) -> Error:
+    return {"type": "error", "message": message}
+
+
+def encode(message: Message) -> str:
+    """One websocket text frame: compact JSON, non-ASCII kept as is."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+class FrameCache:
+    """The newest encoded frames, so that a change watched by many browsers is encoded once.
+
+    Only the event loop's thread uses it (consumers run there), so it needs no lock. A key must name the
+    content exactly; the caller builds the message only on a miss.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._frames: OrderedDict[tuple, str] = OrderedDict()
+
+    def get(self, key: tuple, build: Callable[[], Message]) -> str:
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = encode(build())
+            self._frames[key] = frame
+            if len(self._frames) > self.size:
+                self._frames.popitem(last=False)
+        return frame
+
+    def clear(self) -> None:
+        self._frames.clear()
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+
+frames = FrameCache()
+
+
+def event_frame(cluster_uid: str, *, type_: EventType, kind: str, obj: dict, resource_version: int) -> str:
+    """The encoded ``event`` frame of one change (one resourceVersion is one change of one cluster)."""
+    return frames.get(
+        ("event", cluster_uid, resource_version),
+        lambda: event(type_=type_, kind=kind, obj=obj, resource_version=resource_version),
+    )
+
+
+def trace_frame(cluster_uid: str, record: dict) -> str:
+    """The encoded ``trace`` frame; an engine numbers its traces, and a rebuilt engine starts at a later time."""
+    key = ("trace", cluster_uid, record.get("sequence"), record.get("time"), record.get("controller"),
+           record.get("object"))
+    return frames.get(key, lambda: trace(record))
+
+
+def clock_frame(cluster_uid: str, value: Clock) -> str:
+    key = ("clock", cluster_uid, value.get("now"), value.get("paused"), value.get("speed"))
+    return frames.get(key, lambda: clock(value))

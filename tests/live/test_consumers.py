@@ -1,0 +1,356 @@
+"""The live stream through the real ASGI app: snapshot, live events, traces and clock, resume, and what is not sent."""
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+
+from kubeviz.apiserver.resources import resource_for_kind
+from kubeviz.live import payloads
+from kubeviz.live.consumers import CLOSE_NOT_FOUND
+from kubeviz.store import events as store_events
+from kubeviz.store.models import Change, Cluster
+from kubeviz.store.services import clock_json, cluster_create, registry_for
+from tests.conftest import START
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+JOB = resource_for_kind("batch", "Job")
+POD = resource_for_kind("", "Pod")
+LEASE = resource_for_kind("coordination.k8s.io", "Lease")
+
+SLEEPER = {
+    "apiVersion": "batch/v1",
+    "kind": "Job",
+    "metadata": {"name": "sleeper"},
+    "spec": {
+        "template": {
+            "spec": {
+                "containers": [{"name": "main", "image": "busybox", "command": ["sleep", "30"]}],
+                "restartPolicy": "Never",
+            }
+        }
+    },
+}
+
+
+def pod_manifest(name: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "main", "image": "busybox", "command": ["sleep", "3600"]}]},
+    }
+
+
+@pytest.fixture(autouse=True)
+def no_player(settings):
+    settings.KUBEVIZ_PLAYER = False
+
+
+@pytest.fixture(autouse=True)
+def fresh_frames():
+    payloads.frames.clear()
+    yield
+    payloads.frames.clear()
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+
+
+@sync_to_async
+def write(cluster, fn):
+    """Run ``fn(registry)`` in one committed transaction, so its changes are published on commit."""
+    with transaction.atomic():
+        return fn(registry_for(Cluster.objects.get(pk=cluster.pk)))
+
+
+def create_pod(name):
+    return lambda registry: registry.create(POD, "default", pod_manifest(name)).object
+
+
+def delete_pod(name):
+    return lambda registry: registry.delete(POD, "default", name, grace_period_seconds=0)
+
+
+@sync_to_async
+def advance(cluster, seconds):
+    from kubeviz.runtime.host import host
+
+    host.advance(Cluster.objects.get(pk=cluster.pk), seconds)
+
+
+@sync_to_async
+def expected_snapshot(cluster, traces=()):
+    """The snapshot message the store says the client should get now, built independently of the consumer."""
+    fresh = Cluster.objects.get(pk=cluster.pk)
+    registry = registry_for(fresh)
+    objects = {}
+    for kind in payloads.KINDS:
+        resource = next(r for r in (resource_for_kind(g, kind) for g in ("", "batch", "apps")) if r)
+        objects[kind] = registry.list(resource)[0]
+    return {
+        "type": "snapshot",
+        "resourceVersion": str(fresh.resource_version),
+        "clock": clock_json(fresh),
+        "objects": objects,
+        "traces": list(traces),
+    }
+
+
+@sync_to_async
+def current_rv(cluster):
+    return Cluster.objects.get(pk=cluster.pk).resource_version
+
+
+async def open_stream(path):
+    communicator = WebsocketCommunicator(_application(), path)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+def _application():
+    from kubeviz.asgi import application
+
+    return application
+
+
+async def receive_all(communicator, timeout=1.0):
+    """Every message until the stream is quiet."""
+    messages = []
+    while not await communicator.receive_nothing(timeout=0.2):
+        messages.append(await communicator.receive_json_from(timeout=timeout))
+    return messages
+
+
+def event_message(type_, obj):
+    return {"type": "event", "event": type_, "kind": obj["kind"], "object": obj,
+            "resourceVersion": obj["metadata"]["resourceVersion"]}
+
+
+# -- tests --------------------------------------------------------------------------------------------------
+
+
+async def test_snapshot_of_a_new_cluster_with_a_job(cluster):
+    await write(cluster, lambda r: r.create(JOB, "default", SLEEPER).object)
+    stream = await open_stream("/ws/clusters/test/")
+    snapshot = await stream.receive_json_from()
+    expected = await expected_snapshot(cluster)
+    assert snapshot == expected
+    assert [n["metadata"]["name"] for n in snapshot["objects"]["Node"]] == [
+        "control-plane", "node-1", "node-2", "node-3"]
+    assert [j["metadata"]["name"] for j in snapshot["objects"]["Job"]] == ["sleeper"]
+    assert snapshot["objects"]["Pod"] == []
+    assert snapshot["clock"] == {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_store_write_is_sent_as_an_event(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    pod = await write(cluster, create_pod("web"))
+    assert await stream.receive_json_from() == event_message("ADDED", pod)
+    gone = await write(cluster, delete_pod("web"))
+    assert await stream.receive_json_from() == event_message("DELETED", gone)
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_an_advance_sends_events_traces_and_the_clock(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    job = await write(cluster, lambda r: r.create(JOB, "default", SLEEPER).object)
+    assert await stream.receive_json_from() == event_message("ADDED", job)
+    await advance(cluster, 5)
+    messages = await receive_all(stream)
+
+    from kubeviz.runtime.host import host
+
+    engine = await sync_to_async(lambda: host.engine_for(Cluster.objects.get(pk=cluster.pk)))()
+    traces = [record.as_json() for record in engine.traces]
+    assert traces, "the job controller should have reconciled the new Job"
+    assert [m["trace"] for m in messages if m["type"] == "trace"] == traces
+    changes = await sync_to_async(lambda: list(
+        Change.objects.filter(cluster_id=cluster.pk, resource_version__gt=int(job["metadata"]["resourceVersion"]))
+        .order_by("resource_version").values_list("type", "kind", "data")))()
+    assert [m for m in messages if m["type"] == "event"] == [
+        event_message(type_, data) for type_, kind, data in changes]
+    assert {"Pod", "Job", "Event"} <= {m["kind"] for m in messages if m["type"] == "event"}
+    clocks = [m for m in messages if m["type"] == "clock"]
+    assert clocks == [{"type": "clock", "clock": {"now": "2025-01-01T00:00:05Z", "paused": True, "speed": 1.0}}]
+    assert messages[-1] == clocks[0]
+    await stream.disconnect()
+
+
+async def test_a_reconnect_with_a_resource_version_gets_exactly_the_missed_events(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    snapshot = await stream.receive_json_from()
+    await stream.disconnect()
+    missed = [await write(cluster, create_pod("a")), await write(cluster, create_pod("b")),
+              await write(cluster, delete_pod("a"))]
+
+    stream = await open_stream(f"/ws/clusters/test/?resourceVersion={snapshot['resourceVersion']}")
+    assert await stream.receive_json_from() == {
+        "type": "resume", "resourceVersion": snapshot["resourceVersion"],
+        "clock": {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}}
+    assert [await stream.receive_json_from() for _ in missed] == [
+        event_message("ADDED", missed[0]), event_message("ADDED", missed[1]), event_message("DELETED", missed[2])]
+    assert await stream.receive_nothing()
+    live = await write(cluster, create_pod("c"))
+    assert await stream.receive_json_from() == event_message("ADDED", live)
+    await stream.disconnect()
+
+
+async def test_a_reconnect_at_the_head_gets_a_resume_and_nothing_else(cluster):
+    rv = await current_rv(cluster)
+    stream = await open_stream(f"/ws/clusters/test/?resourceVersion={rv}")
+    assert await stream.receive_json_from() == {
+        "type": "resume", "resourceVersion": str(rv),
+        "clock": {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}}
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_reconnect_after_compaction_gets_a_fresh_snapshot(cluster):
+    old = await current_rv(cluster)
+    await write(cluster, create_pod("a"))
+    await write(cluster, create_pod("b"))
+    await sync_to_async(lambda: Change.objects.filter(cluster_id=cluster.pk, resource_version__lte=old + 1).delete())()
+    stream = await open_stream(f"/ws/clusters/test/?resourceVersion={old}")
+    assert await stream.receive_json_from() == await expected_snapshot(cluster)
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+@pytest.mark.parametrize("query", ["resourceVersion=999999", "resourceVersion=abc", "resourceVersion=0"])
+async def test_a_resource_version_the_cluster_never_had_gets_a_snapshot(cluster, query):
+    stream = await open_stream(f"/ws/clusters/test/?{query}")
+    assert await stream.receive_json_from() == await expected_snapshot(cluster)
+    await stream.disconnect()
+
+
+async def test_an_unknown_cluster_is_told_and_closed_with_4404(db):
+    communicator = WebsocketCommunicator(_application(), "/ws/clusters/nope/")
+    connected, _ = await communicator.connect()
+    assert connected
+    assert await communicator.receive_json_from() == {"type": "error", "message": 'cluster "nope" not found'}
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
+
+
+async def test_another_clusters_changes_are_not_delivered(cluster):
+    other = await sync_to_async(cluster_create)(name="other", nodes=1, start=START)
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    await write(other, create_pod("elsewhere"))
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_duplicate_publish_is_dropped(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    pod = await write(cluster, create_pod("web"))
+    assert await stream.receive_json_from() == event_message("ADDED", pod)
+    await get_channel_layer().group_send("cluster.test", {
+        "type": "object.changed", "event": "ADDED", "group": "", "kind": "Pod",
+        "resourceVersion": pod["metadata"]["resourceVersion"], "object": pod})
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_changes_published_before_the_snapshot_are_not_sent_twice(cluster):
+    # The consumer joins the group before it reads the snapshot; a change it reads there and then also
+    # receives from the group is dropped.
+    stream = await open_stream("/ws/clusters/test/")
+    snapshot = await stream.receive_json_from()
+    rv = int(snapshot["resourceVersion"])
+    node = snapshot["objects"]["Node"][0]
+    await get_channel_layer().group_send("cluster.test", {
+        "type": "object.changed", "event": "MODIFIED", "group": "", "kind": "Node",
+        "resourceVersion": str(rv), "object": node})
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_lost_publish_is_filled_from_the_history(cluster, monkeypatch):
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    with monkeypatch.context() as patch:
+        patch.setattr(store_events, "publish_watch_event", lambda *args: None)  # the channel layer lost it
+        lost = await write(cluster, create_pod("lost"))
+    assert await stream.receive_nothing()
+    seen = await write(cluster, create_pod("seen"))
+    assert await stream.receive_json_from() == event_message("ADDED", lost)
+    assert await stream.receive_json_from() == event_message("ADDED", seen)
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_gap_past_the_compacted_history_resends_the_snapshot(cluster, monkeypatch):
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    with monkeypatch.context() as patch:
+        patch.setattr(store_events, "publish_watch_event", lambda *args: None)
+        lost = await write(cluster, create_pod("lost"))
+    await sync_to_async(lambda: Change.objects.filter(
+        cluster_id=cluster.pk, resource_version__lte=int(lost["metadata"]["resourceVersion"])).delete())()
+    await write(cluster, create_pod("seen"))
+    assert await stream.receive_json_from() == await expected_snapshot(cluster)
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_change_of_a_hidden_kind_moves_the_resource_version_with_a_bookmark(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    snapshot = await stream.receive_json_from()
+    assert "Lease" not in snapshot["objects"]
+    lease = await write(cluster, lambda r: r.create(LEASE, "default", {
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "lock"},
+        "spec": {"holderIdentity": "me"}}).object)
+    assert await stream.receive_json_from() == {
+        "type": "bookmark", "resourceVersion": lease["metadata"]["resourceVersion"]}
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_message_from_the_client_is_answered_with_an_error(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    await stream.send_to(text_data=json.dumps({"type": "pause"}))
+    assert await stream.receive_json_from() == {
+        "type": "error", "message": "this stream accepts no messages; use the HTTP API to change the cluster"}
+    await stream.send_to(text_data="not json")
+    assert (await stream.receive_json_from())["type"] == "error"
+    pod = await write(cluster, create_pod("still-live"))
+    assert await stream.receive_json_from() == event_message("ADDED", pod)
+    await stream.disconnect()
+
+
+async def test_many_clients_share_one_encoded_frame_per_change(cluster):
+    streams = [await open_stream("/ws/clusters/test/") for _ in range(3)]
+    for stream in streams:
+        await stream.receive_json_from()
+    payloads.frames.clear()
+    pod = await write(cluster, create_pod("web"))
+    frames = [await stream.receive_from() for stream in streams]
+    assert len(set(frames)) == 1 and json.loads(frames[0]) == event_message("ADDED", pod)
+    assert len(payloads.frames) == 1
+    for stream in streams:
+        await stream.disconnect()
+
+
+async def test_a_deleted_cluster_closes_the_stream_with_4404(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    snapshot = await stream.receive_json_from()
+    await sync_to_async(lambda: Cluster.objects.filter(pk=cluster.pk).delete())()
+    rv = int(snapshot["resourceVersion"]) + 2  # a gap: the consumer goes to the history and finds no cluster
+    await get_channel_layer().group_send("cluster.test", {
+        "type": "object.changed", "event": "ADDED", "group": "", "kind": "Pod", "resourceVersion": str(rv),
+        "object": {"kind": "Pod", "metadata": {"name": "x", "namespace": "default", "resourceVersion": str(rv)}}})
+    assert await stream.receive_json_from() == {"type": "error", "message": 'cluster "test" not found'}
+    assert await stream.receive_output() == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}

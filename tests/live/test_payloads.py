@@ -1,0 +1,81 @@
+"""The live stream's message payloads: exact shapes, the text frame, and the shared frame cache."""
+
+import json
+
+import pytest
+
+from kubeviz.live import payloads
+
+CLOCK = {"now": "2025-01-01T00:00:05Z", "paused": False, "speed": 2.0}
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "日志", "namespace": "default", "uid": "u1",
+                                                       "resourceVersion": "12"}}
+
+
+def test_snapshot_lists_every_kind_and_keeps_the_newest_traces():
+    traces = [{"sequence": i} for i in range(1, 601)]
+    message = payloads.snapshot(resource_version=12, clock=CLOCK, objects={"Pod": [POD], "Lease": [{}]},
+                                traces=traces)
+    assert message == {
+        "type": "snapshot",
+        "resourceVersion": "12",
+        "clock": CLOCK,
+        "objects": {"Node": [], "Pod": [POD], "Job": [], "CronJob": [], "DaemonSet": [], "ControllerRevision": [],
+                    "Event": [], "Namespace": []},
+        "traces": traces[100:],
+    }
+    assert list(message["objects"]) == list(payloads.KINDS)
+
+
+@pytest.mark.parametrize("message, expected", [
+    (payloads.resume(resource_version=7, clock=CLOCK), {"type": "resume", "resourceVersion": "7", "clock": CLOCK}),
+    (payloads.event(type_="DELETED", kind="Pod", obj=POD, resource_version=12),
+     {"type": "event", "event": "DELETED", "kind": "Pod", "object": POD, "resourceVersion": "12"}),
+    (payloads.bookmark(resource_version=13), {"type": "bookmark", "resourceVersion": "13"}),
+    (payloads.trace({"sequence": 1}), {"type": "trace", "trace": {"sequence": 1}}),
+    (payloads.clock(CLOCK), {"type": "clock", "clock": CLOCK}),
+    (payloads.error("boom"), {"type": "error", "message": "boom"}),
+], ids=["resume", "event", "bookmark", "trace", "clock", "error"])
+def test_message_shapes(message, expected):
+    assert message == expected
+
+
+def test_a_frame_is_compact_json_with_text_as_is():
+    frame = payloads.encode(payloads.event(type_="ADDED", kind="Pod", obj=POD, resource_version=12))
+    assert frame == (
+        '{"type":"event","event":"ADDED","kind":"Pod","object":{"apiVersion":"v1","kind":"Pod","metadata":'
+        '{"name":"日志","namespace":"default","uid":"u1","resourceVersion":"12"}},"resourceVersion":"12"}')
+
+
+def test_the_frame_cache_builds_each_frame_once_and_forgets_the_oldest():
+    cache = payloads.FrameCache(size=2)
+    built = []
+
+    def build(n):
+        def _build():
+            built.append(n)
+            return payloads.bookmark(resource_version=n)
+        return _build
+
+    assert cache.get(("a", 1), build(1)) == '{"type":"bookmark","resourceVersion":"1"}'
+    assert cache.get(("a", 1), build(1)) == '{"type":"bookmark","resourceVersion":"1"}'
+    cache.get(("a", 2), build(2))
+    cache.get(("a", 3), build(3))
+    assert len(cache) == 2
+    cache.get(("a", 1), build(1))
+    assert built == [1, 2, 3, 1]
+
+
+def test_frames_are_keyed_by_cluster_and_change():
+    payloads.frames.clear()
+    first = payloads.event_frame("uid-a", type_="ADDED", kind="Pod", obj=POD, resource_version=12)
+    # Another cluster's change with the same resourceVersion is another frame.
+    other = dict(POD, metadata=dict(POD["metadata"], name="other"))
+    second = payloads.event_frame("uid-b", type_="ADDED", kind="Pod", obj=other, resource_version=12)
+    assert json.loads(first)["object"] == POD and json.loads(second)["object"] == other
+    trace = {"time": "2025-01-01T00:00:05.000000Z", "sequence": 3, "controller": "job", "object": "default/pi"}
+    assert json.loads(payloads.trace_frame("uid-a", trace)) == {"type": "trace", "trace": trace}
+    assert json.loads(payloads.clock_frame("uid-a", CLOCK)) == {"type": "clock", "clock": CLOCK}
+    paused = dict(CLOCK, paused=True)
+    assert json.loads(payloads.clock_frame("uid-a", paused)) == {"type": "clock", "clock": paused}
+    assert len(payloads.frames) == 5
+    payloads.frames.clear()
