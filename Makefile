@@ -22,6 +22,7 @@ $(VENV)/.test: requirements.txt requirements-test.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bootstrap
+	$(BIN)/python manage.py lessons load
 	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) kubeviz.asgi:application
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browsers here.
@@ -35,6 +36,7 @@ lint: $(VENV)/.test
 
 test: $(VENV)/.test browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py lessons check
 	$(BIN)/pytest
 
 # Benchmarks are run by hand; each prints its figures (medians) and targets.

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kubeviz.apiserver",
     "kubeviz.runtime",
     "kubeviz.live",
+    "kubeviz.lessons",
 ]
 
 MIDDLEWARE = [
