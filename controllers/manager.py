@@ -28,42 +28,6 @@ def _ns_name(obj: dict) -> tuple[str, str]:
     return meta.get("namespace", ""), meta["name"]
 
 
-# pkg/controller/job: pod events reach a Job at most once per this many seconds.
-SYNC_JOB_BATCH_PERIOD = 1.0
-
-
-class JobController:
-    """pkg/controller/job: Jobs, woken by their own changes and by changes of the pods they control."""
-
-    name = "job-controller"
-
-    def initial_keys(self, engine):
-        return [_ns_name(job) for job in engine.cache.list("Job")]
-
-    def keys_for_change(self, change: Change, old, engine):
-        if change.kind == "Job":
-            if change.type == "DELETED":
-                engine.forget_memory(self.name, _ns_name(change.object))
-                return []
-            return [_ns_name(change.object)]
-        if change.kind == "Pod":
-            # Pod events are batched: the Job syncs once a second at most for its pods (syncJobBatchPeriod).
-            for key in _owner_keys(change, old, engine, "Job"):
-                engine.enqueue_after(self.name, key, SYNC_JOB_BATCH_PERIOD)
-        return []
-
-    def subject(self, key, engine):
-        job = engine.cache.get("Job", *key)
-        return ("Job", job) if job is not None else None
-
-    def sync(self, key, engine, memory):
-        job = engine.cache.get("Job", *key)
-        if job is None:
-            return None
-        pods = engine.cache.owned_by(job["metadata"]["uid"], "Pod")
-        return sync_job(job, pods, engine.now, memory=memory)
-
-
 def _owner_keys(change: Change, old: dict | None, engine, owner_kind: str) -> list[tuple[str, str]]:
     """Keys of the ``owner_kind`` objects controlling the changed object, before and after the change."""
     keys = []
@@ -77,50 +41,85 @@ def _owner_keys(change: Change, old: dict | None, engine, owner_kind: str) -> li
     return keys
 
 
-class CronJobController:
-    """pkg/controller/cronjob (v2): CronJobs, woken by their own changes and by the Jobs they control."""
+class WorkloadController:
+    """What the Job, CronJob and DaemonSet controllers share: keyed by their object's namespace/name, woken by
+    its own changes (a deleted object's memory is dropped), and writing that object's status."""
 
-    name = "cronjob-controller"
+    name = ""
+    kind = ""
 
     def initial_keys(self, engine):
-        return [_ns_name(cj) for cj in engine.cache.list("CronJob")]
+        return [_ns_name(obj) for obj in engine.cache.list(self.kind)]
 
     def keys_for_change(self, change: Change, old, engine):
-        if change.kind == "CronJob":
+        if change.kind == self.kind:
             if change.type == "DELETED":
                 engine.forget_memory(self.name, _ns_name(change.object))
                 return []
             return [_ns_name(change.object)]
-        if change.kind == "Job":
-            return _owner_keys(change, old, engine, "CronJob")
+        return self.keys_for_dependent(change, old, engine)
+
+    def keys_for_dependent(self, change: Change, old, engine):
+        """Keys to sync because of a change to another kind (the objects this controller owns, nodes...)."""
         return []
 
     def subject(self, key, engine):
-        cronjob = engine.cache.get("CronJob", *key)
-        return ("CronJob", cronjob) if cronjob is not None else None
+        obj = engine.cache.get(self.kind, *key)
+        return (self.kind, obj) if obj is not None else None
 
     def sync(self, key, engine, memory):
-        cronjob = engine.cache.get("CronJob", *key)
-        if cronjob is None:
+        obj = engine.cache.get(self.kind, *key)
+        if obj is None:
             return None
+        return self.sync_object(obj, engine, memory)
+
+    def sync_object(self, obj: dict, engine, memory):
+        raise NotImplementedError
+
+
+# pkg/controller/job: pod events reach a Job at most once per this many seconds.
+SYNC_JOB_BATCH_PERIOD = 1.0
+
+
+class JobController(WorkloadController):
+    """pkg/controller/job: Jobs, woken by their own changes and by changes of the pods they control."""
+
+    name = "job-controller"
+    kind = "Job"
+
+    def keys_for_dependent(self, change: Change, old, engine):
+        if change.kind == "Pod":
+            # Pod events are batched: the Job syncs once a second at most for its pods (syncJobBatchPeriod).
+            for key in _owner_keys(change, old, engine, "Job"):
+                engine.enqueue_after(self.name, key, SYNC_JOB_BATCH_PERIOD)
+        return []
+
+    def sync_object(self, job, engine, memory):
+        pods = engine.cache.owned_by(job["metadata"]["uid"], "Pod")
+        return sync_job(job, pods, engine.now, memory=memory)
+
+
+class CronJobController(WorkloadController):
+    """pkg/controller/cronjob (v2): CronJobs, woken by their own changes and by the Jobs they control."""
+
+    name = "cronjob-controller"
+    kind = "CronJob"
+
+    def keys_for_dependent(self, change: Change, old, engine):
+        return _owner_keys(change, old, engine, "CronJob") if change.kind == "Job" else []
+
+    def sync_object(self, cronjob, engine, memory):
         jobs = engine.cache.owned_by(cronjob["metadata"]["uid"], "Job")
         return sync_cronjob(cronjob, jobs, engine.now, memory=memory)
 
 
-class DaemonSetController:
+class DaemonSetController(WorkloadController):
     """pkg/controller/daemon: DaemonSets, woken by their pods, revisions and by nodes joining or changing."""
 
     name = "daemonset-controller"
+    kind = "DaemonSet"
 
-    def initial_keys(self, engine):
-        return [_ns_name(ds) for ds in engine.cache.list("DaemonSet")]
-
-    def keys_for_change(self, change: Change, old, engine):
-        if change.kind == "DaemonSet":
-            if change.type == "DELETED":
-                engine.forget_memory(self.name, _ns_name(change.object))
-                return []
-            return [_ns_name(change.object)]
+    def keys_for_dependent(self, change: Change, old, engine):
         if change.kind in ("Pod", "ControllerRevision"):
             return _owner_keys(change, old, engine, "DaemonSet")
         if change.kind == "Node" and change.type != "DELETED":
@@ -132,14 +131,7 @@ class DaemonSetController:
             return keys
         return []
 
-    def subject(self, key, engine):
-        ds = engine.cache.get("DaemonSet", *key)
-        return ("DaemonSet", ds) if ds is not None else None
-
-    def sync(self, key, engine, memory):
-        ds = engine.cache.get("DaemonSet", *key)
-        if ds is None:
-            return None
+    def sync_object(self, ds, engine, memory):
         uid = ds["metadata"]["uid"]
         return sync_daemonset(ds, engine.cache.list("Node"), engine.cache.owned_by(uid, "Pod"),
                               engine.cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory)
