@@ -10,7 +10,8 @@ Protocol
 
     On connect the server sends the whole state once::
 
-        {"type": "snapshot", "resourceVersion": "N", "clock": {"now": RFC 3339, "paused": bool, "speed": float},
+        {"type": "snapshot", "cluster": {"name": "<name>", "uid": "<uid>"}, "resourceVersion": "N",
+         "clock": {"now": RFC 3339, "paused": bool, "speed": float},
          "objects": {"Node": [...], "Pod": [...], "Job": [...], "CronJob": [...], "DaemonSet": [...],
                      "ControllerRevision": [...], "Event": [...], "Namespace": [...]},
          "traces": [trace, ...]}
@@ -19,6 +20,8 @@ Protocol
     namespace and name, consistent with ``resourceVersion`` (every change up to N is in it, none after).
     ``traces`` are the newest reconcile traces (at most 500), oldest first, each as the engine reports it:
     ``{"time", "sequence", "controller", "object", "trigger", "observed", "decision", "actions"}``.
+    ``cluster`` names the cluster the state belongs to; its ``uid`` differs for a cluster deleted and created
+    again under the same name.
 
     Then, live::
 
@@ -38,14 +41,20 @@ Protocol
     older than the last clock sent is dropped).
 
     Reconnecting: connect to ``/ws/clusters/<name>/?resourceVersion=N`` with the last resourceVersion the client
-    applied. While the history still reaches back to N the server answers::
+    applied, and ``&uid=U`` with the ``cluster.uid`` its state came from (optional; without it the server cannot
+    tell a cluster created again under the same name). While the history still reaches back to N the server
+    answers::
 
-        {"type": "resume", "resourceVersion": "N", "clock": {...}}
+        {"type": "resume", "cluster": {"name": "<name>", "uid": "<uid>"}, "resourceVersion": "N", "clock": {...}}
 
     followed by every change after N (events and, at the end, a bookmark when the newest change was of a kind
     not shown), then live messages, with no snapshot. When the history was compacted past N (or N is not a
     resourceVersion of this cluster) the server sends a fresh ``snapshot`` instead, which replaces the client's
-    state. A snapshot may also arrive mid-stream, when a gap can no longer be filled from the history.
+    state; so does a ``uid`` other than the cluster's. A snapshot may also arrive mid-stream, when a gap can no
+    longer be filled from the history.
+
+    When the cluster is deleted, its streams get the ``error`` above and close with 4404 at once. When the server
+    loses its channel layer a stream closes with 1011, and the client reconnects and resumes.
 
     The client sends nothing (controls go through the HTTP API); any message it does send is answered with
     ``{"type": "error", "message": ...}`` and otherwise ignored.
@@ -53,11 +62,15 @@ Protocol
 Cost
     The live path reads no database: each handler compares resourceVersions, and the text frame of a change is
     encoded once per process and shared by every client (``payloads.frames``). Only connecting, resuming and
-    filling a gap read the store, on Django's database thread.
+    filling a gap read the store, on Django's database thread. A consumer does not join the cluster's
+    channel-layer group itself: the process joins it once per cluster (``hub.py``) and each consumer follows its
+    own queue of the messages, in a task of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -66,18 +79,23 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from kubeviz.apiserver.storage import HistoryCompacted, WatchEvent
 from kubeviz.runtime.host import host
-from kubeviz.store.events import cluster_group
 from kubeviz.store.models import Cluster, StoredObject
 from kubeviz.store.services import clock_json
 from kubeviz.store.storage import DatabaseStorage
 
 from . import payloads
+from .hub import FEED_LOST, Subscription, hub
 
 # The channel-layer messages of the cluster's group, one handler each.
-LIVE_MESSAGES = frozenset({"object.changed", "trace.recorded", "clock.changed"})
+LIVE_MESSAGES = frozenset({"object.changed", "trace.recorded", "clock.changed", "cluster.deleted"})
 
 # Close code for an unknown (or deleted) cluster: 4000 + the HTTP status, as the 4000-4999 range allows.
 CLOSE_NOT_FOUND = 4404
+
+# Close code when the live feed broke (RFC 6455 "internal error"): the client reconnects and resumes.
+CLOSE_FEED_LOST = 1011
+
+logger = logging.getLogger(__name__)
 
 
 class ClusterGone(Exception):
@@ -87,9 +105,19 @@ class ClusterGone(Exception):
 class ClusterConsumer(AsyncJsonWebsocketConsumer):
     """One browser watching one cluster (see the module docstring for the protocol)."""
 
+    # The cluster's messages while the stream is live, and the task that handles them.
+    subscription: Subscription | None = None
+    follower: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        # However the connection ends (a disconnect, or the server cancelling the application), leave the feed.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.stop_following()
+
     async def connect(self):
         self.cluster_name: str = self.scope["url_route"]["kwargs"]["name"]
-        self.group: str | None = None
         # The last resourceVersion delivered (or passed over with a bookmark) and the last trace's (time, sequence).
         self.last_rv = 0
         self.last_trace: tuple[str, int] | None = None
@@ -101,33 +129,20 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
             return
         self.cluster = cluster
         self.cluster_uid = str(cluster.uid)
-        # Join before reading, so that nothing committed after the read is missed; what the read already
+        # Subscribe before reading, so that nothing committed after the read is missed; what the read already
         # covers is dropped by the resourceVersion guard.
-        self.group = cluster_group(self.cluster_name)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.subscription = await hub.subscribe(self.channel_layer, self.cluster_name)
         try:
-            since = _requested_resource_version(self.scope.get("query_string", b""))
-            if since is not None and await self.resume(since):
-                return
-            await self.send_snapshot()
+            since, uid = _requested_position(self.scope.get("query_string", b""))
+            if not (since is not None and uid in (None, self.cluster_uid) and await self.resume(since)):
+                await self.send_snapshot()
         except ClusterGone:
             await self.close_not_found()
-
-    async def dispatch(self, message):
-        # Channels hops to Django's database thread before every message to close stale connections. The live
-        # handlers read no database on their usual path (and database_sync_to_async cleans up around the reads
-        # they do make), so they skip that hop: 100 clients x 1,000 changes/s would otherwise queue 100,000 hops
-        # a second on the one thread the engine and the API's views also run on.
-        if message["type"] in LIVE_MESSAGES:
-            if self.group is not None:  # not after the stream was closed
-                await getattr(self, get_handler_name(message))(message)
-        else:
-            await super().dispatch(message)
+            return
+        self.follower = asyncio.create_task(self.follow(), name=f"kubeviz.live {self.cluster_name}")
 
     async def disconnect(self, code):
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
+        await self.stop_following()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # Nothing is expected from the client yet; say so instead of failing on what it sent.
@@ -135,6 +150,26 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
             "this stream accepts no messages; use the HTTP API to change the cluster")))
 
     # -- channel-layer handlers: one per message type published to the cluster's group --------------------
+
+    async def follow(self) -> None:
+        """Handle the cluster's messages in the order they were published, until the stream closes.
+
+        Channels would hop to Django's database thread before every message it dispatches, to close stale
+        connections; the live handlers read no database on their usual path (and database_sync_to_async cleans up
+        around the reads they do make), so they are called here directly.
+        """
+        try:
+            while self.subscription is not None:
+                message = await self.subscription.get()
+                if message["type"] in LIVE_MESSAGES:
+                    await getattr(self, get_handler_name(message))(message)
+                elif message is FEED_LOST:
+                    await self.stop_following()
+                    await self.close(code=CLOSE_FEED_LOST)
+        except Exception:
+            logger.exception("live stream of cluster %s failed", self.cluster_name)
+            await self.stop_following()
+            await self.close(code=CLOSE_FEED_LOST)
 
     async def object_changed(self, message: dict):
         rv = int(message["resourceVersion"])
@@ -162,6 +197,11 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
             return  # an older reading overtaken by the snapshot's (simulated time never goes back)
         self.last_clock_now = clock["now"]
         await self.send(text_data=payloads.clock_frame(self.cluster_uid, message["clock"]))
+
+    async def cluster_deleted(self, message: dict):
+        if message.get("uid", self.cluster_uid) != self.cluster_uid:
+            return  # an earlier cluster of the same name
+        await self.close_not_found()
 
     # -- sending ------------------------------------------------------------------------------------------
 
@@ -195,8 +235,8 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         self.last_clock_now = clock["now"]
         if traces:
             self.last_trace = (traces[-1]["time"], traces[-1]["sequence"])
-        await self.send(text_data=payloads.encode(
-            payloads.snapshot(resource_version=rv, clock=clock, objects=objects, traces=traces)))
+        await self.send(text_data=payloads.encode(payloads.snapshot(
+            cluster=self.cluster_ref(), resource_version=rv, clock=clock, objects=objects, traces=traces)))
 
     async def resume(self, since: int) -> bool:
         """Continue a client's stream after ``since``; False when the history cannot (send a snapshot)."""
@@ -206,7 +246,8 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         clock, events = found
         self.last_rv = since
         self.last_clock_now = clock["now"]
-        await self.send(text_data=payloads.encode(payloads.resume(resource_version=since, clock=clock)))
+        await self.send(text_data=payloads.encode(
+            payloads.resume(cluster=self.cluster_ref(), resource_version=since, clock=clock)))
         await self.deliver_history(events)
         return True
 
@@ -227,10 +268,20 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         await self.deliver_history(events)
         return True
 
+    def cluster_ref(self) -> payloads.ClusterRef:
+        return {"name": self.cluster_name, "uid": self.cluster_uid}
+
+    async def stop_following(self) -> None:
+        """Leave the cluster's feed and stop handling its messages (from any task, any number of times)."""
+        subscription, self.subscription = self.subscription, None
+        follower, self.follower = self.follower, None
+        if follower is not None and follower is not asyncio.current_task():
+            follower.cancel()
+        if subscription is not None:
+            await hub.unsubscribe(subscription)
+
     async def close_not_found(self) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
+        await self.stop_following()
         await self.send(text_data=payloads.encode(payloads.error(f'cluster "{self.cluster_name}" not found')))
         await self.close(code=CLOSE_NOT_FOUND)
 
@@ -238,16 +289,20 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
 # -- reads (run on Django's database thread) ---------------------------------------------------------------
 
 
-def _requested_resource_version(query_string: bytes) -> int | None:
-    """``?resourceVersion=N`` as a positive integer; anything else asks for a snapshot."""
-    values = parse_qs(query_string.decode("latin-1")).get("resourceVersion")
+def _requested_position(query_string: bytes) -> tuple[int | None, str | None]:
+    """``(N, U)`` of ``?resourceVersion=N&uid=U``: N a positive integer, else None (a snapshot is asked for);
+    U the cluster uid the client's state came from, or None when not given."""
+    query = parse_qs(query_string.decode("latin-1"))
+    uids = query.get("uid")
+    uid = uids[-1] if uids else None
+    values = query.get("resourceVersion")
     if not values:
-        return None
+        return None, uid
     try:
         value = int(values[-1])
     except ValueError:
-        return None
-    return value if value > 0 else None
+        return None, uid
+    return (value if value > 0 else None), uid
 
 
 def _find_cluster(name: str) -> Cluster | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Callable, Literal, TypedDict
+from typing import Callable, Literal, NotRequired, TypedDict
 
 # The kinds the dashboard shows, in the order the snapshot lists them. Changes of other kinds (Leases) only
 # move the stream's resourceVersion forward (a ``bookmark``).
@@ -31,8 +31,16 @@ class Clock(TypedDict):
     speed: float
 
 
+class ClusterRef(TypedDict):
+    """Which cluster a state belongs to: the uid tells apart clusters created again under one name."""
+
+    name: str
+    uid: str
+
+
 class Snapshot(TypedDict):
     type: Literal["snapshot"]
+    cluster: NotRequired[ClusterRef]
     resourceVersion: str
     clock: Clock
     objects: dict[str, list[dict]]
@@ -41,6 +49,7 @@ class Snapshot(TypedDict):
 
 class Resume(TypedDict):
     type: Literal["resume"]
+    cluster: NotRequired[ClusterRef]
     resourceVersion: str
     clock: Clock
 
@@ -76,20 +85,29 @@ class Error(TypedDict):
 Message = Snapshot | Resume | Event | Bookmark | Trace | ClockMessage | Error
 
 
-def snapshot(*, resource_version: int, clock: Clock, objects: dict[str, list[dict]], traces: list[dict]) -> Snapshot:
+def snapshot(*, resource_version: int, clock: Clock, objects: dict[str, list[dict]], traces: list[dict],
+             cluster: ClusterRef | None = None) -> Snapshot:
     """The full state at ``resource_version``: every kind of :data:`KINDS` present (an empty list when there is
-    none), objects sorted by namespace and name, and the newest :data:`TRACE_LIMIT` traces, oldest first."""
-    return {
-        "type": "snapshot",
-        "resourceVersion": str(resource_version),
-        "clock": clock,
-        "objects": {kind: list(objects.get(kind, ())) for kind in KINDS},
-        "traces": list(traces[-TRACE_LIMIT:]),
-    }
+    none), objects sorted by namespace and name, and the newest :data:`TRACE_LIMIT` traces, oldest first; with
+    the ``cluster`` it belongs to when given (the consumer always gives it)."""
+    message: Snapshot = {"type": "snapshot"}
+    if cluster is not None:
+        message["cluster"] = {"name": cluster["name"], "uid": cluster["uid"]}
+    message.update(
+        resourceVersion=str(resource_version),
+        clock=clock,
+        objects={kind: list(objects.get(kind, ())) for kind in KINDS},
+        traces=list(traces[-TRACE_LIMIT:]),
+    )
+    return message
 
 
-def resume(*, resource_version: int, clock: Clock) -> Resume:
-    return {"type": "resume", "resourceVersion": str(resource_version), "clock": clock}
+def resume(*, resource_version: int, clock: Clock, cluster: ClusterRef | None = None) -> Resume:
+    message: Resume = {"type": "resume"}
+    if cluster is not None:
+        message["cluster"] = {"name": cluster["name"], "uid": cluster["uid"]}
+    message.update(resourceVersion=str(resource_version), clock=clock)
+    return message
 
 
 def event(*, type_: EventType, kind: str, obj: dict, resource_version: int) -> Event:

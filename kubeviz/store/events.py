@@ -1,7 +1,8 @@
 """Publishing store changes to a cluster's channel-layer group.
 
 Watchers (the live dashboard, HTTP watches, engines in other processes) join ``cluster_group(name)`` and receive
-``{"type": "object.changed", ...}`` messages, one per committed change, in resourceVersion order.
+``{"type": "object.changed", ...}`` messages, one per committed change, in resourceVersion order, and a last
+``{"type": "cluster.deleted", "uid": ...}`` once the cluster is deleted (the uid tells which cluster of that name).
 """
 
 from asgiref.sync import async_to_sync
@@ -21,6 +22,10 @@ def watch_message(event) -> dict:
         "resourceVersion": event.resource_version,
         "object": event.object,
     }
+
+
+def deleted_message(cluster_uid: str) -> dict:
+    return {"type": "cluster.deleted", "uid": cluster_uid}
 
 
 def publish_watch_event(cluster_name: str, event) -> None:

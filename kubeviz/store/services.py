@@ -231,9 +231,14 @@ def cluster_create(
 
 
 def cluster_delete(*, name: str) -> None:
-    deleted, _ = Cluster.objects.filter(name=name).delete()
-    if not deleted:
-        raise ClusterError(f'clusters "{name}" not found', code=404, reason="NotFound")
+    """Delete the cluster and everything in it; its watchers are told once the deletion commits."""
+    with transaction.atomic():
+        cluster = Cluster.objects.filter(name=name).first()
+        if cluster is None:
+            raise ClusterError(f'clusters "{name}" not found', code=404, reason="NotFound")
+        message = events.deleted_message(str(cluster.uid))
+        cluster.delete()
+        transaction.on_commit(lambda: events.publish(name, message))
 
 
 def cluster_ensure_default(*, nodes: int) -> Cluster:

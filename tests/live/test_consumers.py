@@ -13,7 +13,7 @@ from kubeviz.live import payloads
 from kubeviz.live.consumers import CLOSE_NOT_FOUND
 from kubeviz.store import events as store_events
 from kubeviz.store.models import Change, Cluster
-from kubeviz.store.services import clock_json, cluster_create, registry_for
+from kubeviz.store.services import clock_json, cluster_create, cluster_delete, registry_for
 from tests.conftest import START
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,6 +94,7 @@ def expected_snapshot(cluster, traces=()):
         objects[kind] = registry.list(resource)[0]
     return {
         "type": "snapshot",
+        "cluster": {"name": fresh.name, "uid": str(fresh.uid)},
         "resourceVersion": str(fresh.resource_version),
         "clock": clock_json(fresh),
         "objects": objects,
@@ -196,7 +197,8 @@ async def test_a_reconnect_with_a_resource_version_gets_exactly_the_missed_event
 
     stream = await open_stream(f"/ws/clusters/test/?resourceVersion={snapshot['resourceVersion']}")
     assert await stream.receive_json_from() == {
-        "type": "resume", "resourceVersion": snapshot["resourceVersion"],
+        "type": "resume", "cluster": {"name": "test", "uid": str(cluster.uid)},
+        "resourceVersion": snapshot["resourceVersion"],
         "clock": {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}}
     assert [await stream.receive_json_from() for _ in missed] == [
         event_message("ADDED", missed[0]), event_message("ADDED", missed[1]), event_message("DELETED", missed[2])]
@@ -210,7 +212,7 @@ async def test_a_reconnect_at_the_head_gets_a_resume_and_nothing_else(cluster):
     rv = await current_rv(cluster)
     stream = await open_stream(f"/ws/clusters/test/?resourceVersion={rv}")
     assert await stream.receive_json_from() == {
-        "type": "resume", "resourceVersion": str(rv),
+        "type": "resume", "cluster": {"name": "test", "uid": str(cluster.uid)}, "resourceVersion": str(rv),
         "clock": {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}}
     assert await stream.receive_nothing()
     await stream.disconnect()
@@ -354,3 +356,49 @@ async def test_a_deleted_cluster_closes_the_stream_with_4404(cluster):
         "object": {"kind": "Pod", "metadata": {"name": "x", "namespace": "default", "resourceVersion": str(rv)}}})
     assert await stream.receive_json_from() == {"type": "error", "message": 'cluster "test" not found'}
     assert await stream.receive_output() == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
+
+
+async def test_deleting_the_cluster_closes_its_streams_with_4404_at_once(cluster):
+    streams = [await open_stream("/ws/clusters/test/") for _ in range(2)]
+    for stream in streams:
+        await stream.receive_json_from()
+    await sync_to_async(cluster_delete)(name="test")
+    for stream in streams:
+        assert await stream.receive_json_from() == {"type": "error", "message": 'cluster "test" not found'}
+        assert await stream.receive_output() == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}
+
+
+async def test_the_deletion_of_an_earlier_cluster_of_the_same_name_is_ignored(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    await stream.receive_json_from()
+    await get_channel_layer().group_send("cluster.test", store_events.deleted_message("another-uid"))
+    assert await stream.receive_nothing()
+    pod = await write(cluster, create_pod("web"))
+    assert await stream.receive_json_from() == event_message("ADDED", pod)
+    await stream.disconnect()
+
+
+async def test_a_reconnect_with_the_clusters_uid_resumes(cluster):
+    rv = await current_rv(cluster)
+    stream = await open_stream(f"/ws/clusters/test/?resourceVersion={rv}&uid={cluster.uid}")
+    assert (await stream.receive_json_from())["type"] == "resume"
+    assert await stream.receive_nothing()
+    await stream.disconnect()
+
+
+async def test_a_reconnect_to_a_cluster_created_again_under_the_same_name_gets_a_fresh_snapshot(cluster):
+    stream = await open_stream("/ws/clusters/test/")
+    old = await stream.receive_json_from()
+    assert old["cluster"] == {"name": "test", "uid": str(cluster.uid)}
+    await sync_to_async(cluster_delete)(name="test")
+    assert (await stream.receive_json_from())["type"] == "error"
+    recreated = await sync_to_async(cluster_create)(name="test", nodes=3, seed=7, start=START)
+    await write(recreated, create_pod("a"))  # the new cluster's history now reaches past the old snapshot's
+    assert await current_rv(recreated) >= int(old["resourceVersion"])
+
+    stream = await open_stream(
+        f"/ws/clusters/test/?resourceVersion={old['resourceVersion']}&uid={old['cluster']['uid']}")
+    snapshot = await stream.receive_json_from()
+    assert snapshot == await expected_snapshot(recreated)
+    assert snapshot["cluster"] == {"name": "test", "uid": str(recreated.uid)} != old["cluster"]
+    await stream.disconnect()

@@ -79,3 +79,14 @@ def test_frames_are_keyed_by_cluster_and_change():
     assert json.loads(payloads.clock_frame("uid-a", paused)) == {"type": "clock", "clock": paused}
     assert len(payloads.frames) == 5
     payloads.frames.clear()
+
+
+def test_snapshot_and_resume_name_the_cluster_when_given():
+    cluster = {"name": "test", "uid": "c-uid"}
+    snapshot = payloads.snapshot(cluster=cluster, resource_version=12, clock=CLOCK, objects={}, traces=[])
+    assert snapshot["cluster"] == cluster
+    assert list(snapshot) == ["type", "cluster", "resourceVersion", "clock", "objects", "traces"]
+    assert payloads.resume(cluster=cluster, resource_version=7, clock=CLOCK) == {
+        "type": "resume", "cluster": cluster, "resourceVersion": "7", "clock": CLOCK}
+    assert payloads.encode(payloads.resume(cluster=cluster, resource_version=7, clock=CLOCK)).startswith(
+        '{"type":"resume","cluster":{"name":"test","uid":"c-uid"},')
