@@ -15,6 +15,10 @@ def key_of(obj: dict) -> tuple[str, str]:
     return meta.get("namespace", ""), meta["name"]
 
 
+def _finished(pod: dict) -> bool:
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
 def controller_uid(obj: dict) -> str | None:
     for ref in obj["metadata"].get("ownerReferences") or ():
         if ref.get("controller"):
@@ -28,6 +32,8 @@ class Cache:
         self._by_uid: dict[str, tuple[str, tuple[str, str]]] = {}
         self._owned: dict[str, set[tuple[str, tuple[str, str]]]] = defaultdict(set)
         self._on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        # the same, without pods that have finished (what the scheduler counts against a node)
+        self._running_on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -58,6 +64,11 @@ class Cache:
         pods = self._objects["Pod"]
         return [pods[k] for k in sorted(self._on_node.get(node, ()))]
 
+    def unfinished_pods_on_node(self, node: str) -> list[dict]:
+        """Pods bound to ``node`` that are not Succeeded or Failed."""
+        pods = self._objects["Pod"]
+        return [pods[k] for k in sorted(self._running_on_node.get(node, ()))]
+
     # -- writes ----------------------------------------------------------------------------------------
 
     def apply_change(self, change_type: str, kind: str, obj: dict) -> dict | None:
@@ -87,6 +98,8 @@ class Cache:
             node = (obj.get("spec") or {}).get("nodeName")
             if node:
                 self._on_node[node].add(key)
+                if not _finished(obj):
+                    self._running_on_node[node].add(key)
 
     def _unindex(self, kind, key, obj):
         uid = obj["metadata"].get("uid")
@@ -101,7 +114,8 @@ class Cache:
                     del self._owned[owner]
         if kind == "Pod":
             node = (obj.get("spec") or {}).get("nodeName")
-            if node and node in self._on_node:
-                self._on_node[node].discard(key)
-                if not self._on_node[node]:
-                    del self._on_node[node]
+            for index in (self._on_node, self._running_on_node):
+                if node and node in index:
+                    index[node].discard(key)
+                    if not index[node]:
+                        del index[node]

@@ -194,7 +194,8 @@ class Scheduler:
         if not _pending(pod):
             return None
         nodes = engine.cache.list("Node")
-        pods_on_nodes = {n["metadata"]["name"]: engine.cache.pods_on_node(n["metadata"]["name"]) for n in nodes}
+        pods_on_nodes = {n["metadata"]["name"]: engine.cache.unfinished_pods_on_node(n["metadata"]["name"])
+                         for n in nodes}
         rng = random.Random(f"{engine.seed}/schedule/{pod['metadata']['uid']}/{pod['metadata']['resourceVersion']}")
         return schedule_pod(pod, nodes, pods_on_nodes, engine.now, rng=rng)
 

@@ -194,3 +194,15 @@ def test_event_names_are_unique_at_one_instant():
     engine.record_event(event("B"))
     names = [c.object["metadata"]["name"] for c in store.changes]
     assert len(set(names)) == 2 and all(n.startswith("j.") for n in names)
+
+
+def test_cache_keeps_finished_pods_out_of_the_unfinished_index():
+    cache = Cache()
+    running = pod("a", 1, node="n1")
+    done = dict(pod("b", 2, node="n1"), status={"phase": "Succeeded"})
+    cache.apply_change("ADDED", "Pod", running)
+    cache.apply_change("ADDED", "Pod", done)
+    assert [p["metadata"]["name"] for p in cache.pods_on_node("n1")] == ["a", "b"]
+    assert [p["metadata"]["name"] for p in cache.unfinished_pods_on_node("n1")] == ["a"]
+    cache.apply_change("MODIFIED", "Pod", dict(pod("a", 3, node="n1"), status={"phase": "Failed"}))
+    assert cache.unfinished_pods_on_node("n1") == []
