@@ -65,10 +65,13 @@ INSTALLED_APPS = [
     "kubeviz.runtime",
     "kubeviz.live",
     "kubeviz.lessons",
+    "kubeviz.dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Picks the dashboard's language: the language cookie set by the switcher, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
 # The Kubernetes API has no trailing slashes; never redirect to add one (kubectl would follow into HTML).
@@ -119,6 +122,7 @@ else:
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 

@@ -1,6 +1,6 @@
-"""URL map: the per-cluster Kubernetes API, the simulator's /sim endpoints, and (later) the dashboard."""
+"""URL map: the per-cluster Kubernetes API, the simulator's /sim endpoints, and the dashboard pages."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from kubeviz.apiserver import kubeconfig, sim_views, views
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("sim/clusters/<str:cluster>/nodes", sim_views.nodes),
     re_path(r"^sim/clusters/(?P<cluster>[^/]+)/nodes/(?P<node>[^/]+)/(?P<action>fail|recover)$", sim_views.node_health),
     re_path(r"^(clusters|sim)(/.*)?$", views.api_not_found),
+    # The dashboard: `/`, `/c/<name>/` and the language switch; its own 404 page for unknown pages under `/c/`.
+    path("", include("kubeviz.dashboard.urls")),
 ]
 
 handler404 = "kubeviz.apiserver.views.page_not_found"

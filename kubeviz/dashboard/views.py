@@ -1,0 +1,96 @@
+"""The live dashboard's pages.
+
+Views stay thin: they find the cluster, and hand the page its configuration (API paths, the seed examples, the
+clock's speeds) and the translated strings its scripts show, both through ``json_script``. Everything live comes
+afterwards from the cluster's websocket and the HTTP API.
+"""
+
+from pathlib import Path
+
+from django.contrib.staticfiles.views import serve
+from django.shortcuts import render
+from django.utils.translation import get_language, gettext_lazy as _
+
+from controllers import cronjob, daemonset, job, kubelet, nodelifecycle, podgc, scheduler, ttl
+from kubeviz.store.models import Cluster
+
+from .catalogue import js_catalogue
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+
+#: The seed article's demos, one click away in the editor (id, file, title).
+EXAMPLES = (
+    ("pi", "pi.yaml", _("Job: pi")),
+    ("paral-1", "paral-1.yaml", _("Parallel Job: paral-1")),
+    ("hello", "hello.yaml", _("CronJob: hello")),
+    ("fluentd", "fluentd.yaml", _("DaemonSet: fluentd")),
+)
+
+#: The controllers whose reconcile traces the controller panel can filter on (their CONTROLLER names).
+CONTROLLERS = (
+    job.CONTROLLER, cronjob.CONTROLLER, daemonset.CONTROLLER, scheduler.CONTROLLER, kubelet.CONTROLLER,
+    podgc.CONTROLLER, nodelifecycle.NODE_LIFECYCLE_CONTROLLER, nodelifecycle.TAINT_EVICTION_CONTROLLER,
+    ttl.CONTROLLER,
+)
+
+#: The clock's speeds, as the API accepts them (0.25x to 100x).
+SPEEDS = (0.25, 0.5, 1, 2, 5, 10, 20, 50, 100)
+
+
+def _examples() -> list[dict]:
+    return [
+        {"id": key, "title": str(title), "yaml": (EXAMPLES_DIR / filename).read_text(encoding="utf-8")}
+        for key, filename, title in EXAMPLES
+    ]
+
+
+def _page_config(cluster: Cluster) -> dict:
+    name = cluster.name
+    return {
+        "cluster": name,
+        "api": f"/clusters/{name}",
+        "sim": f"/sim/clusters/{name}",
+        "ws": f"/ws/clusters/{name}/",
+        "examples": _examples(),
+        "speeds": list(SPEEDS),
+        "controllers": list(CONTROLLERS),
+        "language": get_language(),
+    }
+
+
+def _not_found(request, name: str | None):
+    clusters = list(Cluster.objects.order_by("name").values_list("name", flat=True))
+    return render(request, "dashboard/404.html", {"missing": name, "clusters": clusters}, status=404)
+
+
+def cluster_page(request, name: str):
+    """One cluster's live dashboard; an unknown cluster gets the friendly 404 page listing the others."""
+    cluster = Cluster.objects.filter(name=name).first()
+    if cluster is None:
+        return _not_found(request, name)
+    return render(request, "dashboard/cluster.html", {
+        "cluster": cluster,
+        "config": _page_config(cluster),
+        "catalogue": js_catalogue(),
+        "speeds": SPEEDS,
+        "examples": EXAMPLES,
+        "controllers": CONTROLLERS,
+    })
+
+
+def index(request):
+    """``/`` opens the ``default`` cluster."""
+    return cluster_page(request, "default")
+
+
+def page_not_found(request, *args, **kwargs):
+    return _not_found(request, None)
+
+
+def static_file(request, path: str):
+    """The page's static files, found by the staticfiles finders (``static/`` and the apps').
+
+    kubeviz runs as one Daphne process on a laptop, without a web server in front, so Django serves them; the
+    answer carries Last-Modified, and browsers revalidate with If-Modified-Since.
+    """
+    return serve(request, path, insecure=True)

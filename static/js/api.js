@@ -1,0 +1,75 @@
+// The HTTP side of the page: the simulator's /sim endpoints and the cluster's Kubernetes API.
+// Every call answers parsed JSON (or text) and throws an Error carrying the Status message on failure.
+
+const RESOURCE_PATHS = {
+  Pod: ["api/v1", "pods", true],
+  Node: ["api/v1", "nodes", false],
+  Event: ["api/v1", "events", true],
+  Namespace: ["api/v1", "namespaces", false],
+  Job: ["apis/batch/v1", "jobs", true],
+  CronJob: ["apis/batch/v1", "cronjobs", true],
+  DaemonSet: ["apis/apps/v1", "daemonsets", true],
+  ControllerRevision: ["apis/apps/v1", "controllerrevisions", true],
+};
+
+export class ApiError extends Error {
+  constructor(message, status, body) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function request(url, { method = "GET", body, contentType, text = false } = {}) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  if (text && response.ok) return response.text();
+  const raw = await response.text();
+  let parsed = null;
+  try {
+    parsed = raw ? JSON.parse(raw) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok && !(parsed && parsed.kind === "ApplyResult")) {
+    const message = parsed?.message || parsed?.status?.message || raw || `${response.status} ${response.statusText}`;
+    throw new ApiError(message, response.status, parsed);
+  }
+  return parsed;
+}
+
+export function createApi(config) {
+  const sim = config.sim;
+  const kube = config.api;
+
+  function objectPath(kind, namespace, name) {
+    const [prefix, plural, namespaced] = RESOURCE_PATHS[kind];
+    const ns = namespaced ? `/namespaces/${encodeURIComponent(namespace || "default")}` : "";
+    return `${kube}/${prefix}${ns}/${plural}${name ? "/" + encodeURIComponent(name) : ""}`;
+  }
+
+  return {
+    objectPath,
+    clock: () => request(`${sim}/clock`),
+    setClock: (changes) => request(`${sim}/clock`, { method: "PATCH", body: changes }),
+    advance: (seconds) => request(`${sim}/clock/advance`, { method: "POST", body: { seconds } }),
+    step: () => request(`${sim}/clock/step`, { method: "POST" }),
+    apply: (yaml, { dryRun = false } = {}) =>
+      request(`${sim}/apply${dryRun ? "?dryRun=All" : ""}`, { method: "POST", body: yaml, contentType: "application/yaml" }),
+    addNode: (node) => request(`${sim}/nodes`, { method: "POST", body: node }),
+    nodeHealth: (name, action) => request(`${sim}/nodes/${encodeURIComponent(name)}/${action}`, { method: "POST" }),
+    patch: (kind, namespace, name, patch) =>
+      request(objectPath(kind, namespace, name), { method: "PATCH", body: patch, contentType: "application/merge-patch+json" }),
+    remove: (kind, namespace, name, propagationPolicy) =>
+      request(objectPath(kind, namespace, name) + (propagationPolicy ? `?propagationPolicy=${propagationPolicy}` : ""),
+        { method: "DELETE" }),
+    log: (namespace, pod, container) =>
+      request(`${objectPath("Pod", namespace, pod)}/log${container ? `?container=${encodeURIComponent(container)}` : ""}`,
+        { text: true }),
+  };
+}

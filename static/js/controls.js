@@ -1,0 +1,144 @@
+// The page's controls: the simulated clock (play/pause, step, speed, fast-forward) and adding a node.
+// Each control calls the HTTP API; the new clock comes back in the answer (and on the websocket), and is fed to the
+// reducer as a `clock` message so the page reacts at once.
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+
+/** A short message in the corner: `kind` is "info" or "error". */
+export function toast(message, kind = "info") {
+  const root = document.getElementById("toasts");
+  const el = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status" }, message);
+  root.append(el);
+  setTimeout(() => el.remove(), kind === "error" ? 8000 : 4000);
+}
+
+function pad(n) {
+  return String(n).padStart(2, "0");
+}
+
+/** "2025-01-01 12:00:05" in UTC: simulated time is UTC, as the cluster's timestamps are. */
+export function formatSimTime(ms) {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+export function createClock({ api, dispatch, getState, simNow }) {
+  const play = document.querySelector('[data-testid="clock-play"]');
+  const step = document.querySelector('[data-testid="clock-step"]');
+  const speed = document.querySelector('[data-testid="clock-speed"]');
+  const now = document.querySelector('[data-testid="clock-now"]');
+  const advanceForm = document.querySelector('[data-testid="clock-advance-form"]');
+
+  /** Feed an HTTP answer's clock to the reducer; simulated time never goes back on the page. */
+  function adopt(clock) {
+    if (!clock || !clock.now) return;
+    const current = getState().clock;
+    const now = current && current.now > clock.now ? current.now : clock.now;
+    dispatch({ type: "clock", clock: { ...clock, now } });
+  }
+
+  // A clock message published by a tick that was already running when the clock was paused (or its speed changed)
+  // can reach the page after the change and carry the old paused/speed; read the clock again a little later.
+  let confirmTimers = [];
+  function confirmSoon() {
+    for (const timer of confirmTimers) clearTimeout(timer);
+    confirmTimers = [400, 1500].map((ms) => setTimeout(() => api.clock().then(adopt).catch(() => {}), ms));
+  }
+
+  async function run(button, call) {
+    button.disabled = true;
+    try {
+      adopt(await call());
+      confirmSoon();
+    } catch (error) {
+      toast(error.message, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  play.addEventListener("click", () => {
+    const clock = getState().clock;
+    run(play, () => api.setClock({ paused: !(clock ? clock.paused : true) }));
+  });
+  step.addEventListener("click", () => run(step, () => api.step()));
+  speed.addEventListener("change", () => run(speed, () => api.setClock({ speed: Number(speed.value) })));
+  advanceForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const seconds = Number(new FormData(advanceForm).get("seconds"));
+    if (!(seconds > 0)) return;
+    run(advanceForm.querySelector("button"), () => api.advance(seconds));
+  });
+
+  function render() {
+    const clock = getState().clock;
+    if (!clock) return;
+    const paused = clock.paused;
+    play.dataset.paused = String(paused);
+    play.querySelector(".label").textContent = paused ? t("Play") : t("Pause");
+    play.setAttribute("aria-pressed", String(!paused));
+    const value = String(clock.speed);
+    if (document.activeElement !== speed) {
+      const option = [...speed.options].find((o) => Number(o.value) === clock.speed);
+      if (option) speed.value = option.value;
+      else speed.value = value;
+    }
+    tick();
+  }
+
+  function tick() {
+    const clock = getState().clock;
+    if (!clock) return;
+    const ms = simNow();
+    now.textContent = formatSimTime(ms);
+    now.dataset.time = new Date(ms).toISOString();
+  }
+
+  return { render, tick };
+}
+
+/** "a=b,c=d" → {a: "b", c: "d"} */
+export function parseLabels(text) {
+  const labels = {};
+  for (const part of (text || "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [key, ...rest] = part.split("=");
+    labels[key.trim()] = rest.join("=").trim();
+  }
+  return labels;
+}
+
+/** "key=value:Effect,key2:Effect" → [{key, value, effect}] (kubectl taint's syntax). */
+export function parseTaints(text) {
+  const taints = [];
+  for (const part of (text || "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    const colon = part.lastIndexOf(":");
+    const effect = colon >= 0 ? part.slice(colon + 1) : "NoSchedule";
+    const kv = colon >= 0 ? part.slice(0, colon) : part;
+    const [key, ...rest] = kv.split("=");
+    const taint = { key: key.trim(), effect };
+    if (rest.length) taint.value = rest.join("=");
+    taints.push(taint);
+  }
+  return taints;
+}
+
+export function createNodeActions({ api, form }) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    try {
+      await api.addNode({
+        name: String(data.get("name")).trim(),
+        labels: parseLabels(data.get("labels")),
+        taints: parseTaints(data.get("taints")),
+      });
+      toast(t("node/{name} joined the cluster", { name: data.get("name") }));
+      form.reset();
+      form.closest("details").open = false;
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  });
+}

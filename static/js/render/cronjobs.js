@@ -1,0 +1,165 @@
+// The CronJob view: a time axis per CronJob with its past triggers and the Jobs they created (coloured by how
+// each ended), runs skipped because one was still active (Forbid: JobAlreadyActive), Jobs replaced (Replace),
+// Jobs deleted by the history limits, and the next scheduled times.
+
+import { h, esc } from "../dom.js";
+import { t } from "../i18n.js";
+import { controllerOf, jobStatusText, parseTime, since } from "../kube.js";
+import { eventTime } from "../derive.js";
+
+const SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp";
+const MACROS = {
+  "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+  "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
+};
+const NAMES = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
+
+function field(text, min, max) {
+  const values = new Set();
+  for (const part of text.split(",")) {
+    const [range, stepText] = part.split("/");
+    const step = stepText ? Number(stepText) : 1;
+    let lo;
+    let hi;
+    if (range === "*" || range === "?") [lo, hi] = [min, max];
+    else {
+      const [a, b] = range.split("-").map((v) => (v.toLowerCase() in NAMES ? NAMES[v.toLowerCase()] : Number(v)));
+      lo = a;
+      hi = b === undefined ? (stepText ? max : a) : b;
+    }
+    if ([lo, hi, step].some((v) => Number.isNaN(v)) || step <= 0) return null;
+    for (let v = lo; v <= hi; v += step) values.add(v === 7 && max === 7 ? 0 : v);
+  }
+  return values;
+}
+
+/** The next `count` times (epoch ms, UTC) after `from` matching a standard 5-field schedule; [] if unsupported. */
+export function nextTimes(schedule, from, count) {
+  const text = MACROS[(schedule || "").trim()] || (schedule || "").trim();
+  const parts = text.split(/\s+/);
+  if (parts.length !== 5) return [];
+  const [minute, hour, dom, month, dow] = [field(parts[0], 0, 59), field(parts[1], 0, 23), field(parts[2], 1, 31),
+    field(parts[3], 1, 12), field(parts[4], 0, 7)];
+  if (!minute || !hour || !dom || !month || !dow) return [];
+  const domStar = parts[2] === "*" || parts[2] === "?";
+  const dowStar = parts[4] === "*" || parts[4] === "?";
+  const found = [];
+  let at = Math.floor(from / 60000) * 60000 + 60000;
+  for (let i = 0; i < 60 * 24 * 366 && found.length < count; i++, at += 60000) {
+    const d = new Date(at);
+    if (!minute.has(d.getUTCMinutes()) || !hour.has(d.getUTCHours()) || !month.has(d.getUTCMonth() + 1)) continue;
+    const domOk = dom.has(d.getUTCDate());
+    const dowOk = dow.has(d.getUTCDay());
+    // cron's rule: when both day fields are restricted, either may match.
+    if (domStar || dowStar ? domOk && dowOk : domOk || dowOk) found.push(at);
+  }
+  return found;
+}
+
+function scheduledTime(job) {
+  const annotated = parseTime(job.metadata.annotations?.[SCHEDULED_ANNOTATION]);
+  if (annotated !== null) return annotated;
+  const suffix = Number(job.metadata.name.split("-").pop());
+  return Number.isFinite(suffix) ? suffix * 60000 : parseTime(job.metadata.creationTimestamp);
+}
+
+function hhmm(ms) {
+  return new Date(ms).toISOString().slice(11, 16);
+}
+
+export function createCronJobsView({ root, onSelect }) {
+  root.addEventListener("click", (event) => {
+    const el = event.target.closest("[data-select-kind]");
+    if (el) onSelect({ kind: el.dataset.selectKind, key: el.dataset.selectKey });
+  });
+
+  function render(state, now) {
+    const cronjobs = Object.entries(state.objects.CronJob).sort(([a], [b]) => a.localeCompare(b));
+    if (!cronjobs.length) {
+      root.replaceChildren(h("p", { class: "empty" }, t("No CronJobs yet. Apply the hello example from the editor.")));
+      return;
+    }
+    root.innerHTML = cronjobs.map(([key, cj]) => card(key, cj, state, now)).join("");
+  }
+
+  function card(key, cj, state, now) {
+    const spec = cj.spec || {};
+    const ns = cj.metadata.namespace;
+    const jobs = Object.entries(state.objects.Job).filter(([, job]) => controllerOf(job)?.uid === cj.metadata.uid);
+    const events = Object.values(state.objects.Event).filter((ev) => ev.involvedObject?.uid === cj.metadata.uid);
+    const created = new Set(events.filter((ev) => ev.reason === "SuccessfulCreate").map(eventTime));
+    const next = spec.suspend ? [] : nextTimes(spec.schedule, now, 4);
+    const windowStart = Math.max(parseTime(cj.metadata.creationTimestamp) - 30000, now - 10 * 60000);
+    const windowEnd = Math.max(now + 60000, (next[Math.min(2, next.length - 1)] ?? now) + 30000);
+    const span = windowEnd - windowStart;
+    const x = (ms) => `${((100 * (ms - windowStart)) / span).toFixed(3)}%`;
+    const inWindow = (ms) => ms >= windowStart && ms <= windowEnd;
+    const marks = [];
+    for (const [jobKey, job] of jobs) {
+      const at = scheduledTime(job);
+      const status = jobStatusText(job);
+      const end = parseTime(job.status?.completionTime) ?? now;
+      if (!inWindow(at) && !inWindow(end)) continue;
+      marks.push(`<button type="button" class="cj-run" data-testid="cronjob-run" data-status="${esc(status)}" data-select-kind="Job" data-select-key="${esc(jobKey)}"
+        style="left:${x(Math.max(at, windowStart))};width:${Math.max(0.6, (100 * (Math.min(end, windowEnd) - Math.max(at, windowStart))) / span).toFixed(3)}%"
+        title="job/${esc(job.metadata.name)} · ${esc(status)}"></button>
+        <span class="cj-label" style="left:${x(Math.max(at, windowStart))}">${esc(job.metadata.name.split("-").pop())}</span>`);
+    }
+    for (const ev of events) {
+      let at = eventTime(ev);
+      let kind = null;
+      let label = "";
+      if (ev.reason === "JobAlreadyActive") [kind, label] = ["skipped", t("skipped (Forbid: a Job is still active)")];
+      else if (ev.reason === "SuccessfulDelete") {
+        const replaced = (spec.concurrencyPolicy === "Replace") && created.has(at);
+        [kind, label] = replaced ? ["replaced", t("replaced (Replace)")] : ["deleted", t("deleted by the history limit")];
+        // Draw the deleted Job where it ran: at its scheduled time (its name ends in minutes since the epoch).
+        const minutes = Number(((ev.message || "").match(/-(\d+)\s*$/) || [])[1]);
+        if (Number.isFinite(minutes) && minutes > 0) at = minutes * 60000;
+      } else if (ev.reason === "MissSchedule" || ev.reason === "TooManyMissedTimes") [kind, label] = ["missed", ev.message];
+      if (!kind || !inWindow(at)) continue;
+      const count = ev.count > 1 ? ` ×${ev.count}` : "";
+      marks.push(`<span class="cj-mark cj-${kind}" data-testid="cronjob-${kind}" style="left:${x(at)}" title="${esc(label)}${count}: ${esc(ev.message || "")}"></span>`);
+    }
+    for (const at of next) {
+      if (inWindow(at)) marks.push(`<span class="cj-next" data-testid="cronjob-next" style="left:${x(at)}" title="${esc(t("next: {time}", { time: new Date(at).toISOString() }))}"><span>${hhmm(at)}</span></span>`);
+    }
+    const ticks = [];
+    for (let m = Math.ceil(windowStart / 60000) * 60000; m <= windowEnd; m += 60000) {
+      ticks.push(`<span class="tick" style="left:${x(m)}">${hhmm(m)}</span>`);
+    }
+    const counts = {
+      skipped: events.filter((e) => e.reason === "JobAlreadyActive").reduce((n, e) => n + (e.count || 1), 0),
+      deleted: events.filter((e) => e.reason === "SuccessfulDelete").reduce((n, e) => n + (e.count || 1), 0),
+    };
+    return `<article class="workload cronjob-card" data-testid="cronjob" data-cronjob-name="${esc(cj.metadata.name)}">
+      <header class="workload-head">
+        <h3><button type="button" class="linklike" data-select-kind="CronJob" data-select-key="${esc(key)}">cronjob/${esc(cj.metadata.name)}</button></h3>
+        <code class="big-number">${esc(spec.schedule || "")}</code>
+        <span class="chip">concurrencyPolicy ${esc(spec.concurrencyPolicy || "Allow")}</span>
+        ${spec.suspend ? `<span class="badge badge-warn">suspend</span>` : ""}
+        <span class="muted">LAST SCHEDULE ${esc(cj.status?.lastScheduleTime ? since(cj.status.lastScheduleTime, now) : "<none>")}</span>
+        <span class="muted">ACTIVE ${(cj.status?.active || []).length}</span>
+      </header>
+      <div class="cj-axis">
+        <div class="cj-track">${ticks.join("")}${marks.join("")}<span class="g-now" style="left:${x(now)}" title="${esc(t("now"))}"></span></div>
+      </div>
+      <p class="stats">
+        <span><b>${jobs.length}</b> ${esc(t("Jobs kept"))} (${esc(t("history limits"))}: ${spec.successfulJobsHistoryLimit ?? 3} ${esc(t("successful"))}, ${spec.failedJobsHistoryLimit ?? 1} ${esc(t("failed"))})</span>
+        <span><b>${counts.skipped}</b> ${esc(t("skipped"))}</span>
+        <span><b>${counts.deleted}</b> ${esc(t("deleted"))}</span>
+        <span>${esc(t("next"))}: ${next.slice(0, 3).map(hhmm).join(", ") || "—"}</span>
+      </p>
+      <p class="g-legend"><span class="g-key g-key-run"></span>${esc(t("running"))} <span class="g-key g-key-done"></span>${esc(t("completed"))} <span class="g-key g-key-fail"></span>${esc(t("failed"))}
+        <span class="cj-mark-key cj-skipped"></span>${esc(t("skipped (Forbid)"))} <span class="cj-mark-key cj-replaced"></span>${esc(t("replaced (Replace)"))}
+        <span class="cj-mark-key cj-deleted"></span>${esc(t("deleted (history limit)"))} <span class="cj-mark-key cj-next-key"></span>${esc(t("next triggers"))}</p>
+    </article>`;
+  }
+
+  return {
+    stale: true,
+    accepts: (changes) => changes.full || changes.kinds.has("CronJob") || changes.kinds.has("Job") || changes.kinds.has("Event"),
+    render,
+  };
+}
