@@ -136,7 +136,9 @@ def clock(request, cluster):
         obj.paused = body["paused"]
     if "speed" in body:
         obj.speed = _speed(body["speed"])
-    with transaction.atomic():
+    # Under the engine lock, so that a player tick already under way cannot publish the clock it read before
+    # this change after it.
+    with host.lock, transaction.atomic():
         obj.save(update_fields=["paused", "speed"])
         publish_clock(obj)
     return json_response(clock_json(obj))

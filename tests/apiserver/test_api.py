@@ -396,6 +396,7 @@ def test_every_change_is_published_after_commit(cluster, django_capture_on_commi
     for callback in callbacks:
         callback()
     message = async_to_sync(layer.receive)(channel)
+    async_to_sync(layer.group_discard)(cluster_group("test"), channel)  # leave the process-wide layer clean
     assert message["type"] == "object.changed"
     assert message["event"] == "ADDED"
     assert message["kind"] == "Job"
