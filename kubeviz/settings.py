@@ -137,6 +137,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 2_621_440)
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
 
+# The kubectl binary the dashboard's console runs against the server's own clusters.
+KUBEVIZ_KUBECTL = env_str("KUBEVIZ_KUBECTL", "/usr/bin/kubectl")
+
 # Worker nodes of the `default` cluster that `make run` creates.
 KUBEVIZ_DEFAULT_NODES = env_int("KUBEVIZ_DEFAULT_NODES", 3, minimum=0)
 

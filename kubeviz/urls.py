@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from kubeviz.apiserver import kubeconfig, sim_views, views
+from kubeviz.apiserver import console, kubeconfig, sim_views, views
 
 urlpatterns = [
     re_path(r"^clusters/(?P<cluster>[^/]+)/version/?$", views.version),
@@ -15,10 +15,13 @@ urlpatterns = [
     path("sim/clusters/<str:cluster>/clock/step", sim_views.clock_step),
     path("sim/clusters/<str:cluster>/apply", sim_views.apply),
     path("sim/clusters/<str:cluster>/kubeconfig", kubeconfig.kubeconfig),
+    path("sim/clusters/<str:cluster>/console", console.console),
     path("sim/clusters/<str:cluster>/traces", sim_views.traces),
     path("sim/clusters/<str:cluster>/nodes", sim_views.nodes),
     re_path(r"^sim/clusters/(?P<cluster>[^/]+)/nodes/(?P<node>[^/]+)/(?P<action>fail|recover)$", sim_views.node_health),
     re_path(r"^(clusters|sim)(/.*)?$", views.api_not_found),
+    # The lesson player: `/lessons/` and `/lessons/<slug>/` (a sandbox cluster per learner) with its JSON API.
+    path("lessons/", include("kubeviz.lessons.urls")),
     # The dashboard: `/`, `/c/<name>/` and the language switch; its own 404 page for unknown pages under `/c/`.
     path("", include("kubeviz.dashboard.urls")),
 ]

@@ -114,6 +114,16 @@ MESSAGES = (
     _("Saw:"),
     _("Decided:"),
     _("Did:"),
+    _("(stdin: the YAML editor's text, {n} lines)"),
+    _("(stdin: the YAML editor is empty)"),
+    # the lesson panel (static/js/lesson.js)
+    _("Step {n} of {total}"),
+    _("All checks pass. Well done!"),
+    _("{n} of {total} checks pass."),
+    _("passed"),
+    _("Could not do: {problem}"),
+    _("Applying the solution and running the step…"),
+    _("Lesson: {action}"),
 )
 
 

@@ -34,7 +34,7 @@ CONTROLLERS = (
 )
 
 #: The clock's speeds, as the API accepts them (0.25x to 100x).
-SPEEDS = (0.25, 0.5, 1, 2, 5, 10, 20, 50, 100)
+SPEEDS = (0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100)
 
 
 def _examples() -> list[dict]:

@@ -38,3 +38,25 @@ class Lesson(models.Model):
 
         return LessonContent(slug=self.slug, content=self.content, source=self.source,
                              content_hash=self.content_hash)
+
+
+class LessonProgress(models.Model):
+    """Where one learner's run of a lesson is: its sandbox cluster, the current step and the step's window.
+
+    The learner holds ``{slug: {cluster, step}}`` in a signed cookie; this row keeps what a ``LessonRun`` needs
+    to carry on across requests (where the step began, for history, event and trace checks) and how many of the
+    step's actions the player has done.
+    """
+
+    cluster = models.OneToOneField("store.Cluster", on_delete=models.CASCADE, related_name="lesson_progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    step = models.PositiveIntegerField(default=0)
+    # checks.StepWindow as JSON: resource versions, trace sequences, start time, snapshot of history kinds
+    window = models.JSONField(default=dict)
+    actions_done = models.PositiveIntegerField(default=0)
+    # indexes of the steps whose checks all passed at least once
+    passed = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.lesson.slug} on {self.cluster.name} (step {self.step})"

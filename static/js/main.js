@@ -20,6 +20,7 @@ import { createDaemonSetsView } from "./render/daemonsets.js";
 import { createDetailsView } from "./render/details.js";
 import { createClock, createNodeActions, toast } from "./controls.js";
 import { createEditor } from "./editor.js";
+import { createConsole } from "./console.js";
 import { throttle } from "./dom.js";
 
 const config = JSON.parse(document.getElementById("kubeviz-config").textContent);
@@ -67,6 +68,15 @@ const traces = createTracesView({
   onSelect: select,
 });
 const editor = createEditor({ root: document.getElementById("editor-panel"), api, config, onApplied: () => {} });
+const kubectlConsole = createConsole({
+  root: document.getElementById("console-panel"),
+  config,
+  getState: () => state,
+  getEditorText: () => editor.value(),
+  onShow: () => sideTabs.show("console"),
+});
+// Lesson text and other code run commands in the console: window.kubevizConsole.run("kubectl get pods").
+window.kubevizConsole = kubectlConsole;
 const details = createDetailsView({
   root: document.getElementById("details"),
   api,

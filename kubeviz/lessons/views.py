@@ -1,0 +1,337 @@
+"""The lesson player: the lesson list, and a lesson page that gives each learner a sandbox cluster of their own.
+
+A learner is known by a signed cookie holding ``{slug: {"cluster": name, "step": index}}`` (no sessions app).
+Opening ``/lessons/<slug>/`` re-opens the cluster named there, or creates a fresh one from the lesson's
+``cluster`` section. The page is the dashboard for that cluster plus a lesson panel; the panel talks to
+``/lessons/<slug>/api/...``:
+
+- ``GET api/step``: the current step (title, text as safe HTML, kubectl commands, manifests, hints, progress);
+- ``POST api/step`` ``{"step": i}``: go to step ``i`` (its window starts now; its ``setup`` actions run);
+- ``POST api/check``: evaluate the step's checks now, messages in the active language;
+- ``POST api/show-me``: apply the solution, then run every remaining action of the step at once, waiting in
+  simulated time for ``waitFor`` conditions (advancing the clock) exactly as ``lessons check`` does;
+- ``POST api/actions``: while the learner works by hand, run the step's actions that are due: an action with a
+  ``waitFor`` runs once its condition holds, an ``advance`` counts as done once the learner's clock has moved that
+  far. The panel polls this, and ``api/check`` does it first.
+
+Where each step began (``StepWindow``) is stored in ``LessonProgress`` so history, event and trace checks keep
+working across requests, reloads and server restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext as _
+
+from kubeviz.dashboard.catalogue import js_catalogue
+from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, _page_config
+from kubeviz.store.models import Cluster
+
+from .checks import StepWindow
+from .markdown import render_markdown
+from .models import Lesson, LessonProgress
+from .runner import ActionError, LessonRun, create_database_cluster, database_lesson_cluster, describe_action
+
+COOKIE = "kubeviz_lessons"
+COOKIE_SALT = "kubeviz.lessons.progress"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+# --- language ---------------------------------------------------------------------------------------------
+
+
+def _lang() -> str:
+    return "zh-Hans" if (get_language() or "").lower().startswith("zh") else "en"
+
+
+def _text(value) -> str:
+    if isinstance(value, dict):
+        return value.get(_lang()) or value.get("en") or next(iter(value.values()), "")
+    return value or ""
+
+
+# --- the learner's cookie -------------------------------------------------------------------------------------
+
+
+def _read_cookie(request) -> dict:
+    raw = request.get_signed_cookie(COOKIE, default=None, salt=COOKIE_SALT)
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cookie(request, response, progress: LessonProgress) -> None:
+    data = _read_cookie(request)
+    data[progress.lesson.slug] = {"cluster": progress.cluster.name, "step": progress.step}
+    response.set_signed_cookie(COOKIE, json.dumps(data, separators=(",", ":")), salt=COOKIE_SALT,
+                               max_age=COOKIE_MAX_AGE, httponly=True, samesite="Lax")
+
+
+# --- runs -----------------------------------------------------------------------------------------------------
+
+
+def _cluster_name(slug: str) -> str:
+    short = slug[:20].rstrip("-")
+    return f"l-{short}-{secrets.token_hex(3)}"
+
+
+def _window_json(window: StepWindow) -> dict:
+    return {"resource_version": window.resource_version, "trace_sequence": window.trace_sequence,
+            "started": window.started.isoformat(), "lesson_resource_version": window.lesson_resource_version,
+            "lesson_trace_sequence": window.lesson_trace_sequence, "snapshot": window.snapshot}
+
+
+def _run_for(progress: LessonProgress) -> LessonRun:
+    """A ``LessonRun`` carrying on where the stored progress left off."""
+    run = LessonRun(progress.lesson.parsed(), database_lesson_cluster(progress.cluster))
+    w = progress.window
+    if w:
+        run.lesson_rv = w["lesson_resource_version"]
+        run.lesson_trace = w["lesson_trace_sequence"]
+        run.step_index = progress.step
+        run.window = StepWindow(
+            resource_version=w["resource_version"], trace_sequence=w["trace_sequence"],
+            started=datetime.fromisoformat(w["started"]), lesson_resource_version=w["lesson_resource_version"],
+            lesson_trace_sequence=w["lesson_trace_sequence"], snapshot=w.get("snapshot") or {})
+    return run
+
+
+def _begin(progress: LessonProgress, run: LessonRun, index: int) -> list[str]:
+    problems = run.begin_step(index)
+    progress.step = index
+    progress.actions_done = 0
+    progress.window = dict(_window_json(run.window), actions_since=run.cluster.now().isoformat())
+    progress.save()
+    return problems
+
+
+def _start(lesson: Lesson) -> LessonProgress:
+    for _attempt in range(5):
+        name = _cluster_name(lesson.slug)
+        if not Cluster.objects.filter(name=name).exists():
+            break
+    cluster = create_database_cluster(lesson.parsed(), name=name)
+    progress = LessonProgress.objects.create(cluster=cluster, lesson=lesson)
+    _begin(progress, _run_for(progress), 0)
+    return progress
+
+
+def _progress(request, lesson: Lesson, *, create: bool) -> LessonProgress | None:
+    entry = _read_cookie(request).get(lesson.slug)
+    if isinstance(entry, dict) and isinstance(entry.get("cluster"), str):
+        progress = (LessonProgress.objects.select_related("cluster", "lesson")
+                    .filter(cluster__name=entry["cluster"], lesson=lesson).first())
+        if progress is not None:
+            if progress.step >= len(lesson.content["steps"]):  # the lesson lost steps since
+                _begin(progress, _run_for(progress), 0)
+            return progress
+    return _start(lesson) if create else None
+
+
+# --- what the panel shows ------------------------------------------------------------------------------------
+
+
+def _step_json(progress: LessonProgress) -> dict:
+    lesson = progress.lesson
+    steps = lesson.content["steps"]
+    step = steps[progress.step]
+    actions = [*step["actions"], *step["solution"]["actions"]]
+    return {
+        "lesson": lesson.slug,
+        "cluster": progress.cluster.name,
+        "index": progress.step,
+        "count": len(steps),
+        "id": step["id"],
+        "title": _text(step["title"]),
+        "html": str(render_markdown(_text(step["text"]))),
+        "kubectl": list(step.get("kubectl") or []),
+        "manifests": [{"name": m["name"], "yaml": m["yaml"]} for m in step.get("manifests") or []],
+        "hints": [_text(h) for h in step.get("hints") or []],
+        "notes": [_text(a["note"]) for a in actions if a.get("note")],
+        "steps": [{"index": i, "title": _text(s["title"]), "passed": i in progress.passed}
+                  for i, s in enumerate(steps)],
+        "passed": progress.step in progress.passed,
+    }
+
+
+def _checks_json(progress: LessonProgress, run: LessonRun) -> dict:
+    results = run.evaluate()
+    passed = all(r.passed for r in results)
+    if passed and progress.step not in progress.passed:
+        progress.passed = sorted({*progress.passed, progress.step})
+        progress.save(update_fields=["passed", "updated_at"])
+    return {
+        "passed": passed,
+        "checks": [{"passed": r.passed, "message": _text(r.message), "detail": r.detail, "type": r.check["type"]}
+                   for r in results],
+    }
+
+
+def _run_due_actions(progress: LessonProgress, run: LessonRun) -> list[str]:
+    """The step's actions that are due while the learner drives the clock themselves (see the module doc)."""
+    actions = run.step["actions"]
+    done = []
+    since = datetime.fromisoformat(progress.window.get("actions_since") or run.window.started.isoformat())
+    while progress.actions_done < len(actions):
+        action = actions[progress.actions_done]
+        if action["type"] == "advance":
+            if run.cluster.now() < since + timedelta(seconds=action["advance"]):
+                break
+        else:
+            if not run.action_ready(action):
+                break
+            try:
+                run.perform(action)
+            except ActionError as error:
+                done.append(f"{describe_action(action)}: {error}")
+                break
+            done.append(describe_action(action))
+        progress.actions_done += 1
+        since = run.cluster.now()
+    if done or progress.actions_done:
+        progress.window = dict(progress.window, actions_since=since.isoformat())
+        progress.save(update_fields=["actions_done", "window", "updated_at"])
+    return done
+
+
+# --- pages ---------------------------------------------------------------------------------------------------
+
+
+def _lesson_row(lesson: Lesson, cookie: dict) -> dict:
+    entry = cookie.get(lesson.slug)
+    return {
+        "slug": lesson.slug, "title": _text(lesson.title), "summary": _text(lesson.summary),
+        "level": lesson.level, "level_label": _(lesson.get_level_display()), "minutes": lesson.minutes,
+        "steps": len(lesson.content.get("steps") or []), "url": reverse("lessons:lesson", args=[lesson.slug]),
+        "started": isinstance(entry, dict),
+        "step": (entry.get("step", 0) + 1) if isinstance(entry, dict) else None,
+    }
+
+
+def lesson_list(request):
+    cookie = _read_cookie(request)
+    return render(request, "lessons/list.html", {"lessons": [_lesson_row(l, cookie) for l in Lesson.objects.all()]})
+
+
+def _not_found(request, slug: str):
+    return render(request, "lessons/404.html",
+                  {"missing": slug, "lessons": [_lesson_row(l, {}) for l in Lesson.objects.all()]}, status=404)
+
+
+def lesson_page(request, slug: str):
+    lesson = Lesson.objects.filter(slug=slug).first()
+    if lesson is None:
+        return _not_found(request, slug)
+    progress = _progress(request, lesson, create=True)
+    cluster = progress.cluster
+    config = _page_config(cluster)
+    lesson_config = {"api": reverse("lessons:api-step", args=[slug]).rsplit("/", 1)[0], "step": _step_json(progress)}
+    response = render(request, "lessons/player.html", {
+        "cluster": cluster, "config": config, "catalogue": js_catalogue(), "speeds": SPEEDS,
+        "examples": EXAMPLES, "controllers": CONTROLLERS, "lesson": lesson,
+        "lesson_title": _text(lesson.title), "lesson_config": lesson_config, "step": lesson_config["step"],
+    })
+    _write_cookie(request, response, progress)
+    return response
+
+
+# --- the panel's API -----------------------------------------------------------------------------------------
+
+
+def _api(handler):
+    def view(request, slug: str):
+        lesson = Lesson.objects.filter(slug=slug).first()
+        if lesson is None:
+            return JsonResponse({"error": _("No lesson called “%(slug)s”.") % {"slug": slug}}, status=404)
+        progress = _progress(request, lesson, create=False)
+        if progress is None:
+            return JsonResponse({"error": _("Open the lesson page first: it creates your cluster.")}, status=404)
+        body = {}
+        if request.method == "POST" and request.body:
+            try:
+                body = json.loads(request.body)
+            except ValueError:
+                return JsonResponse({"error": "invalid JSON"}, status=400)
+            if not isinstance(body, dict):
+                return JsonResponse({"error": "expected a JSON object"}, status=400)
+        with transaction.atomic():
+            result = handler(request, progress, body)
+        if isinstance(result, JsonResponse):
+            return result
+        response = JsonResponse(result)
+        _write_cookie(request, response, progress)
+        return response
+
+    view.__name__ = handler.__name__
+    view.__doc__ = handler.__doc__
+    return view
+
+
+@_api
+def api_step(request, progress, body):
+    """GET: the current step. POST {"step": i}: go to step i."""
+    if request.method == "POST":
+        index = body.get("step")
+        count = len(progress.lesson.content["steps"])
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+            return JsonResponse({"error": f"step must be an integer from 0 to {count - 1}"}, status=422)
+        problems = _begin(progress, _run_for(progress), index)
+        return dict(_step_json(progress), problems=problems)
+    if request.method != "GET":
+        return JsonResponse({"error": "method not allowed"}, status=405)
+    return _step_json(progress)
+
+
+def _post_only(request):
+    if request.method != "POST":
+        return JsonResponse({"error": "method not allowed"}, status=405)
+    return None
+
+
+@_api
+def api_check(request, progress, body):
+    """Run the actions that are due, then evaluate the step's checks now."""
+    refused = _post_only(request)
+    if refused:
+        return refused
+    run = _run_for(progress)
+    done = _run_due_actions(progress, run)
+    return dict(_checks_json(progress, run), done=done, steps=_step_json(progress)["steps"])
+
+
+@_api
+def api_actions(request, progress, body):
+    """Run the step's actions that are due (the panel polls this while the learner works)."""
+    refused = _post_only(request)
+    if refused:
+        return refused
+    run = _run_for(progress)
+    done = _run_due_actions(progress, run)
+    left = len(run.step["actions"]) - progress.actions_done
+    return {"done": done, "pending": left}
+
+
+@_api
+def api_show_me(request, progress, body):
+    """Apply the step's solution, then run its remaining actions at once (waiting in simulated time)."""
+    refused = _post_only(request)
+    if refused:
+        return refused
+    run = _run_for(progress)
+    problems = run.show_me()
+    if not problems:
+        problems = run.run_actions(run.step["actions"][progress.actions_done:])
+    progress.actions_done = len(run.step["actions"])
+    progress.window = dict(progress.window, actions_since=run.cluster.now().isoformat())
+    progress.save(update_fields=["actions_done", "window", "updated_at"])
+    return dict(_checks_json(progress, run), log=list(run.log), problems=problems,
+                steps=_step_json(progress)["steps"])

@@ -1,0 +1,189 @@
+// The lesson panel: the current step's text, kubectl commands and manifests, and the buttons a learner uses
+// (Load YAML, Check, Show me, Previous/Next). Everything it changes goes through /lessons/<slug>/api/...; the
+// dashboard below it (main.js) shows the cluster live as usual. While a step has actions the lesson does for the
+// learner (resume a Job once another completed, ...), the panel asks the server every few seconds to run the ones
+// that are due.
+
+import { h } from "./dom.js";
+import { t } from "./i18n.js";
+import { toast } from "./controls.js";
+
+const POLL_MS = 2000;
+
+const config = JSON.parse(document.getElementById("lesson-config").textContent);
+const panel = document.getElementById("lesson-panel");
+const $ = (selector) => panel.querySelector(selector);
+const result = $('[data-testid="lesson-result"]');
+let step = config.step;
+let busy = false;
+let pollTimer = null;
+
+async function call(path, body) {
+  const response = await fetch(`${config.api}/${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const parsed = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(parsed.error || `${response.status} ${response.statusText}`);
+  return parsed;
+}
+
+// --- showing a step ----------------------------------------------------------------------------------------
+
+function renderProgress(steps) {
+  for (const button of panel.querySelectorAll("[data-goto]")) {
+    const index = Number(button.dataset.goto);
+    if (index === step.index) button.setAttribute("aria-current", "step");
+    else button.removeAttribute("aria-current");
+    const info = steps[index];
+    if (info && info.passed) button.dataset.passed = "true";
+    else delete button.dataset.passed;
+  }
+  $('[data-testid="lesson-counter"]').textContent = t("Step {n} of {total}", { n: step.index + 1, total: step.count });
+  $('[data-action="prev"]').disabled = step.index === 0;
+  $('[data-action="next"]').disabled = step.index >= step.count - 1;
+  panel.dataset.step = String(step.index);
+}
+
+function renderStep() {
+  $('[data-testid="lesson-step-title"]').textContent = step.title;
+  // Rendered on the server from the lesson's Markdown: escaped first, then a fixed set of tags.
+  $('[data-testid="lesson-text"]').innerHTML = step.html;
+  $('[data-testid="lesson-kubectl"]').textContent = step.kubectl.map((c) => `$ ${c}`).join("\n");
+  const notes = $('[data-testid="lesson-notes"]');
+  notes.textContent = step.notes.join("; ");
+  notes.hidden = !step.notes.length;
+  const hints = $('[data-testid="lesson-hints"]');
+  hints.querySelector("ul").replaceChildren(...step.hints.map((hint) => h("li", null, hint)));
+  hints.hidden = !step.hints.length;
+  hints.open = false;
+  $('[data-action="load"]').disabled = !step.manifests.length;
+  result.replaceChildren();
+  result.dataset.state = "";
+  renderProgress(step.steps);
+}
+
+function renderChecks(body) {
+  const checks = body.checks || [];
+  const passing = checks.filter((c) => c.passed).length;
+  result.dataset.state = body.passed ? "passed" : "failed";
+  const summary = body.passed
+    ? t("All checks pass. Well done!")
+    : t("{n} of {total} checks pass.", { n: passing, total: checks.length });
+  const extra = [...(body.problems || []), ...(body.done || []).filter((d) => d.includes(": "))];
+  result.replaceChildren(...[
+    h("p", { class: "lesson-summary", "data-testid": "lesson-summary" }, summary),
+    h("ul", { class: "lesson-checks" }, checks.map((c) => h("li", {
+      class: "lesson-check", "data-testid": "lesson-check-item", "data-passed": String(c.passed), title: c.detail,
+    }, h("span", { class: "mark", "aria-hidden": "true" }, c.passed ? "✓" : "✗"), " ",
+    h("span", { class: "visually-hidden" }, c.passed ? t("passed") : t("failed")), c.message))),
+    extra.length ? h("p", { class: "lesson-problems" }, extra.map((p) => t("Could not do: {problem}", { problem: p })).join("\n")) : null,
+  ].filter(Boolean));
+  if (body.steps) step.steps = body.steps;
+  renderProgress(step.steps);
+}
+
+// --- the buttons ---------------------------------------------------------------------------------------------
+
+function loadYaml() {
+  const manifests = step.manifests;
+  if (!manifests.length) return;
+  const text = manifests.map((m) => m.yaml.replace(/\s+$/, "") + "\n").join("---\n");
+  window.kubeviz.editor.load(text);
+  document.querySelector('[data-tabs="side"] [data-tab="editor"]')?.click();
+  const output = document.getElementById("apply-output");
+  if (output) {
+    output.textContent = t("loaded {n} file(s): {names}", { n: manifests.length, names: manifests.map((m) => m.name).join(", ") });
+    output.dataset.state = "";
+  }
+}
+
+async function busyWith(button, pending, work) {
+  if (busy) return;
+  busy = true;
+  button.disabled = true;
+  result.dataset.state = "pending";
+  result.replaceChildren(h("p", { class: "lesson-summary" }, pending));
+  try {
+    await work();
+  } catch (error) {
+    result.dataset.state = "error";
+    result.replaceChildren(h("p", { class: "lesson-summary" }, error.message));
+    toast(error.message, "error");
+  } finally {
+    busy = false;
+    button.disabled = false;
+    renderProgress(step.steps);
+  }
+}
+
+async function goTo(index, button) {
+  if (index < 0 || index >= step.count || index === step.index) return;
+  await busyWith(button, t("loading…"), async () => {
+    step = await call("step", { step: index });
+    renderStep();
+    for (const problem of step.problems || []) toast(t("Could not do: {problem}", { problem }), "error");
+    startPolling();
+  });
+}
+
+panel.addEventListener("click", (event) => {
+  const button = event.target.closest("button");
+  if (!button) return;
+  if (button.dataset.goto !== undefined) {
+    goTo(Number(button.dataset.goto), button);
+    return;
+  }
+  switch (button.dataset.action) {
+    case "load":
+      loadYaml();
+      break;
+    case "check":
+      busyWith(button, t("checking…"), async () => renderChecks(await call("check", {})));
+      break;
+    case "show-me":
+      busyWith(button, t("Applying the solution and running the step…"), async () => {
+        const body = await call("show-me", {});
+        renderChecks(body);
+        if (body.log && body.log.length) toast(body.log.join("\n"));
+      });
+      break;
+    case "prev":
+      goTo(step.index - 1, button);
+      break;
+    case "next":
+      goTo(step.index + 1, button);
+      break;
+    default:
+      break;
+  }
+});
+
+// --- actions the lesson does for the learner --------------------------------------------------------------------
+
+function startPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(poll, POLL_MS);
+}
+
+async function poll() {
+  if (busy) {
+    startPolling();
+    return;
+  }
+  try {
+    const body = await call("actions", {});
+    for (const done of body.done || []) toast(t("Lesson: {action}", { action: done }));
+    if (body.pending > 0) startPolling();
+  } catch {
+    startPolling();
+  }
+}
+
+// main.js (a later module) loads the translations; render once every module has run.
+document.addEventListener("DOMContentLoaded", () => {
+  renderStep();
+  startPolling();
+});

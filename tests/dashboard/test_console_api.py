@@ -1,0 +1,190 @@
+"""The kubectl console's endpoint, ``POST /sim/clusters/<name>/console``: the real kubectl run by the server
+against its own cluster, answering exactly what kubectl prints when run directly; refused command lines never
+reach kubectl.
+
+The live tests go through a real Daphne server (one thread for sync views), which is where a blocking view would
+deadlock while kubectl calls back into the server.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kubeviz.apiserver import console
+from tests.live.conftest import kubeviz_server  # noqa: F401 - the session's live Daphne server
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBECTL = "/usr/bin/kubectl"
+START = "2025-01-01T00:00:00Z"
+PI = (ROOT / "kubeviz" / "dashboard" / "examples" / "pi.yaml").read_text()
+
+needs_kubectl = pytest.mark.skipif(shutil.which(KUBECTL) is None, reason=f"{KUBECTL} is not installed")
+
+
+def post(server, path, body):
+    request = urllib.request.Request(server.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def live_cluster(kubeviz_server):  # noqa: F811
+    name = f"con-{uuid.uuid4().hex[:8]}"
+    post(kubeviz_server, "/sim/clusters", {"name": name, "nodes": 2, "seed": 1, "start": START, "paused": True})
+    return name
+
+
+def run(server, cluster, command, stdin=None):
+    body = {"command": command}
+    if stdin is not None:
+        body["stdin"] = stdin
+    return post(server, f"/sim/clusters/{cluster}/console", body)
+
+
+def direct(server, cluster, *args, home):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "KUBECACHEDIR": str(home / "cache"), "KUBECONFIG": str(home / "config"), "LANG": "C.UTF-8"}
+    done = subprocess.run([KUBECTL, "--server", f"{server.url}/clusters/{cluster}", *args], capture_output=True,
+                          text=True, env=env, cwd=home, timeout=30)
+    return done
+
+
+# --- through the live server ---------------------------------------------------------------------------------
+
+@needs_kubectl
+@pytest.mark.live
+def test_get_nodes_prints_what_kubectl_prints(kubeviz_server, live_cluster, tmp_path):  # noqa: F811
+    answer = run(kubeviz_server, live_cluster, "kubectl get nodes")
+    expected = direct(kubeviz_server, live_cluster, "get", "nodes", home=tmp_path)
+    assert answer["exitCode"] == 0 == expected.returncode
+    assert answer["stdout"].splitlines() == expected.stdout.splitlines()
+    assert answer["stdout"].splitlines()[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert len(answer["stdout"].splitlines()) == 4  # control-plane and two workers
+    wide = run(kubeviz_server, live_cluster, "k get no -o wide")
+    assert wide["stdout"] == direct(kubeviz_server, live_cluster, "get", "no", "-o", "wide", home=tmp_path).stdout
+
+
+@needs_kubectl
+@pytest.mark.live
+def test_apply_from_stdin_then_get_and_errors(kubeviz_server, live_cluster, tmp_path):  # noqa: F811
+    created = run(kubeviz_server, live_cluster, "kubectl apply -f -", stdin=PI)
+    assert created == {"stdout": "job.batch/pi created\n", "stderr": "", "exitCode": 0}
+    assert run(kubeviz_server, live_cluster, "kubectl apply -f -", stdin=PI)["stdout"] == "job.batch/pi unchanged\n"
+    jobs = run(kubeviz_server, live_cluster, "kubectl get jobs")
+    assert jobs["stdout"] == direct(kubeviz_server, live_cluster, "get", "jobs", home=tmp_path).stdout
+    assert jobs["stdout"].startswith("NAME   STATUS    COMPLETIONS   DURATION   AGE\npi ")
+    missing = run(kubeviz_server, live_cluster, "kubectl get job nope")
+    assert missing == {"stdout": "", "stderr": 'Error from server (NotFound): jobs.batch "nope" not found\n',
+                       "exitCode": 1}
+    ds = run(kubeviz_server, live_cluster, "kubectl get ds -n kube-system")
+    assert ds["stdout"] == direct(kubeviz_server, live_cluster, "get", "ds", "-n", "kube-system",
+                                  home=tmp_path).stdout
+
+
+@needs_kubectl
+@pytest.mark.live
+def test_refused_command_lines_answer_clear_errors(kubeviz_server, live_cluster):  # noqa: F811
+    cases = {
+        "kubectl get pods --server http://example.com": "does not accept --server",
+        "kubectl get pods -s http://example.com": "does not accept -s",
+        "kubectl --kubeconfig=/etc/passwd get pods": "does not accept --kubeconfig",
+        "kubectl get pods --token=abc": "does not accept --token",
+        "kubectl apply -f /etc/passwd": "the console reads files only from the editor: use -f -",
+        "kubectl apply --filename=job.yaml": "the console reads files only from the editor: use -f -",
+        "kubectl exec -it pi -- sh": 'does not run "kubectl exec"',
+        "kubectl run x --image=busybox": 'does not run "kubectl run"',
+        "rm -rf /": 'unknown command "rm"',
+        "kubectl get pods 'unclosed": "cannot parse",
+    }
+    for command, text in cases.items():
+        answer = run(kubeviz_server, live_cluster, command)
+        assert answer["exitCode"] == 1 and answer["stdout"] == "", command
+        assert answer["stderr"].startswith("error: ") and text in answer["stderr"], (command, answer)
+
+
+@needs_kubectl
+@pytest.mark.live
+def test_a_watch_ends_within_the_window(kubeviz_server, live_cluster):  # noqa: F811
+    run(kubeviz_server, live_cluster, "kubectl apply -f -", stdin=PI)
+    started = time.monotonic()
+    answer = run(kubeviz_server, live_cluster, "kubectl get jobs -w")
+    took = time.monotonic() - started
+    assert took < console.WATCH_SECONDS + 3
+    assert answer["stdout"].startswith("NAME   STATUS")
+    assert "stopped after" in answer["note"]
+    # The server kept serving while the watch ran (no deadlock): the next command answers at once.
+    assert run(kubeviz_server, live_cluster, "kubectl get pods -w")["note"]
+    assert run(kubeviz_server, live_cluster, "kubectl version")["stdout"].startswith("Client Version: v1.32.")
+
+
+@pytest.mark.live
+def test_unknown_cluster_and_bad_bodies_are_statuses(kubeviz_server):  # noqa: F811
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        run(kubeviz_server, "no-such-cluster", "kubectl get pods")
+    assert missing.value.code == 404
+    assert json.loads(missing.value.read())["message"] == 'clusters "no-such-cluster" not found'
+    with pytest.raises(urllib.error.HTTPError) as bad:
+        post(kubeviz_server, "/sim/clusters/default/console", {"command": 3})
+    assert bad.value.code == 422
+
+
+# --- the parser, and that a refused line never starts kubectl ------------------------------------------------
+
+@pytest.mark.parametrize("command", [
+    "kubectl get pods --server=http://x", "kubectl -shttp://x get pods", "kubectl get pods -As http://x",
+    "kubectl get pods --context other", "kubectl get pods --cluster=x", "kubectl get pods --user x",
+    "kubectl get pods --as admin", "kubectl get pods --cache-dir /tmp", "kubectl get pods --client-key k",
+    "kubectl get pods --certificate-authority ca", "kubectl get pods --insecure-skip-tls-verify",
+    "kubectl get pods --tls-server-name x", "kubectl apply -f job.yaml", "kubectl apply -fjob.yaml",
+    "kubectl create -f=job.yaml", "kubectl apply -k dir", "kubectl get pods -o jsonpath-file=/etc/passwd",
+    "kubectl get pods --profile-output=/tmp/x", "kubectl delete --filename x", "kubectl proxy", "kubectl",
+    "sh -c 'kubectl get pods'", "kubectl cp a b",
+])
+def test_parse_refuses(command):
+    with pytest.raises(console.Refused):
+        console.parse(command)
+
+
+@pytest.mark.parametrize("command, args, streaming", [
+    ("kubectl get pods -o wide", ["get", "pods", "-o", "wide"], False),
+    ("k -n kube-system get ds", ["-n", "kube-system", "get", "ds"], False),
+    ("kubectl apply -f -", ["apply", "-f", "-"], False),
+    ("kubectl apply -f=-", ["apply", "-f=-"], False),
+    ("kubectl get pods -w", ["get", "pods", "-w"], True),
+    ("kubectl get pods --watch", ["get", "pods", "--watch"], True),
+    ("kubectl logs -f pi-abc", ["logs", "-f", "pi-abc"], True),
+    ("kubectl logs -p pi-abc", ["logs", "-p", "pi-abc"], False),
+    ("kubectl get pods -o 'jsonpath={.items[*].metadata.name}'",
+     ["get", "pods", "-o", "jsonpath={.items[*].metadata.name}"], False),
+    ("  ", [], False),
+])
+def test_parse_accepts(command, args, streaming):
+    assert console.parse(command) == (args, streaming)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_refused_line_never_starts_kubectl(monkeypatch, cluster):
+    from django.test import AsyncClient
+
+    started = []
+
+    async def spy(*args, **kwargs):
+        started.append(args)
+        raise AssertionError("kubectl must not run")
+
+    monkeypatch.setattr(console.asyncio, "create_subprocess_exec", spy)
+    client = AsyncClient()
+    for command in ("kubectl get pods --server http://evil", "kubectl apply -f /etc/passwd", "kubectl exec x"):
+        response = await client.post("/sim/clusters/test/console", {"command": command},
+                                     content_type="application/json")
+        assert response.status_code == 200
+        assert response.json()["exitCode"] == 1
+    assert started == []
