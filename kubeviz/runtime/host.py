@@ -64,6 +64,15 @@ class EngineHost:
             self._run(engine, target)
             return engine
 
+    def play(self, cluster: Cluster, wall_seconds: float) -> None:
+        """Advance a playing cluster by ``wall_seconds`` times its speed; nothing if it was paused meanwhile
+        (checked under the lock that clock changes take, so no tick runs after a pause was answered)."""
+        with self.lock:
+            cluster.refresh_from_db(fields=["paused", "speed"])
+            if cluster.paused:
+                return
+            self.advance(cluster, wall_seconds * cluster.speed)
+
     def step(self, cluster: Cluster) -> Engine:
         """Jump to the next due event and process it."""
         with self.lock:

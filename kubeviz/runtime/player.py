@@ -65,7 +65,7 @@ class Player:
                 continue
             elapsed = now - last
             self.lag[cluster.name] = max(0.0, elapsed - TICK)
-            host.advance(cluster, elapsed * cluster.speed)
+            host.play(cluster, elapsed)
 
 
 player = Player()
