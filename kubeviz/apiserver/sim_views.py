@@ -140,6 +140,7 @@ def clock(request, cluster):
     # this change after it.
     with host.lock, transaction.atomic():
         obj.save(update_fields=["paused", "speed"])
+        obj.refresh_from_db()  # a tick may have moved the clock while this request waited for the lock
         publish_clock(obj)
     return json_response(clock_json(obj))
 
