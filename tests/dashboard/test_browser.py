@@ -126,6 +126,10 @@ def test_parallel_job_walk(browser, kubeviz_server, tmp_path):  # noqa: F811
     assert len(page.statuses()) <= 8
     page.shot("03-cluster-running")
     wait_until(lambda: page.statuses().count("Completed") == 8, timeout=60, message="eight Completed pods")
+    # The Job controller hears of its pods at most once a second (syncJobBatchPeriod): let it count the last one.
+    job_path = f"/clusters/{name}/apis/batch/v1/namespaces/default/jobs/paral-1"
+    wait_until(lambda: call(kubeviz_server, "GET", job_path)["status"].get("succeeded") == 8, timeout=60,
+               message="the Job to count eight succeeded pods")
     p.click('[data-testid="clock-play"]')
     p.wait_for_selector('[data-testid="clock-play"][data-paused="true"]')
     assert page.statuses() == ["Completed"] * 8
