@@ -206,7 +206,10 @@ async def stream(plan: WatchPlan, source: WatchSource) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + plan.timeout if plan.timeout is not None else None
-    next_bookmark = started + BOOKMARK_SECONDS
+    # The first bookmark goes out as soon as the stream has caught up: Daphne sends the response headers only
+    # with the first bytes, and client-go's reflector cannot be stopped while it waits for them (kubectl
+    # rollout status printed its answer and then hung on exit).
+    next_bookmark = started
     last_rv, now = plan.start_rv, plan.now
     try:
         for obj in plan.initial:

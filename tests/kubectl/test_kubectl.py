@@ -463,3 +463,26 @@ def test_daemonset_get_and_describe(kubectl):
     for section in ("Node-Selector", "Labels", "Annotations", "Desired Number of Nodes Scheduled",
                     "Current Number of Nodes Scheduled", "Pods Status", "Pod Template", "Events"):
         assert section in _sections(described), section
+
+
+def test_rollout_status_history_and_undo_of_a_daemonset(kubectl):
+    kubectl("apply", "-f", kubectl.manifest("daemonset.yaml"))
+    kubectl.advance(60)
+    assert kubectl("rollout", "status", "ds/agent", timeout=30) == 'daemon set "agent" successfully rolled out\n'
+    assert kubectl("set", "image", "ds/agent", "agent=fluentd:v1.17") == "daemonset.apps/agent image updated\n"
+    kubectl.advance(1)
+    waiting = kubectl("rollout", "status", "ds/agent", "--watch=false", timeout=30)
+    assert waiting.startswith('Waiting for daemon set "agent" rollout to finish: ')
+    kubectl.advance(120)
+    assert kubectl("rollout", "status", "ds/agent", timeout=30) == 'daemon set "agent" successfully rolled out\n'
+    history = kubectl("rollout", "history", "ds/agent").splitlines()
+    assert history[0].strip() == "daemonset.apps/agent"
+    assert [line.split() for line in history[1:] if line.strip()] == [
+        ["REVISION", "CHANGE-CAUSE"], ["1", "<none>"], ["2", "<none>"]]
+    assert kubectl("rollout", "undo", "ds/agent") == "daemonset.apps/agent rolled back\n"
+    kubectl.advance(120)
+    images = {p["spec"]["containers"][0]["image"]
+              for p in json.loads(kubectl("get", "pods", "-l", "app=agent", "-o", "json"))["items"]}
+    assert images == {"fluentd:v1.16"}
+    revisions = [line.split()[0] for line in kubectl("rollout", "history", "ds/agent").splitlines()[2:] if line.strip()]
+    assert revisions == ["2", "3"]  # the old revision came back as number 3
