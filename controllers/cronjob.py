@@ -49,6 +49,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from controllers.objects import (
+    meta as _meta,
+    spec as _spec,
+    status as _status,
+    name as _name,
+    namespace as _namespace,
+    uid as _uid,
+)
 from controllers.cronschedule import (
     GO_ZERO_TIME,
     Schedule,
@@ -147,30 +155,6 @@ EVENT_MESSAGE_FAILED_CREATE = "Error creating job: {error}"
 
 
 # --- small accessors ---------------------------------------------------------------------------------------
-
-
-def _meta(obj: dict) -> dict:
-    return obj.get("metadata") or {}
-
-
-def _spec(obj: dict) -> dict:
-    return obj.get("spec") or {}
-
-
-def _status(obj: dict) -> dict:
-    return obj.get("status") or {}
-
-
-def _name(obj: dict) -> str:
-    return _meta(obj).get("name") or ""
-
-
-def _namespace(obj: dict) -> str:
-    return _meta(obj).get("namespace") or "default"
-
-
-def _uid(obj: dict) -> str:
-    return _meta(obj).get("uid") or ""
 
 
 def cronjob_key(cj: dict) -> str:

@@ -43,6 +43,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
 
+from controllers.objects import (
+    meta as _meta,
+    spec as _spec,
+    status as _status,
+    name as _name,
+    namespace as _namespace,
+)
 from controllers.apimachinery.labels import SelectorError, selector_from_label_selector
 from controllers.apimachinery.ownerrefs import is_controlled_by, new_controller_ref
 from controllers.history import (
@@ -145,26 +152,6 @@ HOST_NETWORK_TOLERATION = (TAINT_NODE_NETWORK_UNAVAILABLE, TAINT_EFFECT_NO_SCHED
 
 
 # --- small accessors ---------------------------------------------------------------------------------------
-
-
-def _meta(obj: Mapping) -> Mapping:
-    return obj.get("metadata") or {}
-
-
-def _spec(obj: Mapping) -> Mapping:
-    return obj.get("spec") or {}
-
-
-def _status(obj: Mapping) -> Mapping:
-    return obj.get("status") or {}
-
-
-def _name(obj: Mapping) -> str:
-    return _meta(obj).get("name") or ""
-
-
-def _namespace(obj: Mapping) -> str:
-    return _meta(obj).get("namespace") or "default"
 
 
 def _labels(obj: Mapping) -> Mapping[str, str]:

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from controllers.objects import meta as _meta, spec as _spec, status as _status, uid as _uid
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
 from controllers.pods import (
     CONDITION_FALSE,
@@ -140,22 +141,6 @@ ACTION_COUNT = "Count"
 
 
 # --- small accessors ---------------------------------------------------------------------------------------
-
-
-def _meta(obj: dict) -> dict:
-    return obj.get("metadata") or {}
-
-
-def _spec(obj: dict) -> dict:
-    return obj.get("spec") or {}
-
-
-def _status(obj: dict) -> dict:
-    return obj.get("status") or {}
-
-
-def _uid(pod: dict) -> str:
-    return _meta(pod).get("uid") or ""
 
 
 def _pod_name(pod: dict) -> str:

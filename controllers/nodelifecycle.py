@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping
 
+from controllers.objects import meta as _meta
 from controllers.plan import DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
 from controllers.pods import format_time
 from controllers.scheduling import (
@@ -87,10 +88,6 @@ EVENT_MESSAGE_CANCELLING_DELETION = "Cancelling deletion of Pod {namespace}/{nam
 DISRUPTION_TARGET = "DisruptionTarget"
 REASON_DELETION_BY_TAINT_MANAGER = "DeletionByTaintManager"
 MESSAGE_DELETION_BY_TAINT_MANAGER = "Taint manager: deleting due to NoExecute taint"
-
-
-def _meta(obj: Mapping) -> Mapping:
-    return obj.get("metadata") or {}
 
 
 def _same_taint(a: Mapping, b: Mapping) -> bool:

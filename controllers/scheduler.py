@@ -53,6 +53,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Mapping
 
+from controllers.objects import meta as _meta, spec as _spec
 from controllers.plan import BindPod, EmitEvent, SyncResult, Trace
 from controllers.pods import is_pod_terminal
 from controllers.scheduling import (
@@ -140,14 +141,6 @@ POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION = 300.0
 
 
 # --- per-node view (framework.NodeInfo) ---------------------------------------------------------------------
-
-
-def _meta(obj: Mapping) -> Mapping:
-    return obj.get("metadata") or {}
-
-
-def _spec(obj: Mapping) -> Mapping:
-    return obj.get("spec") or {}
 
 
 def _units(requests: Mapping[str, Fraction]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Mapping
 
+from controllers.objects import meta as _meta
 from controllers.job import JOB_COMPLETE, JOB_FAILED, job_finished_time
 from controllers.plan import DeleteObject, SyncResult, Trace
 from controllers.pods import format_time
@@ -22,10 +23,6 @@ from controllers.pods import format_time
 CONTROLLER = "ttl-after-finished"
 #: ``metav1.DeletePropagationForeground``, what upstream deletes finished Jobs with.
 PROPAGATION_POLICY = "Foreground"
-
-
-def _meta(obj: Mapping) -> Mapping:
-    return obj.get("metadata") or {}
 
 
 def is_job_finished(job: Mapping) -> bool:
