@@ -5,25 +5,8 @@ import json
 import pytest
 from django.test import Client
 
+from tests.manifests import HELLO
 from tests.runtime.test_job_e2e import Sim
-
-HELLO = """\
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: hello
-spec:
-  schedule: "*/1 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - name: hello
-            image: busybox:1.28
-            command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"]
-          restartPolicy: OnFailure
-"""
 
 # 2025-01-01T00:00:00Z is 28928160 minutes after the epoch.
 EPOCH_MINUTE = 28928160

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from kubeviz.store.models import Change
-from tests.apiserver.test_apply import FLUENTD
+from tests.manifests import FLUENTD
 from tests.runtime.test_job_e2e import Sim
 
 DS_PATH = "/apis/apps/v1/namespaces/kube-system/daemonsets/fluentd-elasticsearch"

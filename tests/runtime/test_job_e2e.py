@@ -8,24 +8,7 @@ from django.test import Client
 
 from controllers.apimachinery.timeutil import parse_rfc3339
 from kubeviz.store.models import Change
-
-PI = textwrap.dedent(
-    """\
-    apiVersion: batch/v1
-    kind: Job
-    metadata:
-      name: pi
-    spec:
-      backoffLimit: 4
-      template:
-        spec:
-          containers:
-          - name: pi
-            image: perl:5.34.0
-            command: ["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]
-          restartPolicy: Never
-    """
-)
+from tests.manifests import PI
 
 PARALLEL = textwrap.dedent(
     """\

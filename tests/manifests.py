@@ -1,0 +1,76 @@
+"""The seed article's manifests, shared by the tests that apply them (line numbers in assertions count
+from these exact texts)."""
+
+import textwrap
+
+PI = textwrap.dedent(
+    """\
+    apiVersion: batch/v1
+    kind: Job
+    metadata:
+      name: pi
+    spec:
+      backoffLimit: 4
+      template:
+        spec:
+          containers:
+          - name: pi
+            image: perl:5.34.0
+            command: ["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]
+          restartPolicy: Never
+    """
+)
+
+HELLO = textwrap.dedent(
+    """\
+    apiVersion: batch/v1
+    kind: CronJob
+    metadata:
+      name: hello
+    spec:
+      schedule: "*/1 * * * *"
+      jobTemplate:
+        spec:
+          template:
+            spec:
+              containers:
+              - name: hello
+                image: busybox:1.28
+                command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"]
+              restartPolicy: OnFailure
+    """
+)
+
+FLUENTD = textwrap.dedent(
+    """\
+    apiVersion: apps/v1
+    kind: DaemonSet
+    metadata:
+      name: fluentd-elasticsearch
+      namespace: kube-system
+      labels:
+        k8s-app: fluentd-logging
+    spec:
+      selector:
+        matchLabels:
+          name: fluentd-elasticsearch
+      template:
+        metadata:
+          labels:
+            name: fluentd-elasticsearch
+        spec:
+          tolerations:
+          - key: node-role.kubernetes.io/control-plane
+            operator: Exists
+            effect: NoSchedule
+          containers:
+          - name: fluentd-elasticsearch
+            image: quay.io/fluentd_elasticsearch/fluentd:v2.5.2
+            resources:
+              limits:
+                memory: 200Mi
+              requests:
+                cpu: 100m
+                memory: 200Mi
+    """
+)
