@@ -1,0 +1,45 @@
+"""A throw-away kubeviz server for benchmarks: Daphne on a free loopback port over its own SQLite database,
+migrated and bootstrapped as ``make run`` does, with the real-time player off."""
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(tmp: Path) -> tuple[subprocess.Popen, int]:
+    """Start the server; answers the process and its port once ``/version`` answers (30 s at most)."""
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", DJANGO_SETTINGS_MODULE="kubeviz.settings",
+               KUBEVIZ_PLAYER="false")
+    env.pop("REDIS_URL", None)
+    for command in (["migrate", "--noinput"], ["bootstrap"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    log = open(tmp / "daphne.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "kubeviz.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/clusters/default/version")
+            if conn.getresponse().status == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start")
