@@ -79,7 +79,8 @@ class Registry:
     def _new_uid(self, purpose: str) -> str:
         return str(uuid.UUID(int=self._rng("uid:" + purpose).getrandbits(128), version=4))
 
-    def _now(self) -> str:
+    def now_rfc3339(self) -> str:
+        """The cluster's simulated time as Kubernetes writes timestamps."""
         return format_rfc3339(self.storage.now())
 
     def _check_namespace(self, resource: ResourceType, namespace: str) -> None:
@@ -214,7 +215,7 @@ class Registry:
                           "managedFields", "selfLink"):
             meta.pop(transient, None)
         meta["uid"] = self._new_uid(f"{resource.kind}/{namespace}/{meta.get('name', '')}")
-        meta["creationTimestamp"] = self._now()
+        meta["creationTimestamp"] = self.now_rfc3339()
         obj = apply_defaults(obj)
         obj = prepare_for_create(obj, uid=meta["uid"])
         if resource is POD:

@@ -229,7 +229,7 @@ def node_health(request, cluster, node, action):
         current = registry.get(NODE, "", node)
         status = dict(current.get("status") or {})
         status["conditions"] = node_conditions(status.get("conditions") or [], ready=action == "recover",
-                                               now=registry._now())
+                                               now=registry.now_rfc3339())
         updated = registry.update(NODE, "", node, dict(current, status=status), subresource="status").object
     return json_response(updated)
 

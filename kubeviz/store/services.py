@@ -153,7 +153,7 @@ def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels
 def node_register(registry: Registry, *, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
     """Register a node the way a kubelet does: the Node (with its status and heartbeat times) and its Lease."""
     index = _next_node_index(registry)
-    now = registry._now()
+    now = registry.now_rfc3339()
     manifest = node_manifest(name, index=index, control_plane=control_plane, labels=labels, taints=taints)
     for condition in manifest["status"]["conditions"]:
         condition["lastHeartbeatTime"] = now
