@@ -50,13 +50,13 @@ with the same seed; nothing reads the clock; inputs are never mutated.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro, parse_rfc3339
 from controllers.plan import AddNodeImage, AppendLog, DeleteObject, EmitEvent, SyncResult, Trace
 from controllers.programs import (
@@ -262,7 +262,7 @@ class _Sync:
         self.meta = pod.get("metadata") or {}
         self.spec = pod.get("spec") or {}
         self.uid = self.meta.get("uid") or ""
-        self.mem: dict = copy.deepcopy(memory) if memory else {}
+        self.mem: dict = deep_copy(memory) if memory else {}
         self.actions: list = []
         self.fired: list[str] = []
         self.containers = {c.get("name"): c for c in self.spec.get("containers") or []}
@@ -800,7 +800,7 @@ def _build_status(ctx: _Sync) -> dict:
         conditions.append(condition)
     scheduled = next((c for c in old.get("conditions") or [] if c.get("type") == COND_SCHEDULED), None)
     if scheduled is not None:
-        conditions.append(copy.deepcopy(scheduled))
+        conditions.append(dict(scheduled))
     status: dict = {"phase": ctx.mem["phase"], "conditions": conditions}
     if ctx.mem.get("deadline"):
         status["reason"] = REASON_DEADLINE_EXCEEDED
@@ -911,7 +911,8 @@ def sync_pod(pod: dict, node: dict | None, now: datetime, *, memory=None, seed: 
     upcoming = _next_stage(ctx, None)
     requeue = None if upcoming is None else max(0.0, (upcoming[0] - now).total_seconds())
     status = _build_status(ctx)
-    if _prune_none(status) == _prune_none(pod.get("status") or {}):
+    old_status = pod.get("status") or {}
+    if status == old_status or _prune_none(status) == _prune_none(old_status):
         status = None
     if ctx.fired:
         decision = "; ".join(ctx.fired)

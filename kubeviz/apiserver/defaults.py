@@ -17,13 +17,14 @@ in the order the real server runs it on a create:
    Pod status on creation, status/spec separation on updates.
 
 Validation (``validation.py``) runs after all of these. Every function returns
-a new dict and never mutates its input. Pure Python, no Django.
+a new dict and never mutates its input, unless told ``in_place`` by a caller
+that owns the object (the registry copies each body once, then works on it).
+Pure Python, no Django.
 """
 
 from __future__ import annotations
 
-import copy
-
+from controllers.apimachinery.objcopy import deep_copy
 from kubeviz.apiserver.schema import QuantityError, parse_quantity
 
 # Label and annotation keys written by the server.
@@ -63,9 +64,10 @@ QOS_BEST_EFFORT = "BestEffort"
 # ---------------------------------------------------------------------------
 
 
-def apply_defaults(obj: dict) -> dict:
-    """A copy of ``obj`` with upstream's API defaults filled in (idempotent)."""
-    out = copy.deepcopy(obj)
+def apply_defaults(obj: dict, *, in_place: bool = False) -> dict:
+    """A copy of ``obj`` with upstream's API defaults filled in (idempotent); ``in_place``: ``obj`` itself,
+    for a caller that owns it (the registry, which copies a request body once)."""
+    out = obj if in_place else deep_copy(obj)
     defaulter = _DEFAULTERS.get(out.get("kind"))
     if defaulter is not None:
         defaulter(out)
@@ -355,7 +357,7 @@ def _number_text(value) -> str:
 # ---------------------------------------------------------------------------
 
 
-def admit_pod(pod: dict) -> dict:
+def admit_pod(pod: dict, *, in_place: bool = False) -> dict:
     """The mutating admission plugins a Pod create passes through, on a copy.
 
     * ServiceAccount: ``serviceAccountName: default`` (and the deprecated
@@ -365,8 +367,10 @@ def admit_pod(pod: dict) -> dict:
       when no PriorityClass is named (there is no default class).
     * DefaultTolerationSeconds: tolerate ``not-ready`` and ``unreachable``
       NoExecute taints for 300 s unless the pod already tolerates them.
+
+    ``in_place``: change ``pod`` itself rather than a copy.
     """
-    out = copy.deepcopy(pod)
+    out = pod if in_place else deep_copy(pod)
     if out.get("kind") != "Pod":
         return out
     spec = _dict(out, "spec")
@@ -396,7 +400,7 @@ def _tolerates_no_execute(toleration, key: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def prepare_for_create(obj: dict, *, uid: str) -> dict:
+def prepare_for_create(obj: dict, *, uid: str, in_place: bool = False) -> dict:
     """What BeforeCreate and the kind's ``PrepareForCreate`` do, on a copy.
 
     Sets ``metadata.uid``; clears the namespace of cluster-scoped kinds; resets
@@ -405,9 +409,9 @@ def prepare_for_create(obj: dict, *, uid: str) -> dict:
     and QoS class; Namespace ``kubernetes`` finalizer. ``creationTimestamp``,
     ``resourceVersion`` and ``generateName`` expansion are the caller's.
     Call it after :func:`apply_defaults` (and :func:`admit_pod` for Pods),
-    before ``validation.validate_create``.
+    before ``validation.validate_create``. ``in_place``: change ``obj`` itself rather than a copy.
     """
-    out = copy.deepcopy(obj)
+    out = obj if in_place else deep_copy(obj)
     kind = out.get("kind")
     metadata = _dict(out, "metadata")
     metadata["uid"] = uid
@@ -535,17 +539,20 @@ def _quantity_or_none(value):
         return None
 
 
-def reset_status_for_update(new: dict, old: dict) -> dict:
-    """A copy of ``new`` whose status is ``old``'s: the main endpoint cannot write status."""
-    out = copy.deepcopy(new)
+def reset_status_for_update(new: dict, old: dict, *, in_place: bool = False) -> dict:
+    """A copy of ``new`` whose status is ``old``'s: the main endpoint cannot write status.
+
+    ``in_place``: ``new`` itself, given ``old``'s status object (shared, not copied: stored objects are never
+    changed in place)."""
+    out = new if in_place else deep_copy(new)
     if "status" in old:
-        out["status"] = copy.deepcopy(old["status"])
+        out["status"] = old["status"] if in_place else deep_copy(old["status"])
     else:
         out.pop("status", None)
     return out
 
 
-def prepare_for_update(new: dict, old: dict, *, status_update: bool = False) -> dict:
+def prepare_for_update(new: dict, old: dict, *, status_update: bool = False, in_place: bool = False) -> dict:
     """What BeforeUpdate and the kind's ``PrepareForUpdate`` do, on a copy of ``new``.
 
     ``status_update=False`` (PUT/PATCH on the object): status is kept from
@@ -553,16 +560,20 @@ def prepare_for_update(new: dict, old: dict, *, status_update: bool = False) -> 
     when ``spec`` changed. ``status_update=True`` (the ``/status``
     subresource): ``spec`` is kept from ``old`` and generation is untouched.
     Both: uid, creationTimestamp and deletion fields come from ``old``.
-    Apply defaults to ``new`` first so that defaulted fields compare equal.
+    Apply defaults to ``new`` first so that defaulted fields compare equal. ``in_place``: change ``new``
+    itself, sharing (not copying) what it takes from ``old``.
     """
     kind = new.get("kind")
-    out = copy.deepcopy(new)
+    out = new if in_place else deep_copy(new)
     if kind in KINDS_WITH_STATUS:
         if status_update:
             if "spec" in old:
-                out["spec"] = copy.deepcopy(old["spec"])
+                out["spec"] = old["spec"] if in_place else deep_copy(old["spec"])
         else:
-            out = reset_status_for_update(out, old)
+            if "status" in old:
+                out["status"] = old["status"] if in_place else deep_copy(old["status"])
+            else:
+                out.pop("status", None)
     metadata = _dict(out, "metadata")
     old_metadata = old.get("metadata") or {}
     if not metadata.get("uid") and old_metadata.get("uid"):

@@ -32,12 +32,13 @@ Pure Python (no Django): the store, the API views and tests share it.
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import jsonpatch
+
+from controllers.apimachinery.objcopy import deep_copy
 
 __all__ = [
     "FieldMeta",
@@ -98,13 +99,20 @@ def json_merge_patch(target: Any, patch: Any) -> Any:
     included) replaces. A patch that is not an object replaces the target.
     """
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return deep_copy(patch)
+    return _merge_into(deep_copy(target) if isinstance(target, dict) else {}, patch)
+
+
+def _merge_into(result: dict, patch: dict) -> dict:
+    """Merge ``patch`` into ``result`` (a copy the caller owns) in place."""
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
+        elif isinstance(value, dict):
+            current = result.get(key)
+            result[key] = _merge_into(current if isinstance(current, dict) else {}, value)
         else:
-            result[key] = json_merge_patch(result.get(key), value)
+            result[key] = deep_copy(value)
     return result
 
 
@@ -132,7 +140,7 @@ def json_patch(target: Any, operations: Any) -> Any:
     generic message, exactly as kube-apiserver answers.
     """
     if operations is None:  # JSON null decodes to an empty patch
-        return copy.deepcopy(target)
+        return deep_copy(target)
     if not isinstance(operations, list):
         raise _bad_request(
             f"json: cannot unmarshal {_json_type_name(operations)} into Go value of type jsonpatch.Patch"
@@ -745,7 +753,7 @@ def strategic_merge_patch(target: Any, patch: Any, kind: str) -> dict:
         raise _bad_request(ERR_UNSUPPORTED_STRATEGIC_MERGE_PATCH_FORMAT)
     if not isinstance(target, dict) or not isinstance(patch, dict):
         raise _bad_request(ERR_BAD_JSON_DOC)
-    return _merge_map(copy.deepcopy(target), copy.deepcopy(patch), KIND_SCHEMAS[kind])
+    return _merge_map(deep_copy(target), deep_copy(patch), KIND_SCHEMAS[kind])
 
 
 def decode_patch_body(body: bytes | str, patch_type: str) -> Any:

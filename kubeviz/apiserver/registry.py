@@ -8,7 +8,6 @@ pure Python over a ``Storage`` so the same rules hold for the HTTP API, the engi
 
 from __future__ import annotations
 
-import copy
 import random
 import uuid
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from datetime import timedelta
 from controllers.apimachinery import fields as fieldsel
 from controllers.apimachinery import labels as labelsel
 from controllers.apimachinery.names import ALPHANUMS
+from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.timeutil import format_rfc3339
 
 from . import errors, fielderrors, patch, schema
@@ -90,12 +90,13 @@ class Registry:
             raise errors.namespace_not_found(namespace)
 
     def _decode(self, resource: ResourceType, body, field_validation: str,
-                trusted: bool = False) -> tuple[dict, tuple[str, ...]]:
+                trusted: bool = False, owned: bool = False) -> tuple[dict, tuple[str, ...]]:
         """Type and field checks of a request body, as the API server's decoder does them.
 
-        ``trusted`` bodies come from the simulated controllers, which build well-typed objects and hand over
-        fresh dicts: they skip the structural walk and the defensive deep copy (defaulting and validation
-        still run)."""
+        The answer is the registry's own copy of the body, which the rest of the write changes in place.
+        ``trusted`` bodies come from the simulated controllers, which build well-typed objects: they skip the
+        structural walk (defaulting and validation still run). An ``owned`` body is already the registry's
+        (a patch result) and is not copied again."""
         if field_validation not in FIELD_VALIDATION:
             raise errors.bad_request(
                 f"fieldValidation parameter unsupported: {field_validation}. Supported values: Ignore, Warn, Strict"
@@ -113,12 +114,10 @@ class Registry:
                 if api_version not in (None, "", resource.api_version)
                 else f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
             )
-        if trusted:
-            obj = dict(body, metadata=dict(body.get("metadata") or {}))
-            obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
-            return obj, ()
-        obj = copy.deepcopy(body)
+        obj = body if owned else deep_copy(body)
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+        if trusted:
+            return obj, ()
         if not isinstance(obj.get("metadata", {}), dict):
             obj["metadata"] = {}
         result = schema.structural_errors(obj)
@@ -216,10 +215,10 @@ class Registry:
             meta.pop(transient, None)
         meta["uid"] = self._new_uid(f"{resource.kind}/{namespace}/{meta.get('name', '')}")
         meta["creationTimestamp"] = self.now_rfc3339()
-        obj = apply_defaults(obj)
-        obj = prepare_for_create(obj, uid=meta["uid"])
+        apply_defaults(obj, in_place=True)
+        prepare_for_create(obj, uid=meta["uid"], in_place=True)
         if resource is POD:
-            obj = admit_pod(obj)
+            admit_pod(obj, in_place=True)
         self._validate(resource, obj)
         if dry_run:
             if self.storage.get(resource, namespace if resource.namespaced else "", obj["metadata"]["name"]):
@@ -266,28 +265,33 @@ class Registry:
                                   warnings=warnings)
 
     def _write_update(self, resource, old, obj, *, subresource, dry_run, warnings=()) -> Result:
+        """Write ``obj`` (the registry's own copy of a body) over ``old``.
+
+        What the new object takes from ``old`` is shared, not copied: stored objects are never changed in place,
+        and defaults are applied before anything of ``old`` is attached."""
         name = old["metadata"]["name"]
+        old_meta = old["metadata"]
         if subresource == "status":
-            new = copy.deepcopy(old)
-            new["status"] = obj.get("status", {})
+            # Only the status is written; the rest stays as stored (ResetObjectMetaForStatus, spec kept).
+            status = obj.get("status", {})
+            apply_defaults({"apiVersion": old.get("apiVersion"), "kind": old.get("kind"), "metadata": {},
+                            "status": status}, in_place=True)
+            new = dict(old, metadata=dict(old_meta), status=status)
+            meta = new["metadata"]
         else:
             new = obj
-            if "status" in old and resource.subresources and "status" in resource.subresources:
-                new["status"] = copy.deepcopy(old["status"])
-            elif "status" in old and "status" not in new:
-                new["status"] = copy.deepcopy(old["status"])
-        meta = new["metadata"]
-        old_meta = old["metadata"]
-        for kept in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-                     "namespace", "name"):
-            if kept in old_meta:
-                meta[kept] = old_meta[kept]
-            else:
-                meta.pop(kept, None)
+            meta = new["metadata"]
+            for kept in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                         "generation", "namespace", "name"):
+                if kept in old_meta:
+                    meta[kept] = old_meta[kept]
+                else:
+                    meta.pop(kept, None)
+            apply_defaults(new, in_place=True)
+            if "status" in old and ("status" in resource.subresources or "status" not in new):
+                new["status"] = old["status"]
+            prepare_for_update(new, old, in_place=True)
         meta["resourceVersion"] = old_meta["resourceVersion"]
-        new = apply_defaults(new)
-        if subresource != "status":
-            new = prepare_for_update(new, old)
         self._validate(resource, new, old)
         if new == old:
             return Result(old, warnings=warnings)  # a no-op write bumps nothing and tells no watcher
@@ -323,6 +327,7 @@ class Registry:
         dry_run: bool = False,
         field_validation: str = "Strict",
         force: bool = False,
+        trusted: bool = False,
     ) -> Result:
         media = (content_type or "").split(";")[0].strip().lower()
         patch_type = PATCH_TYPES.get(media)
@@ -347,8 +352,7 @@ class Registry:
             elif patch_type == "merge":
                 patched = patch.json_merge_patch(current, document)
             else:
-                # the stored object is shared with readers: patch a copy
-                patched = patch.strategic_merge_patch(copy.deepcopy(current), document, resource.kind)
+                patched = patch.strategic_merge_patch(current, document, resource.kind)
         except patch.PatchError as exc:
             details = {"name": name, "kind": resource.plural}
             if resource.group:
@@ -360,7 +364,7 @@ class Registry:
         given_rv = patched_meta.get("resourceVersion")
         if given_rv and given_rv != current["metadata"]["resourceVersion"]:
             raise errors.conflict(resource, name)
-        obj, warnings = self._decode(resource, patched, field_validation)
+        obj, warnings = self._decode(resource, patched, field_validation, trusted=trusted, owned=True)
         if _meta(obj).get("name") != name:
             raise errors.bad_request(
                 f"the name of the object ({_meta(obj).get('name')}) does not match the name on the URL ({name})"
@@ -423,7 +427,7 @@ class Registry:
             return obj
         if not finalizers and grace == 0:
             return self._remove(resource, obj)
-        new = copy.deepcopy(obj)
+        new = deep_copy(obj)
         new_meta = new["metadata"]
         new_meta["finalizers"] = finalizers or None
         if not finalizers:
@@ -481,7 +485,7 @@ class Registry:
         refs = dependent["metadata"].get("ownerReferences") or []
         others = [r for r in refs if r.get("uid") != owner_uid and self.storage.find_by_uid(r.get("uid", ""))]
         if others:
-            new = copy.deepcopy(dependent)
+            new = deep_copy(dependent)
             new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != owner_uid]
             self.storage.update(resource, new, dependent["metadata"]["resourceVersion"])
             return
@@ -517,7 +521,7 @@ class Registry:
         dependents = list(self.storage.dependents_of(owner_uid))
         if FINALIZER_ORPHAN in finalizers:
             for dep_resource, dependent in dependents:
-                new = copy.deepcopy(dependent)
+                new = deep_copy(dependent)
                 refs = [r for r in dependent["metadata"].get("ownerReferences") or [] if r.get("uid") != owner_uid]
                 if refs:
                     new["metadata"]["ownerReferences"] = refs
@@ -552,7 +556,7 @@ class Registry:
             if not finalizers and self._deletion_may_finish(resource, current):
                 self._remove(resource, current)
             return
-        new = copy.deepcopy(current)
+        new = deep_copy(current)
         if finalizers:
             new["metadata"]["finalizers"] = finalizers
         else:

@@ -11,7 +11,6 @@ implementation with the same contract.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Protocol
@@ -102,9 +101,10 @@ def _key(resource: ResourceType, namespace: str, name: str) -> tuple:
 class MemoryStorage:
     """A dict-backed Storage. Listeners are called synchronously after each change, in order.
 
-    Each write stores one private copy of the object; reads, watch events and write results all hand out that
-    same stored dict, which callers must treat as read-only (copy before changing it), as with an informer's
-    cache. That keeps a large simulated cluster to one copy of each object.
+    A write takes over the object it is given (the registry passes its own copy and never touches it again);
+    reads, watch events and write results all hand out that same stored dict, which callers must treat as
+    read-only (copy before changing it), as with an informer's cache. Unchanged parts of an object may be shared
+    between its versions. That keeps a large simulated cluster to one copy of each object.
     """
 
     def __init__(self, *, now: datetime, seed: int = 0, history_length: int = 20_000):
@@ -195,8 +195,8 @@ class MemoryStorage:
     def _store(self, resource, obj, type_: str) -> dict:
         meta = obj["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
-        stored = copy.deepcopy(obj)
-        stored["metadata"]["resourceVersion"] = self._next_rv()
+        # The registry hands over its own copy; what is stored is shared read-only with every reader.
+        stored = dict(obj, metadata=dict(meta, resourceVersion=self._next_rv()))
         objects = self._kind(resource)
         old = objects.get(key)
         if old is not None:
