@@ -19,6 +19,17 @@ def _finished(pod: dict) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
+def _unfinished_on(pod: dict) -> str | None:
+    """The node whose unfinished pods include ``pod``, if any."""
+    node = (pod.get("spec") or {}).get("nodeName")
+    return node if node and not _finished(pod) else None
+
+
+def _settled(pod: dict) -> bool:
+    """A finished pod no controller has anything left to do with: no finalizer, not being deleted."""
+    return _finished(pod) and not pod["metadata"].get("finalizers") and not pod["metadata"].get("deletionTimestamp")
+
+
 def controller_uid(obj: dict) -> str | None:
     for ref in obj["metadata"].get("ownerReferences") or ():
         if ref.get("controller"):
@@ -31,9 +42,14 @@ class Cache:
         self._objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
         self._by_uid: dict[str, tuple[str, tuple[str, str]]] = {}
         self._owned: dict[str, set[tuple[str, tuple[str, str]]]] = defaultdict(set)
+        # owned pods that are not settled (see owned_pods_in_play)
+        self._owned_in_play: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
         # the same, without pods that have finished (what the scheduler counts against a node)
         self._running_on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        # bumped whenever a node's set of unfinished pods changes (upstream's NodeInfo.Generation)
+        self._node_generation: dict[str, int] = defaultdict(int)
+        self._generation = 0
 
     # -- reads -----------------------------------------------------------------------------------------
 
@@ -60,6 +76,13 @@ class Cache:
         found = sorted(entry for entry in self._owned.get(uid, ()) if kind is None or entry[0] == kind)
         return [self._objects[k][key] for k, key in found]
 
+    def owned_pods_in_play(self, uid: str) -> list[dict]:
+        """Pods controlled by ``uid`` leaving out the settled ones (finished, without finalizers, not being
+        deleted), sorted by namespace and name. A Job controller counts settled pods from its status alone, so a
+        Job of 100,000 completions syncs over its running pods, not over every pod it ever ran."""
+        pods = self._objects["Pod"]
+        return [pods[key] for key in sorted(self._owned_in_play.get(uid, ()))]
+
     def pods_on_node(self, node: str) -> list[dict]:
         pods = self._objects["Pod"]
         return [pods[k] for k in sorted(self._on_node.get(node, ()))]
@@ -68,6 +91,11 @@ class Cache:
         """Pods bound to ``node`` that are not Succeeded or Failed."""
         pods = self._objects["Pod"]
         return [pods[k] for k in sorted(self._running_on_node.get(node, ()))]
+
+    def node_generation(self, node: str) -> int:
+        """A number that changes whenever a pod joins or leaves ``unfinished_pods_on_node(node)`` (a pod's
+        other changes leave it alone): what a scheduler keys its per-node bookkeeping on."""
+        return self._node_generation[node]
 
     # -- writes ----------------------------------------------------------------------------------------
 
@@ -82,10 +110,22 @@ class Cache:
             self._unindex(kind, key, old)
         if change_type == "DELETED":
             self._objects[kind].pop(key, None)
+            if kind == "Pod" and old is not None:
+                self._count_node_change(_unfinished_on(old), None)
             return old
         self._objects[kind][key] = obj
         self._index(kind, key, obj)
+        if kind == "Pod":
+            self._count_node_change(_unfinished_on(old) if old is not None else None, _unfinished_on(obj))
         return old
+
+    def _count_node_change(self, before: str | None, after: str | None) -> None:
+        if before == after:
+            return
+        for node in (before, after):
+            if node:
+                self._generation += 1
+                self._node_generation[node] = self._generation
 
     def _index(self, kind, key, obj):
         uid = obj["metadata"].get("uid")
@@ -94,6 +134,8 @@ class Cache:
         owner = controller_uid(obj)
         if owner:
             self._owned[owner].add((kind, key))
+            if kind == "Pod" and not _settled(obj):
+                self._owned_in_play[owner].add(key)
         if kind == "Pod":
             node = (obj.get("spec") or {}).get("nodeName")
             if node:
@@ -112,6 +154,11 @@ class Cache:
                 owned.discard((kind, key))
                 if not owned:
                     del self._owned[owner]
+            in_play = self._owned_in_play.get(owner) if kind == "Pod" else None
+            if in_play is not None:
+                in_play.discard(key)
+                if not in_play:
+                    del self._owned_in_play[owner]
         if kind == "Pod":
             node = (obj.get("spec") or {}).get("nodeName")
             for index in (self._on_node, self._running_on_node):

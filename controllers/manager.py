@@ -12,13 +12,13 @@ from dataclasses import replace
 
 from .cache import controller_uid
 from .cronjob import sync_cronjob
-from .daemonset import node_should_run_daemon_pod, sync_daemonset
-from .job import sync_job
+from .daemonset import NodeDecisionCache, Placement, sync_daemonset
+from .job import has_backoff_limit_per_index, sync_job
 from .kubelet import node_is_ready, sync_pod
 from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
 from .podgc import gc_pods
 from .pods import is_pod_terminal
-from .scheduler import schedule_pod
+from .scheduler import NodeInfoCache, SchedulerState, schedule_pod
 from .store import Change
 from .ttl import sync_ttl_after_finished
 
@@ -95,7 +95,13 @@ class JobController(WorkloadController):
         return []
 
     def sync_object(self, job, engine, memory):
-        pods = engine.cache.owned_by(job["metadata"]["uid"], "Pod")
+        uid = job["metadata"]["uid"]
+        # Settled pods (finished, finalizer removed) are already counted in the Job's status and upstream's sync
+        # skips them, except with backoffLimitPerIndex, which deletes failed pods once their index is replaced.
+        if has_backoff_limit_per_index(job):
+            pods = engine.cache.owned_by(uid, "Pod")
+        else:
+            pods = engine.cache.owned_pods_in_play(uid)
         return sync_job(job, pods, engine.now, memory=memory)
 
 
@@ -114,10 +120,17 @@ class CronJobController(WorkloadController):
 
 
 class DaemonSetController(WorkloadController):
-    """pkg/controller/daemon: DaemonSets, woken by their pods, revisions and by nodes joining or changing."""
+    """pkg/controller/daemon: DaemonSets, woken by their pods, revisions and by nodes joining or changing.
+
+    It keeps one ``NodeDecisionCache`` for all its DaemonSets, so a sync only decides ``NodeShouldRunDaemonPod``
+    afresh for nodes that changed since the last one (a node event already decided the changed node).
+    """
 
     name = "daemonset-controller"
     kind = "DaemonSet"
+
+    def __init__(self):
+        self.decisions = NodeDecisionCache()
 
     def keys_for_dependent(self, change: Change, old, engine):
         if change.kind in ("Pod", "ControllerRevision"):
@@ -125,16 +138,22 @@ class DaemonSetController(WorkloadController):
         if change.kind == "Node" and change.type != "DELETED":
             keys = []
             for ds in engine.cache.list("DaemonSet"):
-                now_runs = node_should_run_daemon_pod(change.object, ds)
-                if old is None and now_runs[0] or old is not None and node_should_run_daemon_pod(old, ds) != now_runs:
+                placement = Placement(ds)
+                now_runs = self._should_run(change.object, placement)
+                if old is None and now_runs[0] or old is not None and self._should_run(old, placement) != now_runs:
                     keys.append(_ns_name(ds))
             return keys
         return []
 
+    def _should_run(self, node: dict, placement: Placement) -> tuple[bool, bool]:
+        decision = self.decisions.decide(node, placement)
+        return decision.should_run, decision.should_continue
+
     def sync_object(self, ds, engine, memory):
         uid = ds["metadata"]["uid"]
         return sync_daemonset(ds, engine.cache.list("Node"), engine.cache.owned_by(uid, "Pod"),
-                              engine.cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory)
+                              engine.cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory,
+                              decisions=self.decisions)
 
 
 def _pending(pod: dict | None) -> bool:
@@ -164,6 +183,8 @@ class Scheduler:
 
     def __init__(self):
         self.pending: set[tuple[str, str]] = set()
+        self.state = SchedulerState()
+        self.node_infos = NodeInfoCache()
 
     def initial_keys(self, engine):
         self.pending = {_ns_name(p) for p in engine.cache.list("Pod") if _pending(p)}
@@ -193,11 +214,10 @@ class Scheduler:
         pod = engine.cache.get("Pod", *key)
         if not _pending(pod):
             return None
-        nodes = engine.cache.list("Node")
-        pods_on_nodes = {n["metadata"]["name"]: engine.cache.unfinished_pods_on_node(n["metadata"]["name"])
-                         for n in nodes}
+        cache = engine.cache
+        infos = self.node_infos.infos(cache.list("Node"), cache.unfinished_pods_on_node, cache.node_generation)
         rng = random.Random(f"{engine.seed}/schedule/{pod['metadata']['uid']}/{pod['metadata']['resourceVersion']}")
-        return schedule_pod(pod, nodes, pods_on_nodes, engine.now, rng=rng)
+        return schedule_pod(pod, (), {}, engine.now, rng=rng, state=self.state, node_infos=infos)
 
 
 class PodGarbageCollector:

@@ -30,8 +30,13 @@ seeded ``rng`` decides, so the same seed gives the same placement.
 
 Not modelled: ``PodTopologySpread`` (its system default constraints apply only to pods selected by a Service,
 ReplicaSet or StatefulSet), ``InterPodAffinity``, ``ImageLocality``, volume plugins, and preemption itself (the
-dry run only words the message: with every pod at the default priority 0 there are never victims). All nodes
-are evaluated, which is what upstream does for clusters of up to 100 nodes.
+dry run only words the message: with every pod at the default priority 0 there are never victims).
+
+How many nodes are examined is upstream's too (``numFeasibleNodesToFind`` with the default adaptive
+``percentageOfNodesToScore``): every node in clusters of up to 100 nodes; in larger ones the filters stop once
+``max(100, n × max(5, 50 − n/125) / 100)`` feasible nodes are found (420 of 1,000 nodes, 500 of 5,000), and the
+next cycle starts where this one stopped (``nextStartNodeIndex``, kept in a :class:`SchedulerState`). Only those
+feasible nodes are scored. A pod pinned by its node affinity (a DaemonSet pod) is filtered on its node alone.
 
 Requeue (for the engine's informer handlers). Upstream parks an unschedulable pod until a cluster event that
 may help, and retries it at the latest after ``podMaxInUnschedulablePodsDuration`` (5 minutes). So a failed
@@ -121,6 +126,12 @@ ERR_NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
 PREEMPTION_NO_VICTIMS = "No preemption victims found for incoming pod"
 PREEMPTION_POLICY_NEVER = "not eligible due to preemptionPolicy=Never."
+
+#: ``minFeasibleNodesToFind`` and ``minFeasibleNodesPercentageToFind`` (pkg/scheduler/schedule_one.go).
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+#: The trace lists nodes one by one up to this many; beyond, it summarises.
+TRACE_NODES = 12
 
 POD_SCHEDULED = "PodScheduled"
 POD_REASON_UNSCHEDULABLE = "Unschedulable"
@@ -277,8 +288,10 @@ def _filter_node_affinity(pod: Mapping, info: NodeInfo) -> NodeStatus | None:
                       "labels do not match the pod's nodeSelector / required node affinity")
 
 
-def _filter_node_ports(pod: Mapping, info: NodeInfo) -> NodeStatus | None:
-    for ip, protocol, port in _host_ports(pod):
+def _filter_node_ports(pod: Mapping, info: NodeInfo, ports=None) -> NodeStatus | None:
+    for ip, protocol, port in (_host_ports(pod) if ports is None else ports):
+        if not info.used_ports:
+            return None
         taken = any(
             used_protocol == protocol and used_port == port and (ip == "0.0.0.0" or used_ip in (ip, "0.0.0.0"))
             for used_ip, used_protocol, used_port in info.used_ports
@@ -312,16 +325,63 @@ def _filter_node_resources_fit(pod: Mapping, info: NodeInfo, request: Mapping[st
     return NodeStatus(NODE_RESOURCES_FIT, UNSCHEDULABLE, tuple(reasons), "; ".join(details))
 
 
-def run_filter_plugins(pod: Mapping, info: NodeInfo, request: Mapping[str, int]) -> NodeStatus | None:
-    """``RunFilterPlugins``: the first rejecting plugin's status, or ``None`` when the node fits."""
+def run_filter_plugins(pod: Mapping, info: NodeInfo, request: Mapping[str, int], ports=None) -> NodeStatus | None:
+    """``RunFilterPlugins``: the first rejecting plugin's status, or ``None`` when the node fits. ``ports``: the
+    pod's host ports, when the caller has them already."""
     return (
         _filter_node_unschedulable(pod, info)
         or _filter_node_name(pod, info)
         or _filter_taint_toleration(pod, info)
         or _filter_node_affinity(pod, info)
-        or _filter_node_ports(pod, info)
+        or _filter_node_ports(pod, info, ports)
         or _filter_node_resources_fit(pod, info, request)
     )
+
+
+def num_feasible_nodes_to_find(num_all_nodes: int, percentage_of_nodes_to_score: int = 0) -> int:
+    """``numFeasibleNodesToFind``: how many feasible nodes the filters look for before they stop."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    percentage = percentage_of_nodes_to_score
+    if percentage == 0:
+        percentage = max(50 - num_all_nodes // 125, MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
+    return max(num_all_nodes * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+@dataclass
+class SchedulerState:
+    """What the scheduler remembers between cycles: where the next search over the nodes starts."""
+
+    next_start_node_index: int = 0
+
+
+class NodeInfoCache:
+    """The scheduler cache's per-node bookkeeping, rebuilt only for nodes that changed.
+
+    A node's :class:`NodeInfo` is kept while the node object is the same (cached objects are replaced, never
+    changed in place) and its pod generation (bumped when a pod joins or leaves its unfinished pods) is too."""
+
+    def __init__(self):
+        self._infos: dict[str, tuple[Mapping, int, NodeInfo]] = {}
+
+    def infos(self, nodes: list[Mapping], pods_on_node, generation) -> list[NodeInfo]:
+        """``NodeInfo`` of ``nodes`` (in their order); ``pods_on_node(name)`` and ``generation(name)`` read the
+        caller's pod index."""
+        out = []
+        seen = set()
+        for node in nodes:
+            name = _meta(node).get("name") or ""
+            seen.add(name)
+            current = generation(name)
+            found = self._infos.get(name)
+            if found is None or found[0] is not node or found[1] != current:
+                found = (node, current, NodeInfo.build(node, list(pods_on_node(name))))
+                self._infos[name] = found
+            out.append(found[2])
+        if len(self._infos) > len(seen):
+            for name in [n for n in self._infos if n not in seen]:
+                del self._infos[name]
+        return out
 
 
 def node_affinity_pre_filter(pod: Mapping) -> tuple[set[str] | None, str | None]:
@@ -353,11 +413,12 @@ def node_affinity_pre_filter(pod: Mapping) -> tuple[set[str] | None, str | None]
 
 
 def fit_error_message(num_all_nodes: int, statuses: Mapping[str, NodeStatus], pre_filter_msg: str = "",
-                      post_filter_msg: str = "") -> str:
+                      post_filter_msg: str = "", absent: tuple[NodeStatus, int] | None = None) -> str:
     """``FitError.Error``: "0/N nodes are available: <count reason, sorted>. <post-filter message>".
 
     Each node contributes every reason of the plugin that rejected it; reasons are counted, written as
-    "<count> <reason>" and sorted as strings (so "10 ..." sorts before "2 ..."), as upstream does.
+    "<count> <reason>" and sorted as strings (so "10 ..." sorts before "2 ..."), as upstream does. ``absent``:
+    one status shared by that many nodes not in ``statuses`` (``SetAbsentNodesStatus``).
     """
     message = NO_NODE_AVAILABLE_MSG.format(count=num_all_nodes) + ":"
     if pre_filter_msg:
@@ -367,6 +428,9 @@ def fit_error_message(num_all_nodes: int, statuses: Mapping[str, NodeStatus], pr
         for status in statuses.values():
             for reason in status.reasons:
                 counts[reason] = counts.get(reason, 0) + 1
+        if absent is not None and absent[1]:
+            for reason in absent[0].reasons:
+                counts[reason] = counts.get(reason, 0) + absent[1]
         histogram = sorted(f"{count} {reason}" for reason, count in counts.items())
         if histogram:
             message += " " + ", ".join(histogram) + "."
@@ -384,7 +448,7 @@ def truncate_message(message: str) -> str:
 
 
 def _preemption_message(pod: Mapping, infos: list[NodeInfo], statuses: Mapping[str, NodeStatus],
-                        request: Mapping[str, int]) -> tuple[str, list[str]]:
+                        request: Mapping[str, int], absent: int = 0) -> tuple[str, list[str]]:
     """The DefaultPreemption PostFilter's message (``"preemption: ..."``) and trace notes.
 
     Returns ``""`` when some node would fit after evicting lower-priority pods: upstream then preempts (not
@@ -413,7 +477,8 @@ def _preemption_message(pod: Mapping, infos: list[NodeInfo], statuses: Mapping[s
     if candidates:
         return "", [f"preemption: evicting lower-priority pods would make room on {', '.join(candidates)} "
                     "(preemption is not simulated)"]
-    return "preemption: " + fit_error_message(len(infos), results), []
+    not_helpful = NodeStatus("DefaultPreemption", UNSCHEDULABLE_AND_UNRESOLVABLE, (PREEMPTION_NOT_HELPFUL,), "")
+    return "preemption: " + fit_error_message(len(infos) + absent, results, absent=(not_helpful, absent)), []
 
 
 # --- scoring ------------------------------------------------------------------------------------------------
@@ -540,12 +605,16 @@ def schedule_pod(
     now: datetime,
     *,
     rng: random.Random,
+    state: SchedulerState | None = None,
+    node_infos: list[NodeInfo] | None = None,
 ) -> SyncResult:
     """One scheduling cycle for ``pod``; the plan binds it or records why it cannot be placed.
 
     ``nodes`` are every Node; ``pods_on_nodes`` maps a node name to the pods bound to it (terminal pods are
     ignored, as the scheduler's informer filters them out). Only pods of ``default-scheduler`` without
-    ``spec.nodeName`` are scheduled; others give an empty plan.
+    ``spec.nodeName`` are scheduled; others give an empty plan. ``state`` carries where the search over the
+    nodes starts from one cycle to the next (a fresh one starts at the first node); ``node_infos``, the nodes'
+    ``NodeInfo`` in name order, saves building them from ``nodes`` and ``pods_on_nodes``.
 
     * Placed: status with ``PodScheduled=True``, then ``BindPod`` (event Normal ``Scheduled`` "Successfully
       assigned <ns>/<pod> to <node>" once bound; Warning ``FailedScheduling`` "binding rejected: ..." if not).
@@ -580,11 +649,15 @@ def schedule_pod(
                        observed=f"scheduling gates: {gates}",
                        decision="wait: the pod is not scheduled until its scheduling gates are removed")
 
-    ordered_nodes = sorted(nodes, key=lambda n: _meta(n).get("name") or "")
-    if not ordered_nodes:
+    if node_infos is None:
+        ordered_nodes = sorted(nodes, key=lambda n: _meta(n).get("name") or "")
+        node_infos = [NodeInfo.build(node, list(pods_on_nodes.get(_meta(node).get("name") or "", [])))
+                      for node in ordered_nodes]
+    infos = node_infos
+    if not infos:
         return _unschedulable(pod, now, ERR_NO_NODES_AVAILABLE, trigger, "no nodes in the cluster", ())
+    state = state if state is not None else SchedulerState()
 
-    infos = [NodeInfo.build(node, list(pods_on_nodes.get(_meta(node).get("name") or "", []))) for node in ordered_nodes]
     request = _units(_pod_requests_with_pods(pod))
     statuses: dict[str, NodeStatus] = {}
     notes: list[str] = []
@@ -598,24 +671,42 @@ def schedule_pod(
         message = fit_error_message(len(infos), statuses, pre_filter_msg=conflict, post_filter_msg=post)
         return _unschedulable(pod, now, message, trigger, _observed(infos, statuses, {}), extra)
 
+    # PreFilter may narrow the nodes (matchFields on metadata.name); the rest share one "absent" status.
+    candidates = infos if pinned is None else [info for info in infos if info.name in pinned]
+    absent = None
+    if len(candidates) < len(infos):
+        absent = (NodeStatus(NODE_AFFINITY, UNSCHEDULABLE_AND_UNRESOLVABLE,
+                             (ERR_REASON_PREFILTER_ABSENT.format(plugins=NODE_AFFINITY),),
+                             f"not among the nodes the pod's node affinity names ({', '.join(sorted(pinned))})"),
+                  len(infos) - len(candidates))
+
+    # findNodesThatPassFilters: from nextStartNodeIndex, until enough feasible nodes are found.
     feasible: list[NodeInfo] = []
-    for info in infos:
-        if pinned is not None and info.name not in pinned:
-            statuses[info.name] = NodeStatus(
-                NODE_AFFINITY, UNSCHEDULABLE_AND_UNRESOLVABLE,
-                (ERR_REASON_PREFILTER_ABSENT.format(plugins=NODE_AFFINITY),),
-                f"not among the nodes the pod's node affinity names ({', '.join(sorted(pinned))})")
-            continue
-        status = run_filter_plugins(pod, info, request)
+    count = len(candidates)
+    wanted = num_feasible_nodes_to_find(count)
+    start = state.next_start_node_index % count if count else 0
+    ports = _host_ports(pod)
+    processed = 0
+    for i in range(count):
+        info = candidates[(start + i) % count]
+        status = run_filter_plugins(pod, info, request, ports)
+        processed += 1
         if status is None:
             feasible.append(info)
+            if len(feasible) >= wanted:
+                break
         else:
             statuses[info.name] = status
+    if count:
+        state.next_start_node_index = (start + processed) % count
+    if processed < count:
+        notes.append(f"{wanted} feasible nodes found after examining {processed} of {count} nodes: "
+                     f"the rest were not examined (percentageOfNodesToScore)")
 
     if not feasible:
-        post, extra = _preemption_message(pod, infos, statuses, request)
-        message = fit_error_message(len(infos), statuses, post_filter_msg=post)
-        return _unschedulable(pod, now, message, trigger, _observed(infos, statuses, {}), extra)
+        post, extra = _preemption_message(pod, candidates, statuses, request, absent[1] if absent else 0)
+        message = fit_error_message(len(infos), statuses, post_filter_msg=post, absent=absent)
+        return _unschedulable(pod, now, message, trigger, _observed(candidates, statuses, {}, absent), extra)
 
     scores: dict[str, dict[str, int]] = {}
     if len(feasible) == 1:
@@ -637,27 +728,58 @@ def schedule_pod(
                                 EVENT_MESSAGE_SCHEDULED.format(namespace=namespace, name=name, node=host), COMPONENT),
         failure_event=EmitEvent(ref, "Warning", EVENT_FAILED_SCHEDULING, EVENT_MESSAGE_BINDING_REJECTED, COMPONENT),
     )
+    if processed < count:
+        fitting = {info.name for info in feasible}
+        examined = [info for info in candidates if info.name in statuses or info.name in fitting]
+    else:
+        examined = candidates
     return _result(pod, actions=(bind,), status=status, trigger=trigger,
-                   observed=_observed(infos, statuses, scores), decision=f"bind {namespace}/{name} to {host}",
-                   notes=[f"bind to {host}", *notes])
+                   observed=_observed(examined, statuses, scores, absent, host),
+                   decision=f"bind {namespace}/{name} to {host}", notes=[f"bind to {host}", *notes])
 
 
-def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores: Mapping[str, Mapping[str, int]]) -> str:
+def _score_text(name: str, breakdown: Mapping[str, int]) -> str:
+    total = sum(breakdown.values())
+    shown = ", ".join(
+        f"{plugin} {value // SCORE_WEIGHTS[plugin]}" + (f"×{SCORE_WEIGHTS[plugin]}" if SCORE_WEIGHTS[plugin] > 1 else "")
+        for plugin, value in breakdown.items()
+    )
+    return f"{name}: fits, score {total} ({shown})"
+
+
+def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores: Mapping[str, Mapping[str, int]],
+              absent: tuple[NodeStatus, int] | None = None, chosen: str | None = None) -> str:
+    """Node by node, why the pod can or cannot go there; past :data:`TRACE_NODES` nodes, a summary: rejections
+    counted by reason with an example each, and the best-scored nodes (the chosen one first)."""
     parts = []
-    for info in infos:
-        status = statuses.get(info.name)
-        if status is not None:
-            parts.append(f"{info.name}: {status.detail}")
-        elif info.name in scores:
-            breakdown = scores[info.name]
-            total = sum(breakdown.values())
-            shown = ", ".join(
-                f"{plugin} {value // SCORE_WEIGHTS[plugin]}" + (f"×{SCORE_WEIGHTS[plugin]}" if SCORE_WEIGHTS[plugin] > 1 else "")
-                for plugin, value in breakdown.items()
-            )
-            parts.append(f"{info.name}: fits, score {total} ({shown})")
-        else:
-            parts.append(f"{info.name}: fits")
+    if len(infos) <= TRACE_NODES:
+        for info in infos:
+            status = statuses.get(info.name)
+            if status is not None:
+                parts.append(f"{info.name}: {status.detail}")
+            elif info.name in scores:
+                parts.append(_score_text(info.name, scores[info.name]))
+            else:
+                parts.append(f"{info.name}: fits")
+    else:
+        rejected: dict[tuple[str, ...], list[str]] = {}
+        for info in infos:
+            status = statuses.get(info.name)
+            if status is not None:
+                rejected.setdefault(status.reasons, []).append(info.name)
+        for reasons, names in sorted(rejected.items(), key=lambda item: (-len(item[1]), item[0])):
+            parts.append(f"{len(names)} node(s) rejected: {', '.join(reasons)} "
+                         f"(e.g. {names[0]}: {statuses[names[0]].detail})")
+        fitting = [info.name for info in infos if info.name not in statuses]
+        if scores:
+            ranked = sorted(scores, key=lambda n: (n != chosen, -sum(scores[n].values()), n))
+            parts.extend(_score_text(name, scores[name]) for name in ranked[:3])
+            if len(ranked) > 3:
+                parts.append(f"{len(ranked) - 3} more feasible node(s) scored")
+        elif fitting:
+            parts.append(f"{len(fitting)} node(s) fit ({fitting[0]}, ...)")
+    if absent is not None and absent[1]:
+        parts.append(f"{absent[1]} other node(s): {absent[0].detail}")
     return "; ".join(parts)
 
 

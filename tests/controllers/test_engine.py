@@ -206,3 +206,48 @@ def test_cache_keeps_finished_pods_out_of_the_unfinished_index():
     assert [p["metadata"]["name"] for p in cache.unfinished_pods_on_node("n1")] == ["a"]
     cache.apply_change("MODIFIED", "Pod", dict(pod("a", 3, node="n1"), status={"phase": "Failed"}))
     assert cache.unfinished_pods_on_node("n1") == []
+
+
+def test_node_generation_moves_only_when_a_node_gains_or_loses_an_unfinished_pod():
+    cache = Cache()
+    start = cache.node_generation("n1")
+    cache.apply_change("ADDED", "Pod", pod("a", 1))  # not bound: no node changes
+    assert cache.node_generation("n1") == start
+    cache.apply_change("MODIFIED", "Pod", pod("a", 2, node="n1"))
+    bound = cache.node_generation("n1")
+    assert bound != start
+    cache.apply_change("MODIFIED", "Pod", dict(pod("a", 3, node="n1"), status={"phase": "Running"}))
+    assert cache.node_generation("n1") == bound  # a status change of a running pod leaves the node as it was
+    cache.apply_change("MODIFIED", "Pod", dict(pod("a", 4, node="n1"), status={"phase": "Succeeded"}))
+    finished = cache.node_generation("n1")
+    assert finished != bound
+    cache.apply_change("ADDED", "Pod", pod("b", 5, node="n2"))
+    assert cache.node_generation("n1") == finished and cache.node_generation("n2") != start
+    cache.apply_change("DELETED", "Pod", pod("b", 6, node="n2"))
+    assert cache.node_generation("n2") > finished
+
+
+def test_owned_pods_in_play_leave_out_finished_pods_without_finalizers():
+    cache = Cache()
+
+    def owned(name, rv, phase, finalizers=None, deleting=False):
+        obj = dict(pod(name, rv, node="n1", owner="job"), status={"phase": phase})
+        if finalizers:
+            obj["metadata"]["finalizers"] = finalizers
+        if deleting:
+            obj["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:00Z"
+        return obj
+
+    cache.apply_change("ADDED", "Pod", owned("running", 1, "Running"))
+    cache.apply_change("ADDED", "Pod", owned("counted", 2, "Succeeded"))
+    cache.apply_change("ADDED", "Pod", owned("uncounted", 3, "Succeeded", ["batch.kubernetes.io/job-tracking"]))
+    cache.apply_change("ADDED", "Pod", owned("going", 4, "Failed", deleting=True))
+    names = lambda pods: [p["metadata"]["name"] for p in pods]  # noqa: E731
+    assert names(cache.owned_pods_in_play("job")) == ["going", "running", "uncounted"]
+    assert names(cache.owned_by("job", "Pod")) == ["counted", "going", "running", "uncounted"]
+    # the finalizer comes off: the pod is settled
+    cache.apply_change("MODIFIED", "Pod", owned("uncounted", 5, "Succeeded"))
+    assert names(cache.owned_pods_in_play("job")) == ["going", "running"]
+    cache.apply_change("DELETED", "Pod", owned("going", 6, "Failed"))
+    cache.apply_change("DELETED", "Pod", owned("running", 7, "Running"))
+    assert cache.owned_pods_in_play("job") == []

@@ -11,7 +11,14 @@ from datetime import datetime, timezone
 import pytest
 
 from controllers.plan import BindPod, EmitEvent
-from controllers.scheduler import fit_error_message, schedule_pod, truncate_message
+from controllers.scheduler import (
+    NodeInfoCache,
+    SchedulerState,
+    fit_error_message,
+    num_feasible_nodes_to_find,
+    schedule_pod,
+    truncate_message,
+)
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
@@ -273,3 +280,103 @@ def test_fit_error_reasons_sort_as_strings():
 def test_truncate_message():
     assert truncate_message("x" * 1024) == "x" * 1024
     assert truncate_message("x" * 2000) == "x" * 1020 + " ..."
+
+
+# --- how many nodes a cycle examines (numFeasibleNodesToFind, nextStartNodeIndex) ---------------------------
+
+
+@pytest.mark.parametrize("num_all_nodes, percentage, expected", [
+    pytest.param(10, 0, 10, id="not set, nodes under 100"),
+    pytest.param(10, 40, 10, id="set, nodes under 100"),
+    pytest.param(1000, 0, 420, id="not set, nodes over 100"),
+    pytest.param(1000, 40, 400, id="set, nodes over 100"),
+    pytest.param(6000, 0, 300, id="not set, nodes over 6000"),
+    pytest.param(6000, 20, 1200, id="set, nodes over 6000"),
+    pytest.param(150, 0, 100, id="never fewer than 100"),
+])
+def test_num_feasible_nodes_to_find(num_all_nodes, percentage, expected):
+    # upstream's TestNumFeasibleNodesToFind (pkg/scheduler/schedule_one_test.go)
+    assert num_feasible_nodes_to_find(num_all_nodes, percentage) == expected
+
+
+def big_cluster(count):
+    return [make_node(f"node-{i:03d}") for i in range(count)]
+
+
+def bound_node(result):
+    binds = [a for a in result.actions if isinstance(a, BindPod)]
+    assert len(binds) == 1
+    return binds[0].node
+
+
+def test_large_clusters_stop_after_enough_feasible_nodes_and_the_next_cycle_goes_on_from_there():
+    nodes = big_cluster(150)
+    state = SchedulerState()
+    first = schedule_pod(make_pod("a"), nodes, {}, NOW, rng=random.Random(1), state=state)
+    # 100 feasible nodes wanted: the first 100 in name order are examined, the next cycle starts at node-100
+    assert state.next_start_node_index == 100
+    assert int(bound_node(first).split("-")[1]) < 100
+    assert any("after examining 100 of 150 nodes" in note for note in first.trace.actions)
+    second = schedule_pod(make_pod("b"), nodes, {}, NOW, rng=random.Random(1), state=state)
+    assert state.next_start_node_index == 50  # (100 + 100) % 150: it wrapped round
+    chosen = int(bound_node(second).split("-")[1])
+    assert chosen >= 100 or chosen < 50
+
+
+def test_small_clusters_examine_every_node_and_keep_no_start_index():
+    state = SchedulerState()
+    result = schedule_pod(make_pod(), cluster(), {}, NOW, rng=random.Random(1), state=state)
+    assert state.next_start_node_index == 0  # (0 + 4 examined) % 4
+    listed = [part.split(":")[0] for part in result.trace.observed.split("; ")]
+    assert listed == ["control-plane", "node-1", "node-2", "node-3"]  # a small cluster is listed node by node
+
+
+def test_when_nothing_fits_every_node_is_examined_whatever_the_cluster_size():
+    nodes = big_cluster(150)
+    result = schedule_pod(make_pod(cpu="5"), nodes, {}, NOW, rng=random.Random(1), state=SchedulerState(13))
+    assert failed_message(result) == (
+        f"0/150 nodes are available: 150 Insufficient cpu. preemption: 0/150 nodes are available: "
+        f"150 {NO_VICTIMS}.")
+    # the trace summarises 150 nodes instead of listing them
+    assert result.trace.observed == (
+        "150 node(s) rejected: Insufficient cpu (e.g. node-000: Insufficient cpu (pod requests 5, 2 of 2 free))")
+
+
+def test_a_pinned_pod_is_filtered_on_its_node_alone_and_the_others_are_counted_absent():
+    nodes = big_cluster(150)
+    pinned = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-077"]}]}]}}}
+    state = SchedulerState(next_start_node_index=42)
+    placed = schedule_pod(make_pod(affinity=pinned), nodes, {}, NOW, rng=random.Random(1), state=state)
+    assert bound_node(placed) == "node-077"
+    assert state.next_start_node_index == 0  # upstream's index wraps over the one candidate node
+    assert "149 other node(s): not among the nodes the pod's node affinity names (node-077)" in placed.trace.observed
+    full = schedule_pod(make_pod(cpu="5", affinity=pinned), nodes, {}, NOW, rng=random.Random(1))
+    assert failed_message(full) == (
+        "0/150 nodes are available: 1 Insufficient cpu, 149 node(s) didn't satisfy plugin(s) [NodeAffinity]. "
+        f"preemption: 0/150 nodes are available: 1 {NO_VICTIMS}, 149 {NOT_HELPFUL}.")
+
+
+def test_node_info_cache_rebuilds_only_nodes_that_changed():
+    nodes = cluster()
+    pods = {"node-1": [make_pod("x", cpu="1", node_name="node-1", phase="Running")]}
+    generations = {"node-1": 1}
+    cache = NodeInfoCache()
+
+    def infos(nodes):
+        return cache.infos(nodes, lambda name: pods.get(name, []), lambda name: generations.get(name, 0))
+
+    first = infos(nodes)
+    assert [i.name for i in first] == ["control-plane", "node-1", "node-2", "node-3"]
+    assert first[1].requested["cpu"] == 1000
+    again = infos(nodes)
+    assert all(a is b for a, b in zip(first, again))  # nothing changed: the same NodeInfo objects
+    pods["node-1"].append(make_pod("y", cpu="500m", node_name="node-1", phase="Running"))
+    generations["node-1"] = 2
+    relabelled = copy.deepcopy(nodes[2])  # a new object for node-2 (the cache replaces, never mutates)
+    relabelled["metadata"]["labels"]["disk"] = "ssd"
+    after = infos([nodes[0], nodes[1], relabelled])
+    assert after[0] is first[0]
+    assert after[1] is not first[1] and after[1].requested["cpu"] == 1500
+    assert after[2] is not first[2] and after[2].node["metadata"]["labels"]["disk"] == "ssd"
+    assert len(after) == 3  # node-3 went away
