@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Hashable, Iterable, Protocol
 
-from .apimachinery.timeutil import format_rfc3339, format_rfc3339_micro
+from .apimachinery.timeutil import format_rfc3339, format_rfc3339_micro, parse_rfc3339
 from .cache import Cache
 from .clock import TimerHeap, after
 from .plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
@@ -38,6 +38,8 @@ MAX_SYNCS_PER_INSTANT = 200_000
 # Events about the same thing, for the same reason, within this window are counted on one Event (the
 # event correlator's aggregation, simplified).
 EVENT_AGGREGATION_WINDOW = timedelta(minutes=10)
+# kube-apiserver's --event-ttl (default 1h): an Event goes this long after its last write (an etcd lease).
+EVENT_TTL = timedelta(hours=1)
 
 
 class Controller(Protocol):
@@ -74,6 +76,17 @@ class TraceRecord:
         }
 
 
+def _event_write_time(event: dict) -> datetime:
+    """When an Event was last written, as far as it tells (lastTimestamp, eventTime, creationTimestamp)."""
+    for stamp in (event.get("lastTimestamp"), event.get("eventTime"), event["metadata"].get("creationTimestamp")):
+        if stamp:
+            try:
+                return parse_rfc3339(stamp)
+            except ValueError:
+                continue
+    return datetime.min.replace(tzinfo=timezone.utc)
+
+
 @dataclass
 class _EventSeries:
     namespace: str
@@ -101,6 +114,10 @@ class Engine:
         self._trace_seq = 0
         self._event_series: dict[tuple, _EventSeries] = {}
         self._event_names: set[str] = set()
+        # Event TTL: when each Event was last written, and (expiry, namespace, name) in write order.
+        self._event_written: dict[tuple[str, str], datetime] = {}
+        self._event_expiry: deque[tuple[datetime, str, str]] = deque()
+        self._series_swept: datetime | None = None
         self.syncs = 0
         self.started = False
         # Memories of controllers marked ``checkpoint = True`` that changed since the host last saved them.
@@ -116,7 +133,14 @@ class Engine:
         """When something is due next (None: nothing will ever happen without an outside change)."""
         if len(self.queue):
             return self.now
-        return self.timers.next_time()
+        return self.next_due()
+
+    def next_due(self) -> datetime | None:
+        """The next timer or Event expiry (None: none)."""
+        due = self.timers.next_time()
+        if self._event_expiry and (due is None or self._event_expiry[0][0] < due):
+            return self._event_expiry[0][0]
+        return due
 
     # -- informer --------------------------------------------------------------------------------------
 
@@ -126,6 +150,13 @@ class Engine:
         for kind in KINDS:
             for obj in self.store.list(kind):
                 self.cache.apply_change("ADDED", kind, obj)
+        self._event_written.clear()
+        self._event_expiry.clear()
+        for event in sorted(self.cache.list("Event"), key=_event_write_time):
+            self._event_written[(event["metadata"].get("namespace", ""), event["metadata"]["name"])] = \
+                _event_write_time(event)
+            self._event_expiry.append((_event_write_time(event) + EVENT_TTL, event["metadata"].get("namespace", ""),
+                                       event["metadata"]["name"]))
         for controller in self.controllers:
             for key in controller.initial_keys(self):
                 self.enqueue(controller.name, key)
@@ -143,10 +174,45 @@ class Engine:
         for change in changes:
             old = self.cache.apply_change(change.type, change.kind, change.object)
             self.last_seen_rv = max(self.last_seen_rv, change.resource_version)
+            if change.kind == "Event":
+                self._note_event_write(change)
             for controller in self.controllers:
                 for key in controller.keys_for_change(change, old, self):
                     self.enqueue(controller.name, key)
         return len(changes)
+
+    def _note_event_write(self, change: Change) -> None:
+        meta = change.object["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        if change.type == "DELETED":
+            self._event_written.pop(key, None)
+            self._event_names.discard(meta["name"])
+            return
+        now = self.now
+        self._event_written[key] = now
+        self._event_expiry.append((now + EVENT_TTL, *key))
+
+    def _expire_events(self) -> None:
+        """Delete the Events whose TTL ran out (each write renews it), as etcd's lease expiry does."""
+        now = self.now
+        while self._event_expiry and self._event_expiry[0][0] <= now:
+            _, namespace, name = self._event_expiry.popleft()
+            written = self._event_written.get((namespace, name))
+            if written is None or written + EVENT_TTL > now:
+                continue  # gone already, or written again since: a later entry expires it
+            try:
+                self.store.delete("Event", namespace, name)
+            except StoreError as error:
+                if not error.not_found:
+                    logger.info("event %s/%s not expired: %s", namespace, name, error.message)
+                    continue
+            self._event_written.pop((namespace, name), None)
+            self._event_names.discard(name)
+        if self._event_series and (self._series_swept is None or now - self._series_swept >= EVENT_AGGREGATION_WINDOW):
+            self._series_swept = now
+            for key in [k for k, series in self._event_series.items()
+                        if now - series.last > EVENT_AGGREGATION_WINDOW]:
+                del self._event_series[key]
 
     def forget_memory(self, controller: str, key: Hashable) -> None:
         memory_key = (controller, key)
@@ -173,6 +239,8 @@ class Engine:
         if not self.started:
             self.start()
         self.pull()
+        self._expire_events()
+        self.pull()
         done = 0
         while len(self.queue):
             if done >= MAX_SYNCS_PER_INSTANT:
@@ -189,7 +257,7 @@ class Engine:
         """Process everything due up to ``target``, in time order, then leave the clock at ``target``."""
         self.drain()
         while True:
-            due = self.timers.next_time()
+            due = self.next_due()
             if due is None or due > target:
                 break
             if due > self.now:
@@ -207,7 +275,7 @@ class Engine:
     def step(self) -> datetime | None:
         """Jump to the next due event and process it (fast-forward by one event); answers the new time."""
         self.drain()
-        due = self.timers.next_time()
+        due = self.next_due()
         if due is None:
             return None
         self.run_until(max(due, self.now))

@@ -90,7 +90,7 @@ class EngineHost:
             engine.drain()
             _save_checkpoints(engine)
         while True:
-            due = engine.timers.next_time()
+            due = engine.next_due()
             if due is None or due > target:
                 break
             with transaction.atomic():
