@@ -44,11 +44,11 @@ where upstream stays silent.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from controllers.apimachinery.objcopy import deep_copy
 from controllers.objects import (
     meta as _meta,
     spec as _spec,
@@ -342,7 +342,7 @@ def get_job_from_template(cj: dict, scheduled_time: datetime) -> dict:
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": metadata,
-        "spec": copy.deepcopy(template.get("spec") or {}),
+        "spec": deep_copy(template.get("spec") or {}),
     }
 
 
@@ -506,11 +506,11 @@ def sync_cronjob(
     stands for upstream's direct GETs from the API server when the caller's cache may lag behind ``jobs``
     (default: ``jobs``; kubeviz's engine never lags). Inputs are never mutated.
     """
-    cj = copy.deepcopy(cronjob)
+    cj = deep_copy(cronjob)
     jobs = sorted(jobs, key=lambda j: (_namespace(j), _name(j), _uid(j)))  # read-only: no copy needed
     live = jobs if api_jobs is None else list(api_jobs)
     ctx = _Sync(cj, now)
-    old_status = copy.deepcopy(ctx.status)
+    old_status = deep_copy(ctx.status)
     key = cronjob_key(cj)
     spec = _spec(cj)
     pending = memory.pending_job if memory is not None else ""
@@ -691,6 +691,6 @@ def sync_cronjob(
     else:
         ctx.decisions.append(f"{due} is due: start {job_name}")
     ctx.decisions.append("it goes into status.active once it appears")
-    after = copy.deepcopy(cj)
+    after = deep_copy(cj)
     after["status"]["lastScheduleTime"] = format_time(scheduled)
     return finish(requeue(after), CronJobMemory(job_name, format_time(scheduled)))

@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -233,8 +234,12 @@ class SpecSchedule:
     def next(self, t: datetime) -> datetime:
         """The first activation strictly after ``t`` (robfig ``SpecSchedule.Next``), in ``t``'s zone.
 
-        Answers ``GO_ZERO_TIME`` when nothing matches within five years.
+        Answers ``GO_ZERO_TIME`` when nothing matches within five years. Remembered: a thousand CronJobs on
+        one schedule ask the same question every minute.
         """
+        return _spec_next(self, t, t.tzinfo)
+
+    def _next(self, t: datetime) -> datetime:
         original_zone = t.tzinfo
         loc = self.location
         seconds, _micro = _to_unix(t)
@@ -306,15 +311,16 @@ class SpecSchedule:
             if wrapped:
                 continue
 
-            while not (1 << wall.second) & self.second:
+            if not (1 << wall.second) & self.second:
+                # robfig steps a second at a time until one matches or the minute wraps: jump there at once
+                # (a second later in absolute time is always a second later on the wall clock).
                 added = True
-                now += 1
+                step = next((s - wall.second for s in range(wall.second + 1, 60) if (1 << s) & self.second),
+                            60 - wall.second)
+                now += step
                 wall = clock.fields(now)
                 if wall.second == 0:
-                    wrapped = True
-                    break
-            if wrapped:
-                continue
+                    continue
 
             return _in_zone(_from_unix(now), original_zone)
 
@@ -327,6 +333,12 @@ class SpecSchedule:
 
 
 Schedule = SpecSchedule | ConstantDelaySchedule
+
+
+@lru_cache(maxsize=16_384)
+def _spec_next(schedule: SpecSchedule, t: datetime, zone) -> datetime:
+    # the zone is part of the key: instants that compare equal in different zones answer in their own zone
+    return schedule._next(t)
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ with ``uncountedTerminatedPods: {}``, except when more than 500 pods finish at o
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from controllers.apimachinery.objcopy import deep_copy
 from controllers.objects import meta as _meta, spec as _spec, status as _status, uid as _uid
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
 from controllers.pods import (
@@ -786,7 +786,7 @@ def new_pod_from_template(job: dict, index: int | None = None, pod_being_replace
     sets no subdomain: a Job that wants DNS names sets ``spec.subdomain`` (and a headless Service) itself.
     With ``backoffLimitPerIndex`` the pod carries the index failure count carried over from the pod it replaces.
     """
-    template = copy.deepcopy(_spec(job).get("template") or {})
+    template = deep_copy(_spec(job).get("template") or {})
     template_meta = template.get("metadata") or {}
     pod_spec = template.get("spec") or {}
     labels = dict(template_meta.get("labels") or {})
@@ -1324,11 +1324,11 @@ def sync_job(
         skipped = trace(f"completionMode {mode}", "unknown completion mode: skip", notes)
         return SyncResult((event,), None, None, skipped, memory)
 
-    job = copy.deepcopy(job)
+    job = deep_copy(job)
     # A canonical order makes the plan independent of the order the informer listed the pods in.
     # Pods are only read here (never mutated), so a sorted shallow list is enough.
     pods = sorted(pods, key=lambda p: (_meta(p).get("name") or "", _uid(p)))
-    old_status = copy.deepcopy(_status(job))
+    old_status = deep_copy(_status(job))
     status = job.setdefault("status", {})
     uncounted = status.get("uncountedTerminatedPods") or {}
     present = {_uid(p) for p in pods if has_job_tracking_finalizer(p)}

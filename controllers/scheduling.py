@@ -16,7 +16,6 @@ Pure functions over plain Kubernetes JSON dicts; nothing here reads the clock or
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 import re
@@ -34,6 +33,7 @@ from controllers.apimachinery.labels import (
     SelectorError,
     new_requirement,
 )
+from controllers.apimachinery.objcopy import deep_copy
 from controllers.pods import format_time
 
 # --- well-known names (k8s.io/api/core/v1 well_known_taints.go, types.go) ---------------------------------
@@ -476,7 +476,7 @@ def update_pod_condition(status: Mapping | None, condition: Mapping, now: dateti
 
     ``lastTransitionTime`` becomes ``now`` unless the condition keeps its status.
     """
-    new_status = copy.deepcopy(dict(status or {}))
+    new_status = deep_copy(dict(status or {}))
     conditions = list(new_status.get("conditions") or [])
     wanted = {"type": condition["type"], "status": condition["status"], "lastProbeTime": None,
               "lastTransitionTime": format_time(now)}

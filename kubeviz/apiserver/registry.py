@@ -138,8 +138,8 @@ class Registry:
             obj = schema.drop_unknown_fields(obj)
         return obj, warnings
 
-    def _validate(self, resource: ResourceType, obj: dict, old: dict | None = None) -> None:
-        found = validate_create(obj) if old is None else validate_update(obj, old)
+    def _validate(self, resource: ResourceType, obj: dict, old: dict | None = None, status_update: bool = False) -> None:
+        found = validate_create(obj) if old is None else validate_update(obj, old, status_update=status_update)
         if found:
             raise errors.invalid(resource, _meta(obj).get("name", ""), found)
 
@@ -292,7 +292,7 @@ class Registry:
                 new["status"] = old["status"]
             prepare_for_update(new, old, in_place=True)
         meta["resourceVersion"] = old_meta["resourceVersion"]
-        self._validate(resource, new, old)
+        self._validate(resource, new, old, status_update=subresource == "status")
         if new == old:
             return Result(old, warnings=warnings)  # a no-op write bumps nothing and tells no watcher
         if dry_run:

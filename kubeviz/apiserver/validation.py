@@ -1867,7 +1867,21 @@ _UPDATE = {
 }
 
 
-def validate_update(new: dict, old: dict) -> list[FieldError]:
-    """Validation errors for replacing ``old`` by ``new`` (both defaulted; ``new`` prepared)."""
+# The status strategies' ValidateUpdate: the spec cannot change through /status (it is reset to the old one),
+# so upstream validates the metadata update and the status (ValidateJobUpdateStatus, ValidatePodStatusUpdate...).
+# Status rules beyond the Node's resource quantities are not modelled.
+_STATUS_UPDATE = {
+    "Node": lambda new, old: validate_node(new) + validate_node_update(new, old),
+}
+
+
+def validate_update(new: dict, old: dict, *, status_update: bool = False) -> list[FieldError]:
+    """Validation errors for replacing ``old`` by ``new`` (both defaulted; ``new`` prepared); ``status_update``:
+    a write through the ``/status`` subresource."""
+    if status_update:
+        validator = _STATUS_UPDATE.get(new.get("kind"))
+        if validator is None:
+            return validate_object_meta_update(new.get("metadata"), old.get("metadata"))
+        return validator(new, old)
     validator = _UPDATE.get(new.get("kind"))
     return validator(new, old) if validator else []

@@ -124,6 +124,21 @@ def test_status_is_kept_apart_from_spec(api):
     assert via_status["spec"]["backoffLimit"] == 6  # the status subresource ignores spec
 
 
+def test_a_status_write_is_not_refused_for_a_spec_it_does_not_change(api):
+    # ValidateJobUpdateStatus looks at metadata and status: a spec the main resource would refuse is reset, not
+    # reported (upstream answers 200 with the stored spec).
+    _, created = api.post(JOBS, job("st2", parallelism=2))
+    created["spec"]["parallelism"] = -1
+    created["spec"]["selector"] = {"matchLabels": {"other": "x"}}
+    created["status"] = {"active": 1}
+    code, main = api.put(f"{JOBS}/st2", created)
+    assert code == 422  # through the main resource: invalid and immutable
+    code, via_status = api.put(f"{JOBS}/st2/status", created)
+    assert code == 200, via_status
+    assert via_status["status"]["active"] == 1
+    assert via_status["spec"]["parallelism"] == 2 and "other" not in via_status["spec"]["selector"]["matchLabels"]
+
+
 def test_generate_name(api):
     body = pod("", generateName="web-")
     del body["metadata"]["name"]
