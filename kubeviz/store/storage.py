@@ -5,6 +5,8 @@ that is published to the cluster's channel-layer group only once that transactio
 sees a change that was rolled back.
 """
 
+from contextlib import contextmanager
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -20,9 +22,34 @@ COMPACT_EVERY = 1_000
 
 
 class DatabaseStorage:
+    """A cluster's objects and history in the database.
+
+    ``changes_since`` is asked after every engine sync. Inside ``sole_writer()`` (one transaction of the engine
+    host), once this storage has taken a resourceVersion the cluster row stays locked to other writers until the
+    transaction ends (SQLite locks the database, PostgreSQL the row); so from the first question the database
+    answers after that, every later change is one this storage made, and it answers from its own log instead of
+    asking again.
+    """
+
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self.seed = cluster.seed
+        self._sole_writer = False  # inside sole_writer()
+        self._wrote = False  # ... and holding the resourceVersion lock
+        # Changes made since the database last answered; every change up to _log_base was in that answer.
+        self._log: list[tuple[int, WatchEvent]] = []
+        self._log_base: int | None = None
+
+    @contextmanager
+    def sole_writer(self):
+        """Wrap one transaction (inside it) in which this storage may answer ``changes_since`` itself once it
+        has written: the caller vouches that nothing else writes to the cluster through another connection's
+        transaction meanwhile, which the resourceVersion lock guarantees once taken."""
+        self._sole_writer, self._wrote, self._log, self._log_base = True, False, [], None
+        try:
+            yield
+        finally:
+            self._sole_writer, self._wrote, self._log, self._log_base = False, False, [], None
 
     def now(self):
         return self.cluster.sim_now
@@ -56,6 +83,7 @@ class DatabaseStorage:
         self.cluster.resource_version = Cluster.objects.values_list("resource_version", flat=True).get(
             pk=self.cluster.pk
         )
+        self._wrote = self._sole_writer
         return self.cluster.resource_version
 
     def _rows(self, resource: ResourceType):
@@ -68,11 +96,22 @@ class DatabaseStorage:
         if rv % COMPACT_EVERY == 0:
             Change.objects.filter(cluster=self.cluster, resource_version__lte=rv - HISTORY_LENGTH).delete()
         event = WatchEvent(type_, resource, obj)
+        if self._wrote:
+            self._log.append((rv, event))
         transaction.on_commit(lambda: events.publish_watch_event(self.cluster.name, event))
 
     def changes_since(self, resource_version: int, limit: int | None = None) -> list[WatchEvent]:
         """Committed changes after ``resource_version``, oldest first. Raises ``HistoryCompacted`` when the
         history no longer reaches back that far."""
+        if limit is None and self._wrote and self._log_base is not None and resource_version >= self._log_base:
+            return [event for rv, event in self._log if rv > resource_version]
+        found = self._changes_from_database(resource_version, limit)
+        if self._wrote:
+            # Nobody else writes until this transaction ends: from here on, the log is the whole story.
+            self._log, self._log_base = [], self.cluster.resource_version
+        return found
+
+    def _changes_from_database(self, resource_version: int, limit: int | None) -> list[WatchEvent]:
         rows = Change.objects.filter(cluster=self.cluster, resource_version__gt=resource_version).order_by(
             "resource_version"
         )

@@ -1,0 +1,96 @@
+"""The database storage under the engine host: publishing once per transaction, and answering the engine's
+``changes_since`` from its own log while it is the only writer."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from kubeviz.apiserver.resources import resource_for_kind
+from kubeviz.store import events
+from kubeviz.store.services import registry_for
+from kubeviz.store.storage import DatabaseStorage
+
+POD = resource_for_kind("", "Pod")
+
+
+def pod(name):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+
+
+def names(changes):
+    return [c.object["metadata"]["name"] for c in changes]
+
+
+@pytest.fixture
+def listener(cluster):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(events.cluster_group(cluster.name), channel)
+
+    def queued():
+        queue = layer.channels.get(channel)
+        return queue.qsize() if queue is not None else 0
+
+    def received(count):
+        return [async_to_sync(layer.receive)(channel) for _ in range(count)]
+
+    return queued, received
+
+
+# Real commits: on_commit hooks run only when the outermost transaction commits.
+@pytest.mark.django_db(transaction=True)
+def test_what_a_transaction_publishes_goes_out_once_it_commits_in_order(cluster, listener):
+    queued, received = listener
+    registry = registry_for(cluster)
+    with events.collected():
+        with transaction.atomic():
+            for name in ("a", "b", "c"):
+                registry.create(POD, "default", pod(name))
+        assert queued() == 0  # committed, but held until the block ends
+    messages = received(3)
+    assert [m["object"]["metadata"]["name"] for m in messages] == ["a", "b", "c"]
+    assert [m["type"] for m in messages] == ["object.changed"] * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_publishes_nothing(cluster, listener):
+    queued, _ = listener
+    registry = registry_for(cluster)
+    with pytest.raises(RuntimeError):
+        with events.collected(), transaction.atomic():
+            registry.create(POD, "default", pod("lost"))
+            raise RuntimeError("the instant failed")
+    assert queued() == 0
+    assert registry.storage.get(POD, "default", "lost") is None
+
+
+def test_the_sole_writer_answers_from_its_log_once_the_database_has_answered(cluster, django_assert_num_queries):
+    from kubeviz.apiserver.registry import Registry
+
+    engine_side = Registry(DatabaseStorage(cluster))
+    storage = engine_side.storage
+    start = storage.current_resource_version()
+    with transaction.atomic(), storage.sole_writer():
+        registry_for(cluster).create(POD, "default", pod("by-someone-else"))  # before the engine writes
+        engine_side.create(POD, "default", pod("first"))
+        assert names(storage.changes_since(start)) == ["by-someone-else", "first"]  # asked the database
+        engine_side.create(POD, "default", pod("second"))
+        engine_side.create(POD, "default", pod("third"))
+        seen = storage.current_resource_version() - 2
+        with django_assert_num_queries(0):
+            assert names(storage.changes_since(seen)) == ["second", "third"]
+            assert names(storage.changes_since(seen + 2)) == []
+    # outside the block the database answers again, and has the same story
+    assert names(storage.changes_since(seen)) == ["second", "third"]
+
+
+def test_without_sole_writer_every_question_goes_to_the_database(cluster):
+    storage = DatabaseStorage(cluster)
+    engine_side = registry_for(cluster)
+    engine_side.storage = storage
+    start = storage.current_resource_version()
+    engine_side.create(POD, "default", pod("mine"))
+    registry_for(cluster).create(POD, "default", pod("theirs"))
+    assert names(storage.changes_since(start)) == ["mine", "theirs"]
