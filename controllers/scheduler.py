@@ -215,6 +215,9 @@ class NodeInfo:
     used_ports: set[tuple[str, str, int]] = field(default_factory=set)
     allocatable: dict[str, int] = field(default_factory=dict)
     allowed_pods: int = 0
+    #: Filter and score results per pod signature (see ``_signature``): pods of one template ask the same
+    #: questions of a node, and a NodeInfo is rebuilt whenever the node or its pods change.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -335,6 +338,24 @@ def run_filter_plugins(pod: Mapping, info: NodeInfo, request: Mapping[str, int],
         or _filter_node_affinity(pod, info)
         or _filter_node_ports(pod, info, ports)
         or _filter_node_resources_fit(pod, info, request)
+    )
+
+
+#: How many pod signatures a NodeInfo remembers answers for.
+_MEMO_SIGNATURES = 64
+
+
+def _signature(pod: Mapping, request: Mapping[str, int], ports) -> tuple:
+    """Everything of a pending pod that the filter and score plugins look at: pods with equal signatures get
+    the same answers from a node (spec.nodeName is never set on a pod being scheduled)."""
+    spec = _spec(pod)
+    return (
+        tuple(sorted(request.items())),
+        tuple(sorted(_units(pod_non_zero_requests(pod)).items())),
+        tuple(ports),
+        repr(spec.get("tolerations")),
+        repr(spec.get("nodeSelector")),
+        repr(spec.get("affinity")),
     )
 
 
@@ -484,18 +505,6 @@ def _preemption_message(pod: Mapping, infos: list[NodeInfo], statuses: Mapping[s
 # --- scoring ------------------------------------------------------------------------------------------------
 
 
-def _default_normalize_score(scores: dict[str, int], reverse: bool) -> dict[str, int]:
-    """``helper.DefaultNormalizeScore`` to 0..100 (integer arithmetic)."""
-    highest = max(scores.values(), default=0)
-    if highest == 0:
-        return {name: (MAX_NODE_SCORE if reverse else 0) for name in scores}
-    out = {}
-    for name, score in scores.items():
-        score = MAX_NODE_SCORE * score // highest
-        out[name] = MAX_NODE_SCORE - score if reverse else score
-    return out
-
-
 def _least_allocated_score(info: NodeInfo, pod_request: Mapping[str, int]) -> int:
     node_score = weight_sum = 0
     for resource in (RESOURCE_CPU, RESOURCE_MEMORY):
@@ -527,38 +536,68 @@ def _balanced_allocation_score(info: NodeInfo, pod_request: Mapping[str, int]) -
     return int((1 - std) * MAX_NODE_SCORE)
 
 
-def score_nodes(pod: Mapping, infos: list[NodeInfo]) -> dict[str, dict[str, int]]:
-    """Weighted plugin scores per node (``RunScorePlugins`` after normalization and weights)."""
-    spec = _spec(pod)
-    per_plugin: dict[str, dict[str, int]] = {}
-    prefer_tolerations = [t for t in spec.get("tolerations") or []
-                          if (t.get("effect") or "") in ("", TAINT_EFFECT_PREFER_NO_SCHEDULE)]
-    raw = {
-        info.name: sum(
-            1 for taint in _spec(info.node).get("taints") or []
+class _ScoreInputs:
+    """What the score plugins need of the pod, worked out once per cycle."""
+
+    def __init__(self, pod: Mapping):
+        spec = _spec(pod)
+        self.spec = spec
+        self.prefer_tolerations = [t for t in spec.get("tolerations") or []
+                                   if (t.get("effect") or "") in ("", TAINT_EFFECT_PREFER_NO_SCHEDULE)]
+        self.preferred = bool(((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+            "preferredDuringSchedulingIgnoredDuringExecution"))
+        self.non_zero = _units(pod_non_zero_requests(pod))
+        self.actual = _units(_pod_requests_with_pods(pod))
+        best_effort = not self.actual.get(RESOURCE_CPU) and not self.actual.get(RESOURCE_MEMORY)
+        self.balanced = not (SKIP_BALANCED_ALLOCATION_FOR_BEST_EFFORT and best_effort)
+
+    def raw(self, info: NodeInfo) -> tuple[int, int, int, int]:
+        """Per node, before normalization: untolerated PreferNoSchedule taints, preferred node affinity,
+        LeastAllocated and BalancedAllocation."""
+        taints = sum(
+            1 for taint in _spec(info.node).get("taints") or ()
             if taint.get("effect") == TAINT_EFFECT_PREFER_NO_SCHEDULE
-            and not tolerations_tolerate_taint(prefer_tolerations, taint)
+            and not tolerations_tolerate_taint(self.prefer_tolerations, taint)
         )
-        for info in infos
-    }
-    per_plugin[TAINT_TOLERATION] = _default_normalize_score(raw, reverse=True)
-    preferred = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "preferredDuringSchedulingIgnoredDuringExecution")
-    if preferred:
-        raw = {info.name: preferred_node_affinity_score(spec, info.node) for info in infos}
-        per_plugin[NODE_AFFINITY] = _default_normalize_score(raw, reverse=False)
-    non_zero = _units(pod_non_zero_requests(pod))
-    per_plugin[NODE_RESOURCES_FIT] = {info.name: _least_allocated_score(info, non_zero) for info in infos}
-    actual = _units(_pod_requests_with_pods(pod))
-    best_effort = not actual.get(RESOURCE_CPU) and not actual.get(RESOURCE_MEMORY)
-    if not (SKIP_BALANCED_ALLOCATION_FOR_BEST_EFFORT and best_effort):
-        per_plugin[NODE_RESOURCES_BALANCED_ALLOCATION] = {
-            info.name: _balanced_allocation_score(info, actual) for info in infos
-        }
-    return {
-        info.name: {plugin: scores[info.name] * SCORE_WEIGHTS[plugin] for plugin, scores in per_plugin.items()}
-        for info in infos
-    }
+        affinity = preferred_node_affinity_score(self.spec, info.node) if self.preferred else 0
+        balanced = _balanced_allocation_score(info, self.actual) if self.balanced else 0
+        return taints, affinity, _least_allocated_score(info, self.non_zero), balanced
+
+
+def score_nodes(pod: Mapping, infos: list[NodeInfo], signature=None) -> dict[str, dict[str, int]]:
+    """Weighted plugin scores per node (``RunScorePlugins`` after normalization and weights). With the pod's
+    ``signature``, each node's raw scores are remembered on its NodeInfo."""
+    inputs = _ScoreInputs(pod)
+    raws = []
+    for info in infos:
+        if signature is None:
+            raws.append(inputs.raw(info))
+            continue
+        memo = info.memo.setdefault(signature, {})
+        raw = memo.get("score")
+        if raw is None:
+            raw = memo["score"] = inputs.raw(info)
+        raws.append(raw)
+    names = [info.name for info in infos]
+    per_plugin: dict[str, list[int]] = {
+        TAINT_TOLERATION: _normalized([r[0] for r in raws], reverse=True)}
+    if inputs.preferred:
+        per_plugin[NODE_AFFINITY] = _normalized([r[1] for r in raws], reverse=False)
+    per_plugin[NODE_RESOURCES_FIT] = [r[2] for r in raws]
+    if inputs.balanced:
+        per_plugin[NODE_RESOURCES_BALANCED_ALLOCATION] = [r[3] for r in raws]
+    weighted = [(plugin, SCORE_WEIGHTS[plugin], values) for plugin, values in per_plugin.items()]
+    return {name: {plugin: values[i] * weight for plugin, weight, values in weighted}
+            for i, name in enumerate(names)}
+
+
+def _normalized(scores: list[int], reverse: bool) -> list[int]:
+    """``helper.DefaultNormalizeScore`` to 0..100 (integer arithmetic)."""
+    highest = max(scores, default=0)
+    if highest == 0:
+        return [MAX_NODE_SCORE if reverse else 0] * len(scores)
+    out = [MAX_NODE_SCORE * score // highest for score in scores]
+    return [MAX_NODE_SCORE - score for score in out] if reverse else out
 
 
 def select_host(totals: Mapping[str, int], rng: random.Random) -> str:
@@ -686,10 +725,16 @@ def schedule_pod(
     wanted = num_feasible_nodes_to_find(count)
     start = state.next_start_node_index % count if count else 0
     ports = _host_ports(pod)
+    signature = _signature(pod, request, ports)
     processed = 0
     for i in range(count):
         info = candidates[(start + i) % count]
-        status = run_filter_plugins(pod, info, request, ports)
+        memo = info.memo.get(signature)
+        if memo is None:
+            if len(info.memo) >= _MEMO_SIGNATURES:
+                info.memo.clear()
+            memo = info.memo[signature] = {"filter": run_filter_plugins(pod, info, request, ports)}
+        status = memo["filter"]
         processed += 1
         if status is None:
             feasible.append(info)
@@ -713,7 +758,7 @@ def schedule_pod(
         host = feasible[0].name
         notes.append(f"{host} is the only feasible node: scoring skipped")
     else:
-        scores = score_nodes(pod, feasible)
+        scores = score_nodes(pod, feasible, signature)
         totals = {node_name: sum(parts.values()) for node_name, parts in scores.items()}
         host = select_host(totals, rng)
         tied = sorted(n for n, total in totals.items() if total == totals[host])

@@ -380,3 +380,22 @@ def test_node_info_cache_rebuilds_only_nodes_that_changed():
     assert after[1] is not first[1] and after[1].requested["cpu"] == 1500
     assert after[2] is not first[2] and after[2].node["metadata"]["labels"]["disk"] == "ssd"
     assert len(after) == 3  # node-3 went away
+
+
+def test_remembered_answers_are_per_pod_signature_and_match_fresh_ones():
+    nodes = cluster()
+    cache = NodeInfoCache()
+    infos = cache.infos(nodes, lambda name: [], lambda name: 0)
+    tolerating = make_pod("t", cpu="1", tolerations=[{"key": "node-role.kubernetes.io/control-plane",
+                                                      "effect": "NoSchedule"}])
+    plain = make_pod("p", cpu="1")
+    for pod in (plain, tolerating, plain, tolerating):  # the second round is answered from the NodeInfo memo
+        remembered = schedule_pod(pod, (), {}, NOW, rng=random.Random(3), node_infos=infos)
+        fresh = schedule_pod(pod, nodes, {}, NOW, rng=random.Random(3))
+        assert remembered.trace.observed == fresh.trace.observed
+        assert bound_node(remembered) == bound_node(fresh)
+    assert "control-plane: fits" in schedule_pod(tolerating, (), {}, NOW, rng=random.Random(3),
+                                                 node_infos=infos).trace.observed
+    assert "control-plane: untolerated taint" in schedule_pod(plain, (), {}, NOW, rng=random.Random(3),
+                                                              node_infos=infos).trace.observed
+    assert len(infos[0].memo) == 2  # one entry per signature
