@@ -90,7 +90,8 @@ class Registry:
             raise errors.namespace_not_found(namespace)
 
     def _decode(self, resource: ResourceType, body, field_validation: str,
-                trusted: bool = False, owned: bool = False) -> tuple[dict, tuple[str, ...]]:
+                trusted: bool = False, owned: bool = False,
+                status_only: bool = False) -> tuple[dict, tuple[str, ...]]:
         """Type and field checks of a request body, as the API server's decoder does them.
 
         The answer is the registry's own copy of the body, which the rest of the write changes in place.
@@ -114,7 +115,11 @@ class Registry:
                 if api_version not in (None, "", resource.api_version)
                 else f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})"
             )
-        obj = body if owned else deep_copy(body)
+        if trusted and status_only:
+            # only the status of a /status write is kept: copy just that
+            obj = dict(body, metadata=dict(body.get("metadata") or {}), status=deep_copy(body.get("status", {})))
+        else:
+            obj = body if owned else deep_copy(body)
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
         if trusted:
             return obj, ()
@@ -243,7 +248,7 @@ class Registry:
         require_resource_version: bool = True,
         trusted: bool = False,
     ) -> Result:
-        obj, warnings = self._decode(resource, body, field_validation, trusted)
+        obj, warnings = self._decode(resource, body, field_validation, trusted, status_only=subresource == "status")
         meta = _meta(obj)
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request(

@@ -352,10 +352,20 @@ def validate_object_meta_update(new: dict, old: dict, path: str = "metadata") ->
         errs.append(fe.invalid(_child(path, "generation"), new.get("generation") or 0, "must not be decremented"))
     for key in ("name", "namespace", "uid"):
         errs += validate_immutable_field(new.get(key) or "", old.get(key) or "", _child(path, key))
-    errs += validate_labels(new.get("labels"), _child(path, "labels"))
-    errs += validate_annotations(new.get("annotations"), _child(path, "annotations"))
-    errs += validate_owner_references(new.get("ownerReferences"), _child(path, "ownerReferences"))
+    # What is unchanged was valid when it was stored: only changed labels, annotations and owners are checked
+    # again (a status write shares them with the stored object).
+    if _changed(new, old, "labels"):
+        errs += validate_labels(new.get("labels"), _child(path, "labels"))
+    if _changed(new, old, "annotations"):
+        errs += validate_annotations(new.get("annotations"), _child(path, "annotations"))
+    if _changed(new, old, "ownerReferences"):
+        errs += validate_owner_references(new.get("ownerReferences"), _child(path, "ownerReferences"))
     return errs
+
+
+def _changed(new: dict, old: dict, key: str) -> bool:
+    value = new.get(key)
+    return value is not old.get(key) and value != old.get(key)
 
 
 # ---------------------------------------------------------------------------
