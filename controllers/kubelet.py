@@ -860,6 +860,14 @@ def _prune_none(value):
     return value
 
 
+def _plainly_different(status: dict, old: dict) -> bool:
+    """A change seen without pruning: another phase, or containers in other states."""
+    if status.get("phase") != old.get("phase"):
+        return True
+    states = [c.get("state") for c in status.get("containerStatuses") or ()]
+    return _prune_none(states) != _prune_none([c.get("state") for c in old.get("containerStatuses") or ()])
+
+
 def _summary(ctx: _Sync) -> str:
     parts = [f"phase {ctx.mem.get('phase', 'Pending')}"]
     for name in ctx.names:
@@ -912,7 +920,8 @@ def sync_pod(pod: dict, node: dict | None, now: datetime, *, memory=None, seed: 
     requeue = None if upcoming is None else max(0.0, (upcoming[0] - now).total_seconds())
     status = _build_status(ctx)
     old_status = pod.get("status") or {}
-    if status == old_status or _prune_none(status) == _prune_none(old_status):
+    if status == old_status or (not _plainly_different(status, old_status)
+                                and _prune_none(status) == _prune_none(old_status)):
         status = None
     if ctx.fired:
         decision = "; ".join(ctx.fired)

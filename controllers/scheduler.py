@@ -52,6 +52,7 @@ A successful attempt needs no requeue.
 
 from __future__ import annotations
 
+import heapq
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -817,10 +818,10 @@ def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores:
                          f"(e.g. {names[0]}: {statuses[names[0]].detail})")
         fitting = [info.name for info in infos if info.name not in statuses]
         if scores:
-            ranked = sorted(scores, key=lambda n: (n != chosen, -sum(scores[n].values()), n))
-            parts.extend(_score_text(name, scores[name]) for name in ranked[:3])
-            if len(ranked) > 3:
-                parts.append(f"{len(ranked) - 3} more feasible node(s) scored")
+            ranked = heapq.nsmallest(3, scores, key=lambda n: (n != chosen, -sum(scores[n].values()), n))
+            parts.extend(_score_text(name, scores[name]) for name in ranked)
+            if len(scores) > 3:
+                parts.append(f"{len(scores) - 3} more feasible node(s) scored")
         elif fitting:
             parts.append(f"{len(fitting)} node(s) fit ({fitting[0]}, ...)")
     if absent is not None and absent[1]:
