@@ -79,6 +79,20 @@ def node_conditions(current: list[dict], *, ready: bool, now: str) -> list[dict]
     return conditions
 
 
+def node_pod_cidr(index: int) -> str:
+    """The node's /24 of pod addresses: kind's 10.244.<index>.0/24 for its first 256 nodes; past those, /24s of
+    10.0.0.0/8 below 10.244 (as a large cluster's --cluster-cidr would hand out)."""
+    if index < 256:
+        return f"10.244.{index}.0/24"
+    return f"10.{index // 256}.{index % 256}.0/24"
+
+
+def node_internal_address(index: int) -> str:
+    """The node's InternalIP on kind's 172.18.0.0/16 network (the gateway is .1)."""
+    host = index + 2
+    return f"172.18.{host // 256}.{host % 256}"
+
+
 def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=None, taints=None) -> dict:
     """A Node as a kubelet registers it (kind/kubeadm flavoured), with ``index`` picking its addresses."""
     node_labels = {
@@ -102,7 +116,8 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
         "memory": "8148840Ki",
         "pods": "110",
     }
-    spec = {"podCIDR": f"10.244.{index}.0/24", "podCIDRs": [f"10.244.{index}.0/24"]}
+    pod_cidr = node_pod_cidr(index)
+    spec = {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr]}
     if node_taints:
         spec["taints"] = node_taints
     return {
@@ -119,7 +134,7 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
         "spec": spec,
         "status": {
             "addresses": [
-                {"type": "InternalIP", "address": f"172.18.0.{index + 2}"},
+                {"type": "InternalIP", "address": node_internal_address(index)},
                 {"type": "Hostname", "address": name},
             ],
             "capacity": capacity,
@@ -150,9 +165,12 @@ def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels
                          taints=taints)
 
 
-def node_register(registry: Registry, *, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
-    """Register a node the way a kubelet does: the Node (with its status and heartbeat times) and its Lease."""
-    index = _next_node_index(registry)
+def node_register(registry: Registry, *, name: str, control_plane: bool = False, labels=None, taints=None,
+                  index: int | None = None) -> dict:
+    """Register a node the way a kubelet does: the Node (with its status and heartbeat times) and its Lease.
+    ``index`` picks its addresses (default: the lowest one no node uses)."""
+    if index is None:
+        index = _next_node_index(registry)
     now = registry.now_rfc3339()
     manifest = node_manifest(name, index=index, control_plane=control_plane, labels=labels, taints=taints)
     for condition in manifest["status"]["conditions"]:
@@ -182,19 +200,16 @@ def populate_cluster(registry: Registry, *, nodes: int, control_plane: bool = Tr
     for namespace in SYSTEM_NAMESPACES:
         registry.create(NAMESPACE, "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     if control_plane:
-        node_register(registry, name="control-plane", control_plane=True)
+        node_register(registry, name="control-plane", control_plane=True, index=0)
+    first = 1 if control_plane else 0
     for i in range(1, nodes + 1):
-        node_register(registry, name=f"node-{i}")
+        node_register(registry, name=f"node-{i}", index=first + i - 1)
 
 
 def _next_node_index(registry: Registry) -> int:
     nodes, _ = registry.list(NODE)
-    used = set()
-    for node in nodes:
-        cidr = (node.get("spec") or {}).get("podCIDR", "")
-        parts = cidr.split(".")
-        if len(parts) == 4 and parts[2].isdigit():
-            used.add(int(parts[2]))
+    by_cidr = {node_pod_cidr(i): i for i in range(len(nodes) + 1)}
+    used = {by_cidr.get((node.get("spec") or {}).get("podCIDR", "")) for node in nodes}
     index = 0
     while index in used:
         index += 1
