@@ -656,8 +656,9 @@ def schedule_pod(
     nodes starts from one cycle to the next (a fresh one starts at the first node); ``node_infos``, the nodes'
     ``NodeInfo`` in name order, saves building them from ``nodes`` and ``pods_on_nodes``.
 
-    * Placed: status with ``PodScheduled=True``, then ``BindPod`` (event Normal ``Scheduled`` "Successfully
-      assigned <ns>/<pod> to <node>" once bound; Warning ``FailedScheduling`` "binding rejected: ..." if not).
+    * Placed: ``BindPod`` only (event Normal ``Scheduled`` "Successfully assigned <ns>/<pod> to <node>" once
+      bound; Warning ``FailedScheduling`` "binding rejected: ..." if not). The binding itself sets
+      ``PodScheduled=True``, as upstream's ``pods/binding`` does: the scheduler writes no status on success.
     * Not placed: status with ``PodScheduled=False``, reason ``Unschedulable`` and the FitError message (``None``
       when that is already the condition), Warning ``FailedScheduling`` with the same message, and
       ``requeue_after = 300``.
@@ -766,7 +767,6 @@ def schedule_pod(
         if len(tied) > 1:
             notes.append(f"top score {totals[host]} shared by {', '.join(tied)}: picked {host} at random (seeded)")
 
-    status, _ = update_pod_condition(pod.get("status"), {"type": POD_SCHEDULED, "status": "True"}, now)
     ref = pod_reference(pod)
     bind = BindPod(
         namespace, name, meta.get("uid") or "", host,
@@ -779,7 +779,7 @@ def schedule_pod(
         examined = [info for info in candidates if info.name in statuses or info.name in fitting]
     else:
         examined = candidates
-    return _result(pod, actions=(bind,), status=status, trigger=trigger,
+    return _result(pod, actions=(bind,), trigger=trigger,
                    observed=_observed(examined, statuses, scores, absent, host),
                    decision=f"bind {namespace}/{name} to {host}", notes=[f"bind to {host}", *notes])
 
