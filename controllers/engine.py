@@ -192,9 +192,11 @@ class Engine:
         self._event_written[key] = now
         self._event_expiry.append((now + EVENT_TTL, *key))
 
-    def _expire_events(self) -> None:
-        """Delete the Events whose TTL ran out (each write renews it), as etcd's lease expiry does."""
+    def _expire_events(self) -> bool:
+        """Delete the Events whose TTL ran out (each write renews it), as etcd's lease expiry does; answers
+        whether any went."""
         now = self.now
+        expired = False
         while self._event_expiry and self._event_expiry[0][0] <= now:
             _, namespace, name = self._event_expiry.popleft()
             written = self._event_written.get((namespace, name))
@@ -208,11 +210,13 @@ class Engine:
                     continue
             self._event_written.pop((namespace, name), None)
             self._event_names.discard(name)
+            expired = True
         if self._event_series and (self._series_swept is None or now - self._series_swept >= EVENT_AGGREGATION_WINDOW):
             self._series_swept = now
             for key in [k for k, series in self._event_series.items()
                         if now - series.last > EVENT_AGGREGATION_WINDOW]:
                 del self._event_series[key]
+        return expired
 
     def forget_memory(self, controller: str, key: Hashable) -> None:
         memory_key = (controller, key)
@@ -239,8 +243,8 @@ class Engine:
         if not self.started:
             self.start()
         self.pull()
-        self._expire_events()
-        self.pull()
+        if self._expire_events():
+            self.pull()
         done = 0
         while len(self.queue):
             if done >= MAX_SYNCS_PER_INSTANT:

@@ -28,7 +28,7 @@ class DatabaseStorage:
     host), once this storage has taken a resourceVersion the cluster row stays locked to other writers until the
     transaction ends (SQLite locks the database, PostgreSQL the row); so from the first question the database
     answers after that, every later change is one this storage made, and it answers from its own log instead of
-    asking again.
+    asking again. For the same reason it remembers what it read and wrote until the transaction ends.
     """
 
     def __init__(self, cluster: Cluster):
@@ -39,17 +39,19 @@ class DatabaseStorage:
         # Changes made since the database last answered; every change up to _log_base was in that answer.
         self._log: list[tuple[int, WatchEvent]] = []
         self._log_base: int | None = None
+        # Objects read or written while holding the lock, by (group, kind, namespace, name); None: absent.
+        self._known: dict[tuple, dict | None] = {}
 
     @contextmanager
     def sole_writer(self):
         """Wrap one transaction (inside it) in which this storage may answer ``changes_since`` itself once it
         has written: the caller vouches that nothing else writes to the cluster through another connection's
         transaction meanwhile, which the resourceVersion lock guarantees once taken."""
-        self._sole_writer, self._wrote, self._log, self._log_base = True, False, [], None
+        self._sole_writer, self._wrote, self._log, self._log_base, self._known = True, False, [], None, {}
         try:
             yield
         finally:
-            self._sole_writer, self._wrote, self._log, self._log_base = False, False, [], None
+            self._sole_writer, self._wrote, self._log, self._log_base, self._known = False, False, [], None, {}
 
     def now(self):
         return self.cluster.sim_now
@@ -128,8 +130,17 @@ class DatabaseStorage:
         return [WatchEvent(type_, resource_for_kind(group, kind), data) for _, type_, group, kind, data in found]
 
     def get(self, resource, namespace, name):
+        key = (resource.group, resource.kind, namespace, name)
+        if self._wrote and key in self._known:
+            return self._known[key]
         row = self._rows(resource).filter(namespace=namespace, name=name).values_list("data", flat=True).first()
+        if self._wrote:
+            self._known[key] = row
         return row
+
+    def _remember(self, resource, namespace, name, obj) -> None:
+        if self._wrote:
+            self._known[(resource.group, resource.kind, namespace, name)] = obj
 
     def list(self, resource, namespace=None):
         rows = self._rows(resource)
@@ -143,8 +154,7 @@ class DatabaseStorage:
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
         with transaction.atomic():
-            if self._rows(resource).filter(namespace=namespace, name=name).exists():
-                raise KeyExists(name)
+            # the unique key refuses a second object of that name; the savepoint takes the resourceVersion back
             rv = self._next_rv()
             stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
             try:
@@ -157,26 +167,28 @@ class DatabaseStorage:
             except IntegrityError:
                 raise KeyExists(name) from None
             self._publish("ADDED", resource, stored)
+        self._remember(resource, namespace, name, stored)
         return stored
 
     def update(self, resource, obj, expected_rv):
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
+        try:
+            expected = int(expected_rv)
+        except (TypeError, ValueError):
+            expected = None
         with transaction.atomic():
             rows = self._rows(resource).filter(namespace=namespace, name=name)
-            current = rows.values_list("resource_version", flat=True).first()
-            if current is None:
-                raise KeyNotFound(name)
-            if str(current) != str(expected_rv):
-                raise VersionConflict(name)
             rv = self._next_rv()
             stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
-            changed = rows.filter(resource_version=current).update(
+            changed = expected is not None and rows.filter(resource_version=expected).update(
                 resource_version=rv, owner_uids=_owner_uids(stored), data=stored
             )
             if not changed:
-                raise VersionConflict(name)
+                # raising rolls the resourceVersion back with the savepoint
+                raise KeyNotFound(name) if not rows.exists() else VersionConflict(name)
             self._publish("MODIFIED", resource, stored)
+        self._remember(resource, namespace, name, stored)
         return stored
 
     def delete(self, resource, namespace, name, expected_rv=None):
@@ -192,6 +204,7 @@ class DatabaseStorage:
             rv = self._next_rv()
             gone = dict(data, metadata=dict(data["metadata"], resourceVersion=str(rv)))
             self._publish("DELETED", resource, gone)
+        self._remember(resource, namespace, name, None)
         return gone
 
     def find_by_uid(self, uid):

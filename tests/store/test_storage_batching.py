@@ -94,3 +94,27 @@ def test_without_sole_writer_every_question_goes_to_the_database(cluster):
     engine_side.create(POD, "default", pod("mine"))
     registry_for(cluster).create(POD, "default", pod("theirs"))
     assert names(storage.changes_since(start)) == ["mine", "theirs"]
+
+
+def test_the_sole_writer_remembers_what_it_read_and_wrote(cluster, django_assert_num_queries):
+    from kubeviz.apiserver.registry import Registry
+    from kubeviz.apiserver.storage import KeyNotFound, VersionConflict
+
+    engine_side = Registry(DatabaseStorage(cluster))
+    storage = engine_side.storage
+    with transaction.atomic(), storage.sole_writer():
+        created = engine_side.create(POD, "default", pod("kept")).object
+        with django_assert_num_queries(0):
+            assert storage.get(POD, "default", "kept") is created
+            assert storage.get(POD, "default", "kept") is created
+        with pytest.raises(VersionConflict):
+            storage.update(POD, dict(created), "1")
+        updated = storage.update(POD, dict(created, status={"phase": "Running"}),
+                                 created["metadata"]["resourceVersion"])
+        assert storage.get(POD, "default", "kept")["status"] == {"phase": "Running"}
+        storage.delete(POD, "default", "kept")
+        with django_assert_num_queries(0):
+            assert storage.get(POD, "default", "kept") is None
+        with pytest.raises(KeyNotFound):
+            storage.update(POD, updated, updated["metadata"]["resourceVersion"])
+    assert storage.get(POD, "default", "kept") is None  # and the database agrees
