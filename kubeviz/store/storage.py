@@ -41,6 +41,7 @@ class DatabaseStorage:
         self._log_base: int | None = None
         # Objects read or written while holding the lock, by (group, kind, namespace, name); None: absent.
         self._known: dict[tuple, dict | None] = {}
+        self._rv_unsaved = False  # resourceVersions counted in memory since the lock was taken
 
     @contextmanager
     def sole_writer(self):
@@ -50,8 +51,11 @@ class DatabaseStorage:
         self._sole_writer, self._wrote, self._log, self._log_base, self._known = True, False, [], None, {}
         try:
             yield
+            if self._rv_unsaved:
+                Cluster.objects.filter(pk=self.cluster.pk).update(resource_version=self.cluster.resource_version)
         finally:
             self._sole_writer, self._wrote, self._log, self._log_base, self._known = False, False, [], None, {}
+            self._rv_unsaved = False
 
     def now(self):
         return self.cluster.sim_now
@@ -81,6 +85,11 @@ class DatabaseStorage:
         return self.cluster.resource_version
 
     def _next_rv(self) -> int:
+        if self._wrote:
+            # Holding the lock: count on, and write the cluster's resourceVersion once, as the block ends.
+            self.cluster.resource_version += 1
+            self._rv_unsaved = True
+            return self.cluster.resource_version
         Cluster.objects.filter(pk=self.cluster.pk).update(resource_version=F("resource_version") + 1)
         self.cluster.resource_version = Cluster.objects.values_list("resource_version", flat=True).get(
             pk=self.cluster.pk
@@ -147,7 +156,10 @@ class DatabaseStorage:
         if namespace is not None:
             rows = rows.filter(namespace=namespace)
         items = list(rows.order_by("namespace", "name").values_list("data", flat=True))
-        rv = Cluster.objects.values_list("resource_version", flat=True).get(pk=self.cluster.pk)
+        if self._wrote:
+            rv = self.cluster.resource_version
+        else:
+            rv = Cluster.objects.values_list("resource_version", flat=True).get(pk=self.cluster.pk)
         return items, str(rv)
 
     def create(self, resource, obj):

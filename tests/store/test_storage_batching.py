@@ -118,3 +118,35 @@ def test_the_sole_writer_remembers_what_it_read_and_wrote(cluster, django_assert
         with pytest.raises(KeyNotFound):
             storage.update(POD, updated, updated["metadata"]["resourceVersion"])
     assert storage.get(POD, "default", "kept") is None  # and the database agrees
+
+
+def test_the_sole_writer_counts_resource_versions_in_memory_and_saves_the_last_one(cluster):
+    from kubeviz.apiserver.registry import Registry
+    from kubeviz.store.models import Cluster
+
+    engine_side = Registry(DatabaseStorage(cluster))
+    storage = engine_side.storage
+    start = storage.current_resource_version()
+    with transaction.atomic(), storage.sole_writer():
+        for name in ("a", "b", "c"):
+            engine_side.create(POD, "default", pod(name))
+        assert storage.list(POD)[1] == str(start + 3)
+    assert Cluster.objects.get(pk=cluster.pk).resource_version == start + 3
+    # the next writer, anywhere, carries on from there
+    assert registry_for(Cluster.objects.get(pk=cluster.pk)).create(POD, "default", pod("d")).object[
+        "metadata"]["resourceVersion"] == str(start + 4)
+
+
+def test_a_failed_sole_writer_block_saves_nothing(cluster):
+    from kubeviz.apiserver.registry import Registry
+    from kubeviz.store.models import Cluster
+
+    storage = DatabaseStorage(cluster)
+    start = storage.current_resource_version()
+    with pytest.raises(RuntimeError):
+        with transaction.atomic(), storage.sole_writer():
+            Registry(storage).create(POD, "default", pod("a"))
+            Registry(storage).create(POD, "default", pod("b"))
+            raise RuntimeError("the instant failed")
+    assert Cluster.objects.get(pk=cluster.pk).resource_version == start
+    assert DatabaseStorage(Cluster.objects.get(pk=cluster.pk)).get(POD, "default", "a") is None
