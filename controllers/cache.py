@@ -49,6 +49,8 @@ class Cache:
         self._running_on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
         # bumped whenever a node's set of unfinished pods changes (upstream's NodeInfo.Generation)
         self._node_generation: dict[str, int] = defaultdict(int)
+        # per kind, the keys in list order; dropped when a key comes or goes
+        self._sorted_keys: dict[str, list[tuple[str, str]]] = {}
         self._generation = 0
 
     # -- reads -----------------------------------------------------------------------------------------
@@ -59,7 +61,10 @@ class Cache:
     def list(self, kind: str) -> list[dict]:
         """Objects of ``kind`` sorted by namespace and name (a stable order keeps runs reproducible)."""
         objects = self._objects[kind]
-        return [objects[k] for k in sorted(objects)]
+        keys = self._sorted_keys.get(kind)
+        if keys is None:
+            keys = self._sorted_keys[kind] = sorted(objects)
+        return [objects[k] for k in keys]
 
     def count(self, kind: str) -> int:
         return len(self._objects[kind])
@@ -109,10 +114,13 @@ class Cache:
         if old is not None:
             self._unindex(kind, key, old)
         if change_type == "DELETED":
-            self._objects[kind].pop(key, None)
+            if self._objects[kind].pop(key, None) is not None:
+                self._sorted_keys.pop(kind, None)
             if kind == "Pod" and old is not None:
                 self._count_node_change(_unfinished_on(old), None)
             return old
+        if old is None:
+            self._sorted_keys.pop(kind, None)
         self._objects[kind][key] = obj
         self._index(kind, key, obj)
         if kind == "Pod":

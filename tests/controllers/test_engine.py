@@ -251,3 +251,15 @@ def test_owned_pods_in_play_leave_out_finished_pods_without_finalizers():
     cache.apply_change("DELETED", "Pod", owned("going", 6, "Failed"))
     cache.apply_change("DELETED", "Pod", owned("running", 7, "Running"))
     assert cache.owned_pods_in_play("job") == []
+
+
+def test_cache_lists_in_name_order_with_the_current_objects():
+    cache = Cache()
+    for name, rv in (("b", 1), ("a", 2), ("c", 3)):
+        cache.apply_change("ADDED", "Pod", pod(name, rv))
+    assert [p["metadata"]["name"] for p in cache.list("Pod")] == ["a", "b", "c"]
+    cache.apply_change("MODIFIED", "Pod", pod("b", 4, node="n1"))
+    assert cache.list("Pod")[1]["spec"] == {"nodeName": "n1"}  # the new version, in the same place
+    cache.apply_change("DELETED", "Pod", pod("a", 5))
+    cache.apply_change("ADDED", "Pod", pod("aa", 6))
+    assert [p["metadata"]["name"] for p in cache.list("Pod")] == ["aa", "b", "c"]
