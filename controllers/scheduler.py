@@ -219,10 +219,10 @@ class NodeInfo:
     #: Filter and score results per pod signature (see ``_signature``): pods of one template ask the same
     #: questions of a node, and a NodeInfo is rebuilt whenever the node or its pods change.
     memo: dict = field(default_factory=dict, repr=False, compare=False)
+    name: str = field(init=False, default="")
 
-    @property
-    def name(self) -> str:
-        return _meta(self.node).get("name") or ""
+    def __post_init__(self):
+        self.name = _meta(self.node).get("name") or ""
 
     @classmethod
     def build(cls, node: Mapping, pods: list[Mapping]) -> "NodeInfo":
@@ -565,7 +565,7 @@ class _ScoreInputs:
         return taints, affinity, _least_allocated_score(info, self.non_zero), balanced
 
 
-def score_nodes(pod: Mapping, infos: list[NodeInfo], signature=None) -> dict[str, dict[str, int]]:
+def score_nodes(pod: Mapping, infos: list[NodeInfo], signature=None) -> "ScoreTable":
     """Weighted plugin scores per node (``RunScorePlugins`` after normalization and weights). With the pod's
     ``signature``, each node's raw scores are remembered on its NodeInfo."""
     inputs = _ScoreInputs(pod)
@@ -587,9 +587,31 @@ def score_nodes(pod: Mapping, infos: list[NodeInfo], signature=None) -> dict[str
     per_plugin[NODE_RESOURCES_FIT] = [r[2] for r in raws]
     if inputs.balanced:
         per_plugin[NODE_RESOURCES_BALANCED_ALLOCATION] = [r[3] for r in raws]
-    weighted = [(plugin, SCORE_WEIGHTS[plugin], values) for plugin, values in per_plugin.items()]
-    return {name: {plugin: values[i] * weight for plugin, weight, values in weighted}
-            for i, name in enumerate(names)}
+    return ScoreTable(names, [(plugin, SCORE_WEIGHTS[plugin], values) for plugin, values in per_plugin.items()])
+
+
+class ScoreTable(Mapping):
+    """Weighted scores per node name: ``table[name]`` is the plugin breakdown (built when asked for), and
+    ``totals`` what selectHost compares."""
+
+    def __init__(self, names: list[str], weighted: list[tuple[str, int, list[int]]]):
+        self._index = {name: i for i, name in enumerate(names)}
+        self._weighted = weighted
+        self.totals = {name: sum(values[i] * weight for _, weight, values in weighted)
+                       for name, i in self._index.items()}
+
+    def __getitem__(self, name: str) -> dict[str, int]:
+        i = self._index[name]
+        return {plugin: values[i] * weight for plugin, weight, values in self._weighted}
+
+    def __iter__(self):
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, name) -> bool:
+        return name in self._index
 
 
 def _normalized(scores: list[int], reverse: bool) -> list[int]:
@@ -729,8 +751,10 @@ def schedule_pod(
     ports = _host_ports(pod)
     signature = _signature(pod, request, ports)
     processed = 0
+    examined: list[NodeInfo] = []
     for i in range(count):
         info = candidates[(start + i) % count]
+        examined.append(info)
         memo = info.memo.get(signature)
         if memo is None:
             if len(info.memo) >= _MEMO_SIGNATURES:
@@ -755,13 +779,13 @@ def schedule_pod(
         message = fit_error_message(len(infos), statuses, post_filter_msg=post, absent=absent)
         return _unschedulable(pod, now, message, trigger, _observed(candidates, statuses, {}, absent), extra)
 
-    scores: dict[str, dict[str, int]] = {}
+    scores: Mapping[str, Mapping[str, int]] = {}
     if len(feasible) == 1:
         host = feasible[0].name
         notes.append(f"{host} is the only feasible node: scoring skipped")
     else:
         scores = score_nodes(pod, feasible, signature)
-        totals = {node_name: sum(parts.values()) for node_name, parts in scores.items()}
+        totals = scores.totals
         host = select_host(totals, rng)
         tied = sorted(n for n, total in totals.items() if total == totals[host])
         if len(tied) > 1:
@@ -774,11 +798,8 @@ def schedule_pod(
                                 EVENT_MESSAGE_SCHEDULED.format(namespace=namespace, name=name, node=host), COMPONENT),
         failure_event=EmitEvent(ref, "Warning", EVENT_FAILED_SCHEDULING, EVENT_MESSAGE_BINDING_REJECTED, COMPONENT),
     )
-    if processed < count:
-        fitting = {info.name for info in feasible}
-        examined = [info for info in candidates if info.name in statuses or info.name in fitting]
-    else:
-        examined = candidates
+    if processed == count:
+        examined = candidates  # in name order
     return _result(pod, actions=(bind,), trigger=trigger,
                    observed=_observed(examined, statuses, scores, absent, host),
                    decision=f"bind {namespace}/{name} to {host}", notes=[f"bind to {host}", *notes])
@@ -818,7 +839,8 @@ def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores:
                          f"(e.g. {names[0]}: {statuses[names[0]].detail})")
         fitting = [info.name for info in infos if info.name not in statuses]
         if scores:
-            ranked = heapq.nsmallest(3, scores, key=lambda n: (n != chosen, -sum(scores[n].values()), n))
+            totals = scores.totals if isinstance(scores, ScoreTable) else {n: sum(scores[n].values()) for n in scores}
+            ranked = heapq.nsmallest(3, totals, key=lambda n: (n != chosen, -totals[n], n))
             parts.extend(_score_text(name, scores[name]) for name in ranked)
             if len(scores) > 3:
                 parts.append(f"{len(scores) - 3} more feasible node(s) scored")
