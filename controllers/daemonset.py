@@ -25,23 +25,43 @@ One sync, one plan
 Upstream's ``manage`` writes through the API and ``rollingUpdate`` then reads the informer cache, which (in
 upstream's unit tests, whose fake pod control updates the cache at once) already holds manage's pods. A plan is
 applied only after the sync, so this controller *projects* its own actions instead: pods it plans to create
-are added to its working list as pending, unscheduled pods with the new hash, and pods it plans to delete get a
-``deletionTimestamp`` (as a graceful delete does). ``rolling_update``, ``cleanup_history`` and the status then
+are added to its working state as pending, unscheduled pods with the new hash, and pods it plans to delete get
+a ``deletionTimestamp`` (as a graceful delete does). ``rolling_update``, ``cleanup_history`` and the status then
 see that projected state. This is what makes a surge rollout step "delete 2 old pods, create 2 new ones" happen
 in one sync, exactly as upstream's ``update_test.go`` sequences expect, and why the first sync of a new
 DaemonSet already reports ``currentNumberScheduled`` for the pods it is creating.
 
+Cost
+----
+A DaemonSet is synced after nearly every event of one of its pods (upstream has no batch period for it), and
+every sync looks at every node, so on a large cluster the per-node work is what counts. One sync therefore
+decides ``NodeShouldRunDaemonPod`` once per node (a ``NodeDecision``), reads each pod once (its ``PodFacts``)
+and groups the pods by node once; ``manage``, ``rolling_update`` and the status all read those. A
+``DaemonSetCache`` (kept by the controller-manager) carries decisions and facts from one sync to the next: they
+are reused while the Node or Pod is the very same object (store objects are never changed in place: a changed
+object is a new one with a new resourceVersion) and, for decisions, while the template's placement fields
+(``nodeName``, ``nodeSelector``, required node affinity, tolerations, ``hostNetwork``) are the same. Per-node
+decisions in the trace are listed one by one up to ``NOTE_LIMIT`` of a kind, then folded into one line
+("500 nodes (node-0, node-1, node-2 … node-499): ..."), and so are the notes of many creates or deletes, so a
+trace stays readable, and small, on a 5,000-node cluster.
+
 Pure Python over plain Kubernetes JSON dicts; inputs are never mutated; the only state kept between syncs is
-the failed-pod backoff, returned in ``SyncResult.memory`` as a ``DaemonSetMemory``.
+the failed-pod backoff, returned in ``SyncResult.memory`` as a ``DaemonSetMemory`` (the ``DaemonSetCache`` only
+remembers what a sync would read again).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
+import sys
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import chain
 from datetime import datetime, timedelta
-from typing import Iterable, Mapping
+from operator import attrgetter
+from typing import Callable, Iterable, Iterator, Mapping
 
 from controllers.objects import (
     meta as _meta,
@@ -56,7 +76,7 @@ from controllers.history import (
     CONTROLLER_REVISION_HASH_LABEL,
     compute_hash,
     get_patch,
-    match,
+    matches_patch,
     max_revision,
     new_controller_revision,
     revision_hash,
@@ -75,7 +95,6 @@ from controllers.pods import (
     is_pod_ready,
     is_pod_terminal,
     parse_time,
-    pod_phase,
     POD_READY,
 )
 from controllers.scheduling import (
@@ -119,6 +138,12 @@ ON_DELETE = "OnDelete"
 DAEMONSET_TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation"
 DAEMONSET_TEMPLATE_GENERATION_LABEL = "pod-template-generation"
 
+#: Trace lines of one kind (per-node decisions, pod creates, ...) listed one by one; more are folded into one.
+NOTE_LIMIT = 5
+#: How many templates' placements, and how many DaemonSets' pods, a ``DaemonSetCache`` remembers.
+DECISION_CACHE_PLACEMENTS = 32
+CACHE_DAEMONSETS = 256
+
 # --- events (daemon_controller.go and controller_utils.go RealPodControl) -----------------------------------
 
 EVENT_SELECTING_ALL = "SelectingAll"
@@ -149,6 +174,8 @@ DEFAULT_DAEMON_TOLERATIONS = (
 )
 #: Added only for ``hostNetwork: true`` pods.
 HOST_NETWORK_TOLERATION = (TAINT_NODE_NETWORK_UNAVAILABLE, TAINT_EFFECT_NO_SCHEDULE)
+
+_TERMINAL_PHASES = (POD_SUCCEEDED, POD_FAILED)
 
 
 # --- small accessors ---------------------------------------------------------------------------------------
@@ -256,7 +283,7 @@ def get_target_node_name(pod: Mapping) -> str | None:
 
 def _pod_sort_key(pod: Mapping) -> tuple:
     """``podByCreationTimestampAndPhase``: scheduled pods first, then oldest creation, then name."""
-    return (not _spec(pod).get("nodeName"), creation_time(dict(pod)), _name(pod))
+    return (not _spec(pod).get("nodeName"), creation_time(pod), _name(pod))
 
 
 def sort_pods_by_creation(pods: Iterable[Mapping]) -> list:
@@ -292,17 +319,22 @@ def add_or_update_toleration(tolerations: list, toleration: dict) -> list:
     return result
 
 
+def _daemon_pod_tolerations(pod_spec: Mapping) -> list:
+    """The tolerations ``AddOrUpdateDaemonPodTolerations`` leaves on ``pod_spec`` (which is not changed)."""
+    tolerations = list(pod_spec.get("tolerations") or [])
+    wanted = list(DEFAULT_DAEMON_TOLERATIONS)
+    if pod_spec.get("hostNetwork"):
+        wanted.append(HOST_NETWORK_TOLERATION)
+    for key, effect in wanted:
+        tolerations = add_or_update_toleration(tolerations, _toleration(key, effect))
+    return tolerations
+
+
 def add_or_update_daemon_pod_tolerations(pod_spec: Mapping) -> dict:
     """``AddOrUpdateDaemonPodTolerations`` on a copy: the six default daemon tolerations, plus
     ``network-unavailable:NoSchedule`` for ``hostNetwork`` pods."""
     spec = copy.deepcopy(dict(pod_spec))
-    tolerations = list(spec.get("tolerations") or [])
-    wanted = list(DEFAULT_DAEMON_TOLERATIONS)
-    if spec.get("hostNetwork"):
-        wanted.append(HOST_NETWORK_TOLERATION)
-    for key, effect in wanted:
-        tolerations = add_or_update_toleration(tolerations, _toleration(key, effect))
-    spec["tolerations"] = tolerations
+    spec["tolerations"] = _daemon_pod_tolerations(spec)
     return spec
 
 
@@ -354,9 +386,13 @@ def new_daemon_pod(ds: Mapping, node_name: str, hash: str) -> dict:
     a controller reference to the DaemonSet, the default tolerations, and no ``nodeName``: the node is named by
     the required node affinity, so the default scheduler binds it.
     """
-    template = create_pod_template(_template(ds), get_template_generation(ds), hash)
+    return _pod_from_template(ds, create_pod_template(_template(ds), get_template_generation(ds), hash), node_name)
+
+
+def _pod_from_template(ds: Mapping, template: Mapping, node_name: str) -> dict:
+    """``GetPodFromTemplate`` for one node, from a ``create_pod_template`` result (which is not changed)."""
     template_meta = template.get("metadata") or {}
-    spec = template.get("spec") or {}
+    spec = copy.deepcopy(template.get("spec") or {})
     spec["affinity"] = replace_daemonset_pod_node_name_node_affinity(spec.get("affinity"), node_name)
     metadata: dict = {"generateName": f"{_name(ds)}-", "namespace": _namespace(ds)}
     if template_meta.get("labels"):
@@ -380,38 +416,66 @@ def new_pod(ds: Mapping, node_name: str) -> dict:
     return {"metadata": copy.deepcopy(dict(template.get("metadata") or {})), "spec": spec}
 
 
-# The probe spec of the DaemonSet being synced: set for the length of one sync_daemonset call (whose private copy
-# of the DaemonSet does not change), so the per-node checks of that sync share one copy of the template.
-_SYNC_PROBE: list = []
+class Placement:
+    """What ``NodeShouldRunDaemonPod`` reads from a DaemonSet: the ``NewPod`` probe, reduced to the fields its
+    predicates look at (the template's ``nodeName``, ``nodeSelector`` and required node affinity, and the
+    tolerations with the daemon defaults added). ``key`` names it: two DaemonSets with the same key decide
+    every node the same way."""
+
+    __slots__ = ("node_name", "spec", "tolerations", "key")
+
+    def __init__(self, ds: Mapping):
+        template_spec = _template(ds).get("spec") or {}
+        self.node_name = template_spec.get("nodeName") or ""
+        self.tolerations = _daemon_pod_tolerations(template_spec)
+        self.spec = {"nodeSelector": template_spec.get("nodeSelector"), "affinity": template_spec.get("affinity"),
+                     "tolerations": self.tolerations}
+        required = (((template_spec.get("affinity") or {}).get("nodeAffinity") or {})
+                    .get("requiredDuringSchedulingIgnoredDuringExecution"))
+        self.key = json.dumps([self.node_name, template_spec.get("nodeSelector") or {}, required, self.tolerations],
+                              sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _probe_spec(ds: Mapping) -> dict:
-    """The daemon pod's spec as ``NewPod`` makes it, minus ``nodeName`` (the same for every node)."""
-    template_spec = _template(ds).get("spec") or {}
-    if _SYNC_PROBE and _SYNC_PROBE[0] is template_spec:
-        return _SYNC_PROBE[1]
-    return add_or_update_daemon_pod_tolerations(template_spec)
+class NodeDecision:
+    """One node's ``NodeShouldRunDaemonPod`` answer, with the reason in words (empty when the pod should simply
+    run), and the Node object and resourceVersion it was decided for."""
+
+    __slots__ = ("node", "resource_version", "name", "should_run", "should_continue", "reason")
+
+    def __init__(self, node: Mapping | None, name: str, should_run: bool, should_continue: bool, reason: str):
+        self.node = node
+        self.resource_version = ((node or {}).get("metadata") or {}).get("resourceVersion") or ""
+        self.name = name
+        self.should_run = should_run
+        self.should_continue = should_continue
+        self.reason = reason
+
+    @classmethod
+    def missing(cls, name: str) -> NodeDecision:
+        """A node that pods target but that is not in the node list (``node`` is None)."""
+        return cls(None, name, False, False, "the node does not exist")
 
 
-def _should_run(node: Mapping, ds: Mapping) -> tuple[bool, bool, str]:
-    """``NodeShouldRunDaemonPod`` plus the reason in words (empty when the pod should simply run)."""
+def _decide(node: Mapping, placement: Placement) -> NodeDecision:
+    """``NodeShouldRunDaemonPod`` for one node."""
     node_name = _name(node)
-    wanted_name = _spec(_template(ds)).get("nodeName") or ""
+    wanted_name = placement.node_name
     if wanted_name and wanted_name != node_name:
-        return False, False, f"the template's nodeName is {wanted_name}"
-    spec = _probe_spec(ds)
-    if not pod_matches_node_selector_and_affinity(spec, node):
-        return False, False, "nodeSelector / required node affinity do not match"
-    taints = _spec(node).get("taints") or []
-    tolerations = spec.get("tolerations") or []
+        return NodeDecision(node, node_name, False, False, f"the template's nodeName is {wanted_name}")
+    if not pod_matches_node_selector_and_affinity(placement.spec, node):
+        return NodeDecision(node, node_name, False, False, "nodeSelector / required node affinity do not match")
+    taints = _spec(node).get("taints")
+    if not taints:
+        return NodeDecision(node, node_name, True, True, "")
+    tolerations = placement.tolerations
     untolerated = find_matching_untolerated_taint(
         taints, tolerations, (TAINT_EFFECT_NO_SCHEDULE, TAINT_EFFECT_NO_EXECUTE))
     if untolerated is None:
-        return True, True, ""
+        return NodeDecision(node, node_name, True, True, "")
     no_execute = find_matching_untolerated_taint(taints, tolerations, (TAINT_EFFECT_NO_EXECUTE,))
     if no_execute is not None:
-        return False, False, f"untolerated taint {format_taint(no_execute)}"
-    return False, True, f"untolerated taint {format_taint(untolerated)}"
+        return NodeDecision(node, node_name, False, False, f"untolerated taint {format_taint(no_execute)}")
+    return NodeDecision(node, node_name, False, True, f"untolerated taint {format_taint(untolerated)}")
 
 
 def node_should_run_daemon_pod(node: Mapping, ds: Mapping) -> tuple[bool, bool]:
@@ -422,8 +486,171 @@ def node_should_run_daemon_pod(node: Mapping, ds: Mapping) -> tuple[bool, bool]:
     not tolerate; ``(False, True)`` for an untolerated NoSchedule taint (no new pod, an existing one stays);
     ``(True, True)`` otherwise. Readiness, resources and host ports are the scheduler's business.
     """
-    should_run, should_continue, _ = _should_run(node, ds)
-    return should_run, should_continue
+    decision = _decide(node, Placement(ds))
+    return decision.should_run, decision.should_continue
+
+
+_UNREAD = object()
+
+
+class PodFacts:
+    """What a sync reads from one pod, read once: its controller, labels, target node, deletion, phase,
+    readiness and revision labels. ``pod`` is the pod itself (never changed)."""
+
+    __slots__ = ("pod", "resource_version", "name", "namespace", "uid", "has_controller", "controller_uid", "labels",
+                 "node", "bound", "deleting", "phase", "ready", "hash_label", "generation_label", "_ready_condition",
+                 "_ready_since", "_sort_key", "selector_key", "selected")
+
+    def __init__(self, pod: Mapping):
+        meta = pod.get("metadata") or {}
+        self.pod = pod
+        self.resource_version = meta.get("resourceVersion") or ""
+        self.name = meta.get("name") or ""
+        self.namespace = meta.get("namespace") or "default"
+        self.uid = meta.get("uid") or ""
+        self.has_controller, self.controller_uid = False, ""
+        for ref in meta.get("ownerReferences") or ():  # metav1.GetControllerOf
+            if ref.get("controller") is True:
+                self.has_controller, self.controller_uid = True, ref.get("uid", "")
+                break
+        self.labels = labels = meta.get("labels") or {}
+        self.hash_label = labels.get(CONTROLLER_REVISION_HASH_LABEL)
+        self.generation_label = labels.get(DAEMONSET_TEMPLATE_GENERATION_LABEL)
+        spec = pod.get("spec") or {}
+        self.bound = bool(spec.get("nodeName"))
+        self.node = spec["nodeName"] if self.bound else get_target_node_name(pod)
+        self.deleting = bool(meta.get("deletionTimestamp"))
+        status = pod.get("status") or {}
+        self.phase = status.get("phase") or ""
+        condition = None
+        for candidate in status.get("conditions") or ():  # podutil.GetPodCondition(Ready)
+            if candidate.get("type") == POD_READY:
+                condition = candidate
+                break
+        self._ready_condition = condition
+        self.ready = condition is not None and condition.get("status") == "True"
+        self._ready_since = _UNREAD
+        self._sort_key = None
+        # whether the label selector named selector_key (see _claim_pods) selects the pod
+        self.selector_key, self.selected = "", False
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in _TERMINAL_PHASES
+
+    @property
+    def ready_since(self) -> datetime | None:
+        """The Ready condition's ``lastTransitionTime`` (None when absent)."""
+        if self._ready_since is _UNREAD:
+            condition = self._ready_condition
+            self._ready_since = parse_time(condition.get("lastTransitionTime")) if condition is not None else None
+        return self._ready_since
+
+    def available(self, min_ready_seconds: int, now: datetime) -> bool:
+        """``is_pod_available``."""
+        if not self.ready:
+            return False
+        if not min_ready_seconds:
+            return True
+        since = self.ready_since
+        if since is None or since == ZERO_TIME:
+            return False
+        return since + timedelta(seconds=min_ready_seconds) < now
+
+    def updated(self, hash: str, generation_text: str | None) -> bool:
+        """``is_pod_updated``, with the template generation as text (None when the DaemonSet has none)."""
+        return (bool(hash) and self.hash_label == hash) or (
+            generation_text is not None and self.generation_label == generation_text)
+
+    @property
+    def sort_key(self) -> tuple:
+        """``_pod_sort_key``: scheduled first, then oldest creation, then name."""
+        if self._sort_key is None:
+            self._sort_key = (not self.bound, creation_time(self.pod), self.name)
+        return self._sort_key
+
+
+_by_sort_key = attrgetter("sort_key")
+
+
+class DaemonSetCache:
+    """What one DaemonSet sync can reuse from the previous ones, so a sync redoes only what changed: each node's
+    ``NodeShouldRunDaemonPod`` answer and each pod's ``PodFacts``. The plan is the same with or without it.
+
+    An entry is reused for the very same object (the entry keeps it alive, so its ``id`` cannot be reused), and
+    only objects that carry a resourceVersion are remembered: the engine's cached objects are never changed in
+    place, so a relabelled, tainted or otherwise changed node, or a changed pod, is a new object and is read
+    afresh. Hand-made objects without a resourceVersion (as in unit tests, which change them in place) are never
+    remembered. Node answers are kept per ``Placement``, so every node is decided afresh when a template's
+    placement fields change; a pod remembers which selector it was last matched against. Memory stays bounded: a
+    sync keeps only the nodes and pods it was given, and at most ``max_placements`` placements and
+    ``max_daemonsets`` DaemonSets' pods are remembered (least recently used first out; ``forget`` drops a deleted
+    DaemonSet's). Not thread-safe: one per controller-manager.
+    """
+
+    def __init__(self, max_placements: int = DECISION_CACHE_PLACEMENTS, max_daemonsets: int = CACHE_DAEMONSETS):
+        self.max_placements = max_placements
+        self.max_daemonsets = max_daemonsets
+        # placement key -> {id(node): decision}; an entry holds its object, so the id cannot be reused meanwhile
+        self._decisions: OrderedDict[str, dict[int, NodeDecision]] = OrderedDict()
+        # DaemonSet uid -> {id(pod): facts}
+        self._pods: OrderedDict[str, dict[int, PodFacts]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many entries are remembered, nodes and pods, over every placement and DaemonSet."""
+        return sum(len(t) for t in self._decisions.values()) + sum(len(t) for t in self._pods.values())
+
+    @staticmethod
+    def _take(tables: OrderedDict, key: str, limit: int) -> dict:
+        """The table for ``key``, now the most recently used; the least recently used beyond ``limit`` go."""
+        table = tables.pop(key, None)
+        tables[key] = table = {} if table is None else table
+        while len(tables) > limit:
+            tables.popitem(last=False)
+        return table
+
+    def decide(self, node: Mapping, placement: Placement) -> NodeDecision:
+        """One node's decision, remembered."""
+        table = self._take(self._decisions, placement.key, self.max_placements)
+        decision = table.get(id(node))
+        if decision is None or decision.node is not node:
+            decision = _decide(node, placement)
+            if decision.resource_version:
+                table[id(node)] = decision
+        return decision
+
+    def decide_all(self, nodes: Iterable[Mapping], placement: Placement) -> list[NodeDecision]:
+        """Every node's decision, in node-name order; the placement then remembers just these nodes."""
+        old = self._take(self._decisions, placement.key, self.max_placements)
+        fresh: dict[int, NodeDecision] = {}
+        decisions = []
+        for node in nodes:
+            decision = old.get(id(node))
+            if decision is None or decision.node is not node:
+                decision = _decide(node, placement)
+            if decision.resource_version:
+                fresh[id(node)] = decision
+            decisions.append(decision)
+        self._decisions[placement.key] = fresh
+        decisions.sort(key=attrgetter("name"))
+        return decisions
+
+    def pod_facts(self, ds_uid: str, pods: Iterable[Mapping]) -> Iterator[PodFacts]:
+        """Each pod's facts, in the given order; once all are read, the DaemonSet remembers just these pods."""
+        old = self._take(self._pods, ds_uid, self.max_daemonsets)
+        fresh: dict[int, PodFacts] = {}
+        for pod in pods:
+            facts = old.get(id(pod))
+            if facts is None or facts.pod is not pod:
+                facts = PodFacts(pod)
+            if facts.resource_version:
+                fresh[id(pod)] = facts
+            yield facts
+        self._pods[ds_uid] = fresh
+
+    def forget(self, ds_uid: str) -> None:
+        """Drop what is remembered of a deleted DaemonSet's pods."""
+        self._pods.pop(ds_uid, None)
 
 
 # --- update budget (update.go, util/daemonset_util.go) ------------------------------------------------------
@@ -515,11 +742,17 @@ def find_updated_pods_on_node(ds: Mapping, pods_on_node: Iterable[Mapping], hash
     """``findUpdatedPodsOnNode``: (new pod, old pod, ok) among the node's pods not being deleted; ``ok`` is
     False when there are two of a kind (then ``manage`` prunes the node first)."""
     generation = get_template_generation(ds)
+    new, old, ok = _split_pods(map(PodFacts, pods_on_node), hash, None if generation is None else str(generation))
+    return (new and new.pod), (old and old.pod), ok
+
+
+def _split_pods(pods: Iterable[PodFacts], hash: str, generation_text: str | None):
+    """``find_updated_pods_on_node`` over ``PodFacts``: (new, old, ok)."""
     new, old = None, None
-    for pod in pods_on_node:
-        if _meta(pod).get("deletionTimestamp"):
+    for pod in pods:
+        if pod.deleting:
             continue
-        if is_pod_updated(pod, hash, generation):
+        if pod.updated(hash, generation_text):
             if new is not None:
                 return None, None, False
             new = pod
@@ -592,7 +825,7 @@ def get_nodes_to_daemon_pods(pods: Iterable[Mapping], include_deleted_terminal: 
     """
     result: dict[str, list] = {}
     for pod in pods:
-        if not include_deleted_terminal and is_pod_terminal(dict(pod)) and _meta(pod).get("deletionTimestamp"):
+        if not include_deleted_terminal and is_pod_terminal(pod) and _meta(pod).get("deletionTimestamp"):
             continue
         node = get_target_node_name(pod)
         if node is None:
@@ -601,39 +834,140 @@ def get_nodes_to_daemon_pods(pods: Iterable[Mapping], include_deleted_terminal: 
     return result
 
 
+class _Kind:
+    """Trace lines of one kind: the first ``NOTE_LIMIT`` in full, then only how many and the last subject."""
+
+    __slots__ = ("summary", "noun", "count", "subjects", "last")
+
+    def __init__(self, summary: str, noun: str):
+        self.summary = summary
+        self.noun = noun
+        self.count = 0
+        self.subjects: list[str] = []
+        self.last = ""
+
+    def names(self) -> str:
+        if self.count <= 4:
+            return ", ".join(self.subjects[:self.count])
+        return f"{', '.join(self.subjects[:3])} … {self.last}"
+
+
+class _Lines:
+    """Trace lines in order. Lines of one kind (``add_kind``) past ``NOTE_LIMIT`` fold into one summary line
+    where the first of them stood; their texts are only rendered while they may still be shown."""
+
+    def __init__(self, *, by_node: bool):
+        # by_node: summaries read "<n> nodes (<names>): <summary>"; otherwise "<summary> × <n> (<names>)"
+        self._by_node = by_node
+        self._lines: list = []
+        self._kinds: dict[str, _Kind] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._lines)
+
+    def add(self, text: str) -> None:
+        self._lines.append(text)
+
+    def insert_first(self, text: str) -> None:
+        self._lines.insert(0, text)
+
+    def add_kind(self, summary: str, subject: str, text, noun: str = "nodes") -> None:
+        """A line about ``subject`` (a node or pod name). ``text`` is the line, or ``(prefix, detail)`` for
+        "<prefix>: <detail>" where ``detail`` may be a function rendering it (only called if it is shown)."""
+        kind = self._kinds.get(summary)
+        if kind is None:
+            kind = self._kinds[summary] = _Kind(summary, noun)
+        kind.count += 1
+        kind.last = subject
+        if kind.count <= NOTE_LIMIT:
+            kind.subjects.append(subject)
+            if isinstance(text, tuple):
+                prefix, detail = text
+                text = f"{prefix}: {detail() if callable(detail) else detail}"
+            self._lines.append((kind, text))
+
+    def render(self) -> list[str]:
+        out: list[str] = []
+        summarized = set()
+        for line in self._lines:
+            if isinstance(line, str):
+                out.append(line)
+                continue
+            kind, text = line
+            if kind.count <= NOTE_LIMIT:
+                out.append(text)
+            elif kind.summary not in summarized:  # the summary stands where the first line of its kind stood
+                summarized.add(kind.summary)
+                out.append(f"{kind.count} {kind.noun} ({kind.names()}): {kind.summary}" if self._by_node
+                           else f"{kind.summary} × {kind.count} ({kind.names()})")
+        return out
+
+
 @dataclass
 class _SyncCtx:
+    """One sync's working state: the DaemonSet, the nodes with their decisions, and the pods grouped by the
+    node they target (``getNodesToDaemonPods``), which ``sync_nodes`` updates with the projected plan."""
+
     ds: dict
-    nodes: list[dict]
-    pods: list[dict]
     now: datetime
     backoff: dict[str, BackoffEntry]
+    #: the cluster's nodes in name order, each with its ``NodeShouldRunDaemonPod`` answer
+    nodes: list[NodeDecision] = field(default_factory=list)
+    #: the pods this DaemonSet controls whose labels match its selector
+    pods: list[PodFacts] = field(default_factory=list)
+    #: ``getNodesToDaemonPods(pods)`` as the plan so far leaves it (each node's pods in name order)
+    node_to_pods: dict[str, list[PodFacts]] = field(default_factory=dict)
+    #: the pods with a target node, deleted terminal ones included (what history cleanup counts)
+    targeted_pods: list[PodFacts] = field(default_factory=list)
     actions: list = field(default_factory=list)
-    action_notes: list[str] = field(default_factory=list)
-    decisions: list[str] = field(default_factory=list)
+    action_notes: _Lines = field(default_factory=lambda: _Lines(by_node=False))
+    decisions: _Lines = field(default_factory=lambda: _Lines(by_node=True))
     requeues: list[float] = field(default_factory=list)
     next_batch: int = 0
     projected: int = 0
+    #: ``util.AllowsSurge`` (set when ``manage`` runs)
+    allows_surge: bool = False
+    #: nodes that pods target but that are not in the node list, sorted, and how many nodes should run the
+    #: pod (set by ``manage``)
+    missing: list[str] = field(default_factory=list)
+    desired: int = 0
+    _by_name: dict[str, NodeDecision] | None = None
 
-    @property
-    def node_names(self) -> set[str]:
-        return {_name(n) for n in self.nodes}
+    def __post_init__(self):
+        self.now_text = format_time(self.now)
+        self.min_ready = _min_ready_seconds(self.ds)
+        generation = get_template_generation(self.ds)
+        self.generation_text = None if generation is None else str(generation)
+        self.reference = daemonset_reference(self.ds)
 
-    def node(self, name: str) -> dict | None:
-        for node in self.nodes:
-            if _name(node) == name:
-                return node
-        return None
+    def node(self, name: str) -> NodeDecision | None:
+        if self._by_name is None:
+            self._by_name = {decision.name: decision for decision in self.nodes}
+        return self._by_name.get(name)
+
+    def missing_nodes(self, found: int) -> list[str]:
+        """Nodes that pods target but that are not in the node list, sorted; ``found`` is how many listed
+        nodes have pods (when that is all of ``node_to_pods``, none is missing)."""
+        if found >= len(self.node_to_pods):
+            return []
+        return sorted(name for name in self.node_to_pods if self.node(name) is None)
 
     def event(self, event_type: str, reason: str, message: str) -> EmitEvent:
-        return EmitEvent(daemonset_reference(self.ds), event_type, reason, message, COMPONENT)
+        return EmitEvent(self.reference, event_type, reason, message, COMPONENT)
 
-    def emit(self, event_type: str, reason: str, message: str) -> None:
+    def emit(self, event_type: str, reason: str, message: str, subject: str) -> None:
         self.actions.append(self.event(event_type, reason, message))
-        self.action_notes.append(f"event {event_type} {reason}: {message}")
+        self.action_notes.add_kind(f"event {event_type} {reason}", subject,
+                                   f"event {event_type} {reason}: {message}", "pods")
 
     def note(self, text: str) -> None:
-        self.decisions.append(text)
+        self.decisions.add(text)
+
+    def node_note(self, node_name: str, summary: str, detail: str | Callable[[], str] | None = None) -> None:
+        """A decision about one node, shown as "<node>: <detail>" (``summary`` when no detail; ``detail`` may be
+        a function, called only if the line is shown); past ``NOTE_LIMIT`` decisions with the same summary
+        read "<n> nodes (<names>): <summary>"."""
+        self.decisions.add_kind(summary, node_name, (node_name, summary if detail is None else detail))
 
 
 # --- history (update.go constructHistory / cleanupHistory) --------------------------------------------------
@@ -655,14 +989,15 @@ def construct_history(ctx: _SyncCtx, revisions: list[dict]) -> _History:
     namespace = _namespace(ds)
     history = _History()
     current: list[dict] = []
+    patch = get_patch(ds)
     for revision in sort_by_revision(revisions):
         labels = _labels(revision)
         if CONTROLLER_REVISION_HASH_LABEL not in labels:
             # Upstream labels such a revision with its own name (no hash to recompute, no collision to fear).
             ctx.actions.append(PatchObject("ControllerRevision", namespace, _name(revision),
                                            {"metadata": {"labels": {CONTROLLER_REVISION_HASH_LABEL: _name(revision)}}}))
-            ctx.action_notes.append(f"label ControllerRevision {_name(revision)} with its hash")
-        if match(revision, ds):
+            ctx.action_notes.add(f"label ControllerRevision {_name(revision)} with its hash")
+        if matches_patch(revision, patch):
             current.append(revision)
         else:
             history.old.append(revision)
@@ -678,9 +1013,9 @@ def construct_history(ctx: _SyncCtx, revisions: list[dict]) -> _History:
             ctx.note(f"revision name {name} is taken by a different template: hash collision, "
                      f"raise status.collisionCount to {int(collision_count or 0) + 1} and retry")
             return history
-        revision = new_controller_revision(ds, wanted, hash_, get_patch(ds))
+        revision = new_controller_revision(ds, wanted, hash_, patch)
         ctx.actions.append(CreateObject(revision))
-        ctx.action_notes.append(f"create ControllerRevision {name} (revision {wanted})")
+        ctx.action_notes.add(f"create ControllerRevision {name} (revision {wanted})")
         ctx.note(f"the template is new: record it as revision {wanted} ({hash_})")
         history.current, history.hash = revision, hash_
         return history
@@ -690,21 +1025,22 @@ def construct_history(ctx: _SyncCtx, revisions: list[dict]) -> _History:
             keep = revision
     keep_hash = revision_hash(keep)
     if len(current) > 1:
-        for pod in ctx.pods:
-            if _labels(pod).get(CONTROLLER_REVISION_HASH_LABEL) != keep_hash:
-                ctx.actions.append(PatchObject("Pod", _namespace(pod), _name(pod),
+        for pod in sorted(ctx.pods, key=attrgetter("name", "uid")):
+            if pod.hash_label != keep_hash:
+                ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name,
                                                {"metadata": {"labels": {CONTROLLER_REVISION_HASH_LABEL: keep_hash}}}))
-                ctx.action_notes.append(f"relabel pod {_name(pod)} with {CONTROLLER_REVISION_HASH_LABEL}={keep_hash}")
+                ctx.action_notes.add_kind("relabel pod", pod.name, f"relabel pod {pod.name} with "
+                                          f"{CONTROLLER_REVISION_HASH_LABEL}={keep_hash}", "pods")
         for revision in current:
             if revision is keep:
                 continue
             ctx.actions.append(DeleteObject("ControllerRevision", namespace, _name(revision),
                                             _meta(revision).get("uid") or ""))
-            ctx.action_notes.append(f"delete duplicate ControllerRevision {_name(revision)}")
+            ctx.action_notes.add(f"delete duplicate ControllerRevision {_name(revision)}")
         ctx.note(f"{len(current)} revisions hold the current template: keep {_name(keep)}, delete the others")
     if revision_number(keep) < wanted:
         ctx.actions.append(PatchObject("ControllerRevision", namespace, _name(keep), {"revision": wanted}))
-        ctx.action_notes.append(f"renumber ControllerRevision {_name(keep)} to revision {wanted}")
+        ctx.action_notes.add(f"renumber ControllerRevision {_name(keep)} to revision {wanted}")
         ctx.note(f"the template returned to revision {revision_number(keep)} ({keep_hash}): renumber it {wanted}")
         keep = dict(keep, revision=wanted)
     history.current, history.hash = keep, keep_hash
@@ -718,10 +1054,9 @@ def cleanup_history(ctx: _SyncCtx, old: list[dict]) -> None:
     if to_kill <= 0:
         return
     live = set()
-    for pods in get_nodes_to_daemon_pods(ctx.pods, include_deleted_terminal=True).values():
-        for pod in pods:
-            if _labels(pod).get(CONTROLLER_REVISION_HASH_LABEL):
-                live.add(_labels(pod)[CONTROLLER_REVISION_HASH_LABEL])
+    for pod in ctx.targeted_pods:
+        if pod.hash_label:
+            live.add(pod.hash_label)
     deleted = []
     for revision in sort_by_revision(old):
         if to_kill <= 0:
@@ -730,7 +1065,7 @@ def cleanup_history(ctx: _SyncCtx, old: list[dict]) -> None:
             continue
         ctx.actions.append(DeleteObject("ControllerRevision", _namespace(ctx.ds), _name(revision),
                                         _meta(revision).get("uid") or ""))
-        ctx.action_notes.append(f"delete ControllerRevision {_name(revision)} (revision {revision_number(revision)})")
+        ctx.action_notes.add(f"delete ControllerRevision {_name(revision)} (revision {revision_number(revision)})")
         deleted.append(str(revision_number(revision)))
         to_kill -= 1
     if deleted:
@@ -741,75 +1076,78 @@ def cleanup_history(ctx: _SyncCtx, old: list[dict]) -> None:
 # --- manage (daemon_controller.go) --------------------------------------------------------------------------
 
 
-#: Marks the pods ``sync_nodes`` projects into the working list (their real names come from the API server).
+#: Marks the pods ``sync_nodes`` projects into the working state (their real names come from the API server).
 _PLANNED_MARK = "<planned-"
 
 
-def _pod_words(pod: Mapping) -> str:
-    if _PLANNED_MARK in _name(pod):
+def _pod_words(pod: PodFacts) -> str:
+    if _PLANNED_MARK in pod.name:
         return "pod (being created)"
-    return f"pod {_name(pod)}"
+    return f"pod {pod.name}"
 
 
-def pods_should_be_on_node(ctx: _SyncCtx, node: dict, node_to_daemon_pods: Mapping[str, list], hash: str):
-    """``podsShouldBeOnNode``: (create a pod on this node?, pods to delete). Emits ``FailedDaemonPod`` /
-    ``SucceededDaemonPod``, keeps the failed-pod backoff, and explains the node's decision in the trace."""
+def pods_should_be_on_node(ctx: _SyncCtx, node: NodeDecision, daemon_pods: list[PodFacts] | None, hash: str):
+    """``podsShouldBeOnNode``: (create a pod on this node?, pods to delete), given the node's decision and its
+    daemon pods (None when it has none). Emits ``FailedDaemonPod`` / ``SucceededDaemonPod``, keeps the
+    failed-pod backoff, and explains the node's decision in the trace."""
     ds, now = ctx.ds, ctx.now
-    node_name = _name(node)
-    should_run, should_continue, reason = _should_run(node, ds)
-    daemon_pods = node_to_daemon_pods.get(node_name)
+    node_name = node.name
+    should_run, should_continue, reason = node.should_run, node.should_continue, node.reason
     exists = daemon_pods is not None
-    to_delete: list[dict] = []
+    to_delete: list[PodFacts] = []
     if should_run and not exists:
-        ctx.note(f"{node_name}: should run the daemon pod and has none → create one")
+        ctx.node_note(node_name, "should run the daemon pod and has none → create one")
         return True, to_delete
     if should_continue:
         running = []
         for pod in daemon_pods or []:
-            if _meta(pod).get("deletionTimestamp"):
+            if pod.deleting:
                 continue
-            phase = pod_phase(pod)
+            phase = pod.phase
             if phase == POD_FAILED:
                 key = failed_pods_backoff_key(ds, node_name)
                 if is_in_backoff_since_update(ctx.backoff, key, now):
                     delay = ctx.backoff[key].backoff
                     ctx.requeues.append(delay)
-                    ctx.note(f"{node_name}: {_pod_words(pod)} failed; deleting failed pods here backs off "
-                             f"{delay:g}s → wait")
+                    ctx.node_note(node_name, "a failed daemon pod waits out its deletion backoff → wait",
+                                  f"{_pod_words(pod)} failed; deleting failed pods here backs off {delay:g}s → wait")
                     continue
                 ctx.backoff[key] = next_backoff(ctx.backoff, key, now)
                 ctx.emit("Warning", EVENT_FAILED_DAEMON_POD, EVENT_MESSAGE_FAILED_DAEMON_POD.format(
-                    namespace=_namespace(pod), pod=_name(pod), node=node_name))
-                ctx.note(f"{node_name}: {_pod_words(pod)} failed → delete it (next failure here backs off "
-                         f"{ctx.backoff[key].backoff:g}s); its replacement comes in the next sync")
+                    namespace=pod.namespace, pod=pod.name, node=node_name), pod.name)
+                ctx.node_note(node_name, "a daemon pod failed → delete it; its replacement comes in the next sync",
+                              f"{_pod_words(pod)} failed → delete it (next failure here backs off "
+                              f"{ctx.backoff[key].backoff:g}s); its replacement comes in the next sync")
                 to_delete.append(pod)
             elif phase == POD_SUCCEEDED:
                 ctx.emit("Normal", EVENT_SUCCEEDED_DAEMON_POD, EVENT_MESSAGE_SUCCEEDED_DAEMON_POD.format(
-                    namespace=_namespace(pod), pod=_name(pod), node=node_name))
-                ctx.note(f"{node_name}: {_pod_words(pod)} succeeded → delete it")
+                    namespace=pod.namespace, pod=pod.name, node=node_name), pod.name)
+                ctx.node_note(node_name, "a daemon pod succeeded → delete it",
+                              f"{_pod_words(pod)} succeeded → delete it")
                 to_delete.append(pod)
             else:
                 running.append(pod)
         if not should_run and running:
-            ctx.note(f"{node_name}: {reason}; the existing pod keeps running (counted as misscheduled)")
-        if not allows_surge(ds):
-            if not running and should_run and any(_meta(p).get("deletionTimestamp") for p in daemon_pods or []):
-                ctx.note(f"{node_name}: its daemon pod is terminating → wait until it is gone, then create one")
+            ctx.node_note(node_name, f"{reason}; the existing pod keeps running (counted as misscheduled)")
+        if not ctx.allows_surge:
+            if not running and should_run and any(p.deleting for p in daemon_pods or []):
+                ctx.node_note(node_name, "its daemon pod is terminating → wait until it is gone, then create one")
             if len(running) > 1:
-                ordered = sort_pods_by_creation(running)
+                ordered = sorted(running, key=_by_sort_key)
                 to_delete.extend(ordered[1:])
-                ctx.note(f"{node_name}: {len(running)} daemon pods → keep the oldest, {_name(ordered[0])}, "
-                         f"delete {len(running) - 1}")
+                ctx.node_note(node_name, "several daemon pods → keep the oldest, delete the others",
+                              f"{len(running)} daemon pods → keep the oldest, {ordered[0].name}, "
+                              f"delete {len(running) - 1}")
             return False, to_delete
         if len(running) <= 1:
             if not running and should_run:
                 # Surging: the node needs at least one pod that is not being deleted.
-                ctx.note(f"{node_name}: no daemon pod left that is not being deleted → create one")
+                ctx.node_note(node_name, "no daemon pod left that is not being deleted → create one")
                 return True, to_delete
             return False, to_delete
         oldest_new, oldest_old = None, None
-        for pod in sort_pods_by_creation(running):
-            if _labels(pod).get(CONTROLLER_REVISION_HASH_LABEL) == hash:
+        for pod in sorted(running, key=_by_sort_key):
+            if pod.hash_label == hash:
                 if oldest_new is None:
                     oldest_new = pod
                     continue
@@ -817,22 +1155,24 @@ def pods_should_be_on_node(ctx: _SyncCtx, node: dict, node_to_daemon_pods: Mappi
                 oldest_old = pod
                 continue
             to_delete.append(pod)
-            ctx.note(f"{node_name}: surplus {_pod_words(pod)} → delete it")
+            ctx.node_note(node_name, "surplus daemon pod → delete it", f"surplus {_pod_words(pod)} → delete it")
         if oldest_new is not None and oldest_old is not None:
-            if not is_pod_ready(oldest_old):
+            if not oldest_old.ready:
                 to_delete.append(oldest_old)
-                ctx.note(f"{node_name}: old {_pod_words(oldest_old)} is not ready and new "
-                         f"{_pod_words(oldest_new)} exists → delete the old one")
-            elif is_pod_available(oldest_new, _min_ready_seconds(ds), now):
+                ctx.node_note(node_name, "the old pod is not ready and a new one exists → delete the old one",
+                              f"old {_pod_words(oldest_old)} is not ready and new {_pod_words(oldest_new)} exists "
+                              f"→ delete the old one")
+            elif oldest_new.available(ctx.min_ready, now):
                 to_delete.append(oldest_old)
-                ctx.note(f"{node_name}: new {_pod_words(oldest_new)} is available → delete old "
-                         f"{_pod_words(oldest_old)}")
+                ctx.node_note(node_name, "the new pod is available → delete the old one",
+                              f"new {_pod_words(oldest_new)} is available → delete old {_pod_words(oldest_old)}")
         return False, to_delete
     if exists:
-        live = [p for p in daemon_pods if not _meta(p).get("deletionTimestamp")]
+        live = [p for p in daemon_pods if not p.deleting]
         to_delete.extend(live)
         if live:
-            ctx.note(f"{node_name}: {reason} → delete its {len(live)} daemon pod{'s' if len(live) > 1 else ''}")
+            ctx.node_note(node_name, f"{reason} → delete its daemon pods",
+                          f"{reason} → delete its {len(live)} daemon pod{'s' if len(live) > 1 else ''}")
     return False, to_delete
 
 
@@ -841,32 +1181,35 @@ def get_unscheduled_pods_without_node(nodes: Iterable[Mapping], node_to_daemon_p
     collects pods that were bound)."""
     existing = {_name(n) for n in nodes}
     result = []
-    for node_name in sorted(node_to_daemon_pods):
-        if node_name in existing:
-            continue
+    for node_name in sorted(name for name in node_to_daemon_pods if name not in existing):
         result.extend(p for p in node_to_daemon_pods[node_name] if not _spec(p).get("nodeName"))
     return result
 
 
-def _project_create(ctx: _SyncCtx, pod: dict) -> None:
-    """Add a planned pod to the working list, as the informer will show it: pending, unbound, created now."""
+def _project_create(ctx: _SyncCtx, pod: dict, node_name: str) -> None:
+    """Add a planned pod to the working state, as the informer will show it: pending, unbound, created now."""
     ctx.projected += 1
-    projected = copy.deepcopy(pod)
-    meta = projected["metadata"]
+    meta = dict(pod["metadata"])
     meta["name"] = f"{meta.get('generateName', '')}{_PLANNED_MARK}{ctx.projected}>"
-    meta["creationTimestamp"] = format_time(ctx.now)
-    projected["status"] = {"phase": POD_PENDING}
-    ctx.pods.append(projected)
+    meta["creationTimestamp"] = ctx.now_text
+    projected = PodFacts(dict(pod, metadata=meta, status={"phase": POD_PENDING}))
+    ctx.node_to_pods.setdefault(node_name, []).append(projected)
+    ctx.targeted_pods.append(projected)
 
 
-def _project_delete(ctx: _SyncCtx, pod: Mapping) -> None:
-    """Mark a pod this plan deletes as a graceful delete leaves it: with a deletionTimestamp."""
-    for i, candidate in enumerate(ctx.pods):
-        same = _name(candidate) == _name(pod) and _meta(candidate).get("uid") == _meta(pod).get("uid")
-        if candidate is pod or same:
-            marked = copy.deepcopy(candidate)
-            marked["metadata"]["deletionTimestamp"] = format_time(ctx.now)
-            ctx.pods[i] = marked
+def _project_delete(ctx: _SyncCtx, pod: PodFacts) -> None:
+    """Mark a pod this plan deletes as a graceful delete leaves it: with a deletionTimestamp (a terminal pod
+    being deleted is no longer the DaemonSet's business: it leaves the working state)."""
+    pods = ctx.node_to_pods.get(pod.node) or []
+    for i, candidate in enumerate(pods):
+        if candidate is pod or (candidate.name == pod.name and candidate.uid == pod.uid):
+            if candidate.terminal:
+                del pods[i]
+                if not pods:
+                    del ctx.node_to_pods[pod.node]
+            else:
+                marked = candidate.pod
+                pods[i] = PodFacts(dict(marked, metadata=dict(marked["metadata"], deletionTimestamp=ctx.now_text)))
             return
 
 
@@ -881,49 +1224,74 @@ def sync_nodes(ctx: _SyncCtx, pods_to_delete: list, nodes_needing_daemon_pods: l
         ctx.note(f"{len(pods_to_delete)} pods to delete; at most {BURST_REPLICAS} are deleted per sync")
     position, batch_size = 0, min(create_diff, SLOW_START_INITIAL_BATCH_SIZE)
     batch = ctx.next_batch
+    if create_diff:
+        template = create_pod_template(_template(ds), get_template_generation(ds), hash)
+        created = ctx.event("Normal", EVENT_SUCCESSFUL_CREATE, EVENT_MESSAGE_SUCCESSFUL_CREATE)
+        failed = ctx.event("Warning", EVENT_FAILED_CREATE, EVENT_MESSAGE_FAILED_CREATE)
+        what = f"create pod {_name(ds)}-…"
     while position < create_diff:
         for node_name in nodes_needing_daemon_pods[position:position + batch_size]:
-            pod = new_daemon_pod(ds, node_name, hash)
-            ctx.actions.append(CreateObject(
-                pod,
-                batch=batch,
-                success_event=ctx.event("Normal", EVENT_SUCCESSFUL_CREATE, EVENT_MESSAGE_SUCCESSFUL_CREATE),
-                failure_event=ctx.event("Warning", EVENT_FAILED_CREATE, EVENT_MESSAGE_FAILED_CREATE),
-            ))
-            ctx.action_notes.append(f"create pod {pod['metadata']['generateName']}… for {node_name}")
-            _project_create(ctx, pod)
+            pod = _pod_from_template(ds, template, node_name)
+            ctx.actions.append(CreateObject(pod, batch=batch, success_event=created, failure_event=failed))
+            ctx.action_notes.add_kind(what, node_name, f"{what} for {node_name}", "nodes")
+            _project_create(ctx, pod, node_name)
         position += batch_size
         batch += 1
         batch_size = min(2 * batch_size, create_diff - position)
     if create_diff:
         ctx.next_batch = batch
+    if delete_diff:
+        deleted = ctx.event("Normal", EVENT_SUCCESSFUL_DELETE, EVENT_MESSAGE_SUCCESSFUL_DELETE)
+        failed = ctx.event("Warning", EVENT_FAILED_DELETE, EVENT_MESSAGE_FAILED_DELETE)
     for pod in pods_to_delete[:delete_diff]:
-        name = _name(pod)
+        name = pod.name
         ctx.actions.append(DeleteObject(
             "Pod",
-            _namespace(pod),
+            pod.namespace,
             name,
-            _meta(pod).get("uid") or "",
-            success_event=ctx.event("Normal", EVENT_SUCCESSFUL_DELETE, EVENT_MESSAGE_SUCCESSFUL_DELETE).bind(name=name),
-            failure_event=ctx.event("Warning", EVENT_FAILED_DELETE, EVENT_MESSAGE_FAILED_DELETE),
+            pod.uid,
+            success_event=deleted.bind(name=name),
+            failure_event=failed,
         ))
-        ctx.action_notes.append(f"delete pod {name}")
+        ctx.action_notes.add_kind("delete pod", name, f"delete pod {name}", "pods")
         _project_delete(ctx, pod)
 
 
 def manage(ctx: _SyncCtx, hash: str) -> None:
     """``manage``: ``pods_should_be_on_node`` for every node, plus unbound pods whose node is gone."""
-    node_to_pods = get_nodes_to_daemon_pods(ctx.pods)
+    node_to_pods = ctx.node_to_pods
     creates: list[str] = []
     deletes: list = []
+    found = desired = 0
     for node in ctx.nodes:
-        create, delete = pods_should_be_on_node(ctx, node, node_to_pods, hash)
+        if node.should_run:
+            desired += 1
+        pods = node_to_pods.get(node.name)
+        if pods is None:
+            if node.should_run:
+                ctx.node_note(node.name, "should run the daemon pod and has none → create one")
+                creates.append(node.name)
+            continue
+        found += 1
+        if node.should_run and len(pods) == 1:
+            # The common case, settled at once (podsShouldBeOnNode would find nothing to do): a node that should
+            # run the pod has one, neither finished nor being deleted.
+            pod = pods[0]
+            if not pod.deleting and pod.phase not in _TERMINAL_PHASES:
+                continue
+        create, delete = pods_should_be_on_node(ctx, node, pods, hash)
         if create:
-            creates.append(_name(node))
+            creates.append(node.name)
         deletes.extend(delete)
-    orphaned = get_unscheduled_pods_without_node(ctx.nodes, node_to_pods)
+    ctx.desired = desired
+    ctx.missing = ctx.missing_nodes(found)
+    # getUnscheduledPodsWithoutNode
+    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
     for pod in orphaned:
-        ctx.note(f"{_pod_words(pod)} waits for node {get_target_node_name(pod)}, which no longer exists → delete it")
+        node_name = pod.node
+        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
+                               node_name, f"{_pod_words(pod)} waits for node {node_name}, which no longer exists "
+                               f"→ delete it")
     deletes.extend(orphaned)
     sync_nodes(ctx, deletes, creates, hash)
 
@@ -931,65 +1299,93 @@ def manage(ctx: _SyncCtx, hash: str) -> None:
 # --- rolling update (update.go) -----------------------------------------------------------------------------
 
 
-def _ordered_node_names(ctx: _SyncCtx, node_to_pods: Mapping[str, list]) -> list[str]:
-    """Nodes in node-list order, then nodes that only pods mention (sorted): upstream walks a Go map."""
-    names = [_name(n) for n in ctx.nodes if _name(n) in node_to_pods]
-    return names + sorted(set(node_to_pods) - set(names))
-
-
-def _hash_of(pod: Mapping) -> str:
-    return _short(_labels(pod).get(CONTROLLER_REVISION_HASH_LABEL, ""))
+def _hash_of(pod: PodFacts) -> str:
+    return _short(pod.hash_label or "")
 
 
 def rolling_update(ctx: _SyncCtx, hash: str) -> None:
     """``rollingUpdate``: replace old pods within the ``maxUnavailable`` / ``maxSurge`` budget."""
     ds, now = ctx.ds, ctx.now
-    min_ready = _min_ready_seconds(ds)
+    min_ready = ctx.min_ready
+    generation = ctx.generation_text
+    desired = ctx.desired
+    node_to_pods = ctx.node_to_pods
+    # updatedDesiredNodeCounts' map: every node that should run the pod or has pods, in node order, then the
+    # nodes that only pods mention
+    walk = chain(ctx.nodes, map(NodeDecision.missing, ctx.missing))
     try:
-        max_surge, max_unavailable, desired, node_to_pods = updated_desired_node_counts(
-            ds, ctx.nodes, get_nodes_to_daemon_pods(ctx.pods))
+        max_unavailable = unavailable_count(ds, desired)
+        max_surge = surge_count(ds, desired)
     except ValueError as error:
         ctx.note(f"rolling update skipped: {error}")
         return
+    if desired > 0 and max_unavailable == 0 and max_surge == 0:
+        max_unavailable = 1
 
     if max_surge == 0:
         num_unavailable = 0
         allowed: list = []
         candidates: list = []
-        for node_name in _ordered_node_names(ctx, node_to_pods):
-            new, old, ok = find_updated_pods_on_node(ds, node_to_pods[node_name], hash)
-            if not ok:
-                num_unavailable += 1
-                ctx.note(f"{node_name}: more than one pod of a revision; manage prunes it first "
-                         "(counts as unavailable)")
+        waits: dict[str, str] = {}  # old hash -> the summary of "wait" decisions (one string per hash)
+
+        def wait(old_hash: str) -> str:
+            summary = waits.get(old_hash)
+            if summary is None:
+                summary = waits[old_hash] = (f"old revision {old_hash}, unavailable budget {max_unavailable} of "
+                                             f"{max_unavailable} used → wait")
+            return summary
+
+        for node in walk:
+            node_name = node.name
+            pods = node_to_pods.get(node_name)
+            if pods is None:
+                if node.should_run:
+                    num_unavailable += 1  # no pod yet
                 continue
-            if (old is None and new is None) or (old is not None and new is not None):
+            if len(pods) == 1 and not pods[0].deleting:
+                pod = pods[0]
+                new, old = (pod, None) if pod.updated(hash, generation) else (None, pod)
+            else:
+                new, old, ok = _split_pods(pods, hash, generation)
+                if not ok:
+                    num_unavailable += 1
+                    ctx.node_note(node_name, "more than one pod of a revision; manage prunes it first "
+                                  "(counts as unavailable)")
+                    continue
+            if (old is None) == (new is None):
                 num_unavailable += 1
                 continue
             if new is not None:
-                if not is_pod_available(new, min_ready, now):
+                if not new.available(min_ready, now):
                     num_unavailable += 1
-                    ctx.note(f"{node_name}: new {_pod_words(new)} not available yet (uses the unavailable budget)")
+                    ctx.node_note(node_name, "the new pod is not available yet (uses the unavailable budget)",
+                                  lambda new=new: f"new {_pod_words(new)} not available yet (uses the unavailable "
+                                                  f"budget)")
                 continue
-            if not is_pod_available(old, min_ready, now):
+            old_hash = _hash_of(old)
+            if not old.available(min_ready, now):
                 allowed.append(old)
                 num_unavailable += 1
-                ctx.note(f"{node_name}: old revision {_hash_of(old)}, {_pod_words(old)} not available → delete it "
-                         f"(an unavailable old pod is always replaced)")
+                ctx.node_note(node_name, f"old revision {old_hash}, the old pod is not available → delete it "
+                              f"(an unavailable old pod is always replaced)",
+                              lambda old=old, h=old_hash: f"old revision {h}, {_pod_words(old)} not available → "
+                                                          f"delete it (an unavailable old pod is always replaced)")
             elif num_unavailable >= max_unavailable:
-                ctx.note(f"{node_name}: old revision {_hash_of(old)}, unavailable budget {num_unavailable} of "
-                         f"{max_unavailable} used → wait")
+                ctx.node_note(node_name, wait(old_hash), lambda h=old_hash, n=num_unavailable:
+                              f"old revision {h}, unavailable budget {n} of {max_unavailable} used → wait")
             else:
                 candidates.append((node_name, old))
         remaining = max(0, max_unavailable - num_unavailable)
         remaining = min(remaining, len(candidates))
         for index, (node_name, old) in enumerate(candidates):
+            old_hash = _hash_of(old)
             if index < remaining:
-                ctx.note(f"{node_name}: old revision {_hash_of(old)} → delete {_pod_words(old)} (unavailable "
-                         f"{num_unavailable + index + 1} of {max_unavailable}); manage recreates it next sync")
+                ctx.node_note(node_name, f"old revision {old_hash} → delete its pod; manage recreates it next sync",
+                              lambda old=old, h=old_hash, n=num_unavailable + index + 1:
+                              f"old revision {h} → delete {_pod_words(old)} (unavailable {n} of {max_unavailable}); "
+                              f"manage recreates it next sync")
             else:
-                ctx.note(f"{node_name}: old revision {_hash_of(old)}, unavailable budget {max_unavailable} of "
-                         f"{max_unavailable} used → wait")
+                ctx.node_note(node_name, wait(old_hash))
         sync_nodes(ctx, allowed + [old for _, old in candidates[:remaining]], [], hash)
         return
 
@@ -999,68 +1395,79 @@ def rolling_update(ctx: _SyncCtx, hash: str) -> None:
     allowed_nodes: list[str] = []
     num_surge = 0
     num_available = 0
-    for node_name in _ordered_node_names(ctx, node_to_pods):
-        new, old, ok = find_updated_pods_on_node(ds, node_to_pods[node_name], hash)
+    for node in walk:
+        node_name = node.name
+        pods = node_to_pods.get(node_name)
+        if pods is None:
+            continue  # no pod yet: nothing to surge over
+        new, old, ok = _split_pods(pods, hash, generation)
         if not ok:
             num_surge += 1
-            ctx.note(f"{node_name}: more than one pod of a revision; manage prunes it first (counts as surge)")
+            ctx.node_note(node_name, "more than one pod of a revision; manage prunes it first (counts as surge)")
             continue
         if old is not None:
-            if is_pod_available(old, min_ready, now):
+            if old.available(min_ready, now):
                 num_available += 1
-        elif new is not None and is_pod_available(new, min_ready, now):
+        elif new is not None and new.available(min_ready, now):
             num_available += 1
         if old is None:
             continue
         if new is None:
-            node = ctx.node(node_name)
-            if node is None:
+            if node.node is None:
                 ctx.note(f"rolling update stopped: node {node_name} not found")
                 return
-            should_run = node_should_run_daemon_pod(node, ds)[0]
-            if not is_pod_available(old, min_ready, now):
-                if not should_run:
+            if not old.available(min_ready, now):
+                if not node.should_run:
                     old_to_delete.append(old)
-                    ctx.note(f"{node_name}: old {_pod_words(old)} not available and the node no longer qualifies "
-                             f"→ delete it")
+                    ctx.node_note(node_name, "the old pod is not available and the node no longer qualifies → "
+                                  "delete it", f"old {_pod_words(old)} not available and the node no longer "
+                                  f"qualifies → delete it")
                     continue
                 allowed_nodes.append(node_name)
-                ctx.note(f"{node_name}: old {_pod_words(old)} not available → create the new pod now "
-                         f"(outside the surge budget)")
+                ctx.node_note(node_name, "the old pod is not available → create the new pod now (outside the "
+                              "surge budget)", f"old {_pod_words(old)} not available → create the new pod now "
+                              f"(outside the surge budget)")
                 continue
-            if not should_run:
+            if not node.should_run:
                 should_not_run_to_delete.append(old)
                 continue
             if num_surge >= max_surge:
-                ctx.note(f"{node_name}: old revision {_hash_of(old)}, surge budget {num_surge} of {max_surge} "
-                         f"used → wait")
+                old_hash = _hash_of(old)
+                ctx.node_note(node_name, f"old revision {old_hash}, surge budget {max_surge} of {max_surge} used "
+                              f"→ wait", f"old revision {old_hash}, surge budget {num_surge} of {max_surge} used "
+                              f"→ wait")
                 continue
             candidate_nodes.append(node_name)
             continue
-        if not is_pod_available(new, min_ready, now):
+        if not new.available(min_ready, now):
             num_surge += 1
-            ctx.note(f"{node_name}: new {_pod_words(new)} not available yet; old {_pod_words(old)} keeps serving")
+            ctx.node_note(node_name, "the new pod is not available yet; the old pod keeps serving",
+                          lambda new=new, old=old: f"new {_pod_words(new)} not available yet; old {_pod_words(old)} "
+                                                   f"keeps serving")
             continue
         old_to_delete.append(old)
-        ctx.note(f"{node_name}: new {_pod_words(new)} is available → delete old {_pod_words(old)}")
+        ctx.node_note(node_name, "the new pod is available → delete the old one",
+                      lambda new=new, old=old: f"new {_pod_words(new)} is available → delete old {_pod_words(old)}")
 
     remaining = max_surge - num_surge
     deletable = num_available - desired
     if deletable > 0:
         for pod in should_not_run_to_delete[:min(deletable, len(should_not_run_to_delete))]:
             old_to_delete.append(pod)
-            ctx.note(f"{get_target_node_name(pod)}: no longer qualifies and {num_available} pods are available "
-                     f"for {desired} nodes → delete {_pod_words(pod)}")
+            ctx.node_note(pod.node, "no longer qualifies and enough pods are available → delete "
+                          "its pod", f"no longer qualifies and {num_available} pods are available for {desired} "
+                          f"nodes → delete {_pod_words(pod)}")
     for pod in should_not_run_to_delete[max(deletable, 0):]:
-        ctx.note(f"{get_target_node_name(pod)}: no longer qualifies; keep {_pod_words(pod)} until a replacement "
-                 f"elsewhere is available")
+        ctx.node_note(pod.node, "no longer qualifies; keep its pod until a replacement elsewhere "
+                      "is available", f"no longer qualifies; keep {_pod_words(pod)} until a replacement elsewhere "
+                      f"is available")
     remaining = min(max(remaining, 0), len(candidate_nodes))
     for index, node_name in enumerate(candidate_nodes):
         if index < remaining:
-            ctx.note(f"{node_name}: old pod available → surge a new pod (surge {num_surge + index + 1} of "
-                     f"{max_surge})")
+            ctx.node_note(node_name, "the old pod is available → surge a new pod",
+                          f"old pod available → surge a new pod (surge {num_surge + index + 1} of {max_surge})")
         else:
-            ctx.note(f"{node_name}: old pod available, surge budget {max_surge} of {max_surge} used → wait")
+            ctx.node_note(node_name, f"old pod available, surge budget {max_surge} of {max_surge} used → wait")
     sync_nodes(ctx, old_to_delete, allowed_nodes + candidate_nodes[:remaining], hash)
 
 
@@ -1085,67 +1492,74 @@ def _status_dict(counts: Mapping[str, int], old: Mapping) -> dict:
     return status
 
 
+def _status_counts(nodes: Iterable[NodeDecision], node_to_pods: Mapping[str, list[PodFacts]], hash: str,
+                   generation_text: str | None, min_ready: int, now: datetime) -> dict[str, int]:
+    desired = current = ready = available = updated = misscheduled = 0
+    for node in nodes:
+        daemon_pods = node_to_pods.get(node.name)
+        if node.should_run:
+            desired += 1
+            if not daemon_pods:
+                continue
+            current += 1
+            pod = daemon_pods[0] if len(daemon_pods) == 1 else min(daemon_pods, key=_by_sort_key)
+            if pod.ready:
+                ready += 1
+                if pod.available(min_ready, now):
+                    available += 1
+            if pod.updated(hash, generation_text):
+                updated += 1
+        elif daemon_pods:
+            misscheduled += 1
+    return {"currentNumberScheduled": current, "numberMisscheduled": misscheduled, "desiredNumberScheduled": desired,
+            "numberReady": ready, "updatedNumberScheduled": updated, "numberAvailable": available,
+            "numberUnavailable": desired - available}
+
+
 def calculate_status(ds: Mapping, nodes: Iterable[Mapping], pods: Iterable[Mapping], hash: str,
                      now: datetime) -> dict[str, int]:
     """The counts of ``updateDaemonSetStatus``; for each node that should run the pod, its *oldest* pod decides
     ready / available / updated; a pod on a node that should not run one is misscheduled."""
-    node_to_pods = get_nodes_to_daemon_pods(pods)
+    node_to_pods = {name: [PodFacts(p) for p in on_node] for name, on_node in get_nodes_to_daemon_pods(pods).items()}
     generation = get_template_generation(ds)
-    min_ready = _min_ready_seconds(ds)
-    counts = dict.fromkeys(_STATUS_INTS + _STATUS_OMITEMPTY[1:], 0)
-    for node in nodes:
-        should_run = node_should_run_daemon_pod(node, ds)[0]
-        daemon_pods = node_to_pods.get(_name(node)) or []
-        if should_run:
-            counts["desiredNumberScheduled"] += 1
-            if not daemon_pods:
-                continue
-            counts["currentNumberScheduled"] += 1
-            pod = sort_pods_by_creation(daemon_pods)[0]
-            if is_pod_ready(pod):
-                counts["numberReady"] += 1
-                if is_pod_available(pod, min_ready, now):
-                    counts["numberAvailable"] += 1
-            if is_pod_updated(pod, hash, generation):
-                counts["updatedNumberScheduled"] += 1
-        elif daemon_pods:
-            counts["numberMisscheduled"] += 1
-    counts["numberUnavailable"] = counts["desiredNumberScheduled"] - counts["numberAvailable"]
-    return counts
+    return _status_counts(decide_nodes(nodes, Placement(ds)), node_to_pods, hash,
+                          None if generation is None else str(generation), _min_ready_seconds(ds), now)
 
 
-def update_daemonset_status(ctx: _SyncCtx, hash: str, update_observed_gen: bool) -> tuple[dict | None, str]:
-    """``updateDaemonSetStatus``: (the new status, or None when nothing changed; a one-line summary)."""
+def update_daemonset_status(ctx: _SyncCtx, hash: str, update_observed_gen: bool) -> tuple[dict | None, dict]:
+    """``updateDaemonSetStatus``: (the new status, or None when nothing changed; the counts)."""
     ds = ctx.ds
     old = _status(ds)
-    counts = calculate_status(ds, ctx.nodes, ctx.pods, hash, ctx.now)
+    counts = _status_counts(ctx.nodes, ctx.node_to_pods, hash, ctx.generation_text, ctx.min_ready, ctx.now)
     generation = int(_meta(ds).get("generation") or 0)
     observed = int(old.get("observedGeneration") or 0)
     counts["observedGeneration"] = generation if update_observed_gen else observed
-    summary = (f"desired {counts['desiredNumberScheduled']}, current {counts['currentNumberScheduled']}, "
-               f"ready {counts['numberReady']}, up-to-date {counts['updatedNumberScheduled']}, "
-               f"available {counts['numberAvailable']}, misscheduled {counts['numberMisscheduled']}")
     new_status = _status_dict(counts, old)
     if new_status == _status_dict({k: old.get(k) for k in _STATUS_INTS + _STATUS_OMITEMPTY}, old):
-        return None, summary
-    return new_status, summary
+        return None, counts
+    return new_status, counts
+
+
+def _status_summary(counts: Mapping[str, int]) -> str:
+    return (f"desired {counts['desiredNumberScheduled']}, current {counts['currentNumberScheduled']}, "
+            f"ready {counts['numberReady']}, up-to-date {counts['updatedNumberScheduled']}, "
+            f"available {counts['numberAvailable']}, misscheduled {counts['numberMisscheduled']}")
 
 
 def _min_ready_requeue(ctx: _SyncCtx) -> float | None:
     """When a ready pod will have been ready for ``minReadySeconds``: upstream requeues after
     ``minReadySeconds`` (and one more second after a pod turns ready); we wait for the earliest such pod."""
-    min_ready = _min_ready_seconds(ctx.ds)
+    min_ready = ctx.min_ready
     if not min_ready:
         return None
     waits = []
-    for pods in get_nodes_to_daemon_pods(ctx.pods).values():
+    for pods in ctx.node_to_pods.values():
         for pod in pods:
-            if _meta(pod).get("deletionTimestamp") or not is_pod_ready(pod):
+            if pod.deleting or not pod.ready:
                 continue
-            if is_pod_available(pod, min_ready, ctx.now):
+            if pod.available(min_ready, ctx.now):
                 continue
-            condition = get_pod_condition(pod, POD_READY) or {}
-            since = parse_time(condition.get("lastTransitionTime"))
+            since = pod.ready_since
             if since is None or since == ZERO_TIME:
                 waits.append(float(min_ready))
             else:
@@ -1173,6 +1587,59 @@ def _memory(backoff: Mapping[str, BackoffEntry], now: datetime) -> DaemonSetMemo
     return DaemonSetMemory(kept) if kept else None
 
 
+def decide_nodes(nodes: Iterable[Mapping], placement: Placement,
+                 cache: DaemonSetCache | None = None) -> list[NodeDecision]:
+    """``NodeShouldRunDaemonPod`` for every node, in node-name order (from ``cache`` where it can)."""
+    if cache is not None:
+        return cache.decide_all(nodes, placement)
+    return sorted((_decide(node, placement) for node in nodes), key=attrgetter("name"))
+
+
+def _claim_pods(ctx: _SyncCtx, pods: Iterable[PodFacts], label_selector) -> None:
+    """Keep the pods this DaemonSet controls whose labels match its selector, grouped by target node (each
+    node's pods in name order); plan the release of controlled pods that no longer match (``ClaimPods``)."""
+    ds = ctx.ds
+    owner_uid = (ds.get("metadata") or {}).get("uid", "")
+    # A pod remembers whether the selector it was last matched against selected it; the key is interned, so
+    # the same selector in the next sync is the very same string.
+    selector_key = sys.intern(json.dumps(ctx.ds["spec"]["selector"], sort_keys=True, separators=(",", ":"),
+                                         default=str))
+    matches = label_selector.matches
+    claimed, released, targeted = ctx.pods, [], ctx.targeted_pods
+    node_to_pods: dict[str, list[PodFacts]] = {}
+    crowded = []
+    for pod in pods:
+        if not pod.has_controller or pod.controller_uid != owner_uid:  # metav1.IsControlledBy
+            continue
+        if pod.selector_key is not selector_key:
+            pod.selector_key, pod.selected = selector_key, matches(pod.labels)
+        if not pod.selected:
+            released.append(pod)
+            continue
+        claimed.append(pod)
+        node_name = pod.node
+        if node_name is None:
+            continue
+        targeted.append(pod)
+        if pod.deleting and pod.phase in _TERMINAL_PHASES:
+            continue  # a terminal pod being deleted is no longer the DaemonSet's business
+        on_node = node_to_pods.get(node_name)
+        if on_node is None:
+            node_to_pods[node_name] = [pod]
+        else:
+            on_node.append(pod)
+            if len(on_node) == 2:
+                crowded.append(on_node)
+    by_name_and_uid = attrgetter("name", "uid")
+    for on_node in crowded:
+        on_node.sort(key=by_name_and_uid)
+    ctx.node_to_pods = node_to_pods
+    for pod in sorted(released, key=by_name_and_uid):
+        ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name, _release_patch(pod.pod, ds)))
+        ctx.action_notes.add_kind("release pod", pod.name,
+                                  f"release pod {pod.name}: its labels no longer match the selector", "pods")
+
+
 def sync_daemonset(
     ds: dict,
     nodes: list[dict],
@@ -1183,6 +1650,7 @@ def sync_daemonset(
     memory: DaemonSetMemory | None = None,
     expectations_satisfied: bool = True,
     trigger: str = "",
+    cache: DaemonSetCache | None = None,
 ) -> SyncResult:
     """Reconcile one DaemonSet at ``now``; upstream ``syncDaemonSet``.
 
@@ -1190,7 +1658,9 @@ def sync_daemonset(
     (others are ignored; those whose labels no longer match the selector are released); ``revisions`` the
     ControllerRevisions it controls. ``memory`` is the previous sync's ``SyncResult.memory``.
     ``expectations_satisfied`` is false while the engine has not yet observed an earlier plan's creates and
-    deletes: then only the status counts are refreshed. Inputs are never mutated.
+    deletes: then only the status counts are refreshed. ``cache`` carries what can be reused between syncs
+    (``NodeShouldRunDaemonPod`` answers, ``PodFacts``); the plan is the same with or without it. Inputs are
+    never mutated.
     """
     key = daemonset_key(ds)
     memory = memory or DaemonSetMemory()
@@ -1216,69 +1686,50 @@ def sync_daemonset(
         return SyncResult((), None, None, trace(f"invalid selector: {error}", "cannot sync"),
                           memory if memory.failed_pods_backoff else None)
 
-    ds = copy.deepcopy(ds)
-    template_spec = _template(ds).get("spec") or {}
-    _SYNC_PROBE[:] = [template_spec, add_or_update_daemon_pod_tolerations(template_spec)]
-    try:
-        return _sync_daemonset_copy(ds, nodes, pods, revisions, now, memory, label_selector, trace,
-                                    expectations_satisfied)
-    finally:
-        _SYNC_PROBE.clear()
-
-
-def _sync_daemonset_copy(ds, nodes, pods, revisions, now, memory, label_selector, trace,
-                         expectations_satisfied):
-    """The body of ``sync_daemonset`` on its private copy of the DaemonSet."""
-    ctx = _SyncCtx(
-        ds=ds,
-        nodes=sorted(nodes, key=_name),  # nodes and pods are only read: no copies
-        pods=[],
-        now=now,
-        backoff=memory.entries(),
-    )
-    for pod in sorted(pods, key=lambda p: (_name(p), _meta(p).get("uid") or "")):
-        if not is_controlled_by(pod, ds):
-            continue
-        if label_selector.matches(_labels(pod)):
-            ctx.pods.append(pod)
-        else:
-            ctx.actions.append(PatchObject("Pod", _namespace(pod), _name(pod), _release_patch(pod, ds)))
-            ctx.action_notes.append(f"release pod {_name(pod)}: its labels no longer match the selector")
-    owned_revisions = [copy.deepcopy(r) for r in revisions if is_controlled_by(r, ds)]
+    ctx = _SyncCtx(ds=ds, now=now, backoff=memory.entries())
+    ctx.nodes = decide_nodes(nodes, Placement(ds), cache)
+    facts = cache.pod_facts(_meta(ds).get("uid") or "", pods) if cache is not None else map(PodFacts, pods)
+    _claim_pods(ctx, facts, label_selector)
+    owned_revisions = [r for r in revisions if is_controlled_by(r, ds)]
 
     history = construct_history(ctx, owned_revisions)
     if history.collision:
         status = copy.deepcopy(dict(_status(ds)))
         status["collisionCount"] = int(status.get("collisionCount") or 0) + 1
         return SyncResult(tuple(ctx.actions), status, 0.0,
-                          trace(f"{len(ctx.pods)} pods, {len(owned_revisions)} revisions", "; ".join(ctx.decisions),
-                                ["write status.collisionCount"] + ctx.action_notes),
+                          trace(f"{len(ctx.pods)} pods, {len(owned_revisions)} revisions",
+                                "; ".join(ctx.decisions.render()),
+                                ["write status.collisionCount"] + ctx.action_notes.render()),
                           _memory(ctx.backoff, now))
     hash_ = history.hash
     current_revision = revision_number(history.current or {})
-    wanting = sum(1 for n in ctx.nodes if node_should_run_daemon_pod(n, ds)[0])
-    observed = (f"{len(ctx.nodes)} nodes, {wanting} should run the pod; {len(ctx.pods)} pods; "
-                f"{update_strategy_type(ds)}; current revision {current_revision} ({hash_})")
+    pod_count = len(ctx.pods)
 
     if not expectations_satisfied:
         ctx.note("expectations not satisfied: wait for earlier creations/deletions, only refresh the counts")
-        status, summary = update_daemonset_status(ctx, hash_, False)
+        status, counts = update_daemonset_status(ctx, hash_, False)
     else:
+        ctx.allows_surge = allows_surge(ds)
         manage(ctx, hash_)
         if update_strategy_type(ds) == ROLLING_UPDATE:
             rolling_update(ctx, hash_)
         cleanup_history(ctx, history.old)
-        status, summary = update_daemonset_status(ctx, hash_, True)
+        status, counts = update_daemonset_status(ctx, hash_, True)
+    summary = _status_summary(counts)
     if status is not None:
-        ctx.action_notes.insert(0, f"write status ({summary})")
+        ctx.action_notes.insert_first(f"write status ({summary})")
     requeue = _min_ready_requeue(ctx)
     if requeue is not None:
         ctx.requeues.append(requeue)
-    decision = "; ".join(ctx.decisions) or f"every node has what it should: no pod to create or delete ({summary})"
+    # desiredNumberScheduled is the number of nodes that should run the pod, whatever the pods do.
+    observed = (f"{len(ctx.nodes)} nodes, {counts['desiredNumberScheduled']} should run the pod; {pod_count} pods; "
+                f"{update_strategy_type(ds)}; current revision {current_revision} ({hash_})")
+    decision = ("; ".join(ctx.decisions.render())
+                or f"every node has what it should: no pod to create or delete ({summary})")
     return SyncResult(
         actions=tuple(ctx.actions),
         status=status,
         requeue_after=min(ctx.requeues) if ctx.requeues else None,
-        trace=trace(observed, decision, ctx.action_notes),
+        trace=trace(observed, decision, ctx.action_notes.render()),
         memory=_memory(ctx.backoff, now),
     )

@@ -34,6 +34,7 @@ __all__ = [
     "fnv32a",
     "get_patch",
     "match",
+    "matches_patch",
     "max_revision",
     "new_controller_revision",
     "revision_hash",
@@ -105,7 +106,12 @@ def match(revision: Mapping, ds: Mapping) -> bool:
     Upstream compares the patch bytes; we compare the decoded JSON, which is the same test without Go's
     key-order dependence. A revision whose ``data`` is a JSON string is decoded first.
     """
-    return _revision_data(revision) == get_patch(ds)
+    return matches_patch(revision, get_patch(ds))
+
+
+def matches_patch(revision: Mapping, patch: Mapping) -> bool:
+    """``match`` against a ``get_patch`` result computed once (a sync compares it with every revision)."""
+    return _revision_data(revision) == patch
 
 
 def revision_number(revision: Mapping) -> int:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from .cache import controller_uid
 from .cronjob import sync_cronjob
-from .daemonset import NodeDecisionCache, Placement, sync_daemonset
+from .daemonset import DaemonSetCache, Placement, sync_daemonset
 from .job import has_backoff_limit_per_index, sync_job
 from .kubelet import node_is_ready, sync_pod
 from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
@@ -122,15 +122,20 @@ class CronJobController(WorkloadController):
 class DaemonSetController(WorkloadController):
     """pkg/controller/daemon: DaemonSets, woken by their pods, revisions and by nodes joining or changing.
 
-    It keeps one ``NodeDecisionCache`` for all its DaemonSets, so a sync only decides ``NodeShouldRunDaemonPod``
-    afresh for nodes that changed since the last one (a node event already decided the changed node).
+    It keeps one ``DaemonSetCache`` for all its DaemonSets, so a sync only reads afresh the nodes and pods that
+    changed since the last one (a node event already decided ``NodeShouldRunDaemonPod`` for the changed node).
     """
 
     name = "daemonset-controller"
     kind = "DaemonSet"
 
     def __init__(self):
-        self.decisions = NodeDecisionCache()
+        self.daemonset_cache = DaemonSetCache()
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == self.kind and change.type == "DELETED":
+            self.daemonset_cache.forget(change.object["metadata"].get("uid") or "")
+        return super().keys_for_change(change, old, engine)
 
     def keys_for_dependent(self, change: Change, old, engine):
         if change.kind in ("Pod", "ControllerRevision"):
@@ -146,14 +151,14 @@ class DaemonSetController(WorkloadController):
         return []
 
     def _should_run(self, node: dict, placement: Placement) -> tuple[bool, bool]:
-        decision = self.decisions.decide(node, placement)
+        decision = self.daemonset_cache.decide(node, placement)
         return decision.should_run, decision.should_continue
 
     def sync_object(self, ds, engine, memory):
         uid = ds["metadata"]["uid"]
         return sync_daemonset(ds, engine.cache.list("Node"), engine.cache.owned_by(uid, "Pod"),
                               engine.cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory,
-                              decisions=self.decisions)
+                              cache=self.daemonset_cache)
 
 
 def _pending(pod: dict | None) -> bool:

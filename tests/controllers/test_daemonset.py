@@ -1406,3 +1406,261 @@ def test_plan_is_deterministic_and_independent_of_input_order():
     random.Random(3).shuffle(shuffled_nodes)
     random.Random(4).shuffle(shuffled_pods)
     assert sync(ds, shuffled_nodes, shuffled_pods, revisions) == first
+
+
+# --- the DaemonSetCache: reused answers, same plans -----------------------------------------------------------
+#
+# The engine's objects are never changed in place: a changed Node or Pod is a new object with a new
+# resourceVersion. These tests build objects the same way (``stored`` stamps a resourceVersion; ``changed``
+# makes the new version of an object), so the cache may reuse what it read.
+
+_versions = itertools.count(1000)
+
+
+def stored(obj: dict) -> dict:
+    """``obj`` as the store hands it out: with a fresh resourceVersion."""
+    obj["metadata"]["resourceVersion"] = str(next(_versions))
+    return obj
+
+
+def changed(obj: dict, change) -> dict:
+    """The next version of a stored object: a copy, changed by ``change(copy)``, with a new resourceVersion."""
+    new = copy.deepcopy(obj)
+    change(new)
+    return stored(new)
+
+
+class StoredCluster(Cluster):
+    """``Cluster`` whose objects follow the store's rules (resourceVersions, no change in place), synced with
+    a ``DaemonSetCache``; every sync is checked against a sync of the same inputs without the cache."""
+
+    def __init__(self, ds: dict, nodes: list[dict], pods: list[dict] | None = None, now: datetime = NOW):
+        super().__init__(ds, [stored(n) for n in nodes], [stored(p) for p in pods or []], now)
+        self.cache = dsc.DaemonSetCache()
+
+    def sync(self, **kwargs) -> tuple[int, int]:
+        args = (self.ds, self.nodes, self.pods, self.revisions, self.now)
+        result = sync_daemonset(*args, memory=self.memory, cache=self.cache, **kwargs)
+        assert result == sync_daemonset(*args, memory=self.memory, **kwargs)
+        self.apply(result)
+        return len(creates(result)), len(deletes(result))
+
+    def apply(self, result: SyncResult) -> None:
+        # The parent patches pods in place: patch new versions of them; stamp the pods it creates.
+        patched = {a.name for a in result.actions if isinstance(a, PatchObject) and a.kind == "Pod"}
+        self.pods = [changed(p, lambda p: None) if p["metadata"]["name"] in patched else p for p in self.pods]
+        super().apply(result)
+        self.pods = [p if p["metadata"].get("resourceVersion") else stored(p) for p in self.pods]
+
+    def mark_pods_ready(self, ready: bool = True, count: int | None = None, where=lambda pod: True) -> None:
+        self.pods = [copy.deepcopy(p) for p in self.pods]  # the parent changes them in place
+        super().mark_pods_ready(ready, count, where)
+        self.pods = [stored(p) for p in self.pods]
+
+    def change_node(self, name: str, change) -> None:
+        self.nodes = [changed(n, change) if n["metadata"]["name"] == name else n for n in self.nodes]
+
+
+def _selector_cluster(strategy=None) -> StoredCluster:
+    ds = new_daemonset(strategy=strategy or rolling_update(1))
+    template_spec(ds)["nodeSelector"] = {"color": "blue"}
+    nodes = add_nodes(0, 3, {"color": "blue"}) + add_nodes(3, 2, {"color": "red"})
+    cluster = StoredCluster(ds, nodes)
+    assert cluster.sync() == (3, 0)
+    cluster.mark_pods_ready()
+    assert cluster.sync() == (0, 0)
+    return cluster
+
+
+def test_cache_reuses_the_decisions_of_unchanged_nodes(monkeypatch):
+    cluster = _selector_cluster()
+    decided = []
+    monkeypatch.setattr(dsc, "_decide", lambda node, placement, real=dsc._decide: decided.append(
+        node["metadata"]["name"]) or real(node, placement))
+
+    def cached_sync():
+        return sync(cluster.ds, cluster.nodes, cluster.pods, cluster.revisions, cache=cluster.cache)
+
+    assert counts(cached_sync()) == (0, 0, 0)
+    assert decided == []
+    cluster.change_node("node-4", lambda n: n["metadata"]["labels"].update(disk="ssd"))
+    assert counts(cached_sync()) == (0, 0, 0)
+    assert decided == ["node-4"]
+
+
+def test_cache_honours_a_relabelled_node():
+    cluster = _selector_cluster()
+    cluster.change_node("node-4", lambda n: n["metadata"]["labels"].update(color="blue"))
+    assert cluster.sync() == (1, 0)
+    assert len(cluster.pods_on("node-4")) == 1
+    cluster.change_node("node-0", lambda n: n["metadata"]["labels"].update(color="red"))
+    assert cluster.sync() == (0, 1)
+    assert cluster.pods_on("node-0") == []
+
+
+def test_cache_honours_a_tainted_node():
+    cluster = _selector_cluster()
+    cluster.change_node("node-1", lambda n: n["spec"].update(taints=copy.deepcopy(NO_SCHEDULE_TAINTS)))
+    assert cluster.sync() == (0, 0)  # NoSchedule: the pod stays, misscheduled
+    assert (cluster.ds["status"]["desiredNumberScheduled"], cluster.ds["status"]["numberMisscheduled"]) == (2, 1)
+    cluster.change_node("node-1", lambda n: n["spec"].update(taints=copy.deepcopy(NO_EXECUTE_TAINTS)))
+    assert cluster.sync() == (0, 1)  # NoExecute: the pod goes
+    cluster.change_node("node-1", lambda n: n["spec"].pop("taints"))
+    assert cluster.sync() == (1, 0)
+
+
+def test_cache_honours_a_changed_node_selector():
+    cluster = _selector_cluster()
+    spec = copy.deepcopy(cluster.ds["spec"])
+    spec["template"]["spec"]["nodeSelector"] = {"color": "red"}
+    cluster.update(template=spec["template"])
+    assert cluster.sync() == (2, 3)
+    assert {dsc.get_target_node_name(p) for p in cluster.pods} == {"node-3", "node-4"}
+
+
+def test_cache_honours_changed_tolerations():
+    ds = new_daemonset()
+    cluster = StoredCluster(ds, add_nodes(0, 2) + [new_node("tainted", taints=NO_SCHEDULE_TAINTS)])
+    assert cluster.sync() == (2, 0)
+    cluster.update(template=dict(cluster.ds["spec"]["template"], spec=dict(
+        template_spec(cluster.ds), tolerations=copy.deepcopy(NO_SCHEDULE_TOLERATIONS))))
+    assert cluster.sync() == (1, 0)
+    assert len(cluster.pods_on("tainted")) == 1
+
+
+def test_cache_honours_a_changed_selector():
+    cluster = StoredCluster(new_daemonset(), add_nodes(0, 3))
+    assert cluster.sync() == (3, 0)
+    cluster.update(selector={"matchExpressions": [{"key": "type", "operator": "In", "values": ["test"]}]})
+    cluster.sync()
+    assert len(patches(cluster.last, "Pod")) == 3  # none match any more: all released
+
+
+def test_cache_reads_changed_pods_afresh():
+    cluster = StoredCluster(new_daemonset(), add_nodes(0, 2))
+    cluster.sync()
+    assert cluster.ds["status"]["numberReady"] == 0
+    cluster.mark_pods_ready(count=1)
+    cluster.sync()
+    assert cluster.ds["status"]["numberReady"] == 1
+    # A pod's new version that fails: deleted (and the backoff starts), then recreated.
+    cluster.pods = [changed(p, lambda p: p["status"].update(phase="Failed")) if i == 0 else p
+                    for i, p in enumerate(cluster.pods)]
+    assert cluster.sync() == (0, 1)
+    assert cluster.sync() == (1, 0)
+
+
+def test_cache_never_remembers_objects_without_a_resource_version():
+    # Hand-made objects may be changed in place between syncs: the cache must not trust them.
+    cache = dsc.DaemonSetCache()
+    ds = new_daemonset()
+    template_spec(ds)["nodeSelector"] = {"color": "blue"}
+    nodes = add_nodes(0, 2, {"color": "blue"})
+    pods = add_pods("node-0", SIMPLE_DAEMONSET_LABEL, ds, 1)
+    assert counts(sync(ds, nodes, pods, cache=cache)) == (1, 0, 0)
+    nodes[1]["metadata"]["labels"]["color"] = "red"
+    pods[0]["status"]["phase"] = "Succeeded"
+    assert counts(sync(ds, nodes, pods, cache=cache)) == (0, 1, 1)
+    assert len(cache) == 0
+
+
+def test_plans_are_the_same_with_the_cache_through_rolling_updates():
+    # StoredCluster.sync checks every plan against a sync without the cache.
+    cluster = StoredCluster(new_daemonset(), add_nodes(0, 20))
+    assert cluster.sync() == (20, 0)
+    cluster.mark_pods_ready()
+    cluster.update(image="foo2/bar2", updateStrategy=rolling_update("10%"))
+    for _ in range(10):
+        assert [cluster.sync(), cluster.sync()] == [(0, 2), (2, 0)]
+        cluster.mark_pods_ready()
+    assert cluster.sync() == (0, 0)
+    cluster.update(image="foo2/bar3", updateStrategy=update_surge("25%"), minReadySeconds=10)
+    for _ in range(30):
+        cluster.sync()
+        cluster.now += timedelta(seconds=5)
+        cluster.mark_pods_ready(where=lambda p: "deletionTimestamp" not in p["metadata"])
+    assert cluster.ds["status"]["updatedNumberScheduled"] == 20
+    assert all(p["metadata"]["labels"][CONTROLLER_REVISION_HASH_LABEL] == cluster.hash() for p in cluster.pods)
+
+
+def test_cache_memory_is_bounded():
+    cache = dsc.DaemonSetCache(max_placements=2, max_daemonsets=2)
+    nodes = [stored(n) for n in add_nodes(0, 10)]
+    placements = []
+    for color in ("blue", "red", "green"):
+        ds = new_daemonset()
+        template_spec(ds)["nodeSelector"] = {"color": color}
+        placements.append(dsc.Placement(ds))
+    cache.decide_all(nodes, placements[0])
+    assert len(cache) == 10
+    cache.decide_all(nodes[:3], placements[0])  # nodes that are gone are forgotten
+    assert len(cache) == 3
+    cache.decide_all(nodes, placements[1])
+    cache.decide_all(nodes, placements[2])  # the least recently used placement goes
+    assert len(cache) == 20
+    first = cache.decide_all(nodes, placements[2])
+    assert all(a is b for a, b in zip(first, cache.decide_all(nodes, placements[2])))
+    for uid in ("a", "b", "c"):
+        list(cache.pod_facts(uid, [stored(p) for p in add_pods("node-0", SIMPLE_DAEMONSET_LABEL, new_daemonset(), 5)]))
+    assert len(cache) == 20 + 2 * 5
+    cache.forget("c")
+    assert len(cache) == 20 + 5
+
+
+def test_daemonsets_with_the_same_placement_share_decisions():
+    a, b = new_daemonset("a", uid="uid-a"), new_daemonset("b", uid="uid-b")
+    template_spec(b)["containers"][0]["image"] = "other"
+    assert dsc.Placement(a).key == dsc.Placement(b).key
+    template_spec(b)["tolerations"] = copy.deepcopy(NO_SCHEDULE_TOLERATIONS)
+    assert dsc.Placement(a).key != dsc.Placement(b).key
+
+
+# --- traces stay readable on large clusters -------------------------------------------------------------------
+
+
+def test_trace_folds_many_decisions_of_one_kind():
+    result = sync(new_daemonset(), add_nodes(0, 40), [])
+    assert result.trace.decision == (
+        f"the template is new: record it as revision 1 ({current_hash(new_daemonset())}); "
+        "40 nodes (node-0, node-1, node-10 … node-9): should run the daemon pod and has none → create one")
+    assert result.trace.actions[:2] == (
+        "write status (desired 40, current 40, ready 0, up-to-date 40, available 0, misscheduled 0)",
+        "create ControllerRevision foo-" + current_hash(new_daemonset()) + " (revision 1)")
+    assert result.trace.actions[2:] == ("create pod foo-… × 40 (node-0, node-1, node-10 … node-9)",)
+
+
+def test_trace_lists_up_to_five_of_a_kind():
+    result = sync(new_daemonset(), add_nodes(0, 5), [])
+    assert result.trace.decision == "; ".join(
+        [f"the template is new: record it as revision 1 ({current_hash(new_daemonset())})"]
+        + [f"node-{i}: should run the daemon pod and has none → create one" for i in range(5)])
+    assert result.trace.actions[2:] == tuple(f"create pod foo-… for node-{i}" for i in range(5))
+
+
+def test_trace_is_small_on_a_large_rollout():
+    cluster = Cluster(new_daemonset(), add_nodes(0, 1000))
+    old_hash = current_hash(new_daemonset())
+    assert cluster.sync() == (250, 0)
+    assert cluster.last.trace.decision == (
+        f"the template is new: record it as revision 1 ({old_hash}); 1000 nodes (node-0, node-1, node-10 … "
+        "node-999): should run the daemon pod and has none → create one; 1000 nodes need a pod; at most 250 are "
+        "created per sync")
+    assert cluster.last.trace.actions[2] == "create pod foo-… × 250 (node-0, node-1, node-10 … node-322)"
+    assert [cluster.sync() for _ in range(4)] == [(250, 0)] * 3 + [(0, 0)]
+    cluster.mark_pods_ready()
+    cluster.update(image="foo2/bar2", updateStrategy=rolling_update("10%"))
+    assert cluster.sync() == (0, 100)
+    trace = cluster.last.trace
+    assert trace.decision == (
+        f"the template is new: record it as revision 2 ({cluster.hash()}); "
+        f"100 nodes (node-0, node-1, node-10 … node-188): old revision {old_hash} → delete its pod; manage "
+        "recreates it next sync; "
+        f"900 nodes (node-189, node-19, node-190 … node-999): old revision {old_hash}, unavailable budget 100 of "
+        "100 used → wait")
+    assert len(trace.actions) == 3 and trace.actions[2].startswith("delete pod × 100 (")
+    assert cluster.sync() == (100, 0)
+    assert cluster.last.trace.decision == (
+        "100 nodes (node-0, node-1, node-10 … node-188): should run the daemon pod and has none → create one; "
+        "100 nodes (node-0, node-1, node-10 … node-188): the new pod is not available yet (uses the unavailable "
+        f"budget); 900 nodes (node-189, node-19, node-190 … node-999): old revision {old_hash}, unavailable budget "
+        "100 of 100 used → wait")
