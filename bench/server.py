@@ -1,5 +1,6 @@
 """A throw-away kubeviz server for benchmarks: Daphne on a free loopback port over its own SQLite database,
-migrated and bootstrapped as ``make run`` does, with the real-time player off."""
+migrated and bootstrapped as ``make run`` does, with the real-time player off (and the Redis channel layer when
+asked)."""
 
 import http.client
 import os
@@ -18,12 +19,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp: Path) -> tuple[subprocess.Popen, int]:
-    """Start the server; answers the process and its port once ``/version`` answers (30 s at most)."""
+def start_server(tmp: Path, redis_url: str | None = None) -> tuple[subprocess.Popen, int]:
+    """Start the server; answers the process and its port once ``/version`` answers (30 s at most). With a
+    ``redis_url`` it uses the Redis channel layer (as a multi-process deployment does), else the in-memory one."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", DJANGO_SETTINGS_MODULE="kubeviz.settings",
                KUBEVIZ_PLAYER="false")
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     for command in (["migrate", "--noinput"], ["bootstrap"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)

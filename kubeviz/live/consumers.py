@@ -36,9 +36,16 @@ Protocol
     drops messages for a client that cannot keep up) it reads the missing ones from the store's change history
     first. A DELETED event carries the object's last state with the deletion's resourceVersion. Changes of kinds
     the dashboard does not show (Leases) are not sent; a ``bookmark`` moves the client's resourceVersion past
-    them instead, so the client always knows where the stream stands. A trace at or before the last one sent
-    (by simulated time, then sequence) is dropped. ``clock`` is sent after every advance and clock change (one
-    older than the last clock sent is dropped).
+    them instead (at the end of the frame, unless a shown change after them in the frame does), so the client
+    always knows where the stream stands. A trace at or before the last one sent (by simulated time, then
+    sequence) is dropped. ``clock`` is sent after every advance and clock change (one older than the last clock
+    sent is dropped).
+
+    Live messages that are ready together travel in one frame, a ``batch``, to be applied in order exactly as if
+    each had come in a frame of its own (a lone message is sent as itself; a batch holds at most
+    ``payloads.BATCH_LIMIT`` messages)::
+
+        {"type": "batch", "messages": [{"type": "event", ...}, {"type": "trace", ...}, ...]}
 
     Reconnecting: connect to ``/ws/clusters/<name>/?resourceVersion=N`` with the last resourceVersion the client
     applied, and ``&uid=U`` with the ``cluster.uid`` its state came from (optional; without it the server cannot
@@ -47,8 +54,8 @@ Protocol
 
         {"type": "resume", "cluster": {"name": "<name>", "uid": "<uid>"}, "resourceVersion": "N", "clock": {...}}
 
-    followed by every change after N (events and, at the end, a bookmark when the newest change was of a kind
-    not shown), then live messages, with no snapshot. When the history was compacted past N (or N is not a
+    followed by every change after N (events, batched, and at the end a bookmark when the newest change was of a
+    kind not shown), then live messages, with no snapshot. When the history was compacted past N (or N is not a
     resourceVersion of this cluster) the server sends a fresh ``snapshot`` instead, which replaces the client's
     state; so does a ``uid`` other than the cluster's. A snapshot may also arrive mid-stream, when a gap can no
     longer be filled from the history.
@@ -60,11 +67,13 @@ Protocol
     ``{"type": "error", "message": ...}`` and otherwise ignored.
 
 Cost
-    The live path reads no database: each handler compares resourceVersions, and the text frame of a change is
-    encoded once per process and shared by every client (``payloads.frames``). Only connecting, resuming and
-    filling a gap read the store, on Django's database thread. A consumer does not join the cluster's
-    channel-layer group itself: the process joins it once per cluster (``hub.py``) and each consumer follows its
-    own queue of the messages, in a task of its own.
+    The live path reads no database: each handler compares resourceVersions, and a change is encoded once per
+    process and shared by every client (``payloads.frames``). Only connecting, resuming and filling a gap read the
+    store, on Django's database thread. A consumer does not join the cluster's channel-layer group itself: the
+    process joins it once per cluster (``hub.py``) and hands the messages to every consumer in batches, the same
+    batches for all. Each consumer follows its own queue of batches, in a task of its own; a client where the
+    stream stands sends a batch's frame as built once for the process (:meth:`ClusterConsumer.handle`), so under
+    load a client costs one queue operation, one task switch and one websocket frame per batch, not per change.
 """
 
 from __future__ import annotations
@@ -76,6 +85,7 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from kubeviz.apiserver.storage import HistoryCompacted, WatchEvent
 from kubeviz.runtime.host import host
@@ -84,7 +94,7 @@ from kubeviz.store.services import clock_json
 from kubeviz.store.storage import DatabaseStorage
 
 from . import payloads
-from .hub import FEED_LOST, Subscription, hub
+from .hub import FEED_LOST, Batch, Subscription, hub
 
 # The channel-layer messages of the cluster's group, one handler each.
 LIVE_MESSAGES = frozenset({"object.changed", "trace.recorded", "clock.changed", "cluster.deleted"})
@@ -105,6 +115,12 @@ class ClusterGone(Exception):
 class ClusterConsumer(AsyncJsonWebsocketConsumer):
     """One browser watching one cluster (see the module docstring for the protocol)."""
 
+    # No channel layer of the consumer's own: it joins no group and nothing is sent to it (the process follows the
+    # cluster's group once, in the hub). With one, Channels would keep a receive waiting on the layer for every
+    # browser; on Redis each is a blocking pop that fails the whole stream when the server is slow to read it.
+    # An alias that is not configured gives none; the hub gets the default layer.
+    channel_layer_alias = None
+
     # The cluster's messages while the stream is live, and the task that handles them.
     subscription: Subscription | None = None
     follower: asyncio.Task | None = None
@@ -122,6 +138,10 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         self.last_rv = 0
         self.last_trace: tuple[str, int] | None = None
         self.last_clock_now = ""
+        # The encoded live messages of the frame being put together, and the resourceVersion of hidden changes
+        # after the last shown one (sent as a bookmark at the end of the frame).
+        self.outbox: list[str] = []
+        self.bookmark_rv: int | None = None
         await self.accept()
         cluster = await database_sync_to_async(_find_cluster)(self.cluster_name)
         if cluster is None:
@@ -131,7 +151,7 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         self.cluster_uid = str(cluster.uid)
         # Subscribe before reading, so that nothing committed after the read is missed; what the read already
         # covers is dropped by the resourceVersion guard.
-        self.subscription = await hub.subscribe(self.channel_layer, self.cluster_name)
+        self.subscription = await hub.subscribe(get_channel_layer(), self.cluster_name)
         try:
             since, uid = _requested_position(self.scope.get("query_string", b""))
             if not (since is not None and uid in (None, self.cluster_uid) and await self.resume(since)):
@@ -152,7 +172,7 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
     # -- channel-layer handlers: one per message type published to the cluster's group --------------------
 
     async def follow(self) -> None:
-        """Handle the cluster's messages in the order they were published, until the stream closes.
+        """Handle the cluster's batches in the order they were published, until the stream closes.
 
         Channels would hop to Django's database thread before every message it dispatches, to close stale
         connections; the live handlers read no database on their usual path (and database_sync_to_async cleans up
@@ -160,16 +180,54 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         """
         try:
             while self.subscription is not None:
-                message = await self.subscription.get()
-                if message["type"] in LIVE_MESSAGES:
-                    await getattr(self, get_handler_name(message))(message)
-                elif message is FEED_LOST:
-                    await self.stop_following()
-                    await self.close(code=CLOSE_FEED_LOST)
+                await self.handle(await self.subscription.get())
         except Exception:
             logger.exception("live stream of cluster %s failed", self.cluster_name)
             await self.stop_following()
             await self.close(code=CLOSE_FEED_LOST)
+
+    async def handle(self, batch: Batch) -> None:
+        """Send what one batch holds for this client, in one frame (a gap filled from the history may take more).
+
+        A client where the stream stands (:meth:`continues`) gets every message of the batch, the same frame as
+        every other such client: the first one builds it through the handlers below and leaves it on the batch,
+        the others send it as it is. Any other client (just connected, behind, or the batch ends the stream) goes
+        through the handlers message by message.
+        """
+        continues = self.continues(batch)
+        if continues and batch.frame is not None:
+            if batch.last_rv is not None:
+                self.last_rv = batch.last_rv
+            if batch.last_trace is not None:
+                self.last_trace = batch.last_trace
+            if batch.last_clock is not None:
+                self.last_clock_now = batch.last_clock
+            await self.send(text_data=batch.frame)
+            return
+        for message in batch.messages:
+            if message is FEED_LOST:
+                await self.flush()
+                await self.stop_following()
+                await self.close(code=CLOSE_FEED_LOST)
+                return
+            if message["type"] in LIVE_MESSAGES:
+                await getattr(self, get_handler_name(message))(message)
+                if self.subscription is None:
+                    return  # the stream was closed (the cluster is gone)
+        frame = await self.flush()
+        if continues:
+            batch.frame = frame
+
+    def continues(self, batch: Batch) -> bool:
+        """Whether the handlers would deliver every message of the batch, in order, and nothing else: its changes
+        start right after the last resourceVersion delivered, its traces after the last trace, its clock readings
+        no earlier than the last, and nothing in it closes the stream."""
+        return (
+            batch.ordered
+            and (batch.first_rv is None or batch.first_rv == self.last_rv + 1)
+            and (batch.first_trace is None or self.last_trace is None or batch.first_trace > self.last_trace)
+            and (batch.first_clock is None or batch.first_clock >= self.last_clock_now)
+        )
 
     async def object_changed(self, message: dict):
         rv = int(message["resourceVersion"])
@@ -189,14 +247,14 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         if self.last_trace is not None and position <= self.last_trace:
             return
         self.last_trace = position
-        await self.send(text_data=payloads.trace_frame(self.cluster_uid, record))
+        await self.emit(payloads.trace_frame(self.cluster_uid, record))
 
     async def clock_changed(self, message: dict):
         clock = message["clock"]
         if clock["now"] < self.last_clock_now:
             return  # an older reading overtaken by the snapshot's (simulated time never goes back)
         self.last_clock_now = clock["now"]
-        await self.send(text_data=payloads.clock_frame(self.cluster_uid, message["clock"]))
+        await self.emit(payloads.clock_frame(self.cluster_uid, message["clock"]))
 
     async def cluster_deleted(self, message: dict):
         if message.get("uid", self.cluster_uid) != self.cluster_uid:
@@ -206,31 +264,44 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
     # -- sending ------------------------------------------------------------------------------------------
 
     async def deliver(self, type_: str, kind: str, obj: dict, rv: int) -> None:
+        """Put the change at ``rv`` (the next after ``last_rv``) in the frame: an event, or for a kind not shown a
+        bookmark at the end of the frame unless a shown change follows it there."""
         self.last_rv = rv
         if kind in payloads.KINDS:
-            frame = payloads.event_frame(self.cluster_uid, type_=type_, kind=kind, obj=obj, resource_version=rv)
+            self.bookmark_rv = None
+            await self.emit(payloads.event_frame(
+                self.cluster_uid, type_=type_, kind=kind, obj=obj, resource_version=rv))
         else:
-            frame = payloads.encode(payloads.bookmark(resource_version=rv))
-        await self.send(text_data=frame)
+            self.bookmark_rv = rv
 
     async def deliver_history(self, events: list[WatchEvent]) -> None:
-        """Send changes read from the history; changes of hidden kinds collapse into one trailing bookmark."""
-        hidden = False
+        """Put changes read from the history in the frame (those not delivered yet)."""
         for event in events:
             rv = int(event.resource_version)
-            if rv <= self.last_rv:
-                continue
-            self.last_rv = rv
-            kind = event.resource.kind
-            hidden = kind not in payloads.KINDS
-            if not hidden:
-                await self.send(text_data=payloads.event_frame(
-                    self.cluster_uid, type_=event.type, kind=kind, obj=event.object, resource_version=rv))
-        if hidden:
-            await self.send(text_data=payloads.encode(payloads.bookmark(resource_version=self.last_rv)))
+            if rv > self.last_rv:
+                await self.deliver(event.type, event.resource.kind, event.object, rv)
+
+    async def emit(self, part: str) -> None:
+        """Add one encoded live message to the frame being put together (sending that first when it is full)."""
+        if len(self.outbox) >= payloads.BATCH_LIMIT:
+            await self.flush()
+        self.outbox.append(part)
+
+    async def flush(self) -> str | None:
+        """Send the frame put together so far, if there is anything in it; answers the frame sent."""
+        if self.bookmark_rv is not None:
+            bookmark, self.bookmark_rv = payloads.bookmark(resource_version=self.bookmark_rv), None
+            await self.emit(payloads.encode(bookmark))
+        if not self.outbox:
+            return None
+        frame = payloads.batch_frame(self.outbox)
+        self.outbox = []
+        await self.send(text_data=frame)
+        return frame
 
     async def send_snapshot(self) -> None:
         rv, clock, objects, traces = await database_sync_to_async(_read_snapshot)(self.cluster)
+        await self.flush()  # what came before goes first (the snapshot then replaces it all)
         self.last_rv = rv
         self.last_clock_now = clock["now"]
         if traces:
@@ -249,6 +320,7 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=payloads.encode(
             payloads.resume(cluster=self.cluster_ref(), resource_version=since, clock=clock)))
         await self.deliver_history(events)
+        await self.flush()
         return True
 
     async def catch_up(self) -> bool:
@@ -282,6 +354,7 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
 
     async def close_not_found(self) -> None:
         await self.stop_following()
+        await self.flush()
         await self.send(text_data=payloads.encode(payloads.error(f'cluster "{self.cluster_name}" not found')))
         await self.close(code=CLOSE_NOT_FOUND)
 

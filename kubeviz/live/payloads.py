@@ -4,9 +4,11 @@ The consumer (``consumers.py``) decides *when* to send; this module decides *wha
 that ``static/js/state.js`` reduces is written down once. Each message is a ``TypedDict`` named after its
 ``type``; :func:`encode` turns one into the text frame.
 
-Live messages go to every browser watching a cluster, so a frame is encoded once per change and reused for each
-client: :data:`frames` keeps the newest encoded frames by a key that names the change exactly (the cluster's uid
-with the resourceVersion, the trace's engine sequence, the clock's own fields).
+Live messages go to every browser watching a cluster, so a message is encoded once per change and reused for each
+client: :data:`frames` keeps the newest encoded messages by a key that names the change exactly (the cluster's uid
+with the resourceVersion, the trace's engine sequence, the clock's own fields). Several live messages ready at once
+travel in one ``batch`` frame, joined from those encoded messages by :func:`batch_frame` without encoding them
+again; a lone message is sent as its own frame.
 """
 
 from __future__ import annotations
@@ -82,7 +84,20 @@ class Error(TypedDict):
     message: str
 
 
-Message = Snapshot | Resume | Event | Bookmark | Trace | ClockMessage | Error
+LiveMessage = Event | Bookmark | Trace | ClockMessage
+
+
+class Batch(TypedDict):
+    """Live messages that were ready together, to be applied in order as if they had come one frame each."""
+
+    type: Literal["batch"]
+    messages: list[LiveMessage]
+
+
+Message = Snapshot | Resume | Event | Bookmark | Trace | ClockMessage | Error | Batch
+
+# The most messages one ``batch`` frame carries (a resume after a long absence is sent in several).
+BATCH_LIMIT = 1000
 
 
 def snapshot(*, resource_version: int, clock: Clock, objects: dict[str, list[dict]], traces: list[dict],
@@ -128,6 +143,10 @@ def clock(value: Clock) -> ClockMessage:
 
 def error(message: str) -> Error:
     return {"type": "error", "message": message}
+
+
+def batch(messages: list[LiveMessage]) -> Batch:
+    return {"type": "batch", "messages": list(messages)}
 
 
 def encode(message: Message) -> str:
@@ -183,3 +202,18 @@ def trace_frame(cluster_uid: str, record: dict) -> str:
 def clock_frame(cluster_uid: str, value: Clock) -> str:
     key = ("clock", cluster_uid, value.get("now"), value.get("paused"), value.get("speed"))
     return frames.get(key, lambda: clock(value))
+
+
+# The text around a batch's messages, exactly as :func:`encode` writes a ``Batch``: '{"type":"batch","messages":['
+# and ']}'.
+_BATCH_HEAD, _BATCH_TAIL = encode(batch([])).split("[]")
+
+
+def batch_frame(parts: list[str]) -> str:
+    """The one frame of several encoded live messages, in order: the lone message's own frame, or the ``batch``
+    that :func:`encode` would write for them, joined from the parts without decoding or encoding them again."""
+    if not parts:
+        raise ValueError("a frame carries at least one message")
+    if len(parts) == 1:
+        return parts[0]
+    return f"{_BATCH_HEAD}[{','.join(parts)}]{_BATCH_TAIL}"

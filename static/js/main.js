@@ -5,7 +5,7 @@
 // of hundreds of pods) costs one render. The cluster view is a keyed join updated incrementally; the other views
 // redraw from the state, only while visible, at most a few times a second.
 
-import { initialState, reduce, objectKey } from "./state.js";
+import { initialState, reduce, objectKey, unbatch } from "./state.js";
 import { connect } from "./socket.js";
 import { createApi } from "./api.js";
 import { loadCatalogue, t } from "./i18n.js";
@@ -157,9 +157,10 @@ function note(changes, message, before, after) {
   }
 }
 
-/** Feed one message (from the socket or a local clock answer) to the reducer on the next frame. */
+/** Feed one message (from the socket or a local clock answer) to the reducer on the next frame; a batch's
+ * messages are queued one by one, so that each is noted for the views. */
 function dispatch(message) {
-  queue.push(message);
+  for (const one of unbatch(message)) queue.push(one);
   if (!frameRequested) {
     frameRequested = true;
     requestAnimationFrame(frame);

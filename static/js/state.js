@@ -3,7 +3,8 @@
 // The server sends a snapshot, then events (kubeviz/live/consumers.py documents every message); the page keeps
 // one state value and replaces it with reduce(state, message) for each message. reduce never mutates its input,
 // so a renderer can compare old and new state by identity: a kind's map is a new object only when one of its
-// objects changed.
+// objects changed. A "batch" frame carries several live messages; reducing it is reducing each of them in order
+// (unbatch() lists them, for a caller that looks at every message).
 //
 // State:
 //   resourceVersion  the last resourceVersion applied, as a string ("0" before the first snapshot); send it back
@@ -113,6 +114,8 @@ export function reduce(state, message) {
       return { ...state, clock: message.clock };
     case "error":
       return { ...state, error: message.message };
+    case "batch":
+      return reduceAll(state, message.messages);
     default:
       return state; // a newer server's message this page does not know yet
   }
@@ -121,6 +124,11 @@ export function reduce(state, message) {
 // Apply messages in order.
 export function reduceAll(state, messages) {
   return messages.reduce(reduce, state);
+}
+
+// The messages one frame carries, in order: a batch's messages, or the message itself.
+export function unbatch(frame) {
+  return frame.type === "batch" ? frame.messages : [frame];
 }
 
 // Derived views for renderers. They read state and never change it.

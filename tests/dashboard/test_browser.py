@@ -423,3 +423,37 @@ def test_unknown_cluster_page(browser, kubeviz_server):  # noqa: F811
     assert all("status of 404" in problem for problem in page.problems), page.problems
     page.problems.clear()
     page.close()
+
+
+def standalone_pod(name: str, rv: int) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}", "resourceVersion": str(rv),
+                         "creationTimestamp": START},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "main", "image": "busybox"}]},
+            "status": {"phase": "Running", "containerStatuses": [
+                {"name": "main", "ready": True, "restartCount": 0, "state": {"running": {"startedAt": START}}}]}}
+
+
+def test_a_batch_frame_shows_every_change_in_it(browser, kubeviz_server):  # noqa: F811
+    """Several changes in one frame (as the server sends a burst): each one shows, as if it came on its own."""
+    name = new_cluster(kubeviz_server, "walk-batch", nodes=1)
+    page = Page(browser, kubeviz_server, name).open()
+    p = page.page
+    rv = int(p.evaluate("() => window.kubeviz.state.resourceVersion"))
+    pods = [standalone_pod(f"web-{n}", rv + 1 + n) for n in range(6)]
+    added = {"type": "batch", "messages": [
+        {"type": "event", "event": "ADDED", "kind": "Pod", "object": pod, "resourceVersion": str(rv + 1 + n)}
+        for n, pod in enumerate(pods)]}
+    p.evaluate("(frame) => window.kubeviz.dispatch(frame)", added)
+    wait_until(lambda: page.statuses() == ["Running"] * 6, message="six pods from one batch")
+
+    # Three deleted, then a change the page does not show: the bookmark ends the frame.
+    deleted = {"type": "batch", "messages": [
+        {"type": "event", "event": "DELETED", "kind": "Pod", "object": pod, "resourceVersion": str(rv + 7 + n)}
+        for n, pod in enumerate(pods[:3])] + [{"type": "bookmark", "resourceVersion": str(rv + 10)}]}
+    p.evaluate("(frame) => window.kubeviz.dispatch(frame)", deleted)
+    wait_until(lambda: len(page.statuses()) == 3, message="three pods left")
+    assert p.evaluate("() => Object.keys(window.kubeviz.state.objects.Pod).sort()") == [
+        f"default/web-{n}" for n in range(3, 6)]
+    assert p.evaluate("() => window.kubeviz.state.resourceVersion") == str(rv + 10)
+    page.close()

@@ -10,7 +10,8 @@ from django.db import transaction
 
 from kubeviz.apiserver.resources import resource_for_kind
 from kubeviz.live import payloads
-from kubeviz.live.consumers import CLOSE_NOT_FOUND
+from kubeviz.live.consumers import CLOSE_NOT_FOUND, ClusterConsumer
+from kubeviz.live.hub import Batch
 from kubeviz.store import events as store_events
 from kubeviz.store.models import Change, Cluster
 from kubeviz.store.services import clock_json, cluster_create, cluster_delete, registry_for
@@ -120,11 +121,30 @@ def _application():
     return application
 
 
-async def receive_all(communicator, timeout=1.0):
-    """Every message until the stream is quiet."""
-    messages = []
+def unbatch(frames):
+    """The messages of the frames, a batch's one by one, in order (what the page's reducer applies)."""
+    return [m for frame in frames for m in (frame["messages"] if frame["type"] == "batch" else [frame])]
+
+
+async def receive_frames(communicator, timeout=1.0):
+    """Every frame until the stream is quiet, as sent (batches included)."""
+    frames = []
     while not await communicator.receive_nothing(timeout=0.2):
-        messages.append(await communicator.receive_json_from(timeout=timeout))
+        frames.append(await communicator.receive_json_from(timeout=timeout))
+    return frames
+
+
+async def receive_all(communicator, timeout=1.0):
+    """Every message until the stream is quiet, however the server batched them."""
+    return unbatch(await receive_frames(communicator, timeout))
+
+
+async def receive_messages(communicator, count, timeout=1.0):
+    """The next ``count`` messages, however the server batched them; no frame may carry more."""
+    messages = []
+    while len(messages) < count:
+        messages += unbatch([await communicator.receive_json_from(timeout=timeout)])
+    assert len(messages) == count, f"{len(messages) - count} more messages than expected in the last frame"
     return messages
 
 
@@ -200,11 +220,26 @@ async def test_a_reconnect_with_a_resource_version_gets_exactly_the_missed_event
         "type": "resume", "cluster": {"name": "test", "uid": str(cluster.uid)},
         "resourceVersion": snapshot["resourceVersion"],
         "clock": {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}}
-    assert [await stream.receive_json_from() for _ in missed] == [
-        event_message("ADDED", missed[0]), event_message("ADDED", missed[1]), event_message("DELETED", missed[2])]
+    # The missed changes, read from the history at once, come in one frame.
+    assert await stream.receive_json_from() == {"type": "batch", "messages": [
+        event_message("ADDED", missed[0]), event_message("ADDED", missed[1]), event_message("DELETED", missed[2])]}
     assert await stream.receive_nothing()
     live = await write(cluster, create_pod("c"))
     assert await stream.receive_json_from() == event_message("ADDED", live)
+    await stream.disconnect()
+
+
+async def test_a_long_resume_comes_in_frames_of_at_most_the_batch_limit(cluster, monkeypatch):
+    monkeypatch.setattr(payloads, "BATCH_LIMIT", 2)
+    rv = await current_rv(cluster)
+    missed = [await write(cluster, create_pod(f"p{n}")) for n in range(5)]
+    stream = await open_stream(f"/ws/clusters/test/?resourceVersion={rv}")
+    assert (await stream.receive_json_from())["type"] == "resume"
+    events = [event_message("ADDED", pod) for pod in missed]
+    assert await stream.receive_json_from() == {"type": "batch", "messages": events[0:2]}
+    assert await stream.receive_json_from() == {"type": "batch", "messages": events[2:4]}
+    assert await stream.receive_json_from() == events[4]
+    assert await stream.receive_nothing()
     await stream.disconnect()
 
 
@@ -287,8 +322,9 @@ async def test_a_lost_publish_is_filled_from_the_history(cluster, monkeypatch):
         lost = await write(cluster, create_pod("lost"))
     assert await stream.receive_nothing()
     seen = await write(cluster, create_pod("seen"))
-    assert await stream.receive_json_from() == event_message("ADDED", lost)
-    assert await stream.receive_json_from() == event_message("ADDED", seen)
+    # The gap is filled from the history, which has the published change too: both in one frame.
+    assert await stream.receive_json_from() == {"type": "batch", "messages": [
+        event_message("ADDED", lost), event_message("ADDED", seen)]}
     assert await stream.receive_nothing()
     await stream.disconnect()
 
@@ -344,6 +380,57 @@ async def test_many_clients_share_one_encoded_frame_per_change(cluster):
     assert len(payloads.frames) == 1
     for stream in streams:
         await stream.disconnect()
+
+
+def following_consumer(rv: int, trace=None, clock: str = "") -> ClusterConsumer:
+    """A consumer whose stream stands at ``rv`` (and trace, clock), recording the frames it sends."""
+    consumer = ClusterConsumer()
+    consumer.cluster_name, consumer.cluster_uid = "test", "uid-1"
+    consumer.last_rv, consumer.last_trace, consumer.last_clock_now = rv, trace, clock
+    consumer.outbox, consumer.bookmark_rv = [], None
+    consumer.subscription = object()  # following its feed
+    consumer.sent = []
+
+    async def send(text_data=None, bytes_data=None, close=False):
+        consumer.sent.append(text_data)
+
+    consumer.send = send
+    return consumer
+
+
+def changed(rv: int) -> dict:
+    pod = {"kind": "Pod", "metadata": {"name": f"p{rv}", "namespace": "default", "resourceVersion": str(rv)}}
+    return {"type": "object.changed", "event": "ADDED", "group": "", "kind": "Pod", "resourceVersion": str(rv),
+            "object": pod}
+
+
+async def test_clients_where_the_stream_stands_share_a_batchs_frame_and_others_get_their_part():
+    trace = {"type": "trace.recorded", "trace": {"time": "2025-01-01T00:00:01.000000Z", "sequence": 1}}
+    clock = {"type": "clock.changed", "clock": {"now": "2025-01-01T00:00:02Z", "paused": False, "speed": 1.0}}
+    first = Batch([changed(11), changed(12), trace, changed(13)])
+    second = Batch([changed(14), clock, changed(15)])
+    behind = following_consumer(10)
+    # Its snapshot was read after 12 and the trace were committed.
+    ahead = following_consumer(12, trace=("2025-01-01T00:00:01.000000Z", 1))
+
+    await behind.handle(first)
+    await ahead.handle(first)
+    assert [json.loads(frame) for frame in behind.sent] == [{"type": "batch", "messages": [
+        event_message("ADDED", changed(rv)["object"]) for rv in (11, 12)] + [
+        {"type": "trace", "trace": trace["trace"]}, event_message("ADDED", changed(13)["object"])]}]
+    assert first.frame is behind.sent[0]  # built by the client that takes it all, for any other such client
+    assert [json.loads(frame) for frame in ahead.sent] == [event_message("ADDED", changed(13)["object"])]
+
+    # Now both stand at 13: both send the second batch's one frame.
+    await behind.handle(second)
+    await ahead.handle(second)
+    assert behind.sent[1] is second.frame and ahead.sent[1] is second.frame
+    assert json.loads(second.frame) == {"type": "batch", "messages": [
+        event_message("ADDED", changed(14)["object"]), {"type": "clock", "clock": clock["clock"]},
+        event_message("ADDED", changed(15)["object"])]}
+    for consumer in (behind, ahead):
+        assert (consumer.last_rv, consumer.last_clock_now) == (15, "2025-01-01T00:00:02Z")
+        assert consumer.last_trace == ("2025-01-01T00:00:01.000000Z", 1)
 
 
 async def test_a_deleted_cluster_closes_the_stream_with_4404(cluster):

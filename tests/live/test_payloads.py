@@ -1,4 +1,4 @@
-"""The live stream's message payloads: exact shapes, the text frame, and the shared frame cache."""
+"""The live stream's message payloads: exact shapes, the text frame, batch frames, and the shared frame cache."""
 
 import json
 
@@ -34,7 +34,9 @@ def test_snapshot_lists_every_kind_and_keeps_the_newest_traces():
     (payloads.trace({"sequence": 1}), {"type": "trace", "trace": {"sequence": 1}}),
     (payloads.clock(CLOCK), {"type": "clock", "clock": CLOCK}),
     (payloads.error("boom"), {"type": "error", "message": "boom"}),
-], ids=["resume", "event", "bookmark", "trace", "clock", "error"])
+    (payloads.batch([payloads.bookmark(resource_version=13), payloads.clock(CLOCK)]),
+     {"type": "batch", "messages": [{"type": "bookmark", "resourceVersion": "13"}, {"type": "clock", "clock": CLOCK}]}),
+], ids=["resume", "event", "bookmark", "trace", "clock", "error", "batch"])
 def test_message_shapes(message, expected):
     assert message == expected
 
@@ -90,3 +92,15 @@ def test_snapshot_and_resume_name_the_cluster_when_given():
         "type": "resume", "cluster": cluster, "resourceVersion": "7", "clock": CLOCK}
     assert payloads.encode(payloads.resume(cluster=cluster, resource_version=7, clock=CLOCK)).startswith(
         '{"type":"resume","cluster":{"name":"test","uid":"c-uid"},')
+
+
+def test_a_batch_frame_is_joined_from_its_encoded_messages_as_encode_would_write_it():
+    messages = [payloads.event(type_="ADDED", kind="Pod", obj=POD, resource_version=12),
+                payloads.trace({"sequence": 1}), payloads.clock(CLOCK), payloads.bookmark(resource_version=13)]
+    parts = [payloads.encode(message) for message in messages]
+    assert payloads.batch_frame(parts) == payloads.encode(payloads.batch(messages))
+    assert payloads.batch_frame(parts[:2]) == payloads.encode(payloads.batch(messages[:2]))
+    # A lone message is sent as itself.
+    assert payloads.batch_frame(parts[:1]) == parts[0]
+    with pytest.raises(ValueError):
+        payloads.batch_frame([])
