@@ -24,7 +24,6 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -32,6 +31,7 @@ from django.utils.translation import get_language, gettext as _
 
 from kubeviz.dashboard.catalogue import js_catalogue
 from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, _page_config
+from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster
 
 from .checks import StepWindow
@@ -263,7 +263,7 @@ def _api(handler):
                 return JsonResponse({"error": "invalid JSON"}, status=400)
             if not isinstance(body, dict):
                 return JsonResponse({"error": "expected a JSON object"}, status=400)
-        with transaction.atomic():
+        with host.transaction():  # actions and checks drive the engine: its lock first
             result = handler(request, progress, body)
         if isinstance(result, JsonResponse):
             return result

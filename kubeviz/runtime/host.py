@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -51,6 +52,14 @@ class EngineHost:
                 engine.restore_memory(controller, _decode_key(key), data)
             self._engines[cluster.name] = (str(cluster.uid), engine)
             return engine
+
+    @contextmanager
+    def transaction(self):
+        """A database transaction that may drive engines: the engine lock first, then the transaction, in the
+        order every engine run takes them. (A transaction that took SQLite's write lock and then waited for the
+        engine lock would deadlock with a player tick holding the engine lock and waiting to write.)"""
+        with self.lock, transaction.atomic():
+            yield
 
     def forget(self, name: str) -> None:
         with self.lock:
