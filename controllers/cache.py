@@ -19,12 +19,6 @@ def _finished(pod: dict) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
 
-def _unfinished_on(pod: dict) -> str | None:
-    """The node whose unfinished pods include ``pod``, if any."""
-    node = (pod.get("spec") or {}).get("nodeName")
-    return node if node and not _finished(pod) else None
-
-
 def _settled(pod: dict) -> bool:
     """A finished pod no controller has anything left to do with: no finalizer, not being deleted."""
     return _finished(pod) and not pod["metadata"].get("finalizers") and not pod["metadata"].get("deletionTimestamp")
@@ -37,20 +31,42 @@ def controller_uid(obj: dict) -> str | None:
     return None
 
 
+# The secondary indexes: name -> (index key -> members). Members are (kind, key) for "owned" and keys of pods
+# for the others.
+OWNED = "owned"  # by controller uid: every object it controls
+IN_PLAY = "in-play"  # by controller uid: its pods that are not settled
+ON_NODE = "on-node"  # by node name: pods bound to it
+UNFINISHED = "unfinished"  # by node name: pods bound to it that have not finished
+
+
+def _memberships(kind: str, key: tuple[str, str], obj: dict) -> set[tuple[str, str, object]]:
+    """The (index, index key, member) entries an object version belongs to."""
+    found = set()
+    owner = controller_uid(obj)
+    if owner:
+        found.add((OWNED, owner, (kind, key)))
+        if kind == "Pod" and not _settled(obj):
+            found.add((IN_PLAY, owner, key))
+    if kind == "Pod":
+        node = (obj.get("spec") or {}).get("nodeName")
+        if node:
+            found.add((ON_NODE, node, key))
+            if not _finished(obj):
+                found.add((UNFINISHED, node, key))
+    return found
+
+
 class Cache:
     def __init__(self):
         self._objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
         self._by_uid: dict[str, tuple[str, tuple[str, str]]] = {}
-        self._owned: dict[str, set[tuple[str, tuple[str, str]]]] = defaultdict(set)
-        # owned pods that are not settled (see owned_pods_in_play)
-        self._owned_in_play: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        self._on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        # the same, without pods that have finished (what the scheduler counts against a node)
-        self._running_on_node: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self._indexes: dict[str, dict[str, set]] = {name: defaultdict(set) for name in (OWNED, IN_PLAY, ON_NODE,
+                                                                                        UNFINISHED)}
+        # Members in sorted order, per ("kind", kind) or (index, index key); dropped when a member comes or goes,
+        # so a list is sorted once per change of its membership, not once per read.
+        self._order: dict[tuple[str, object], list] = {}
         # bumped whenever a node's set of unfinished pods changes (upstream's NodeInfo.Generation)
         self._node_generation: dict[str, int] = defaultdict(int)
-        # per kind, the keys in list order; dropped when a key comes or goes
-        self._sorted_keys: dict[str, list[tuple[str, str]]] = {}
         self._generation = 0
 
     # -- reads -----------------------------------------------------------------------------------------
@@ -61,10 +77,7 @@ class Cache:
     def list(self, kind: str) -> list[dict]:
         """Objects of ``kind`` sorted by namespace and name (a stable order keeps runs reproducible)."""
         objects = self._objects[kind]
-        keys = self._sorted_keys.get(kind)
-        if keys is None:
-            keys = self._sorted_keys[kind] = sorted(objects)
-        return [objects[k] for k in keys]
+        return [objects[k] for k in self._ordered(("kind", kind), objects)]
 
     def count(self, kind: str) -> int:
         return len(self._objects[kind])
@@ -77,100 +90,79 @@ class Cache:
         return kind, self._objects[kind][key]
 
     def owned_by(self, uid: str, kind: str | None = None) -> list[dict]:
-        """Objects whose controller reference names ``uid``, sorted by namespace and name."""
-        found = sorted(entry for entry in self._owned.get(uid, ()) if kind is None or entry[0] == kind)
-        return [self._objects[k][key] for k, key in found]
+        """Objects whose controller reference names ``uid``, sorted by kind, namespace and name."""
+        members = self._ordered((OWNED, uid), self._indexes[OWNED].get(uid, ()))
+        return [self._objects[k][key] for k, key in members if kind is None or k == kind]
 
     def owned_pods_in_play(self, uid: str) -> list[dict]:
         """Pods controlled by ``uid`` leaving out the settled ones (finished, without finalizers, not being
         deleted), sorted by namespace and name. A Job controller counts settled pods from its status alone, so a
         Job of 100,000 completions syncs over its running pods, not over every pod it ever ran."""
-        pods = self._objects["Pod"]
-        return [pods[key] for key in sorted(self._owned_in_play.get(uid, ()))]
+        return self._pods(IN_PLAY, uid)
 
     def pods_on_node(self, node: str) -> list[dict]:
-        pods = self._objects["Pod"]
-        return [pods[k] for k in sorted(self._on_node.get(node, ()))]
+        return self._pods(ON_NODE, node)
 
     def unfinished_pods_on_node(self, node: str) -> list[dict]:
         """Pods bound to ``node`` that are not Succeeded or Failed."""
-        pods = self._objects["Pod"]
-        return [pods[k] for k in sorted(self._running_on_node.get(node, ()))]
+        return self._pods(UNFINISHED, node)
 
     def node_generation(self, node: str) -> int:
         """A number that changes whenever a pod joins or leaves ``unfinished_pods_on_node(node)`` (a pod's
         other changes leave it alone): what a scheduler keys its per-node bookkeeping on."""
         return self._node_generation[node]
 
+    def _pods(self, index: str, index_key: str) -> list[dict]:
+        pods = self._objects["Pod"]
+        return [pods[k] for k in self._ordered((index, index_key), self._indexes[index].get(index_key, ()))]
+
+    def _ordered(self, name: tuple[str, object], members) -> list:
+        found = self._order.get(name)
+        if found is None:
+            found = self._order[name] = sorted(members)
+        return found
+
     # -- writes ----------------------------------------------------------------------------------------
 
     def apply_change(self, change_type: str, kind: str, obj: dict) -> dict | None:
         """Record a change; answers the previous version (None when new). Stale changes are ignored."""
         key = key_of(obj)
-        old = self._objects[kind].get(key)
+        objects = self._objects[kind]
+        old = objects.get(key)
         rv = int(obj["metadata"].get("resourceVersion") or 0)
         if old is not None and int(old["metadata"].get("resourceVersion") or 0) > rv:
             return old
+        before = _memberships(kind, key, old) if old is not None else set()
         if old is not None:
-            self._unindex(kind, key, old)
+            uid = old["metadata"].get("uid")
+            if uid and self._by_uid.get(uid) == (kind, key):
+                del self._by_uid[uid]
         if change_type == "DELETED":
-            if self._objects[kind].pop(key, None) is not None:
-                self._sorted_keys.pop(kind, None)
-            if kind == "Pod" and old is not None:
-                self._count_node_change(_unfinished_on(old), None)
-            return old
-        if old is None:
-            self._sorted_keys.pop(kind, None)
-        self._objects[kind][key] = obj
-        self._index(kind, key, obj)
-        if kind == "Pod":
-            self._count_node_change(_unfinished_on(old) if old is not None else None, _unfinished_on(obj))
+            after: set = set()
+            if objects.pop(key, None) is not None:
+                self._order.pop(("kind", kind), None)
+        else:
+            after = _memberships(kind, key, obj)
+            if old is None:
+                self._order.pop(("kind", kind), None)
+            objects[key] = obj
+            uid = obj["metadata"].get("uid")
+            if uid:
+                self._by_uid[uid] = (kind, key)
+        # Only what changed membership touches the indexes: a pod's status update usually changes nothing.
+        for index, index_key, member in before - after:
+            members = self._indexes[index][index_key]
+            members.discard(member)
+            if not members:
+                del self._indexes[index][index_key]
+            self._moved(index, index_key)
+        for index, index_key, member in after - before:
+            self._indexes[index][index_key].add(member)
+            self._moved(index, index_key)
         return old
 
-    def _count_node_change(self, before: str | None, after: str | None) -> None:
-        if before == after:
-            return
-        for node in (before, after):
-            if node:
-                self._generation += 1
-                self._node_generation[node] = self._generation
-
-    def _index(self, kind, key, obj):
-        uid = obj["metadata"].get("uid")
-        if uid:
-            self._by_uid[uid] = (kind, key)
-        owner = controller_uid(obj)
-        if owner:
-            self._owned[owner].add((kind, key))
-            if kind == "Pod" and not _settled(obj):
-                self._owned_in_play[owner].add(key)
-        if kind == "Pod":
-            node = (obj.get("spec") or {}).get("nodeName")
-            if node:
-                self._on_node[node].add(key)
-                if not _finished(obj):
-                    self._running_on_node[node].add(key)
-
-    def _unindex(self, kind, key, obj):
-        uid = obj["metadata"].get("uid")
-        if uid and self._by_uid.get(uid) == (kind, key):
-            del self._by_uid[uid]
-        owner = controller_uid(obj)
-        if owner:
-            owned = self._owned.get(owner)
-            if owned is not None:
-                owned.discard((kind, key))
-                if not owned:
-                    del self._owned[owner]
-            in_play = self._owned_in_play.get(owner) if kind == "Pod" else None
-            if in_play is not None:
-                in_play.discard(key)
-                if not in_play:
-                    del self._owned_in_play[owner]
-        if kind == "Pod":
-            node = (obj.get("spec") or {}).get("nodeName")
-            for index in (self._on_node, self._running_on_node):
-                if node and node in index:
-                    index[node].discard(key)
-                    if not index[node]:
-                        del index[node]
+    def _moved(self, index: str, index_key: str) -> None:
+        self._order.pop((index, index_key), None)
+        if index == UNFINISHED:
+            self._generation += 1
+            self._node_generation[index_key] = self._generation

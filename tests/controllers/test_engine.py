@@ -263,3 +263,18 @@ def test_cache_lists_in_name_order_with_the_current_objects():
     cache.apply_change("DELETED", "Pod", pod("a", 5))
     cache.apply_change("ADDED", "Pod", pod("aa", 6))
     assert [p["metadata"]["name"] for p in cache.list("Pod")] == ["aa", "b", "c"]
+
+
+def test_indexed_lists_hold_the_current_versions_and_follow_membership_changes():
+    cache = Cache()
+    cache.apply_change("ADDED", "Pod", pod("b", 1, node="n1", owner="ds"))
+    cache.apply_change("ADDED", "Pod", pod("a", 2, node="n1", owner="ds"))
+    assert [p["metadata"]["name"] for p in cache.owned_by("ds", "Pod")] == ["a", "b"]
+    running = dict(pod("b", 3, node="n1", owner="ds"), status={"phase": "Running"})
+    cache.apply_change("MODIFIED", "Pod", running)  # no index membership changes: the order is kept
+    assert cache.owned_by("ds", "Pod")[1] is running and cache.unfinished_pods_on_node("n1")[1] is running
+    cache.apply_change("MODIFIED", "Pod", pod("a", 4, node="n2", owner="other"))  # moves owner and node
+    assert [p["metadata"]["name"] for p in cache.owned_by("ds")] == ["b"]
+    assert [p["metadata"]["name"] for p in cache.owned_by("other")] == ["a"]
+    assert [p["metadata"]["name"] for p in cache.pods_on_node("n2")] == ["a"]
+    assert [p["metadata"]["name"] for p in cache.pods_on_node("n1")] == ["b"]
