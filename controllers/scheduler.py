@@ -732,7 +732,7 @@ def schedule_pod(
                                              "the pod's required node affinity names no node in every term")
         post, extra = _preemption_message(pod, infos, statuses, request)
         message = fit_error_message(len(infos), statuses, pre_filter_msg=conflict, post_filter_msg=post)
-        return _unschedulable(pod, now, message, trigger, _observed(infos, statuses, {}), extra)
+        return _unschedulable(pod, now, message, trigger, _observed(infos, statuses), extra)
 
     # PreFilter may narrow the nodes (matchFields on metadata.name); the rest share one "absent" status.
     candidates = infos if pinned is None else [info for info in infos if info.name in pinned]
@@ -777,9 +777,9 @@ def schedule_pod(
     if not feasible:
         post, extra = _preemption_message(pod, candidates, statuses, request, absent[1] if absent else 0)
         message = fit_error_message(len(infos), statuses, post_filter_msg=post, absent=absent)
-        return _unschedulable(pod, now, message, trigger, _observed(candidates, statuses, {}, absent), extra)
+        return _unschedulable(pod, now, message, trigger, _observed(candidates, statuses, None, absent), extra)
 
-    scores: Mapping[str, Mapping[str, int]] = {}
+    scores: ScoreTable | None = None
     if len(feasible) == 1:
         host = feasible[0].name
         notes.append(f"{host} is the only feasible node: scoring skipped")
@@ -814,7 +814,7 @@ def _score_text(name: str, breakdown: Mapping[str, int]) -> str:
     return f"{name}: fits, score {total} ({shown})"
 
 
-def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores: Mapping[str, Mapping[str, int]],
+def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores: ScoreTable | None = None,
               absent: tuple[NodeStatus, int] | None = None, chosen: str | None = None) -> str:
     """Node by node, why the pod can or cannot go there; past :data:`TRACE_NODES` nodes, a summary: rejections
     counted by reason with an example each, and the best-scored nodes (the chosen one first)."""
@@ -824,7 +824,7 @@ def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores:
             status = statuses.get(info.name)
             if status is not None:
                 parts.append(f"{info.name}: {status.detail}")
-            elif info.name in scores:
+            elif scores is not None and info.name in scores:
                 parts.append(_score_text(info.name, scores[info.name]))
             else:
                 parts.append(f"{info.name}: fits")
@@ -839,7 +839,7 @@ def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores:
                          f"(e.g. {names[0]}: {statuses[names[0]].detail})")
         fitting = [info.name for info in infos if info.name not in statuses]
         if scores:
-            totals = scores.totals if isinstance(scores, ScoreTable) else {n: sum(scores[n].values()) for n in scores}
+            totals = scores.totals
             ranked = heapq.nsmallest(3, totals, key=lambda n: (n != chosen, -totals[n], n))
             parts.extend(_score_text(name, scores[name]) for name in ranked)
             if len(scores) > 3:

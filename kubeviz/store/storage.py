@@ -34,7 +34,11 @@ class DatabaseStorage:
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self.seed = cluster.seed
-        self._sole_writer = False  # inside sole_writer()
+        self._begin(sole_writer=False)
+
+    def _begin(self, sole_writer: bool) -> None:
+        """Enter or leave ``sole_writer()``: what this storage remembers of a transaction starts afresh."""
+        self._sole_writer = sole_writer  # inside sole_writer()
         self._wrote = False  # ... and holding the resourceVersion lock
         # Changes made since the database last answered; every change up to _log_base was in that answer.
         self._log: list[tuple[int, WatchEvent]] = []
@@ -48,14 +52,13 @@ class DatabaseStorage:
         """Wrap one transaction (inside it) in which this storage may answer ``changes_since`` itself once it
         has written: the caller vouches that nothing else writes to the cluster through another connection's
         transaction meanwhile, which the resourceVersion lock guarantees once taken."""
-        self._sole_writer, self._wrote, self._log, self._log_base, self._known = True, False, [], None, {}
+        self._begin(sole_writer=True)
         try:
             yield
             if self._rv_unsaved:
                 Cluster.objects.filter(pk=self.cluster.pk).update(resource_version=self.cluster.resource_version)
         finally:
-            self._sole_writer, self._wrote, self._log, self._log_base, self._known = False, False, [], None, {}
-            self._rv_unsaved = False
+            self._begin(sole_writer=False)
 
     def now(self):
         return self.cluster.sim_now
