@@ -65,8 +65,10 @@ class Cache:
         # Members in sorted order, per ("kind", kind) or (index, index key); dropped when a member comes or goes,
         # so a list is sorted once per change of its membership, not once per read.
         self._order: dict[tuple[str, object], list] = {}
-        # bumped whenever a node's set of unfinished pods changes (upstream's NodeInfo.Generation)
-        self._node_generation: dict[str, int] = defaultdict(int)
+        # node name -> the generation of its last change (its Node object, or a pod joining or leaving its
+        # unfinished pods: upstream's NodeInfo.Generation), kept in the order of those changes so that a scheduler
+        # walks only the nodes that changed since it last looked (upstream's UpdateSnapshot)
+        self._node_changes: dict[str, int] = {}
         self._generation = 0
 
     # -- reads -----------------------------------------------------------------------------------------
@@ -108,9 +110,20 @@ class Cache:
         return self._pods(UNFINISHED, node)
 
     def node_generation(self, node: str) -> int:
-        """A number that changes whenever a pod joins or leaves ``unfinished_pods_on_node(node)`` (a pod's
-        other changes leave it alone): what a scheduler keys its per-node bookkeeping on."""
-        return self._node_generation[node]
+        """A number that changes whenever the Node object changes or a pod joins or leaves
+        ``unfinished_pods_on_node(node)`` (a pod's other changes leave it alone)."""
+        return self._node_changes.get(node, 0)
+
+    def nodes_changed_since(self, generation: int) -> tuple[int, list[str]]:
+        """The current node generation and the names of the nodes (deleted ones included) whose
+        :meth:`node_generation` is past ``generation``, most recent first: what a scheduler keys its per-node
+        bookkeeping on."""
+        changed = []
+        for name, at in reversed(self._node_changes.items()):
+            if at <= generation:
+                break
+            changed.append(name)
+        return self._generation, changed
 
     def _pods(self, index: str, index_key: str) -> list[dict]:
         pods = self._objects["Pod"]
@@ -149,6 +162,8 @@ class Cache:
             uid = obj["metadata"].get("uid")
             if uid:
                 self._by_uid[uid] = (kind, key)
+        if kind == "Node":
+            self._node_changed(key[1])
         # Only what changed membership touches the indexes: a pod's status update usually changes nothing.
         for index, index_key, member in before - after:
             members = self._indexes[index][index_key]
@@ -164,5 +179,9 @@ class Cache:
     def _moved(self, index: str, index_key: str) -> None:
         self._order.pop((index, index_key), None)
         if index == UNFINISHED:
-            self._generation += 1
-            self._node_generation[index_key] = self._generation
+            self._node_changed(index_key)
+
+    def _node_changed(self, name: str) -> None:
+        self._generation += 1
+        self._node_changes.pop(name, None)  # to the end: the order stays that of the changes
+        self._node_changes[name] = self._generation

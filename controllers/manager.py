@@ -220,7 +220,7 @@ class Scheduler:
         if not _pending(pod):
             return None
         cache = engine.cache
-        infos = self.node_infos.infos(cache.list("Node"), cache.unfinished_pods_on_node, cache.node_generation)
+        infos = self.node_infos.infos(cache)
         rng = random.Random(f"{engine.seed}/schedule/{pod['metadata']['uid']}/{pod['metadata']['resourceVersion']}")
         return schedule_pod(pod, (), {}, engine.now, rng=rng, state=self.state, node_infos=infos)
 

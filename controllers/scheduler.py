@@ -378,32 +378,43 @@ class SchedulerState:
 
 
 class NodeInfoCache:
-    """The scheduler cache's per-node bookkeeping, rebuilt only for nodes that changed.
+    """The scheduler cache's snapshot: every node's :class:`NodeInfo` in name order, brought up to date by
+    rebuilding only the nodes that changed since the last cycle (upstream's ``UpdateSnapshot`` walks its
+    most-recently-updated list the same way).
 
-    A node's :class:`NodeInfo` is kept while the node object is the same (cached objects are replaced, never
-    changed in place) and its pod generation (bumped when a pod joins or leaves its unfinished pods) is too."""
+    It reads a :class:`~controllers.cache.Cache`: ``nodes_changed_since``, ``get`` and
+    ``unfinished_pods_on_node``."""
 
     def __init__(self):
-        self._infos: dict[str, tuple[Mapping, int, NodeInfo]] = {}
+        self._generation = -1
+        self._infos: dict[str, NodeInfo] = {}
+        self._position: dict[str, int] = {}
+        self._list: list[NodeInfo] = []
 
-    def infos(self, nodes: list[Mapping], pods_on_node, generation) -> list[NodeInfo]:
-        """``NodeInfo`` of ``nodes`` (in their order); ``pods_on_node(name)`` and ``generation(name)`` read the
-        caller's pod index."""
-        out = []
-        seen = set()
-        for node in nodes:
-            name = _meta(node).get("name") or ""
-            seen.add(name)
-            current = generation(name)
-            found = self._infos.get(name)
-            if found is None or found[0] is not node or found[1] != current:
-                found = (node, current, NodeInfo.build(node, list(pods_on_node(name))))
-                self._infos[name] = found
-            out.append(found[2])
-        if len(self._infos) > len(seen):
-            for name in [n for n in self._infos if n not in seen]:
-                del self._infos[name]
-        return out
+    def infos(self, cache) -> list[NodeInfo]:
+        """Every node's ``NodeInfo``, in name order (a list the caller must not change)."""
+        generation, changed = cache.nodes_changed_since(self._generation)
+        self._generation = generation
+        if not changed:
+            return self._list
+        rebuilt = {}
+        names_changed = False
+        for name in changed:
+            node = cache.get("Node", "", name)
+            if node is None:
+                names_changed |= self._infos.pop(name, None) is not None
+                continue
+            names_changed |= name not in self._infos
+            rebuilt[name] = self._infos[name] = NodeInfo.build(node, cache.unfinished_pods_on_node(name))
+        if names_changed:
+            names = sorted(self._infos)
+            self._position = {name: i for i, name in enumerate(names)}
+            self._list = [self._infos[name] for name in names]
+        elif rebuilt:
+            self._list = list(self._list)  # a list handed out before stays as it was
+            for name, info in rebuilt.items():
+                self._list[self._position[name]] = info
+        return self._list
 
 
 def node_affinity_pre_filter(pod: Mapping) -> tuple[set[str] | None, str | None]:
@@ -597,8 +608,10 @@ class ScoreTable(Mapping):
     def __init__(self, names: list[str], weighted: list[tuple[str, int, list[int]]]):
         self._index = {name: i for i, name in enumerate(names)}
         self._weighted = weighted
-        self.totals = {name: sum(values[i] * weight for _, weight, values in weighted)
-                       for name, i in self._index.items()}
+        totals = [0] * len(names)
+        for _, weight, values in weighted:  # plugin by plugin: a few list passes, not a generator per node
+            totals = [total + value * weight for total, value in zip(totals, values)]
+        self.totals = dict(zip(names, totals))
 
     def __getitem__(self, name: str) -> dict[str, int]:
         i = self._index[name]
@@ -625,12 +638,9 @@ def _normalized(scores: list[int], reverse: bool) -> list[int]:
 
 def select_host(totals: Mapping[str, int], rng: random.Random) -> str:
     """``selectHost``: a node with the top score; ties by reservoir sampling over the names in order."""
-    names = sorted(totals)
     best = max(totals.values())
     selected, count = None, 0
-    for name in names:
-        if totals[name] != best:
-            continue
+    for name in sorted(name for name, total in totals.items() if total == best):
         count += 1
         if count == 1 or rng.randrange(count) == 0:
             selected = name

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from controllers.cache import Cache
 from controllers.plan import BindPod, EmitEvent
 from controllers.scheduler import (
     NodeInfoCache,
@@ -356,35 +357,44 @@ def test_a_pinned_pod_is_filtered_on_its_node_alone_and_the_others_are_counted_a
         f"preemption: 0/150 nodes are available: 1 {NO_VICTIMS}, 149 {NOT_HELPFUL}.")
 
 
+def _cache_of(nodes, pods=()):
+    cache = Cache()
+    for obj in [*nodes, *pods]:
+        cache.apply_change("ADDED", obj["kind"], obj)
+    return cache
+
+
 def test_node_info_cache_rebuilds_only_nodes_that_changed():
     nodes = cluster()
-    pods = {"node-1": [make_pod("x", cpu="1", node_name="node-1", phase="Running")]}
-    generations = {"node-1": 1}
-    cache = NodeInfoCache()
-
-    def infos(nodes):
-        return cache.infos(nodes, lambda name: pods.get(name, []), lambda name: generations.get(name, 0))
-
-    first = infos(nodes)
+    cache = _cache_of(nodes, [make_pod("x", cpu="1", node_name="node-1", phase="Running")])
+    snapshot = NodeInfoCache()
+    first = snapshot.infos(cache)
     assert [i.name for i in first] == ["control-plane", "node-1", "node-2", "node-3"]
     assert first[1].requested["cpu"] == 1000
-    again = infos(nodes)
-    assert all(a is b for a, b in zip(first, again))  # nothing changed: the same NodeInfo objects
-    pods["node-1"].append(make_pod("y", cpu="500m", node_name="node-1", phase="Running"))
-    generations["node-1"] = 2
+    assert snapshot.infos(cache) is first  # nothing changed: the same list of the same NodeInfo objects
+    cache.apply_change("MODIFIED", "Pod", dict(make_pod("x", cpu="1", node_name="node-1", phase="Running"),
+                                               status={"phase": "Running", "podIP": "10.0.0.9"}))
+    assert snapshot.infos(cache) is first  # a running pod's status change leaves its node alone
+    cache.apply_change("ADDED", "Pod", make_pod("y", cpu="500m", node_name="node-1", phase="Running"))
     relabelled = copy.deepcopy(nodes[2])  # a new object for node-2 (the cache replaces, never mutates)
     relabelled["metadata"]["labels"]["disk"] = "ssd"
-    after = infos([nodes[0], nodes[1], relabelled])
-    assert after[0] is first[0]
+    cache.apply_change("MODIFIED", "Node", relabelled)
+    after = snapshot.infos(cache)
+    assert after[0] is first[0] and after[3] is first[3]
     assert after[1] is not first[1] and after[1].requested["cpu"] == 1500
     assert after[2] is not first[2] and after[2].node["metadata"]["labels"]["disk"] == "ssd"
-    assert len(after) == 3  # node-3 went away
+    assert [i.name for i in first] == ["control-plane", "node-1", "node-2", "node-3"]  # handed out: unchanged
+    assert first[1].requested["cpu"] == 1000
+    cache.apply_change("DELETED", "Node", nodes[3])
+    cache.apply_change("ADDED", "Node", dict(copy.deepcopy(nodes[3]), metadata={"name": "node-0", "labels": {}}))
+    assert [i.name for i in snapshot.infos(cache)] == ["control-plane", "node-0", "node-1", "node-2"]
+    cache.apply_change("MODIFIED", "Pod", make_pod("y", cpu="500m", node_name="node-1", phase="Succeeded"))
+    assert snapshot.infos(cache)[2].requested["cpu"] == 1000  # a finished pod leaves its node's requests
 
 
 def test_remembered_answers_are_per_pod_signature_and_match_fresh_ones():
     nodes = cluster()
-    cache = NodeInfoCache()
-    infos = cache.infos(nodes, lambda name: [], lambda name: 0)
+    infos = NodeInfoCache().infos(_cache_of(nodes))
     tolerating = make_pod("t", cpu="1", tolerations=[{"key": "node-role.kubernetes.io/control-plane",
                                                       "effect": "NoSchedule"}])
     plain = make_pod("p", cpu="1")
