@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# The database storage's tests run on PostgreSQL too (a multi-process deployment's store); its test database is
+# created and dropped by the run.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/kubeviz
 
 .PHONY: run test lint browser bench clean
 
@@ -38,6 +41,7 @@ test: $(VENV)/.test browser lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py lessons check
 	$(BIN)/pytest
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q tests/store tests/runtime
 
 # Benchmarks are run by hand; each prints its figures (medians) and targets.
 bench: $(VENV)/.test

@@ -6,8 +6,9 @@ sees a change that was rolled back.
 """
 
 from contextlib import contextmanager
+from functools import lru_cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from kubeviz.apiserver.resources import ResourceType, resource_for_kind
@@ -19,6 +20,54 @@ from .models import Change, Cluster, ContainerLog, StoredObject
 # How many changes a cluster's history keeps (etcd compacts too); older resourceVersions answer 410 Gone.
 HISTORY_LENGTH = 20_000
 COMPACT_EVERY = 1_000
+
+
+@lru_cache(maxsize=None)
+def _statements(vendor: str) -> dict[str, str]:
+    """The statements of the hot path, in SQL: the engine writes and reads one object at a time, thousands of
+    times per simulated minute, and building each query through the ORM cost several times what the database
+    took to run it. Placeholders are Django's ``%s`` (its cursor adapts them to the backend); the JSON column
+    goes through the model field's own conversions."""
+    quote = connection.ops.quote_name
+    objects, changes = quote(StoredObject._meta.db_table), quote(Change._meta.db_table)
+    key = "cluster_id = %s AND api_group = %s AND kind = %s AND namespace = %s AND name = %s"
+    return {
+        "get": f"SELECT data FROM {objects} WHERE {key}",
+        "get_version": f"SELECT resource_version, data FROM {objects} WHERE {key}",
+        "insert": f"INSERT INTO {objects} (cluster_id, api_group, kind, namespace, name, uid, resource_version, "
+                  f"owner_uids, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "update": f"UPDATE {objects} SET resource_version = %s, owner_uids = %s, data = %s "
+                  f"WHERE {key} AND resource_version = %s",
+        "delete": f"DELETE FROM {objects} WHERE {key}",
+        "record": f"INSERT INTO {changes} (cluster_id, resource_version, type, api_group, kind, data) "
+                  f"VALUES (%s, %s, %s, %s, %s, %s)",
+        "changes": f"SELECT resource_version, type, api_group, kind, data FROM {changes} "
+                   f"WHERE cluster_id = %s AND resource_version > %s ORDER BY resource_version",
+    }
+
+
+_DATA = StoredObject._meta.get_field("data")
+
+
+def _run(statement: str, params) -> int:
+    """Execute one statement of :func:`_statements`; answers the rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_statements(connection.vendor)[statement], params)
+        return cursor.rowcount
+
+
+def _fetch(statement: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_statements(connection.vendor)[statement], params)
+        return cursor.fetchall()
+
+
+def _to_db(obj: dict):
+    return _DATA.get_db_prep_save(obj, connection)
+
+
+def _from_db(value) -> dict:
+    return _DATA.from_db_value(value, None, connection)
 
 
 class DatabaseStorage:
@@ -97,16 +146,22 @@ class DatabaseStorage:
         self.cluster.resource_version = Cluster.objects.values_list("resource_version", flat=True).get(
             pk=self.cluster.pk
         )
-        self._wrote = self._sole_writer
+        if self._sole_writer:
+            # The lock is ours from here: every change before this one is in the database already, every later
+            # one will be ours and in the log.
+            self._wrote = True
+            self._log, self._log_base = [], self.cluster.resource_version - 1
         return self.cluster.resource_version
 
     def _rows(self, resource: ResourceType):
         return StoredObject.objects.filter(cluster=self.cluster, api_group=resource.group, kind=resource.kind)
 
+    def _key(self, resource: ResourceType, namespace: str, name: str) -> tuple:
+        return self.cluster.pk, resource.group, resource.kind, namespace, name
+
     def _publish(self, type_: str, resource: ResourceType, obj: dict) -> None:
         rv = int(obj["metadata"]["resourceVersion"])
-        Change.objects.create(cluster=self.cluster, resource_version=rv, type=type_, api_group=resource.group,
-                              kind=resource.kind, data=obj)
+        _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind, _to_db(obj)))
         if rv % COMPACT_EVERY == 0:
             Change.objects.filter(cluster=self.cluster, resource_version__lte=rv - HISTORY_LENGTH).delete()
         event = WatchEvent(type_, resource, obj)
@@ -126,12 +181,14 @@ class DatabaseStorage:
         return found
 
     def _changes_from_database(self, resource_version: int, limit: int | None) -> list[WatchEvent]:
-        rows = Change.objects.filter(cluster=self.cluster, resource_version__gt=resource_version).order_by(
-            "resource_version"
-        )
         if limit is not None:
-            rows = rows[:limit]
-        found = list(rows.values_list("resource_version", "type", "api_group", "kind", "data"))
+            rows = Change.objects.filter(cluster=self.cluster, resource_version__gt=resource_version).order_by(
+                "resource_version"
+            )[:limit]
+            found = list(rows.values_list("resource_version", "type", "api_group", "kind", "data"))
+        else:
+            found = [(rv, type_, group, kind, _from_db(data))
+                     for rv, type_, group, kind, data in _fetch("changes", (self.cluster.pk, resource_version))]
         if resource_version and (not found or found[0][0] != resource_version + 1):
             oldest = (
                 Change.objects.filter(cluster=self.cluster).order_by("resource_version")
@@ -145,7 +202,8 @@ class DatabaseStorage:
         key = (resource.group, resource.kind, namespace, name)
         if self._wrote and key in self._known:
             return self._known[key]
-        row = self._rows(resource).filter(namespace=namespace, name=name).values_list("data", flat=True).first()
+        rows = _fetch("get", self._key(resource, namespace, name))
+        row = _from_db(rows[0][0]) if rows else None
         if self._wrote:
             self._known[key] = row
         return row
@@ -165,22 +223,44 @@ class DatabaseStorage:
             rv = Cluster.objects.values_list("resource_version", flat=True).get(pk=self.cluster.pk)
         return items, str(rv)
 
+    @contextmanager
+    def _write(self):
+        """The block of one write. Before this storage holds the resourceVersion lock, a savepoint: a refused
+        write gives its resourceVersion back, and the lock with it. Once it holds it, the count is in memory and
+        nothing is written before the write is known to succeed, so there is nothing to take back (a refused
+        write leaves a gap, which resourceVersions may have)."""
+        if self._wrote:
+            yield
+            return
+        before = self.cluster.resource_version
+        try:
+            with transaction.atomic():
+                yield
+        except BaseException:
+            self.cluster.resource_version = before
+            self._wrote, self._log, self._log_base = False, [], None
+            raise
+
     def create(self, resource, obj):
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
-        with transaction.atomic():
-            # the unique key refuses a second object of that name; the savepoint takes the resourceVersion back
+        key = (resource.group, resource.kind, namespace, name)
+        if self._wrote and self._known.get(key) is not None:
+            raise KeyExists(name)
+        with self._write():
             rv = self._next_rv()
             stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
-            try:
-                with transaction.atomic():
-                    StoredObject.objects.create(
-                        cluster=self.cluster, api_group=resource.group, kind=resource.kind, namespace=namespace,
-                        name=name, uid=meta.get("uid", ""), resource_version=rv, owner_uids=_owner_uids(stored),
-                        data=stored,
-                    )
-            except IntegrityError:
-                raise KeyExists(name) from None
+            row = (*self._key(resource, namespace, name), meta.get("uid", ""), rv, _owner_uids(stored),
+                   _to_db(stored))
+            if self._wrote and key in self._known:  # known to be absent: nothing to refuse it
+                _run("insert", row)
+            else:
+                # the unique key refuses a second object of that name; the savepoint keeps the transaction usable
+                try:
+                    with transaction.atomic():
+                        _run("insert", row)
+                except IntegrityError:
+                    raise KeyExists(name) from None
             self._publish("ADDED", resource, stored)
         self._remember(resource, namespace, name, stored)
         return stored
@@ -192,31 +272,30 @@ class DatabaseStorage:
             expected = int(expected_rv)
         except (TypeError, ValueError):
             expected = None
-        with transaction.atomic():
-            rows = self._rows(resource).filter(namespace=namespace, name=name)
+        key = self._key(resource, namespace, name)
+        with self._write():
             rv = self._next_rv()
             stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
-            changed = expected is not None and rows.filter(resource_version=expected).update(
-                resource_version=rv, owner_uids=_owner_uids(stored), data=stored
-            )
+            changed = expected is not None and _run("update", (rv, _owner_uids(stored), _to_db(stored), *key,
+                                                               expected))
             if not changed:
-                # raising rolls the resourceVersion back with the savepoint
-                raise KeyNotFound(name) if not rows.exists() else VersionConflict(name)
+                raise KeyNotFound(name) if not _fetch("get_version", key) else VersionConflict(name)
             self._publish("MODIFIED", resource, stored)
         self._remember(resource, namespace, name, stored)
         return stored
 
     def delete(self, resource, namespace, name, expected_rv=None):
-        with transaction.atomic():
-            rows = self._rows(resource).filter(namespace=namespace, name=name)
-            found = rows.values_list("resource_version", "data").first()
-            if found is None:
+        key = self._key(resource, namespace, name)
+        with self._write():
+            found = _fetch("get_version", key)
+            if not found:
                 raise KeyNotFound(name)
-            current, data = found
+            current, data = found[0]
             if expected_rv is not None and str(current) != str(expected_rv):
                 raise VersionConflict(name)
-            rows.delete()
+            _run("delete", key)
             rv = self._next_rv()
+            data = _from_db(data)
             gone = dict(data, metadata=dict(data["metadata"], resourceVersion=str(rv)))
             self._publish("DELETED", resource, gone)
         self._remember(resource, namespace, name, None)

@@ -150,3 +150,22 @@ def test_a_failed_sole_writer_block_saves_nothing(cluster):
             raise RuntimeError("the instant failed")
     assert Cluster.objects.get(pk=cluster.pk).resource_version == start
     assert DatabaseStorage(Cluster.objects.get(pk=cluster.pk)).get(POD, "default", "a") is None
+
+
+def test_a_refused_first_write_leaves_the_sole_writer_asking_the_database(cluster):
+    from kubeviz.apiserver.registry import Registry
+    from kubeviz.apiserver.storage import KeyExists
+
+    registry_for(cluster).create(POD, "default", pod("taken"))
+    engine_side = Registry(DatabaseStorage(cluster))
+    storage = engine_side.storage
+    start = storage.current_resource_version()
+    with transaction.atomic(), storage.sole_writer():
+        with pytest.raises(KeyExists):
+            # its savepoint gives the resourceVersion back, and the lock with it
+            storage.create(POD, dict(pod("taken"), metadata={"name": "taken", "namespace": "default"}))
+        registry_for(cluster).create(POD, "default", pod("theirs"))
+        engine_side.create(POD, "default", pod("mine"))
+        assert names(storage.changes_since(start)) == ["theirs", "mine"]
+        versions = [c.object["metadata"]["resourceVersion"] for c in storage.changes_since(start)]
+        assert versions == [str(start + 1), str(start + 2)]
