@@ -125,14 +125,9 @@ def _save_checkpoints(engine: Engine) -> None:
     """Write the checkpointed memories that changed, inside the instant's transaction."""
     if not engine.dirty_checkpoints:
         return
-    cluster = engine.store.storage.cluster
+    storage = engine.store.storage
     for controller, key in sorted(engine.dirty_checkpoints, key=repr):
-        memory = engine.memory.get((controller, key))
-        rows = Checkpoint.objects.filter(cluster=cluster, controller=controller, key=_encode_key(key))
-        if memory is None:
-            rows.delete()
-        elif not rows.update(data=memory):
-            Checkpoint.objects.create(cluster=cluster, controller=controller, key=_encode_key(key), data=memory)
+        storage.save_checkpoint(controller, _encode_key(key), engine.memory.get((controller, key)))
     engine.dirty_checkpoints.clear()
 
 

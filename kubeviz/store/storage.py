@@ -9,13 +9,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 
 from kubeviz.apiserver.resources import ResourceType, resource_for_kind
 from kubeviz.apiserver.storage import HistoryCompacted, KeyExists, KeyNotFound, VersionConflict, WatchEvent
 
 from . import events
-from .models import Change, Cluster, ContainerLog, StoredObject
+from .models import Change, Checkpoint, Cluster, ContainerLog, StoredObject
 
 # How many changes a cluster's history keeps (etcd compacts too); older resourceVersions answer 410 Gone.
 HISTORY_LENGTH = 20_000
@@ -30,6 +29,7 @@ def _statements(vendor: str) -> dict[str, str]:
     goes through the model field's own conversions."""
     quote = connection.ops.quote_name
     objects, changes = quote(StoredObject._meta.db_table), quote(Change._meta.db_table)
+    clusters, checkpoints = quote(Cluster._meta.db_table), quote(Checkpoint._meta.db_table)
     key = "cluster_id = %s AND api_group = %s AND kind = %s AND namespace = %s AND name = %s"
     return {
         "get": f"SELECT data FROM {objects} WHERE {key}",
@@ -43,6 +43,17 @@ def _statements(vendor: str) -> dict[str, str]:
                   f"VALUES (%s, %s, %s, %s, %s, %s)",
         "changes": f"SELECT resource_version, type, api_group, kind, data FROM {changes} "
                    f"WHERE cluster_id = %s AND resource_version > %s ORDER BY resource_version",
+        "oldest": f"SELECT MIN(resource_version) FROM {changes} WHERE cluster_id = %s",
+        "take_version": f"UPDATE {clusters} SET resource_version = resource_version + 1 WHERE id = %s",
+        "version": f"SELECT resource_version FROM {clusters} WHERE id = %s",
+        "save_version": f"UPDATE {clusters} SET resource_version = %s WHERE id = %s",
+        "set_now": f"UPDATE {clusters} SET sim_now = %s WHERE id = %s",
+        "update_checkpoint": f"UPDATE {checkpoints} SET data = %s WHERE cluster_id = %s AND controller = %s "
+                             f"AND {quote('key')} = %s",
+        "insert_checkpoint": f"INSERT INTO {checkpoints} (cluster_id, controller, {quote('key')}, data) "
+                             f"VALUES (%s, %s, %s, %s)",
+        "delete_checkpoint": f"DELETE FROM {checkpoints} WHERE cluster_id = %s AND controller = %s "
+                             f"AND {quote('key')} = %s",
     }
 
 
@@ -68,6 +79,9 @@ def _to_db(obj: dict):
 
 def _from_db(value) -> dict:
     return _DATA.from_db_value(value, None, connection)
+
+
+_SIM_NOW = Cluster._meta.get_field("sim_now")
 
 
 class DatabaseStorage:
@@ -105,7 +119,7 @@ class DatabaseStorage:
         try:
             yield
             if self._rv_unsaved:
-                Cluster.objects.filter(pk=self.cluster.pk).update(resource_version=self.cluster.resource_version)
+                _run("save_version", (self.cluster.resource_version, self.cluster.pk))
         finally:
             self._begin(sole_writer=False)
 
@@ -114,7 +128,15 @@ class DatabaseStorage:
 
     def set_now(self, now) -> None:
         self.cluster.sim_now = now
-        Cluster.objects.filter(pk=self.cluster.pk).update(sim_now=now)
+        _run("set_now", (_SIM_NOW.get_db_prep_save(now, connection), self.cluster.pk))
+
+    def save_checkpoint(self, controller: str, key: str, data: dict | None) -> None:
+        """Keep (or, with ``None``, drop) a controller's private state for one key."""
+        where = (self.cluster.pk, controller, key)
+        if data is None:
+            _run("delete_checkpoint", where)
+        elif not _run("update_checkpoint", (_to_db(data), *where)):
+            _run("insert_checkpoint", (*where, _to_db(data)))
 
     def append_log(self, namespace, pod, uid, container, restart_count, lines) -> None:
         with transaction.atomic():
@@ -142,10 +164,8 @@ class DatabaseStorage:
             self.cluster.resource_version += 1
             self._rv_unsaved = True
             return self.cluster.resource_version
-        Cluster.objects.filter(pk=self.cluster.pk).update(resource_version=F("resource_version") + 1)
-        self.cluster.resource_version = Cluster.objects.values_list("resource_version", flat=True).get(
-            pk=self.cluster.pk
-        )
+        _run("take_version", (self.cluster.pk,))
+        self.cluster.resource_version = _fetch("version", (self.cluster.pk,))[0][0]
         if self._sole_writer:
             # The lock is ours from here: every change before this one is in the database already, every later
             # one will be ours and in the log.
@@ -159,9 +179,12 @@ class DatabaseStorage:
     def _key(self, resource: ResourceType, namespace: str, name: str) -> tuple:
         return self.cluster.pk, resource.group, resource.kind, namespace, name
 
-    def _publish(self, type_: str, resource: ResourceType, obj: dict) -> None:
+    def _publish(self, type_: str, resource: ResourceType, obj: dict, encoded=None) -> None:
+        """Record the change in the history and queue its watch event; ``encoded``: the object as the JSON
+        column takes it, when the caller has it already."""
         rv = int(obj["metadata"]["resourceVersion"])
-        _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind, _to_db(obj)))
+        _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind,
+                        _to_db(obj) if encoded is None else encoded))
         if rv % COMPACT_EVERY == 0:
             Change.objects.filter(cluster=self.cluster, resource_version__lte=rv - HISTORY_LENGTH).delete()
         event = WatchEvent(type_, resource, obj)
@@ -190,10 +213,7 @@ class DatabaseStorage:
             found = [(rv, type_, group, kind, _from_db(data))
                      for rv, type_, group, kind, data in _fetch("changes", (self.cluster.pk, resource_version))]
         if resource_version and (not found or found[0][0] != resource_version + 1):
-            oldest = (
-                Change.objects.filter(cluster=self.cluster).order_by("resource_version")
-                .values_list("resource_version", flat=True).first()
-            )
+            oldest = _fetch("oldest", (self.cluster.pk,))[0][0]
             if oldest is not None and oldest > resource_version + 1:
                 raise HistoryCompacted(resource_version)
         return [WatchEvent(type_, resource_for_kind(group, kind), data) for _, type_, group, kind, data in found]
@@ -250,8 +270,8 @@ class DatabaseStorage:
         with self._write():
             rv = self._next_rv()
             stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
-            row = (*self._key(resource, namespace, name), meta.get("uid", ""), rv, _owner_uids(stored),
-                   _to_db(stored))
+            encoded = _to_db(stored)
+            row = (*self._key(resource, namespace, name), meta.get("uid", ""), rv, _owner_uids(stored), encoded)
             if self._wrote and key in self._known:  # known to be absent: nothing to refuse it
                 _run("insert", row)
             else:
@@ -261,7 +281,7 @@ class DatabaseStorage:
                         _run("insert", row)
                 except IntegrityError:
                     raise KeyExists(name) from None
-            self._publish("ADDED", resource, stored)
+            self._publish("ADDED", resource, stored, encoded)
         self._remember(resource, namespace, name, stored)
         return stored
 
@@ -276,11 +296,11 @@ class DatabaseStorage:
         with self._write():
             rv = self._next_rv()
             stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
-            changed = expected is not None and _run("update", (rv, _owner_uids(stored), _to_db(stored), *key,
-                                                               expected))
+            encoded = _to_db(stored)
+            changed = expected is not None and _run("update", (rv, _owner_uids(stored), encoded, *key, expected))
             if not changed:
                 raise KeyNotFound(name) if not _fetch("get_version", key) else VersionConflict(name)
-            self._publish("MODIFIED", resource, stored)
+            self._publish("MODIFIED", resource, stored, encoded)
         self._remember(resource, namespace, name, stored)
         return stored
 
