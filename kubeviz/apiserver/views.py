@@ -19,6 +19,7 @@ from kubeviz.store.models import Cluster
 from kubeviz.store.services import registry_for
 
 from . import discovery, errors, logstream, openapi, printers, protobuf, watch
+from .manifests import ManifestError, load_documents
 from .resources import ResourceType, resource_for_path
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ def _query_flag_dry_run(request) -> bool:
     return bool(values)
 
 
+YAML = "application/yaml"
+
+
 def _read_json_body(request, resource: ResourceType, registry=None, namespace: str = ""):
     content_type = (request.content_type or "").lower()
     if content_type == protobuf.MEDIA_TYPE:
@@ -80,6 +84,16 @@ def _read_json_body(request, resource: ResourceType, registry=None, namespace: s
             return protobuf.decode_object(request.body, resource, lookup_owner=_owner_lookup(registry, namespace))
         except protobuf.ProtobufError as exc:
             raise errors.StatusError(415, "UnsupportedMediaType", str(exc), {}) from None
+    if content_type == YAML:
+        # As the API server's YAML serializer (sigs.k8s.io/yaml): the first document, converted to JSON.
+        try:
+            documents = load_documents(request.body)
+        except ManifestError as exc:
+            if exc.status != 400:  # too big
+                raise errors.StatusError(exc.status, exc.reason, exc.message, {}) from None
+            where = f"line {exc.line}: " if exc.line else ""
+            raise errors.bad_request(f"error converting YAML to JSON: yaml: {where}{exc.message}") from None
+        return documents[0].obj if documents else None
     try:
         return json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:

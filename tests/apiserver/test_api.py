@@ -307,6 +307,32 @@ def test_malformed_json_is_400_status(api):
     assert code == 400 and status["kind"] == "Status"
 
 
+def test_a_yaml_body_is_read_as_the_api_server_reads_it(api):
+    manifest = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: from-yaml
+spec:
+  completions: 0x3   # YAML 1.1 numbers, as sigs.k8s.io/yaml reads them
+  template:
+    spec:
+      containers: [{name: c, image: "busybox:1.36"}]
+      restartPolicy: Never
+"""
+    code, created = api.call("POST", JOBS, manifest, content_type="application/yaml")
+    assert code == 201 and created["spec"]["completions"] == 3
+    created["metadata"]["labels"] = {"team": "a"}
+    code, updated = api.call("PUT", f"{JOBS}/from-yaml", json.dumps(created, indent=2),  # JSON is YAML too
+                             content_type="application/yaml")
+    assert code == 200 and updated["metadata"]["labels"] == {"team": "a"}
+    code, status = api.call("POST", JOBS, "kind: Job\nmetadata:\n  name: [x\n", content_type="application/yaml")
+    assert code == 400 and status["reason"] == "BadRequest"
+    assert status["message"].startswith("error converting YAML to JSON: yaml: line ")
+    code, _ = api.get(f"{JOBS}/x")
+    assert code == 404
+
+
 def test_method_not_allowed_is_status(api):
     code, status = api.call("POST", f"{JOBS}/x", job("x"))
     assert code == 405 and status["kind"] == "Status"
