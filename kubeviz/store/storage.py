@@ -5,7 +5,7 @@ that is published to the cluster's channel-layer group only once that transactio
 sees a change that was rolled back.
 """
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
@@ -275,9 +275,10 @@ class DatabaseStorage:
             if self._wrote and key in self._known:  # known to be absent: nothing to refuse it
                 _run("insert", row)
             else:
-                # the unique key refuses a second object of that name; the savepoint keeps the transaction usable
+                # The unique key refuses a second object of that name. A refused statement leaves an SQLite
+                # transaction as it was; PostgreSQL's needs the savepoint to stay usable.
                 try:
-                    with transaction.atomic():
+                    with nullcontext() if connection.vendor == "sqlite" else transaction.atomic():
                         _run("insert", row)
                 except IntegrityError:
                     raise KeyExists(name) from None

@@ -169,3 +169,21 @@ def test_a_refused_first_write_leaves_the_sole_writer_asking_the_database(cluste
         assert names(storage.changes_since(start)) == ["theirs", "mine"]
         versions = [c.object["metadata"]["resourceVersion"] for c in storage.changes_since(start)]
         assert versions == [str(start + 1), str(start + 2)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_create_while_holding_the_lock_leaves_the_transaction_usable(cluster):
+    from kubeviz.apiserver.registry import Registry
+    from kubeviz.apiserver.storage import KeyExists
+
+    registry_for(cluster).create(POD, "default", pod("taken"))
+    engine_side = Registry(DatabaseStorage(cluster))
+    storage = engine_side.storage
+    with transaction.atomic(), storage.sole_writer():
+        engine_side.create(POD, "default", pod("first"))  # the lock is held from here
+        with pytest.raises(KeyExists):
+            storage.create(POD, dict(pod("taken"), metadata={"name": "taken", "namespace": "default"}))
+        engine_side.create(POD, "default", pod("after"))
+    stored = DatabaseStorage(cluster)
+    assert [stored.get(POD, "default", n) is not None for n in ("taken", "first", "after")] == [True] * 3
+    assert stored.get(POD, "default", "taken")["metadata"]["uid"] != ""
