@@ -44,6 +44,10 @@ def _statements(vendor: str) -> dict[str, str]:
         "changes": f"SELECT resource_version, type, api_group, kind, data FROM {changes} "
                    f"WHERE cluster_id = %s AND resource_version > %s ORDER BY resource_version",
         "oldest": f"SELECT MIN(resource_version) FROM {changes} WHERE cluster_id = %s",
+        # SQLite's transactions take the write lock as they begin (BEGIN IMMEDIATE, see settings); PostgreSQL's
+        # take the cluster row's when they ask
+        "lock": f"SELECT resource_version FROM {clusters} WHERE id = %s"
+                + (" FOR UPDATE" if vendor == "postgresql" else ""),
         "take_version": f"UPDATE {clusters} SET resource_version = resource_version + 1 WHERE id = %s",
         "version": f"SELECT resource_version FROM {clusters} WHERE id = %s",
         "save_version": f"UPDATE {clusters} SET resource_version = %s WHERE id = %s",
@@ -97,12 +101,11 @@ class DatabaseStorage:
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self.seed = cluster.seed
-        self._begin(sole_writer=False)
+        self._reset()
 
-    def _begin(self, sole_writer: bool) -> None:
+    def _reset(self) -> None:
         """Enter or leave ``sole_writer()``: what this storage remembers of a transaction starts afresh."""
-        self._sole_writer = sole_writer  # inside sole_writer()
-        self._wrote = False  # ... and holding the resourceVersion lock
+        self._locked = False  # inside sole_writer(): holding the resourceVersion lock
         # Changes made since the database last answered; every change up to _log_base was in that answer.
         self._log: list[tuple[int, WatchEvent]] = []
         self._log_base: int | None = None
@@ -112,16 +115,20 @@ class DatabaseStorage:
 
     @contextmanager
     def sole_writer(self):
-        """Wrap one transaction (inside it) in which this storage may answer ``changes_since`` itself once it
-        has written: the caller vouches that nothing else writes to the cluster through another connection's
-        transaction meanwhile, which the resourceVersion lock guarantees once taken."""
-        self._begin(sole_writer=True)
+        """Wrap one transaction (inside it) in which this storage is the cluster's only writer: it takes the
+        cluster's resourceVersion lock as the block begins, so other connections' writes wait for the
+        transaction to end, and nothing else may write to the cluster on this connection inside the block. It
+        then counts resourceVersions in memory, answers ``changes_since`` from its own log once the database
+        has answered, and remembers what it read and wrote."""
+        self._reset()
+        self.cluster.resource_version = _fetch("lock", (self.cluster.pk,))[0][0]
+        self._locked, self._log_base = True, self.cluster.resource_version
         try:
             yield
             if self._rv_unsaved:
                 _run("save_version", (self.cluster.resource_version, self.cluster.pk))
         finally:
-            self._begin(sole_writer=False)
+            self._reset()
 
     def now(self):
         return self.cluster.sim_now
@@ -159,18 +166,13 @@ class DatabaseStorage:
         return self.cluster.resource_version
 
     def _next_rv(self) -> int:
-        if self._wrote:
+        if self._locked:
             # Holding the lock: count on, and write the cluster's resourceVersion once, as the block ends.
             self.cluster.resource_version += 1
             self._rv_unsaved = True
             return self.cluster.resource_version
         _run("take_version", (self.cluster.pk,))
         self.cluster.resource_version = _fetch("version", (self.cluster.pk,))[0][0]
-        if self._sole_writer:
-            # The lock is ours from here: every change before this one is in the database already, every later
-            # one will be ours and in the log.
-            self._wrote = True
-            self._log, self._log_base = [], self.cluster.resource_version - 1
         return self.cluster.resource_version
 
     def _rows(self, resource: ResourceType):
@@ -188,17 +190,17 @@ class DatabaseStorage:
         if rv % COMPACT_EVERY == 0:
             Change.objects.filter(cluster=self.cluster, resource_version__lte=rv - HISTORY_LENGTH).delete()
         event = WatchEvent(type_, resource, obj)
-        if self._wrote:
+        if self._locked:
             self._log.append((rv, event))
         transaction.on_commit(lambda: events.publish_watch_event(self.cluster.name, event))
 
     def changes_since(self, resource_version: int, limit: int | None = None) -> list[WatchEvent]:
         """Committed changes after ``resource_version``, oldest first. Raises ``HistoryCompacted`` when the
         history no longer reaches back that far."""
-        if limit is None and self._wrote and self._log_base is not None and resource_version >= self._log_base:
+        if limit is None and self._locked and self._log_base is not None and resource_version >= self._log_base:
             return [event for rv, event in self._log if rv > resource_version]
         found = self._changes_from_database(resource_version, limit)
-        if self._wrote:
+        if self._locked:
             # Nobody else writes until this transaction ends: from here on, the log is the whole story.
             self._log, self._log_base = [], self.cluster.resource_version
         return found
@@ -220,16 +222,16 @@ class DatabaseStorage:
 
     def get(self, resource, namespace, name):
         key = (resource.group, resource.kind, namespace, name)
-        if self._wrote and key in self._known:
+        if self._locked and key in self._known:
             return self._known[key]
         rows = _fetch("get", self._key(resource, namespace, name))
         row = _from_db(rows[0][0]) if rows else None
-        if self._wrote:
+        if self._locked:
             self._known[key] = row
         return row
 
     def _remember(self, resource, namespace, name, obj) -> None:
-        if self._wrote:
+        if self._locked:
             self._known[(resource.group, resource.kind, namespace, name)] = obj
 
     def list(self, resource, namespace=None):
@@ -237,42 +239,31 @@ class DatabaseStorage:
         if namespace is not None:
             rows = rows.filter(namespace=namespace)
         items = list(rows.order_by("namespace", "name").values_list("data", flat=True))
-        if self._wrote:
+        if self._locked:
             rv = self.cluster.resource_version
         else:
             rv = Cluster.objects.values_list("resource_version", flat=True).get(pk=self.cluster.pk)
         return items, str(rv)
 
-    @contextmanager
     def _write(self):
-        """The block of one write. Before this storage holds the resourceVersion lock, a savepoint: a refused
-        write gives its resourceVersion back, and the lock with it. Once it holds it, the count is in memory and
-        nothing is written before the write is known to succeed, so there is nothing to take back (a refused
-        write leaves a gap, which resourceVersions may have)."""
-        if self._wrote:
-            yield
-            return
-        before = self.cluster.resource_version
-        try:
-            with transaction.atomic():
-                yield
-        except BaseException:
-            self.cluster.resource_version = before
-            self._wrote, self._log, self._log_base = False, [], None
-            raise
+        """The block of one write: a savepoint, whose rollback gives a refused write's resourceVersion back. Not
+        inside ``sole_writer()``: the count is in memory there and nothing is written before the write is known
+        to succeed, so there is nothing to take back (a refused write leaves a gap, which resourceVersions may
+        have)."""
+        return nullcontext() if self._locked else transaction.atomic()
 
     def create(self, resource, obj):
         meta = obj["metadata"]
         namespace, name = meta.get("namespace", ""), meta["name"]
         key = (resource.group, resource.kind, namespace, name)
-        if self._wrote and self._known.get(key) is not None:
+        if self._locked and self._known.get(key) is not None:
             raise KeyExists(name)
         with self._write():
             rv = self._next_rv()
             stored = dict(obj, metadata=dict(meta, resourceVersion=str(rv)))
             encoded = _to_db(stored)
             row = (*self._key(resource, namespace, name), meta.get("uid", ""), rv, _owner_uids(stored), encoded)
-            if self._wrote and key in self._known:  # known to be absent: nothing to refuse it
+            if self._locked and key in self._known:  # known to be absent: nothing to refuse it
                 _run("insert", row)
             else:
                 # The unique key refuses a second object of that name. A refused statement leaves an SQLite

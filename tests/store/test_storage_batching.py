@@ -72,10 +72,15 @@ def test_the_sole_writer_answers_from_its_log_once_the_database_has_answered(clu
     engine_side = Registry(DatabaseStorage(cluster))
     storage = engine_side.storage
     start = storage.current_resource_version()
+    registry_for(cluster).create(POD, "default", pod("by-someone-else"))  # after the engine last looked
     with transaction.atomic(), storage.sole_writer():
-        registry_for(cluster).create(POD, "default", pod("by-someone-else"))  # before the engine writes
+        with django_assert_num_queries(0):
+            assert names(storage.changes_since(start + 1)) == []  # the lock's resourceVersion: nothing since
+        assert names(storage.changes_since(start)) == ["by-someone-else"]  # asked the database
         engine_side.create(POD, "default", pod("first"))
-        assert names(storage.changes_since(start)) == ["by-someone-else", "first"]  # asked the database
+        with django_assert_num_queries(0):
+            assert names(storage.changes_since(start + 1)) == ["first"]
+        assert names(storage.changes_since(start)) == ["by-someone-else", "first"]  # from before the log: asked
         engine_side.create(POD, "default", pod("second"))
         engine_side.create(POD, "default", pod("third"))
         seen = storage.current_resource_version() - 2
@@ -152,25 +157,6 @@ def test_a_failed_sole_writer_block_saves_nothing(cluster):
     assert DatabaseStorage(Cluster.objects.get(pk=cluster.pk)).get(POD, "default", "a") is None
 
 
-def test_a_refused_first_write_leaves_the_sole_writer_asking_the_database(cluster):
-    from kubeviz.apiserver.registry import Registry
-    from kubeviz.apiserver.storage import KeyExists
-
-    registry_for(cluster).create(POD, "default", pod("taken"))
-    engine_side = Registry(DatabaseStorage(cluster))
-    storage = engine_side.storage
-    start = storage.current_resource_version()
-    with transaction.atomic(), storage.sole_writer():
-        with pytest.raises(KeyExists):
-            # its savepoint gives the resourceVersion back, and the lock with it
-            storage.create(POD, dict(pod("taken"), metadata={"name": "taken", "namespace": "default"}))
-        registry_for(cluster).create(POD, "default", pod("theirs"))
-        engine_side.create(POD, "default", pod("mine"))
-        assert names(storage.changes_since(start)) == ["theirs", "mine"]
-        versions = [c.object["metadata"]["resourceVersion"] for c in storage.changes_since(start)]
-        assert versions == [str(start + 1), str(start + 2)]
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_create_while_holding_the_lock_leaves_the_transaction_usable(cluster):
     from kubeviz.apiserver.registry import Registry
@@ -187,3 +173,44 @@ def test_a_refused_create_while_holding_the_lock_leaves_the_transaction_usable(c
     stored = DatabaseStorage(cluster)
     assert [stored.get(POD, "default", n) is not None for n in ("taken", "first", "after")] == [True] * 3
     assert stored.get(POD, "default", "taken")["metadata"]["uid"] != ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_connections_writes_wait_for_the_sole_writers_transaction(cluster):
+    """The lock sole_writer() takes as it begins, seen from a second connection (PostgreSQL: the cluster row;
+    the SQLite test database is shared in-memory, whose locks refuse instead of waiting)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from kubeviz.apiserver.registry import Registry
+    from kubeviz.store.models import Cluster
+
+    if connection.vendor != "postgresql":
+        pytest.skip("runs on PostgreSQL (make test runs the store tests there too)")
+    engine_side = Registry(DatabaseStorage(cluster))
+    storage = engine_side.storage
+    start = Cluster.objects.get(pk=cluster.pk).resource_version
+    inside, done = threading.Event(), []
+
+    def other_writer():
+        inside.wait(10)
+        try:
+            registry_for(Cluster.objects.get(pk=cluster.pk)).create(POD, "default", pod("theirs"))
+            done.append("theirs")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    with transaction.atomic(), storage.sole_writer():
+        inside.set()
+        time.sleep(0.5)  # time enough for the other writer to get ahead, were it not waiting
+        engine_side.create(POD, "default", pod("mine"))
+        done.append("mine")
+    thread.join(10)
+    assert done == ["mine", "theirs"]
+    after = DatabaseStorage(Cluster.objects.get(pk=cluster.pk)).changes_since(start)
+    assert [(c.object["metadata"]["name"], c.object["metadata"]["resourceVersion"]) for c in after] == [
+        ("mine", str(start + 1)), ("theirs", str(start + 2))]
