@@ -42,7 +42,9 @@ pod IP, the condition transition times, and per container its stage (``creating`
 ``backoff``, ``stopped``, ``never-pull``), the instance number (``attempt``), the pull decision, the program
 being played (lines, duration, exit code, SIGTERM behaviour), how many lines are logged, readiness, the last
 two finished runs, a scheduled kill and the crash-loop back-off entry. Without memory the pod is admitted
-afresh (or, if it is already terminal, left alone).
+afresh. Once the pod's phase in the store is terminal (Succeeded or Failed), nothing of it runs again: the
+kubelet forgets it once nothing is left to happen (its memory and checkpoint go, so a Job of 100,000 pods does
+not keep 100,000 of them); a later deletion is then carried out at once (its containers are long stopped).
 
 Randomness: ``random.Random(f"{seed}/{uid}/{what}")`` per decision, so a pod's life is the same in every run
 with the same seed; nothing reads the clock; inputs are never mutated.
@@ -896,7 +898,14 @@ def sync_pod(pod: dict, node: dict | None, now: datetime, *, memory=None, seed: 
     if not node_is_ready(node):
         return idle(f"node {(pod.get('spec') or {}).get('nodeName')} is not Ready",
                     "the kubelet is down: nothing progresses until the node is Ready again")
-    if not memory and phase in ("Succeeded", "Failed"):
+    if phase in ("Succeeded", "Failed") and not memory:
+        if meta.get("deletionTimestamp"):
+            action = DeleteObject("Pod", meta.get("namespace") or "", meta.get("name") or "", meta.get("uid") or "",
+                                  grace_period_seconds=0)
+            return SyncResult((action,), None, None,
+                              Trace(CONTROLLER, key, "sync", f"the pod is {phase} and being deleted",
+                                    "every container stopped: delete the pod for good (grace 0)",
+                                    ("delete pod",)), None)
         return idle(f"the pod is already {phase}", "nothing to do")
     ctx = _Sync(pod, node, now, memory, seed)
     if not memory:
@@ -930,4 +939,9 @@ def sync_pod(pod: dict, node: dict | None, now: datetime, *, memory=None, seed: 
     if upcoming is not None:
         decision += f"; next: {upcoming[1].name} in {go_duration_string(round(requeue, 3))}"
     trace = Trace(CONTROLLER, key, "sync", _summary(ctx), decision, tuple(ctx.fired))
+    if (phase in ("Succeeded", "Failed") and status is None and upcoming is None and not ctx.actions
+            and not ctx.deleting):
+        # The store has the terminal status and nothing is left to happen: forget the pod (see the module
+        # docstring); a later deletion is handled without memory.
+        return SyncResult((), None, None, trace, None)
     return SyncResult(tuple(ctx.actions), status, requeue, trace, ctx.mem)

@@ -640,3 +640,19 @@ def test_pod_restarts_text():
     assert pod_restarts_text(_pod("Running", [_cs(state=RUNNING, restarts=3)]), now) == "3"
     two = _pod("Running", [_cs("a", state=RUNNING, restarts=1, last=last), _cs("b", state=RUNNING, restarts=2)])
     assert pod_restarts_text(two, now) == "3 (10s ago)"
+
+
+def test_a_finished_pod_is_forgotten_and_its_deletion_carried_out_at_once():
+    """Once the store holds the terminal status and nothing is left to happen, the kubelet keeps no memory of
+    the pod; deleting it later removes it for good at once, with no Killing event (its container is gone)."""
+    driver = Driver(new_pod(["sh", "-c", "sleep 5"], restart_policy="Never"), new_node()).run_until(60)
+    assert driver.pod["status"]["phase"] == "Succeeded"
+    assert driver.memory is not None  # the sync that wrote the phase still needs it, in case the write fails
+    status = driver.pod["status"]
+    again = driver.sync()  # the sync after the write sees Succeeded in the store
+    assert again.memory is None and again.status is None and again.actions == ()
+    assert driver.sync().memory is None  # and stays forgotten: no re-admission, no restart
+    assert driver.pod["status"] == status
+    killed = driver.delete(at=100)
+    assert [(type(a).__name__, a.grace_period_seconds) for a in killed.actions] == [("DeleteObject", 0)]
+    assert "Killing" not in [reason for reason, _ in driver.event_texts()]
