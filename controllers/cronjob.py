@@ -506,7 +506,8 @@ def sync_cronjob(
     stands for upstream's direct GETs from the API server when the caller's cache may lag behind ``jobs``
     (default: ``jobs``; kubeviz's engine never lags). Inputs are never mutated.
     """
-    cj = deep_copy(cronjob)
+    # A sync changes the status alone: the rest is shared with the input, read-only.
+    cj = dict(cronjob, status=deep_copy(cronjob.get("status") or {}))
     jobs = sorted(jobs, key=lambda j: (_namespace(j), _name(j), _uid(j)))  # read-only: no copy needed
     live = jobs if api_jobs is None else list(api_jobs)
     ctx = _Sync(cj, now)
@@ -691,6 +692,5 @@ def sync_cronjob(
     else:
         ctx.decisions.append(f"{due} is due: start {job_name}")
     ctx.decisions.append("it goes into status.active once it appears")
-    after = deep_copy(cj)
-    after["status"]["lastScheduleTime"] = format_time(scheduled)
+    after = dict(cj, status=dict(cj["status"], lastScheduleTime=format_time(scheduled)))
     return finish(requeue(after), CronJobMemory(job_name, format_time(scheduled)))
