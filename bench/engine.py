@@ -97,23 +97,10 @@ def _job_type():
 
 
 def cronjob_manifest(name: str) -> str:
-    return f"""\
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: {name}
-spec:
-  schedule: "*/1 * * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - name: hello
-            image: busybox:1.28
-            command: ["/bin/sh", "-c", "date; echo Hello from the Kubernetes cluster"]
-          restartPolicy: OnFailure
-"""
+    """The seed article's hello CronJob (``*/1``), named ``name``."""
+    from tests.manifests import HELLO
+
+    return HELLO.replace("name: hello\n", f"name: {name}\n", 1)
 
 
 def case_cronjobs(args):
