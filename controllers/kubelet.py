@@ -58,7 +58,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro, parse_rfc3339
 from controllers.plan import AddNodeImage, AppendLog, DeleteObject, EmitEvent, SyncResult, Trace
 from controllers.programs import (
@@ -264,7 +263,7 @@ class _Sync:
         self.meta = pod.get("metadata") or {}
         self.spec = pod.get("spec") or {}
         self.uid = self.meta.get("uid") or ""
-        self.mem: dict = deep_copy(memory) if memory else {}
+        self.mem: dict = _working_copy(memory) if memory else {}
         self.actions: list = []
         self.fired: list[str] = []
         self.containers = {c.get("name"): c for c in self.spec.get("containers") or []}
@@ -876,6 +875,19 @@ def _summary(ctx: _Sync) -> str:
         c = ctx.mem["containers"][name]
         parts.append(f"{name}: {c['state']} (instance {c['attempt']})")
     return "; ".join(parts)
+
+
+def _working_copy(memory: dict) -> dict:
+    """What a sync may change of the memory it was given, copied: the stages assign keys of the memory, of its
+    ``containers`` entries and of ``conditions``, and replace every value below those (a program, a run, a
+    back-off, a kill) with a new one instead of changing it. So two levels are copied and the rest, the played
+    program's output lines included, is shared."""
+    mem = dict(memory)
+    if "containers" in mem:
+        mem["containers"] = {name: dict(c) for name, c in mem["containers"].items()}
+    if "conditions" in mem:
+        mem["conditions"] = dict(mem["conditions"])
+    return mem
 
 
 def sync_pod(pod: dict, node: dict | None, now: datetime, *, memory=None, seed: str = "") -> SyncResult:

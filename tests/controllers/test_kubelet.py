@@ -512,6 +512,28 @@ def test_same_seed_same_life_and_inputs_not_mutated():
     assert pod == pod_before and node == node_before
 
 
+class CheckingDriver(Driver):
+    """A Driver that checks, at every sync, that the memory it hands over comes back unchanged."""
+
+    def sync(self):
+        given = self.memory
+        before = copy.deepcopy(given)
+        result = super().sync()
+        assert given == before, "sync_pod changed the memory it was given"
+        return result
+
+
+@pytest.mark.parametrize("command,policy", [
+    (["sh", "-c", "sleep 3; exit 1"], "OnFailure"),  # restarts and crash-loop back-off
+    (["sh", "-c", "echo a; sleep 2; echo b; sleep 60"], "Never"),  # logs, then a graceful deletion
+])
+def test_memory_given_to_a_sync_is_never_changed(command, policy):
+    driver = CheckingDriver(new_pod(command, restart_policy=policy), new_node()).run_until(90)
+    driver.delete(at=95, grace=5)
+    driver.run_until(200)
+    assert driver.deletes
+
+
 def test_resync_without_change_writes_nothing():
     driver = Driver(new_pod(["sleep", "30"]), new_node(images=["busybox:1.36"])).run_until(5)
     result = sync_pod(driver.pod, driver.node, driver.now, memory=driver.memory, seed=SEED)
