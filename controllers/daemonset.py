@@ -33,17 +33,22 @@ DaemonSet already reports ``currentNumberScheduled`` for the pods it is creating
 
 Cost
 ----
-A DaemonSet is synced after nearly every event of one of its pods (upstream has no batch period for it), and
-every sync looks at every node, so on a large cluster the per-node work is what counts. One sync therefore
-decides ``NodeShouldRunDaemonPod`` once per node (a ``NodeDecision``), reads each pod once (its ``PodFacts``)
-and groups the pods by node once; ``manage``, ``rolling_update`` and the status all read those. A
-``DaemonSetCache`` (kept by the controller-manager) carries decisions and facts from one sync to the next: they
-are reused while the Node or Pod is the very same object (store objects are never changed in place: a changed
-object is a new one with a new resourceVersion) and, for decisions, while the template's placement fields
-(``nodeName``, ``nodeSelector``, required node affinity, tolerations, ``hostNetwork``) are the same. Per-node
-decisions in the trace are listed one by one up to ``NOTE_LIMIT`` of a kind, then folded into one line
-("500 nodes (node-0, node-1, node-2 … node-499): ..."), and so are the notes of many creates or deletes, so a
-trace stays readable, and small, on a 5,000-node cluster.
+A DaemonSet is synced after nearly every event of one of its pods (upstream has no batch period for it), so on
+a large cluster a sync must not walk every node. A sync from scratch decides ``NodeShouldRunDaemonPod`` once per
+node (a ``NodeDecision``), reads each pod once (its ``PodFacts``) and groups the pods by node once; ``manage``,
+``rolling_update`` and the status all read those. A ``DaemonSetCache`` (kept by the controller-manager) goes
+further: per DaemonSet it keeps each node's decision, its pods, the state ``manage`` and the rolling update find
+it in ("needs a pod", "its pod is terminating", "old pod available, waits for the budget", ...) and its share
+of the status counts, with the nodes of each state in name order. A sync then updates only the nodes whose Node
+or pods changed (the controller-manager says which, as ``DaemonSetChanges``; given only the lists, the cache
+compares them object by object), asks ``pods_should_be_on_node`` only about nodes in no settled state, and
+reads the rest by state: how many, which come first, which comes last, how many unavailable nodes stand before
+a node. That is exact because store objects are never changed in place (a changed object is a new one with a
+new resourceVersion; objects without one are never trusted). DaemonSets with ``minReadySeconds`` or a
+``maxSurge`` (whose walks depend on the time, or are not kept incrementally) are synced from scratch. Per-node
+decisions in the trace are listed one by one up to ``NOTE_LIMIT`` of a kind, then folded into one line ("500
+nodes (node-0, node-1, node-2 … node-499): ..."), and so are the notes of many creates or deletes, so a trace
+stays readable, and small, on a 5,000-node cluster; the incremental sync writes the very same trace.
 
 Pure Python over plain Kubernetes JSON dicts; inputs are never mutated; the only state kept between syncs is
 the failed-pod backoff, returned in ``SyncResult.memory`` as a ``DaemonSetMemory`` (the ``DaemonSetCache`` only
@@ -53,12 +58,15 @@ remembers what a sync would read again).
 from __future__ import annotations
 
 import copy
+import heapq
+import itertools
 import json
 import math
 import sys
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Callable, Iterable, Iterator, Mapping
@@ -573,9 +581,26 @@ class PodFacts:
 _by_sort_key = attrgetter("sort_key")
 
 
+def _selector_key(selector) -> str:
+    """A selector as text: equal selectors, equal texts (what a pod's ``selector_key`` remembers)."""
+    return json.dumps(selector, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _spec_key(ds: Mapping) -> tuple | None:
+    """What names a stored DaemonSet's spec: its uid and ``metadata.generation``, which the API server raises
+    with every spec change (None for a DaemonSet without a resourceVersion, which may be changed in place)."""
+    meta = _meta(ds)
+    if not meta.get("resourceVersion") or meta.get("generation") is None:
+        return None
+    return meta.get("uid") or "", meta["generation"]
+
+
 class DaemonSetCache:
     """What one DaemonSet sync can reuse from the previous ones, so a sync redoes only what changed: each node's
-    ``NodeShouldRunDaemonPod`` answer and each pod's ``PodFacts``. The plan is the same with or without it.
+    ``NodeShouldRunDaemonPod`` answer and each pod's ``PodFacts`` and, for the DaemonSets
+    ``incremental_sync_applies`` to, each node's state (``state``: see "Cost" in the module text); also a
+    stored DaemonSet's ``Placement``, ``get_patch`` and label selector, per generation. The plan is the same with
+    or without it.
 
     An entry is reused for the very same object (the entry keeps it alive, so its ``id`` cannot be reused), and
     only objects that carry a resourceVersion are remembered: the engine's cached objects are never changed in
@@ -584,8 +609,8 @@ class DaemonSetCache:
     remembered. Node answers are kept per ``Placement``, so every node is decided afresh when a template's
     placement fields change; a pod remembers which selector it was last matched against. Memory stays bounded: a
     sync keeps only the nodes and pods it was given, and at most ``max_placements`` placements and
-    ``max_daemonsets`` DaemonSets' pods are remembered (least recently used first out; ``forget`` drops a deleted
-    DaemonSet's). Not thread-safe: one per controller-manager.
+    ``max_daemonsets`` DaemonSets' pods and states are remembered (least recently used first out; ``forget``
+    drops a deleted DaemonSet's). Not thread-safe: one per controller-manager.
     """
 
     def __init__(self, max_placements: int = DECISION_CACHE_PLACEMENTS, max_daemonsets: int = CACHE_DAEMONSETS):
@@ -595,10 +620,17 @@ class DaemonSetCache:
         self._decisions: OrderedDict[str, dict[int, NodeDecision]] = OrderedDict()
         # DaemonSet uid -> {id(pod): facts}
         self._pods: OrderedDict[str, dict[int, PodFacts]] = OrderedDict()
+        # DaemonSet uid -> what its incremental syncs keep
+        self._states: OrderedDict[str, _DaemonSetState] = OrderedDict()
+        # _spec_key(ds) -> its Placement / get_patch; selector JSON -> label selector
+        self._placements: OrderedDict[tuple, Placement] = OrderedDict()
+        self._patches: OrderedDict[tuple, dict] = OrderedDict()
+        self._selectors: OrderedDict[str, object] = OrderedDict()
 
     def __len__(self) -> int:
         """How many entries are remembered, nodes and pods, over every placement and DaemonSet."""
-        return sum(len(t) for t in self._decisions.values()) + sum(len(t) for t in self._pods.values())
+        return (sum(len(t) for t in self._decisions.values()) + sum(len(t) for t in self._pods.values())
+                + sum(len(s) for s in self._states.values()))
 
     @staticmethod
     def _take(tables: OrderedDict, key: str, limit: int) -> dict:
@@ -608,6 +640,43 @@ class DaemonSetCache:
         while len(tables) > limit:
             tables.popitem(last=False)
         return table
+
+    def placement(self, ds: Mapping) -> Placement:
+        """``Placement(ds)``, remembered per stored DaemonSet and generation (see ``_spec_key``)."""
+        key = _spec_key(ds)
+        remembered = self._placements.get(key) if key is not None else None
+        if remembered is None:
+            remembered = Placement(ds)
+            if key is not None:
+                self._remember(self._placements, key, remembered)
+        return remembered
+
+    def patch(self, ds: Mapping) -> dict:
+        """``get_patch(ds)`` for comparisons only (never to be changed or handed out), remembered like
+        ``placement``."""
+        key = _spec_key(ds)
+        remembered = self._patches.get(key) if key is not None else None
+        if remembered is None:
+            remembered = get_patch(ds)
+            if key is not None:
+                self._remember(self._patches, key, remembered)
+        return remembered
+
+    def selector(self, selector: Mapping) -> tuple[str, object]:
+        """(the selector's key, ``selector_from_label_selector``), remembered by value (raises ``SelectorError``
+        as it does). The key is the selector's JSON, interned: the same selector gives the very same string."""
+        key = sys.intern(_selector_key(selector))
+        found = self._selectors.get(key)
+        if found is None:
+            found = selector_from_label_selector(selector)
+            self._remember(self._selectors, key, found)
+        return key, found
+
+    def _remember(self, table: OrderedDict, key, value) -> None:
+        table.pop(key, None)
+        table[key] = value
+        while len(table) > self.max_daemonsets:
+            table.popitem(last=False)
 
     def decide(self, node: Mapping, placement: Placement) -> NodeDecision:
         """One node's decision, remembered."""
@@ -651,6 +720,103 @@ class DaemonSetCache:
     def forget(self, ds_uid: str) -> None:
         """Drop what is remembered of a deleted DaemonSet's pods."""
         self._pods.pop(ds_uid, None)
+        self._states.pop(ds_uid, None)
+
+    def state(self, ds: Mapping, placement: Placement, selector_key: str, label_selector, nodes: Iterable[Mapping],
+              pods: Iterable[Mapping], changes: DaemonSetChanges | None) -> _DaemonSetState | None:
+        """The DaemonSet's remembered state brought up to date, or None when it is to be synced in full
+        (``incremental_sync_applies`` says no, or objects without a resourceVersion were given).
+
+        With ``changes`` relative to the remembered state, only they are read; otherwise the given lists are
+        compared with the state object by object (by identity), or the state is built from them afresh."""
+        uid = _meta(ds).get("uid") or ""
+        state = self._states.pop(uid, None)
+        if not incremental_sync_applies(ds):
+            return None
+        if state is not None and (state.placement_key != placement.key or state.selector_key is not selector_key):
+            state = None
+        if changes is None or changes.since is None or state is None or state.token != changes.since:
+            nodes, pods = list(nodes), list(pods)
+            if changes is None and not all(_meta(o).get("resourceVersion") for o in chain(nodes, pods)):
+                return None
+            token = None if changes is None else changes.token
+            if state is not None and changes is None:
+                changes = self._differences(state, nodes, pods)
+            else:
+                state = self._build(uid, placement, selector_key, label_selector, nodes, pods)
+                changes = None
+            state.token = token
+        if changes is not None:
+            self._apply(state, placement, label_selector, changes)
+            state.token = changes.token
+        self._states[uid] = state
+        while len(self._states) > self.max_daemonsets:
+            self._states.popitem(last=False)
+        return state
+
+    def _build(self, uid: str, placement: Placement, selector_key: str, label_selector, nodes: list[Mapping],
+               pods: list[Mapping]) -> _DaemonSetState:
+        state = _DaemonSetState(uid, placement.key, selector_key)
+        dirty: set[str] = set()
+        for decision in self.decide_all(nodes, placement):
+            state.set_node(decision.name, decision, dirty)
+        for facts in self.pod_facts(uid, pods):
+            state.set_pod(_pod_key(facts.pod), facts, label_selector, dirty)
+        self._pods.pop(uid, None)  # the state remembers them now
+        state.build_manage()
+        return state
+
+    @staticmethod
+    def _differences(state: _DaemonSetState, nodes: list[Mapping], pods: list[Mapping]) -> DaemonSetChanges:
+        """The nodes and pods that are not the very objects the state holds (or that are gone)."""
+        decisions, facts = state.decisions, state.pods
+        changed_nodes: dict = {}
+        for node in nodes:
+            name = _name(node)
+            decision = decisions.get(name)
+            if decision is None or decision.node is not node:
+                changed_nodes[name] = node
+        listed = {_name(node) for node in nodes}
+        changed_nodes.update((name, None) for name in decisions if name not in listed)
+        changed_pods: dict = {}
+        for pod in pods:
+            key = _pod_key(pod)
+            known = facts.get(key)
+            if known is None or known.pod is not pod:
+                changed_pods[key] = pod
+        keys = {_pod_key(pod) for pod in pods}
+        changed_pods.update((key, None) for key in facts if key not in keys)
+        return DaemonSetChanges(state.token, None, changed_nodes, changed_pods)
+
+    def _apply(self, state: _DaemonSetState, placement: Placement, label_selector,
+               changes: DaemonSetChanges) -> None:
+        table = self._take(self._decisions, placement.key, self.max_placements)
+        dirty: set[str] = set()
+        for name, node in changes.nodes.items():
+            old = state.decisions.get(name)
+            if node is not None and old is not None and old.node is node:
+                continue
+            if old is not None and old.node is not None and table.get(id(old.node)) is old:
+                del table[id(old.node)]
+            decision = None
+            if node is not None:
+                decision = table.get(id(node))
+                if decision is None or decision.node is not node:
+                    decision = _decide(node, placement)
+                    if decision.resource_version:
+                        table[id(node)] = decision
+            state.set_node(name, decision, dirty)
+        if len(table) > 2 * len(state.decisions) + 64:
+            # decide() remembers every version of a node the controller-manager asked about: keep the current ones
+            table.clear()
+            table.update((id(d.node), d) for d in state.decisions.values() if d.resource_version)
+        known = state.pods
+        for key, pod in changes.pods.items():
+            old = known.get(key)
+            if pod is not None and old is not None and old.pod is pod:
+                continue
+            state.set_pod(key, None if pod is None else PodFacts(pod), label_selector, dirty)
+        state.refresh(dirty)
 
 
 # --- update budget (update.go, util/daemonset_util.go) ------------------------------------------------------
@@ -837,7 +1003,7 @@ def get_nodes_to_daemon_pods(pods: Iterable[Mapping], include_deleted_terminal: 
 class _Kind:
     """Trace lines of one kind: the first ``NOTE_LIMIT`` in full, then only how many and the last subject."""
 
-    __slots__ = ("summary", "noun", "count", "subjects", "last")
+    __slots__ = ("summary", "noun", "count", "subjects", "last", "last_position")
 
     def __init__(self, summary: str, noun: str):
         self.summary = summary
@@ -845,6 +1011,7 @@ class _Kind:
         self.count = 0
         self.subjects: list[str] = []
         self.last = ""
+        self.last_position = None
 
     def names(self) -> str:
         if self.count <= 4:
@@ -861,6 +1028,9 @@ class _Lines:
         self._by_node = by_node
         self._lines: list = []
         self._kinds: dict[str, _Kind] = {}
+        #: where in the walk the lines now added stand (set by an incremental sync, which adds lines out of walk
+        #: order: see ``add_tail``)
+        self.position = None
 
     def __bool__(self) -> bool:
         return bool(self._lines)
@@ -879,12 +1049,21 @@ class _Lines:
             kind = self._kinds[summary] = _Kind(summary, noun)
         kind.count += 1
         kind.last = subject
+        kind.last_position = self.position
         if kind.count <= NOTE_LIMIT:
             kind.subjects.append(subject)
             if isinstance(text, tuple):
                 prefix, detail = text
                 text = f"{prefix}: {detail() if callable(detail) else detail}"
             self._lines.append((kind, text))
+
+    def add_tail(self, summary: str, count: int, subject: str, position) -> None:
+        """``count`` more lines of a kind that already has ``NOTE_LIMIT`` lines, the last of them about
+        ``subject`` at ``position`` in the walk: only how many there are and the last subject are kept."""
+        kind = self._kinds[summary]
+        kind.count += count
+        if kind.last_position is None or position > kind.last_position:
+            kind.last, kind.last_position = subject, position
 
     def render(self) -> list[str]:
         out: list[str] = []
@@ -901,6 +1080,16 @@ class _Lines:
                 out.append(f"{kind.count} {kind.noun} ({kind.names()}): {kind.summary}" if self._by_node
                            else f"{kind.summary} × {kind.count} ({kind.names()})")
         return out
+
+
+_last_now: list = [None, ""]
+
+
+def _format_now(now: datetime) -> str:
+    """``format_time(now)``, remembered for the last instant (many syncs share one)."""
+    if _last_now[0] != now:
+        _last_now[:] = [now, format_time(now)]
+    return _last_now[1]
 
 
 @dataclass
@@ -931,10 +1120,17 @@ class _SyncCtx:
     #: pod (set by ``manage``)
     missing: list[str] = field(default_factory=list)
     desired: int = 0
+    #: how many nodes the cluster has
+    node_count: int = 0
+    #: an incremental sync's hash labels of the remembered targeted pods, with how many carry each (the pods
+    #: themselves are not in ``targeted_pods``, which then only holds the projected creates)
+    base_hashes: Mapping[str, int] | None = None
+    #: ``get_patch(ds)`` when a cache remembers it (only compared with, never handed out)
+    patch: dict | None = None
     _by_name: dict[str, NodeDecision] | None = None
 
     def __post_init__(self):
-        self.now_text = format_time(self.now)
+        self.now_text = _format_now(self.now)
         self.min_ready = _min_ready_seconds(self.ds)
         generation = get_template_generation(self.ds)
         self.generation_text = None if generation is None else str(generation)
@@ -951,6 +1147,13 @@ class _SyncCtx:
         if found >= len(self.node_to_pods):
             return []
         return sorted(name for name in self.node_to_pods if self.node(name) is None)
+
+    def live_hashes(self) -> set[str]:
+        """The hash labels the targeted pods carry, the projected plan included."""
+        live = {pod.hash_label for pod in self.targeted_pods if pod.hash_label}
+        if self.base_hashes is not None:
+            live.update(h for h, count in self.base_hashes.items() if h and count)
+        return live
 
     def event(self, event_type: str, reason: str, message: str) -> EmitEvent:
         return EmitEvent(self.reference, event_type, reason, message, COMPONENT)
@@ -989,7 +1192,7 @@ def construct_history(ctx: _SyncCtx, revisions: list[dict]) -> _History:
     namespace = _namespace(ds)
     history = _History()
     current: list[dict] = []
-    patch = get_patch(ds)
+    patch = ctx.patch or get_patch(ds)
     for revision in sort_by_revision(revisions):
         labels = _labels(revision)
         if CONTROLLER_REVISION_HASH_LABEL not in labels:
@@ -1013,7 +1216,7 @@ def construct_history(ctx: _SyncCtx, revisions: list[dict]) -> _History:
             ctx.note(f"revision name {name} is taken by a different template: hash collision, "
                      f"raise status.collisionCount to {int(collision_count or 0) + 1} and retry")
             return history
-        revision = new_controller_revision(ds, wanted, hash_, patch)
+        revision = new_controller_revision(ds, wanted, hash_, get_patch(ds))
         ctx.actions.append(CreateObject(revision))
         ctx.action_notes.add(f"create ControllerRevision {name} (revision {wanted})")
         ctx.note(f"the template is new: record it as revision {wanted} ({hash_})")
@@ -1053,10 +1256,7 @@ def cleanup_history(ctx: _SyncCtx, old: list[dict]) -> None:
     to_kill = len(old) - revision_history_limit(ctx.ds)
     if to_kill <= 0:
         return
-    live = set()
-    for pod in ctx.targeted_pods:
-        if pod.hash_label:
-            live.add(pod.hash_label)
+    live = ctx.live_hashes()
     deleted = []
     for revision in sort_by_revision(old):
         if to_kill <= 0:
@@ -1193,35 +1393,48 @@ def _project_create(ctx: _SyncCtx, pod: dict, node_name: str) -> None:
     meta["name"] = f"{meta.get('generateName', '')}{_PLANNED_MARK}{ctx.projected}>"
     meta["creationTimestamp"] = ctx.now_text
     projected = PodFacts(dict(pod, metadata=meta, status={"phase": POD_PENDING}))
-    ctx.node_to_pods.setdefault(node_name, []).append(projected)
+    node_to_pods = ctx.node_to_pods
+    if isinstance(node_to_pods, _ProjectedPods):
+        node_to_pods.writable(node_name, True).append(projected)
+    else:
+        node_to_pods.setdefault(node_name, []).append(projected)
     ctx.targeted_pods.append(projected)
 
 
 def _project_delete(ctx: _SyncCtx, pod: PodFacts) -> None:
     """Mark a pod this plan deletes as a graceful delete leaves it: with a deletionTimestamp (a terminal pod
     being deleted is no longer the DaemonSet's business: it leaves the working state)."""
-    pods = ctx.node_to_pods.get(pod.node) or []
+    node_to_pods = ctx.node_to_pods
+    pods = node_to_pods.get(pod.node) or []
     for i, candidate in enumerate(pods):
         if candidate is pod or (candidate.name == pod.name and candidate.uid == pod.uid):
+            if isinstance(node_to_pods, _ProjectedPods):
+                pods = node_to_pods.writable(pod.node, False)  # a copy, same order
             if candidate.terminal:
                 del pods[i]
                 if not pods:
-                    del ctx.node_to_pods[pod.node]
+                    del node_to_pods[pod.node]
             else:
                 marked = candidate.pod
                 pods[i] = PodFacts(dict(marked, metadata=dict(marked["metadata"], deletionTimestamp=ctx.now_text)))
             return
 
 
-def sync_nodes(ctx: _SyncCtx, pods_to_delete: list, nodes_needing_daemon_pods: list[str], hash: str) -> None:
-    """``syncNodes``: plan up to 250 creates in slow-start batches (1, 2, 4, ...) and up to 250 deletes."""
+def sync_nodes(ctx: _SyncCtx, pods_to_delete: list, nodes_needing_daemon_pods: list[str], hash: str, *,
+               creates_total: int | None = None, deletes_total: int | None = None) -> None:
+    """``syncNodes``: plan up to 250 creates in slow-start batches (1, 2, 4, ...) and up to 250 deletes.
+
+    ``creates_total`` / ``deletes_total``: how many nodes need a pod and how many pods are to go, when the lists
+    only hold the first ``BURST_REPLICAS`` of them."""
     ds = ctx.ds
-    create_diff = min(len(nodes_needing_daemon_pods), BURST_REPLICAS)
-    delete_diff = min(len(pods_to_delete), BURST_REPLICAS)
-    if len(nodes_needing_daemon_pods) > create_diff:
-        ctx.note(f"{len(nodes_needing_daemon_pods)} nodes need a pod; at most {BURST_REPLICAS} are created per sync")
-    if len(pods_to_delete) > delete_diff:
-        ctx.note(f"{len(pods_to_delete)} pods to delete; at most {BURST_REPLICAS} are deleted per sync")
+    creates_total = len(nodes_needing_daemon_pods) if creates_total is None else creates_total
+    deletes_total = len(pods_to_delete) if deletes_total is None else deletes_total
+    create_diff = min(creates_total, BURST_REPLICAS)
+    delete_diff = min(deletes_total, BURST_REPLICAS)
+    if creates_total > create_diff:
+        ctx.note(f"{creates_total} nodes need a pod; at most {BURST_REPLICAS} are created per sync")
+    if deletes_total > delete_diff:
+        ctx.note(f"{deletes_total} pods to delete; at most {BURST_REPLICAS} are deleted per sync")
     position, batch_size = 0, min(create_diff, SLOW_START_INITIAL_BATCH_SIZE)
     batch = ctx.next_batch
     if create_diff:
@@ -1526,11 +1739,14 @@ def calculate_status(ds: Mapping, nodes: Iterable[Mapping], pods: Iterable[Mappi
                           None if generation is None else str(generation), _min_ready_seconds(ds), now)
 
 
-def update_daemonset_status(ctx: _SyncCtx, hash: str, update_observed_gen: bool) -> tuple[dict | None, dict]:
-    """``updateDaemonSetStatus``: (the new status, or None when nothing changed; the counts)."""
+def update_daemonset_status(ctx: _SyncCtx, hash: str, update_observed_gen: bool,
+                            counts: dict[str, int] | None = None) -> tuple[dict | None, dict]:
+    """``updateDaemonSetStatus``: (the new status, or None when nothing changed; the counts, computed here
+    unless given)."""
     ds = ctx.ds
     old = _status(ds)
-    counts = _status_counts(ctx.nodes, ctx.node_to_pods, hash, ctx.generation_text, ctx.min_ready, ctx.now)
+    if counts is None:
+        counts = _status_counts(ctx.nodes, ctx.node_to_pods, hash, ctx.generation_text, ctx.min_ready, ctx.now)
     generation = int(_meta(ds).get("generation") or 0)
     observed = int(old.get("observedGeneration") or 0)
     counts["observedGeneration"] = generation if update_observed_gen else observed
@@ -1567,11 +1783,649 @@ def _min_ready_requeue(ctx: _SyncCtx) -> float | None:
     return min(waits) if waits else None
 
 
+# --- the incremental sync (what a DaemonSetCache remembers per DaemonSet) -----------------------------------
+#
+# A sync walks every node three times (manage, rolling update, status), and upstream syncs a DaemonSet after
+# nearly every event of one of its pods. On a large cluster nearly every node is in one of a few settled states
+# ("has its pod, nothing to do", "old pod available, waits for the budget", ...), and a state changes only
+# when the node's Node object or its pods change. So a ``_DaemonSetState`` keeps, per node, its decision, its
+# pods, which state it is in for each step and its contribution to the status counts, and the nodes of each
+# state in name order; a sync then updates only the nodes that changed, asks ``pods_should_be_on_node`` only
+# about the nodes in no settled state, and reads the rest by state: how many, which come first (the trace
+# lists up to ``NOTE_LIMIT`` of a kind), which comes last, how many come before a node (the rolling update's
+# running count of unavailable nodes). The plan is exactly the one the full walk makes; tests compare both.
+#
+# Only what does not depend on the time is remembered: DaemonSets with ``minReadySeconds`` or a ``maxSurge``
+# are synced with the full walk.
+
+# manage: the node needs a pod, or its pod is terminating, or it no longer qualifies but keeps its pod
+# (the summary of its trace line names the state); _COMPLEX: podsShouldBeOnNode must look at it in every sync
+_MANAGE_CREATE = "should run the daemon pod and has none → create one"
+_MANAGE_TERMINATING = "its daemon pod is terminating → wait until it is gone, then create one"
+_COMPLEX = "\0complex"
+
+# rolling update (maxSurge 0): no pod yet, several pods of a revision, both or neither of old and new, new
+# pod not available, old pod not available (deleted at once), old pod available (deleted within the budget)
+_NO_POD, _NOT_OK, _BOTH, _NEW_UNAVAILABLE, _OLD_UNAVAILABLE, _OLD_AVAILABLE = range(6)
+_UNAVAILABLE = frozenset((_NO_POD, _NOT_OK, _BOTH, _NEW_UNAVAILABLE, _OLD_UNAVAILABLE))
+_NOT_OK_NOTE = "more than one pod of a revision; manage prunes it first (counts as unavailable)"
+_NEW_UNAVAILABLE_NOTE = "the new pod is not available yet (uses the unavailable budget)"
+
+_NO_STATUS = (0, 0, 0, 0, 0, 0)
+
+
+def incremental_sync_applies(ds: Mapping) -> bool:
+    """Whether a ``DaemonSetCache`` may sync ``ds`` incrementally: no ``minReadySeconds`` (availability would
+    change with the time alone) and no ``maxSurge`` (the surge walk is not kept incrementally)."""
+    if _min_ready_seconds(ds):
+        return False
+    if update_strategy_type(ds) != ROLLING_UPDATE:
+        return True
+    rolling = _update_strategy(ds).get("rollingUpdate") or {}
+    surge = rolling.get("maxSurge")
+    return surge is None or surge == "0%" or (type(surge) is int and surge == 0)
+
+
+def _pod_key(pod: Mapping) -> tuple[str, str]:
+    meta = pod.get("metadata") or {}
+    return meta.get("namespace", ""), meta.get("name", "")
+
+
+def _manage_state(node: NodeDecision, pods: list[PodFacts] | None):
+    """Which state ``manage`` finds a node in (no surge): None when ``podsShouldBeOnNode`` has nothing to say,
+    a trace summary for the settled states, ``_COMPLEX`` when it must look again in every sync."""
+    if pods is None:
+        return _MANAGE_CREATE if node.should_run else None
+    if not node.should_continue:
+        return _COMPLEX if any(not p.deleting for p in pods) else None
+    running = 0
+    for pod in pods:
+        if pod.deleting:
+            continue
+        if pod.phase in _TERMINAL_PHASES:
+            return _COMPLEX
+        running += 1
+    if running > 1:
+        return _COMPLEX
+    if node.should_run:
+        return _MANAGE_TERMINATING if running == 0 else None
+    return f"{node.reason}; the existing pod keeps running (counted as misscheduled)" if running else None
+
+
+def _rolling_state(node: NodeDecision, pods: list[PodFacts] | None, hash: str, generation_text: str | None,
+                   min_ready: int, now: datetime):
+    """Which state the rolling update (maxSurge 0) finds a node in: None (nothing to do or count), or
+    (state, old pod's hash or None, the new or old pod it is about)."""
+    if pods is None:
+        return (_NO_POD, None, None) if node.should_run else None
+    if len(pods) == 1 and not pods[0].deleting:
+        pod = pods[0]
+        new, old = (pod, None) if pod.updated(hash, generation_text) else (None, pod)
+    else:
+        new, old, ok = _split_pods(pods, hash, generation_text)
+        if not ok:
+            return _NOT_OK, None, None
+    if (old is None) == (new is None):
+        return _BOTH, None, None
+    if new is not None:
+        return None if new.available(min_ready, now) else (_NEW_UNAVAILABLE, None, new)
+    if old.available(min_ready, now):
+        return _OLD_AVAILABLE, _hash_of(old), old
+    return _OLD_UNAVAILABLE, _hash_of(old), old
+
+
+def _node_status(node: NodeDecision, pods: list[PodFacts] | None, hash: str, generation_text: str | None,
+                 min_ready: int, now: datetime) -> tuple[int, int, int, int, int, int]:
+    """One node's share of ``_status_counts``: (desired, current, ready, available, updated, misscheduled)."""
+    if not node.should_run:
+        return (0, 0, 0, 0, 0, 1) if pods else _NO_STATUS
+    if not pods:
+        return 1, 0, 0, 0, 0, 0
+    pod = pods[0] if len(pods) == 1 else min(pods, key=_by_sort_key)
+    ready = pod.ready
+    return (1, 1, int(ready), int(ready and pod.available(min_ready, now)),
+            int(pod.updated(hash, generation_text)), 0)
+
+
+def _insert(names: list[str], name: str) -> None:
+    index = bisect_left(names, name)
+    if index == len(names) or names[index] != name:
+        names.insert(index, name)
+
+
+def _remove(names: list[str], name: str) -> None:
+    index = bisect_left(names, name)
+    if index < len(names) and names[index] == name:
+        del names[index]
+
+
+class _ProjectedPods:
+    """One sync's node → pods grouping: the remembered one (never changed) with the plan's projected creates
+    and deletes on top, copied per node on first change. Reads like the plain dict a full sync uses."""
+
+    __slots__ = ("base", "changed")
+
+    def __init__(self, base: Mapping[str, list[PodFacts]]):
+        self.base = base
+        self.changed: dict[str, list[PodFacts] | None] = {}
+
+    def get(self, name: str, default=None):
+        if name in self.changed:
+            pods = self.changed[name]
+            return default if pods is None else pods
+        return self.base.get(name, default)
+
+    def writable(self, name: str, create: bool) -> list[PodFacts] | None:
+        """The node's pods as a list this sync may change (None when it has none and ``create`` is false)."""
+        if name in self.changed:
+            pods = self.changed[name]
+            if pods is None and create:
+                pods = self.changed[name] = []
+            return pods
+        pods = self.base.get(name)
+        if pods is None and not create:
+            return None
+        pods = self.changed[name] = list(pods or ())
+        return pods
+
+    def __delitem__(self, name: str) -> None:
+        self.changed[name] = None
+
+    def values(self):
+        names = set(self.base) | set(self.changed)
+        return [pods for pods in map(self.get, names) if pods is not None]
+
+
+class _View:
+    """The nodes of one state in walk order, as one sync sees them: ``base`` (remembered node names, sorted)
+    without ``excluded`` (nodes this sync looks at afresh), plus ``extra`` positions. A position is
+    ``(0, node name)`` for a listed node and ``(1, node name)`` for a node only pods mention (walked last)."""
+
+    __slots__ = ("base", "excluded", "extra", "skip")
+
+    def __init__(self, base: list[str], excluded: Iterable[str] = (), extra: Iterable[tuple] = ()):
+        self.base = base
+        self.excluded = sorted(excluded) if excluded else ()
+        self.skip = set(self.excluded) if excluded else ()
+        self.extra = sorted(extra) if extra else ()
+
+    def __len__(self) -> int:
+        return len(self.base) - len(self.excluded) + len(self.extra)
+
+    def rank(self, position, *, inclusive: bool = False) -> int:
+        """How many nodes stand before ``position`` (or at it too, when ``inclusive``); None: none."""
+        if position is None:
+            return 0
+        find = bisect_right if inclusive else bisect_left
+        section, name = position
+        if section == 0:
+            before = find(self.base, name) - find(self.excluded, name)
+        else:
+            before = 0 if section < 0 else len(self.base) - len(self.excluded)
+        return before + find(self.extra, position)
+
+    def kth(self, k: int):
+        """The position of the ``k``-th node (from 0), None past the end."""
+        if k < 0 or k >= len(self):
+            return None
+        extras_before = 0
+        for position in self.extra:
+            at = self.rank(position)  # nodes before it, extras included
+            if at == k:
+                return position
+            if at > k:
+                break
+            extras_before += 1
+        index = k - extras_before  # the index-th base node that is not excluded
+        for name in self.excluded:
+            if bisect_left(self.base, name) <= index:
+                index += 1
+            else:
+                break
+        return 0, self.base[index]
+
+    def after(self, low=None, high=None) -> Iterator[tuple]:
+        """The positions strictly between ``low`` and ``high`` (None: no bound), in walk order."""
+        base, extra, skip = self.base, self.extra, self.skip
+        if not extra and not skip and high is None:  # a plain slice of the remembered names
+            start = 0 if low is None else self.rank(low, inclusive=True)
+            for index in range(start, len(base)):
+                yield 0, base[index]
+            return
+        if low is None:
+            i, j = 0, 0
+        else:
+            i = bisect_right(base, low[1]) if low[0] == 0 else (0 if low[0] < 0 else len(base))
+            j = bisect_right(extra, low)
+        nb, ne = len(base), len(extra)
+        while True:
+            while i < nb and base[i] in skip:
+                i += 1
+            b = (0, base[i]) if i < nb else None
+            e = extra[j] if j < ne else None
+            if e is None or (b is not None and b < e):
+                if b is None or (high is not None and b >= high):
+                    return
+                yield b
+                i += 1
+            else:
+                if high is not None and e >= high:
+                    return
+                yield e
+                j += 1
+
+    def count(self, low=None, high=None) -> int:
+        """How many positions lie strictly between ``low`` and ``high``."""
+        top = len(self) if high is None else self.rank(high)
+        return max(top - self.rank(low, inclusive=True), 0)
+
+    def last(self, low=None, high=None):
+        """The last position strictly between ``low`` and ``high`` (None when there is none)."""
+        if not self.count(low, high):
+            return None
+        return self.kth((len(self) if high is None else self.rank(high)) - 1)
+
+
+class _Stream:
+    """Trace lines of one kind, about the nodes of a ``_View`` between two positions; ``detail(position)``
+    gives a line's detail (None: the summary alone)."""
+
+    __slots__ = ("summary", "view", "low", "high", "detail")
+
+    def __init__(self, summary: str, view: _View, low=None, high=None, detail=None):
+        self.summary, self.view, self.low, self.high, self.detail = summary, view, low, high, detail
+
+
+def _walk_notes(ctx: _SyncCtx, stage: int, streams: Iterable[_Stream], visits: Iterable[tuple] = ()) -> None:
+    """Add one step's per-node trace lines as its walk over every node would, without the walk: the first
+    ``NOTE_LIMIT`` nodes of each stream and every ``visits`` (position, function) node, in walk order, then only
+    how many more each stream has and its last node."""
+    lines = ctx.decisions
+    items = []
+    visits = list(visits)
+    tails = []
+    streams = [stream for stream in streams if stream is not None and len(stream.view)]
+    for index, stream in enumerate(streams):
+        view, low, high = stream.view, stream.low, stream.high
+        end = len(view) if high is None else view.rank(high)
+        total = end - view.rank(low, inclusive=True)
+        if total <= 0:
+            continue
+        heads = list(islice(view.after(low, high), NOTE_LIMIT))
+        items.extend((position, index) for position in heads)
+        if total > len(heads):
+            tails.append((stream.summary, total - len(heads), view.kth(end - 1)))
+    items.extend((position, -1 - index) for index, (position, _) in enumerate(visits))
+    items.sort()
+    for position, index in items:
+        lines.position = (stage, position)
+        if index < 0:
+            visits[-1 - index][1]()
+            continue
+        stream = streams[index]
+        detail = stream.detail(position) if stream.detail is not None else None
+        ctx.node_note(position[1], stream.summary, detail)
+    for summary, rest, last in tails:
+        lines.add_tail(summary, rest, last[1], (stage, last))
+    lines.position = None
+
+
+class _DaemonSetState:
+    """What one DaemonSet's syncs keep of the cluster (see the comment above ``_MANAGE_CREATE``), valid for one
+    placement, selector, and (for the per-revision parts) one current hash and template generation."""
+
+    def __init__(self, uid: str, placement_key: str, selector_key: str):
+        self.uid = uid
+        self.placement_key = placement_key
+        self.selector_key = selector_key
+        self.token = None  # what the next changes must be relative to (``DaemonSetChanges.since``)
+        self.decisions: dict[str, NodeDecision] = {}
+        self.desired = 0
+        #: the pods this DaemonSet controls, by (namespace, name); released: those its selector no longer selects
+        self.pods: dict[tuple[str, str], PodFacts] = {}
+        #: whether the selector selects a label set (the pods of a DaemonSet mostly share a few)
+        self.selected: dict[frozenset, bool] = {}
+        self.released: dict[tuple[str, str], PodFacts] = {}
+        self.claimed: dict[tuple[str, str], PodFacts] = {}
+        #: getNodesToDaemonPods of the claimed pods, each node's in (name, uid) order
+        self.node_pods: dict[str, list[PodFacts]] = {}
+        #: hash labels of the claimed pods with a target node, deleted terminal ones included
+        self.hashes: dict[str, int] = {}
+        #: nodes pods target that are not in the node list
+        self.missing: set[str] = set()
+        self.manage: dict[str, str] = {}
+        self.manage_nodes: dict[str, list[str]] = {}
+        #: (hash, generation text) the rolling states and status shares below are for (None: not computed)
+        self.basis = None
+        self.rolling: dict[str, tuple] = {}
+        self.rolling_nodes: dict[tuple, list[str]] = {}
+        self.unavailable: list[str] = []
+        self.status: dict[str, tuple] = {}
+        self.totals = [0] * 6
+
+    def __len__(self) -> int:
+        return len(self.decisions) + len(self.pods)
+
+    # -- changes -------------------------------------------------------------------------------------------
+
+    def set_node(self, name: str, decision: NodeDecision | None, dirty: set[str]) -> None:
+        old = self.decisions.pop(name, None)
+        if old is not None:
+            self.desired -= old.should_run
+        if decision is not None:
+            self.decisions[name] = decision
+            self.desired += decision.should_run
+        dirty.add(name)
+
+    def set_pod(self, key: tuple[str, str], facts: PodFacts | None, label_selector, dirty: set[str]) -> None:
+        """Replace (or drop, when None) the pod at ``key``; the nodes whose pods changed go to ``dirty``."""
+        old = self.pods.pop(key, None)
+        if old is not None:
+            self.released.pop(key, None)
+            if self.claimed.pop(key, None) is not None and old.node is not None:
+                self.hashes[old.hash_label] -= 1
+                if not self.hashes[old.hash_label]:
+                    del self.hashes[old.hash_label]
+                on_node = self.node_pods.get(old.node)
+                if on_node is not None and old in on_node:
+                    on_node.remove(old)
+                    if not on_node:
+                        del self.node_pods[old.node]
+                    dirty.add(old.node)
+        if facts is None or not facts.has_controller or facts.controller_uid != self.uid:
+            return
+        self.pods[key] = facts
+        if facts.selector_key is not self.selector_key:
+            labels = frozenset(facts.labels.items())
+            selected = self.selected.get(labels)
+            if selected is None:
+                if len(self.selected) >= 256:
+                    self.selected.clear()
+                selected = self.selected[labels] = label_selector.matches(facts.labels)
+            facts.selector_key, facts.selected = self.selector_key, selected
+        if not facts.selected:
+            self.released[key] = facts
+            return
+        self.claimed[key] = facts
+        node = facts.node
+        if node is None:
+            return
+        self.hashes[facts.hash_label] = self.hashes.get(facts.hash_label, 0) + 1
+        if facts.deleting and facts.phase in _TERMINAL_PHASES:
+            return
+        on_node = self.node_pods.setdefault(node, [])
+        on_node.insert(bisect_right(on_node, (facts.name, facts.uid), key=_by_name_and_uid), facts)
+        dirty.add(node)
+
+    def refresh(self, names: Iterable[str]) -> None:
+        """Recompute the states of ``names`` (nodes whose decision or pods changed)."""
+        for name in names:
+            decision = self.decisions.get(name)
+            pods = self.node_pods.get(name)
+            state = self.manage.pop(name, None)
+            if state is not None:
+                names = self.manage_nodes[state]
+                _remove(names, name)
+                if not names:
+                    del self.manage_nodes[state]
+            if decision is None:
+                if pods:
+                    self.missing.add(name)
+                else:
+                    self.missing.discard(name)
+            else:
+                self.missing.discard(name)
+                state = _manage_state(decision, pods)
+                if state is not None:
+                    self.manage[name] = state
+                    _insert(self.manage_nodes.setdefault(state, []), name)
+            if self.basis is not None:
+                self._forget_rolling(name)
+                if decision is not None:
+                    self._add_rolling(name, decision, pods, insert=True)
+
+    def build_manage(self) -> None:
+        self.manage.clear()
+        self.manage_nodes.clear()
+        self.missing = {name for name in self.node_pods if name not in self.decisions}
+        for name in sorted(self.decisions):
+            state = _manage_state(self.decisions[name], self.node_pods.get(name))
+            if state is not None:
+                self.manage[name] = state
+                self.manage_nodes.setdefault(state, []).append(name)
+
+    def set_basis(self, hash: str, generation_text: str | None) -> None:
+        """Compute every node's rolling state and status share for a new current revision."""
+        if self.basis == (hash, generation_text):
+            return
+        self.basis = (hash, generation_text)
+        self.rolling.clear()
+        self.rolling_nodes.clear()
+        self.unavailable = []
+        self.status.clear()
+        self.totals = [0] * 6
+        for name in sorted(self.decisions):
+            self._add_rolling(name, self.decisions[name], self.node_pods.get(name), insert=False)
+
+    def _add_rolling(self, name: str, decision: NodeDecision, pods, *, insert: bool) -> None:
+        hash, generation_text = self.basis
+        add = _insert if insert else list.append
+        state = _rolling_state(decision, pods, hash, generation_text, 0, ZERO_TIME)
+        if state is not None:
+            self.rolling[name] = state
+            add(self.rolling_nodes.setdefault(state[:2], []), name)
+            if state[0] in _UNAVAILABLE:
+                add(self.unavailable, name)
+        share = _node_status(decision, pods, hash, generation_text, 0, ZERO_TIME)
+        if share != _NO_STATUS:
+            self.status[name] = share
+            totals = self.totals
+            for i, value in enumerate(share):
+                totals[i] += value
+
+    def _forget_rolling(self, name: str) -> None:
+        state = self.rolling.pop(name, None)
+        if state is not None:
+            names = self.rolling_nodes[state[:2]]
+            _remove(names, name)
+            if not names:
+                del self.rolling_nodes[state[:2]]
+            if state[0] in _UNAVAILABLE:
+                _remove(self.unavailable, name)
+        share = self.status.pop(name, None)
+        if share is not None:
+            totals = self.totals
+            for i, value in enumerate(share):
+                totals[i] -= value
+
+
+_by_name_and_uid = attrgetter("name", "uid")
+
+
+@dataclass(frozen=True)
+class DaemonSetChanges:
+    """What changed since a DaemonSet's previous sync, as the controller-manager's informer saw it: the Nodes
+    (by name; None: deleted) and the pods that are or were controlled by it (by (namespace, name); None:
+    deleted). ``since`` names the previous sync's ``token``; changes are only applied on top of a remembered
+    state built at ``since`` (else the full lists are read)."""
+
+    since: object
+    token: object
+    nodes: Mapping[str, dict | None] = field(default_factory=dict)
+    pods: Mapping[tuple[str, str], dict | None] = field(default_factory=dict)
+
+
+def _manage_incremental(ctx: _SyncCtx, state: _DaemonSetState, hash: str) -> None:
+    """``manage`` over the remembered states: ``pods_should_be_on_node`` for the nodes in no settled state,
+    the settled ones by state."""
+    node_to_pods = state.node_pods
+    ctx.desired = state.desired
+    ctx.missing = sorted(state.missing)
+    creates: list[str] = []
+    deletes: list = []
+
+    def visit(name: str):
+        def run():
+            create, delete = pods_should_be_on_node(ctx, state.decisions[name], node_to_pods.get(name), hash)
+            if create:
+                creates.append(name)
+            deletes.extend(delete)
+        return run
+
+    streams = [_Stream(summary, _View(names)) for summary, names in state.manage_nodes.items()
+               if summary is not _COMPLEX and names]
+    complex_nodes = state.manage_nodes.get(_COMPLEX) or ()
+    _walk_notes(ctx, 0, streams, [((0, name), visit(name)) for name in complex_nodes])
+    needing = state.manage_nodes.get(_MANAGE_CREATE) or []
+    creates_total = len(needing) + len(creates)
+    creates = sorted(needing[:BURST_REPLICAS] + creates)[:BURST_REPLICAS]
+    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
+    for pod in orphaned:
+        node_name = pod.node
+        ctx.decisions.position = (0, (1, node_name))
+        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
+                               node_name, f"{_pod_words(pod)} waits for node {node_name}, which no longer exists "
+                               f"→ delete it")
+    ctx.decisions.position = None
+    deletes.extend(orphaned)
+    sync_nodes(ctx, deletes, creates, hash, creates_total=creates_total)
+
+
+def _rolling_update_incremental(ctx: _SyncCtx, state: _DaemonSetState, hash: str) -> None:
+    """``rolling_update`` with ``maxSurge`` 0 over the remembered states; the nodes ``manage`` changed and the
+    nodes only pods mention are looked at afresh."""
+    ds, now = ctx.ds, ctx.now
+    desired = ctx.desired
+    try:
+        max_unavailable = unavailable_count(ds, desired)
+        max_surge = surge_count(ds, desired)
+    except ValueError as error:
+        ctx.note(f"rolling update skipped: {error}")
+        return
+    if desired > 0 and max_unavailable == 0 and max_surge == 0:
+        max_unavailable = 1
+    node_to_pods: _ProjectedPods = ctx.node_to_pods
+    hash_, generation_text = state.basis
+    # the nodes seen afresh: position -> rolling state
+    fresh: dict[tuple, tuple] = {}
+    excluded: dict[tuple, list[str]] = {}
+    excluded_unavailable = []
+    for name in node_to_pods.changed:
+        decision = state.decisions.get(name)
+        if decision is None:
+            continue
+        remembered = state.rolling.get(name)
+        if remembered is not None:
+            excluded.setdefault(remembered[:2], []).append(name)
+            if remembered[0] in _UNAVAILABLE:
+                excluded_unavailable.append(name)
+        found = _rolling_state(decision, node_to_pods.get(name), hash_, generation_text, ctx.min_ready, now)
+        if found is not None:
+            fresh[(0, name)] = found
+    for name in ctx.missing:
+        found = _rolling_state(NodeDecision.missing(name), node_to_pods.get(name), hash_, generation_text,
+                               ctx.min_ready, now)
+        if found is not None:
+            fresh[(1, name)] = found
+
+    fresh_by_key: dict[tuple, list] = {}
+    fresh_unavailable = []
+    for position, found in fresh.items():
+        fresh_by_key.setdefault(found[:2], []).append(position)
+        if found[0] in _UNAVAILABLE:
+            fresh_unavailable.append(position)
+
+    def view(key) -> _View:
+        return _View(state.rolling_nodes.get(key) or [], excluded.get(key, ()), fresh_by_key.get(key, ()))
+
+    def pod_at(position) -> PodFacts:
+        found = fresh.get(position)
+        return (found or state.rolling[position[1]])[2]
+
+    unavailable = _View(state.unavailable, excluded_unavailable, fresh_unavailable)
+    num_unavailable = len(unavailable)
+    keys = set(state.rolling_nodes).union(fresh_by_key)
+    old_hashes = sorted({h for s, h in keys if s == _OLD_AVAILABLE})
+    old_available = {h: view((_OLD_AVAILABLE, h)) for h in old_hashes}
+    old_unavailable = {h: view((_OLD_UNAVAILABLE, h)) for h in sorted({h for s, h in keys if s == _OLD_UNAVAILABLE})}
+    # an available old pod waits in the walk once max_unavailable nodes before it are unavailable: past the
+    # max_unavailable-th unavailable node (every one when the budget is 0)
+    if max_unavailable <= 0:
+        boundary = (-1, "")
+    elif num_unavailable >= max_unavailable:
+        boundary = unavailable.kth(max_unavailable - 1)
+    else:
+        boundary = None
+
+    def wait(old_hash: str) -> str:
+        return f"old revision {old_hash}, unavailable budget {max_unavailable} of {max_unavailable} used → wait"
+
+    streams = [_Stream(_NOT_OK_NOTE, view((_NOT_OK, None))) if (_NOT_OK, None) in keys else None,
+               _Stream(_NEW_UNAVAILABLE_NOTE, view((_NEW_UNAVAILABLE, None)),
+                       detail=lambda p: lambda new=pod_at(p): f"new {_pod_words(new)} not available yet (uses the "
+                                                              f"unavailable budget)")]
+    for old_hash, nodes in old_unavailable.items():
+        streams.append(_Stream(
+            f"old revision {old_hash}, the old pod is not available → delete it (an unavailable old pod is always "
+            f"replaced)", nodes,
+            detail=lambda p, h=old_hash: lambda old=pod_at(p): f"old revision {h}, {_pod_words(old)} not available "
+                                                               f"→ delete it (an unavailable old pod is always "
+                                                               f"replaced)"))
+    if boundary is not None:
+        for old_hash, nodes in old_available.items():
+            streams.append(_Stream(
+                wait(old_hash), nodes, low=boundary,
+                detail=lambda p, h=old_hash: lambda n=unavailable.rank(p): f"old revision {h}, unavailable budget "
+                                                                           f"{n} of {max_unavailable} used → wait"))
+    _walk_notes(ctx, 1, streams)
+
+    allowed = [pod_at(p) for p in heapq.merge(*(nodes.after() for nodes in old_unavailable.values()))]
+    candidates_total = sum(nodes.count(None, boundary) for nodes in old_available.values())
+    remaining = min(max(0, max_unavailable - num_unavailable), candidates_total)
+    deleted = []
+    last_deleted = None
+    merged = heapq.merge(*(zip(nodes.after(None, boundary), itertools.repeat(h)) for h, nodes in old_available.items()))
+    for index, (position, old_hash) in enumerate(islice(merged, remaining)):
+        old = pod_at(position)
+        deleted.append(old)
+        last_deleted = position
+        ctx.decisions.position = (2, position)
+        ctx.node_note(position[1], f"old revision {old_hash} → delete its pod; manage recreates it next sync",
+                      lambda old=old, h=old_hash, n=num_unavailable + index + 1:
+                      f"old revision {h} → delete {_pod_words(old)} (unavailable {n} of {max_unavailable}); "
+                      f"manage recreates it next sync")
+    ctx.decisions.position = None
+    _walk_notes(ctx, 3, [_Stream(wait(old_hash), nodes, low=last_deleted, high=boundary)
+                         for old_hash, nodes in old_available.items()])
+    sync_nodes(ctx, allowed + deleted, [], hash)
+
+
+def _status_counts_incremental(ctx: _SyncCtx, state: _DaemonSetState) -> dict[str, int]:
+    """``_status_counts`` from the remembered shares, the nodes the plan changed counted afresh."""
+    totals = list(state.totals)
+    hash_, generation_text = state.basis
+    node_to_pods = ctx.node_to_pods
+    for name in node_to_pods.changed:
+        decision = state.decisions.get(name)
+        if decision is None:
+            continue
+        for i, value in enumerate(state.status.get(name, _NO_STATUS)):
+            totals[i] -= value
+        share = _node_status(decision, node_to_pods.get(name), hash_, generation_text, ctx.min_ready, ctx.now)
+        for i, value in enumerate(share):
+            totals[i] += value
+    desired, current, ready, available, updated, misscheduled = totals
+    return {"currentNumberScheduled": current, "numberMisscheduled": misscheduled, "desiredNumberScheduled": desired,
+            "numberReady": ready, "updatedNumberScheduled": updated, "numberAvailable": available,
+            "numberUnavailable": desired - available}
+
+
 # --- the sync -----------------------------------------------------------------------------------------------
 
 
 def _selects_everything(selector) -> bool:
-    return isinstance(selector, Mapping) and not selector.get("matchLabels") and not selector.get("matchExpressions")
+    return (isinstance(selector, (dict, Mapping)) and not selector.get("matchLabels")
+            and not selector.get("matchExpressions"))
 
 
 def _release_patch(pod: Mapping, ds: Mapping) -> dict:
@@ -1602,8 +2456,7 @@ def _claim_pods(ctx: _SyncCtx, pods: Iterable[PodFacts], label_selector) -> None
     owner_uid = (ds.get("metadata") or {}).get("uid", "")
     # A pod remembers whether the selector it was last matched against selected it; the key is interned, so
     # the same selector in the next sync is the very same string.
-    selector_key = sys.intern(json.dumps(ctx.ds["spec"]["selector"], sort_keys=True, separators=(",", ":"),
-                                         default=str))
+    selector_key = sys.intern(_selector_key(ctx.ds["spec"]["selector"]))
     matches = label_selector.matches
     claimed, released, targeted = ctx.pods, [], ctx.targeted_pods
     node_to_pods: dict[str, list[PodFacts]] = {}
@@ -1634,8 +2487,13 @@ def _claim_pods(ctx: _SyncCtx, pods: Iterable[PodFacts], label_selector) -> None
     for on_node in crowded:
         on_node.sort(key=by_name_and_uid)
     ctx.node_to_pods = node_to_pods
-    for pod in sorted(released, key=by_name_and_uid):
-        ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name, _release_patch(pod.pod, ds)))
+    _release_pods(ctx, released)
+
+
+def _release_pods(ctx: _SyncCtx, released: Iterable[PodFacts]) -> None:
+    """Plan the release of controlled pods the selector no longer selects, in name order."""
+    for pod in sorted(released, key=_by_name_and_uid):
+        ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name, _release_patch(pod.pod, ctx.ds)))
         ctx.action_notes.add_kind("release pod", pod.name,
                                   f"release pod {pod.name}: its labels no longer match the selector", "pods")
 
@@ -1651,6 +2509,7 @@ def sync_daemonset(
     expectations_satisfied: bool = True,
     trigger: str = "",
     cache: DaemonSetCache | None = None,
+    changes: DaemonSetChanges | None = None,
 ) -> SyncResult:
     """Reconcile one DaemonSet at ``now``; upstream ``syncDaemonSet``.
 
@@ -1659,8 +2518,10 @@ def sync_daemonset(
     ControllerRevisions it controls. ``memory`` is the previous sync's ``SyncResult.memory``.
     ``expectations_satisfied`` is false while the engine has not yet observed an earlier plan's creates and
     deletes: then only the status counts are refreshed. ``cache`` carries what can be reused between syncs
-    (``NodeShouldRunDaemonPod`` answers, ``PodFacts``); the plan is the same with or without it. Inputs are
-    never mutated.
+    (``NodeShouldRunDaemonPod`` answers, ``PodFacts``, and, where ``incremental_sync_applies``, each node's
+    state, so that a sync only looks at what changed); the plan is the same with or without it. ``changes``
+    (with a ``cache``) says what changed since this DaemonSet's previous sync: then ``nodes`` and ``pods`` may
+    be any iterables, read only when the cache has to start afresh. Inputs are never mutated.
     """
     key = daemonset_key(ds)
     memory = memory or DaemonSetMemory()
@@ -1681,15 +2542,31 @@ def sync_daemonset(
                                                 "do nothing: its pods and revisions belong to the garbage collector"),
                           memory if memory.failed_pods_backoff else None)
     try:
-        label_selector = selector_from_label_selector(selector)
+        if cache is None:
+            label_selector = selector_from_label_selector(selector)
+        else:
+            selector_key, label_selector = cache.selector(selector)
     except SelectorError as error:
         return SyncResult((), None, None, trace(f"invalid selector: {error}", "cannot sync"),
                           memory if memory.failed_pods_backoff else None)
 
     ctx = _SyncCtx(ds=ds, now=now, backoff=memory.entries())
-    ctx.nodes = decide_nodes(nodes, Placement(ds), cache)
-    facts = cache.pod_facts(_meta(ds).get("uid") or "", pods) if cache is not None else map(PodFacts, pods)
-    _claim_pods(ctx, facts, label_selector)
+    placement = Placement(ds) if cache is None else cache.placement(ds)
+    if cache is not None:
+        ctx.patch = cache.patch(ds)
+    state = None if cache is None else cache.state(ds, placement, selector_key, label_selector, nodes, pods,
+                                                   changes)
+    if state is not None:
+        ctx.node_count = len(state.decisions)
+        ctx.pods = state.claimed.values()
+        ctx.node_to_pods = _ProjectedPods(state.node_pods)
+        ctx.base_hashes = state.hashes
+        _release_pods(ctx, state.released.values())
+    else:
+        ctx.nodes = decide_nodes(nodes, placement, cache)
+        ctx.node_count = len(ctx.nodes)
+        facts = cache.pod_facts(_meta(ds).get("uid") or "", pods) if cache is not None else map(PodFacts, pods)
+        _claim_pods(ctx, facts, label_selector)
     owned_revisions = [r for r in revisions if is_controlled_by(r, ds)]
 
     history = construct_history(ctx, owned_revisions)
@@ -1704,17 +2581,26 @@ def sync_daemonset(
     hash_ = history.hash
     current_revision = revision_number(history.current or {})
     pod_count = len(ctx.pods)
+    if state is not None:
+        state.set_basis(hash_, ctx.generation_text)
 
     if not expectations_satisfied:
         ctx.note("expectations not satisfied: wait for earlier creations/deletions, only refresh the counts")
-        status, counts = update_daemonset_status(ctx, hash_, False)
+        status, counts = update_daemonset_status(
+            ctx, hash_, False, None if state is None else _status_counts_incremental(ctx, state))
     else:
         ctx.allows_surge = allows_surge(ds)
-        manage(ctx, hash_)
-        if update_strategy_type(ds) == ROLLING_UPDATE:
-            rolling_update(ctx, hash_)
+        if state is None:
+            manage(ctx, hash_)
+            if update_strategy_type(ds) == ROLLING_UPDATE:
+                rolling_update(ctx, hash_)
+        else:
+            _manage_incremental(ctx, state, hash_)
+            if update_strategy_type(ds) == ROLLING_UPDATE:
+                _rolling_update_incremental(ctx, state, hash_)
         cleanup_history(ctx, history.old)
-        status, counts = update_daemonset_status(ctx, hash_, True)
+        status, counts = update_daemonset_status(
+            ctx, hash_, True, None if state is None else _status_counts_incremental(ctx, state))
     summary = _status_summary(counts)
     if status is not None:
         ctx.action_notes.insert_first(f"write status ({summary})")
@@ -1722,7 +2608,7 @@ def sync_daemonset(
     if requeue is not None:
         ctx.requeues.append(requeue)
     # desiredNumberScheduled is the number of nodes that should run the pod, whatever the pods do.
-    observed = (f"{len(ctx.nodes)} nodes, {counts['desiredNumberScheduled']} should run the pod; {pod_count} pods; "
+    observed = (f"{ctx.node_count} nodes, {counts['desiredNumberScheduled']} should run the pod; {pod_count} pods; "
                 f"{update_strategy_type(ds)}; current revision {current_revision} ({hash_})")
     decision = ("; ".join(ctx.decisions.render())
                 or f"every node has what it should: no pod to create or delete ({summary})")

@@ -7,12 +7,13 @@ and names the object whose status a plan writes. The decisions live in the sync 
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 
 from .cache import controller_uid
 from .cronjob import sync_cronjob
-from .daemonset import DaemonSetCache, Placement, sync_daemonset
+from .daemonset import DaemonSetCache, DaemonSetChanges, Placement, sync_daemonset
 from .job import has_backoff_limit_per_index, sync_job
 from .kubelet import node_is_ready, sync_pod
 from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
@@ -119,11 +120,29 @@ class CronJobController(WorkloadController):
         return sync_cronjob(cronjob, jobs, engine.now, memory=memory)
 
 
+class _Listing:
+    """A list read from the informer cache only when iterated: a DaemonSet sync given its changes reads the
+    full lists only when its ``DaemonSetCache`` has to start afresh."""
+
+    __slots__ = ("read", "args")
+
+    def __init__(self, read, *args):
+        self.read = read
+        self.args = args
+
+    def __iter__(self):
+        return iter(self.read(*self.args))
+
+
 class DaemonSetController(WorkloadController):
     """pkg/controller/daemon: DaemonSets, woken by their pods, revisions and by nodes joining or changing.
 
-    It keeps one ``DaemonSetCache`` for all its DaemonSets, so a sync only reads afresh the nodes and pods that
-    changed since the last one (a node event already decided ``NodeShouldRunDaemonPod`` for the changed node).
+    It keeps one ``DaemonSetCache`` for all its DaemonSets and tells each sync what changed since that
+    DaemonSet's previous one: the nodes the informer cache reports changed since then (``nodes_changed_since``)
+    and the pods that are or were controlled by it, collected from the change stream. A sync then looks at
+    those alone, not at every node and pod. It also keeps each DaemonSet's revisions from the change stream (the
+    owner index lists a DaemonSet's pods along with them). All of this follows one informer cache; when the
+    engine relists into a new one, it starts afresh.
     """
 
     name = "daemonset-controller"
@@ -131,34 +150,90 @@ class DaemonSetController(WorkloadController):
 
     def __init__(self):
         self.daemonset_cache = DaemonSetCache()
+        self._informer = None  # the engine's cache the bookkeeping below follows
+        self._epoch = 0
+        # by DaemonSet uid, for those synced since the informer cache was (re)built: the node generation of its
+        # last sync, the keys of its pods changed since (dict as an ordered set), its revisions by key
+        self._synced_at: dict[str, int] = {}
+        self._changed_pods: dict[str, dict[tuple[str, str], None]] = {}
+        self._revisions: dict[str, dict[tuple[str, str], dict]] = {}
+
+    def _follow(self, engine) -> None:
+        if engine.cache is not self._informer:
+            self._informer = engine.cache
+            self._epoch += 1
+            self._synced_at.clear()
+            self._changed_pods.clear()
+            self._revisions.clear()
 
     def keys_for_change(self, change: Change, old, engine):
+        self._follow(engine)
         if change.kind == self.kind and change.type == "DELETED":
-            self.daemonset_cache.forget(change.object["metadata"].get("uid") or "")
+            uid = change.object["metadata"].get("uid") or ""
+            self.daemonset_cache.forget(uid)
+            self._synced_at.pop(uid, None)
+            self._changed_pods.pop(uid, None)
+            self._revisions.pop(uid, None)
         return super().keys_for_change(change, old, engine)
 
     def keys_for_dependent(self, change: Change, old, engine):
         if change.kind in ("Pod", "ControllerRevision"):
+            self._note(change, old)
             return _owner_keys(change, old, engine, "DaemonSet")
         if change.kind == "Node" and change.type != "DELETED":
             keys = []
             for ds in engine.cache.list("DaemonSet"):
-                placement = Placement(ds)
+                placement = self.daemonset_cache.placement(ds)
                 now_runs = self._should_run(change.object, placement)
                 if old is None and now_runs[0] or old is not None and self._should_run(old, placement) != now_runs:
                     keys.append(_ns_name(ds))
             return keys
         return []
 
+    def _note(self, change: Change, old) -> None:
+        """Record a pod or revision change for the DaemonSets that control the object, before or after."""
+        key = _ns_name(change.object)
+        owners = {controller_uid(obj) for obj in (change.object, old) if obj is not None}
+        if change.kind == "Pod":
+            for uid in owners:
+                changed = self._changed_pods.get(uid)
+                if changed is not None:
+                    changed[key] = None
+            return
+        for uid in owners:
+            revisions = self._revisions.get(uid)
+            if revisions is not None:
+                revisions.pop(key, None)
+        if change.type != "DELETED":
+            revisions = self._revisions.get(controller_uid(change.object))
+            if revisions is not None:
+                revisions[key] = change.object
+
     def _should_run(self, node: dict, placement: Placement) -> tuple[bool, bool]:
         decision = self.daemonset_cache.decide(node, placement)
         return decision.should_run, decision.should_continue
 
     def sync_object(self, ds, engine, memory):
+        self._follow(engine)
         uid = ds["metadata"]["uid"]
-        return sync_daemonset(ds, engine.cache.list("Node"), engine.cache.owned_by(uid, "Pod"),
-                              engine.cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory,
-                              cache=self.daemonset_cache)
+        cache = engine.cache
+        since = self._synced_at.get(uid)
+        if since is None:
+            generation, _ = cache.nodes_changed_since(math.inf)  # only the current generation
+            changes = DaemonSetChanges(None, (self._epoch, generation))
+            self._changed_pods[uid] = {}
+            self._revisions[uid] = {_ns_name(r): r for r in cache.owned_by(uid, "ControllerRevision")}
+        else:
+            generation, names = cache.nodes_changed_since(since)
+            changed, self._changed_pods[uid] = self._changed_pods[uid], {}
+            changes = DaemonSetChanges((self._epoch, since), (self._epoch, generation),
+                                       {name: cache.get("Node", "", name) for name in names},
+                                       {key: cache.get("Pod", *key) for key in changed})
+        self._synced_at[uid] = generation
+        revisions = self._revisions[uid]
+        return sync_daemonset(ds, _Listing(cache.list, "Node"), _Listing(cache.owned_by, uid, "Pod"),
+                              [revisions[key] for key in sorted(revisions)], engine.now, memory=memory,
+                              cache=self.daemonset_cache, changes=changes)
 
 
 def _pending(pod: dict | None) -> bool:
