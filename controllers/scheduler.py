@@ -377,22 +377,37 @@ class SchedulerState:
     next_start_node_index: int = 0
 
 
+class NodeSnapshot(list):
+    """Every node's :class:`NodeInfo` in name order, and where each name stands (``position``): a pod pinned to
+    one node (a DaemonSet's) finds it without a walk over the others."""
+
+    __slots__ = ("position",)
+
+    def __init__(self, infos, position: dict[str, int]):
+        super().__init__(infos)
+        self.position = position
+
+
 class NodeInfoCache:
-    """The scheduler cache's snapshot: every node's :class:`NodeInfo` in name order, brought up to date by
-    rebuilding only the nodes that changed since the last cycle (upstream's ``UpdateSnapshot`` walks its
-    most-recently-updated list the same way).
+    """The scheduler cache's snapshot, brought up to date by rebuilding only the nodes that changed since the
+    last cycle (upstream's ``UpdateSnapshot`` walks its most-recently-updated list the same way).
 
     It reads a :class:`~controllers.cache.Cache`: ``nodes_changed_since``, ``get`` and
-    ``unfinished_pods_on_node``."""
+    ``unfinished_pods_on_node``; a different cache (the engine relisted) starts it afresh."""
 
     def __init__(self):
+        self._start(None)
+
+    def _start(self, cache) -> None:
+        self._cache = cache
         self._generation = -1
         self._infos: dict[str, NodeInfo] = {}
-        self._position: dict[str, int] = {}
-        self._list: list[NodeInfo] = []
+        self._list = NodeSnapshot((), {})
 
-    def infos(self, cache) -> list[NodeInfo]:
+    def infos(self, cache) -> NodeSnapshot:
         """Every node's ``NodeInfo``, in name order (a list the caller must not change)."""
+        if cache is not self._cache:
+            self._start(cache)
         generation, changed = cache.nodes_changed_since(self._generation)
         self._generation = generation
         if not changed:
@@ -408,12 +423,13 @@ class NodeInfoCache:
             rebuilt[name] = self._infos[name] = NodeInfo.build(node, cache.unfinished_pods_on_node(name))
         if names_changed:
             names = sorted(self._infos)
-            self._position = {name: i for i, name in enumerate(names)}
-            self._list = [self._infos[name] for name in names]
+            self._list = NodeSnapshot((self._infos[name] for name in names),
+                                      {name: i for i, name in enumerate(names)})
         elif rebuilt:
-            self._list = list(self._list)  # a list handed out before stays as it was
+            position = self._list.position
+            self._list = NodeSnapshot(self._list, position)  # a list handed out before stays as it was
             for name, info in rebuilt.items():
-                self._list[self._position[name]] = info
+                self._list[position[name]] = info
         return self._list
 
 
@@ -745,7 +761,12 @@ def schedule_pod(
         return _unschedulable(pod, now, message, trigger, _observed(infos, statuses), extra)
 
     # PreFilter may narrow the nodes (matchFields on metadata.name); the rest share one "absent" status.
-    candidates = infos if pinned is None else [info for info in infos if info.name in pinned]
+    if pinned is None:
+        candidates = infos
+    elif isinstance(infos, NodeSnapshot):
+        candidates = [infos[i] for i in sorted(infos.position[name] for name in pinned if name in infos.position)]
+    else:
+        candidates = [info for info in infos if info.name in pinned]
     absent = None
     if len(candidates) < len(infos):
         absent = (NodeStatus(NODE_AFFINITY, UNSCHEDULABLE_AND_UNRESOLVABLE,

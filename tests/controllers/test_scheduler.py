@@ -392,6 +392,31 @@ def test_node_info_cache_rebuilds_only_nodes_that_changed():
     assert snapshot.infos(cache)[2].requested["cpu"] == 1000  # a finished pod leaves its node's requests
 
 
+def test_node_info_cache_starts_afresh_on_a_new_cache():
+    """An engine relist builds a new informer cache, whose generations count from the start again."""
+    snapshot = NodeInfoCache()
+    busy = _cache_of(cluster(), [make_pod(f"x{i}", cpu="100m", node_name="node-1", phase="Running")
+                                 for i in range(5)])
+    assert snapshot.infos(busy)[1].requested["cpu"] == 500
+    relisted = _cache_of(cluster())  # fewer changes: a lower generation than the old cache's
+    assert snapshot.infos(relisted)[1].requested.get("cpu", 0) == 0
+    relisted.apply_change("ADDED", "Pod", make_pod("y", cpu="1", node_name="node-1", phase="Running"))
+    assert snapshot.infos(relisted)[1].requested["cpu"] == 1000
+
+
+def test_a_pinned_pod_finds_its_node_in_the_snapshot_as_in_a_walk():
+    nodes = cluster()
+    infos = NodeInfoCache().infos(_cache_of(nodes))
+    for target in ("node-2", "control-plane", "gone"):
+        affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [target]}]}]}}}
+        pod = make_pod("d", cpu="100m", affinity=affinity)
+        looked_up = schedule_pod(pod, (), {}, NOW, rng=random.Random(5), node_infos=infos)
+        walked = schedule_pod(pod, (), {}, NOW, rng=random.Random(5), node_infos=list(infos))
+        assert looked_up.actions == walked.actions and looked_up.status == walked.status
+        assert looked_up.trace.observed == walked.trace.observed
+
+
 def test_remembered_answers_are_per_pod_signature_and_match_fresh_ones():
     nodes = cluster()
     infos = NodeInfoCache().infos(_cache_of(nodes))
