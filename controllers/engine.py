@@ -114,6 +114,8 @@ class Engine:
         self._trace_seq = 0
         self._event_series: dict[tuple, _EventSeries] = {}
         self._event_names: set[str] = set()
+        # per involved object's name, the nanosecond its last event's name took (while it is not in the past)
+        self._event_last_nanos: dict[str, int] = {}
         # Event TTL: when each Event was last written, and (expiry, namespace, name) in write order.
         self._event_written: dict[tuple[str, str], datetime] = {}
         self._event_expiry: deque[tuple[datetime, str, str]] = deque()
@@ -216,6 +218,8 @@ class Engine:
             for key in [k for k, series in self._event_series.items()
                         if now - series.last > EVENT_AGGREGATION_WINDOW]:
                 del self._event_series[key]
+            past = int(now.timestamp()) * 1_000_000_000
+            self._event_last_nanos = {k: v for k, v in self._event_last_nanos.items() if v >= past}
         return expired
 
     def forget_memory(self, controller: str, key: Hashable) -> None:
@@ -459,12 +463,18 @@ class Engine:
         self._event_series[series_key] = _EventSeries(namespace, name, 1, now)
 
     def _event_name(self, involved_name: str, now: datetime) -> str:
-        # upstream: "<involved name>.<UnixNano in hex>"; equal instants get the next nanosecond
+        # upstream: "<involved name>.<UnixNano in hex>"; equal instants get the next free nanosecond. The last
+        # one an object's events took is remembered, so the 5,000th event of one instant does not try the
+        # 4,999 taken before it.
         nanos = int(now.timestamp()) * 1_000_000_000 + now.microsecond * 1000
+        last = self._event_last_nanos.get(involved_name)
+        if last is not None and last >= nanos:
+            nanos = last + 1
         while True:
             name = f"{involved_name}.{nanos:x}"
             if name not in self._event_names:
                 self._event_names.add(name)
+                self._event_last_nanos[involved_name] = nanos
                 return name
             nanos += 1
 

@@ -194,6 +194,10 @@ def test_event_names_are_unique_at_one_instant():
     engine.record_event(event("B"))
     names = [c.object["metadata"]["name"] for c in store.changes]
     assert len(set(names)) == 2 and all(n.startswith("j.") for n in names)
+    for i in range(300):  # a DaemonSet creating pods on 300 nodes at one instant: the next nanoseconds in turn
+        engine.record_event(event(f"Created {i}"))
+    nanos = [int(c.object["metadata"]["name"].split(".")[1], 16) for c in store.changes]
+    assert nanos == list(range(nanos[0], nanos[0] + 302))
 
 
 def test_cache_keeps_finished_pods_out_of_the_unfinished_index():
