@@ -648,8 +648,10 @@ def _decimal_parts(value: Fraction) -> tuple[int, int]:
     return mantissa, exponent
 
 
+@lru_cache(maxsize=4096)
 def parse_quantity(text: str) -> Quantity:
-    """``resource.ParseQuantity``; raises QuantityError with upstream's message."""
+    """``resource.ParseQuantity``; raises QuantityError with upstream's message. Remembered (a ``Quantity`` is
+    immutable): the same few quantities are read on every write of every node and pod."""
     if not text:
         raise QuantityError(ERR_FORMAT_WRONG)
     if text == "0":
