@@ -74,10 +74,16 @@ def _query_flag_dry_run(request) -> bool:
 
 
 YAML = "application/yaml"
+# What a request body may be (an empty Content-Type is read as the first), and upstream's answer to the rest.
+BODY_MEDIA_TYPES = ("application/json", YAML, protobuf.MEDIA_TYPE)
+UNSUPPORTED_BODY = ("the body of the request was in an unknown format - accepted media types include: "
+                    + ", ".join(BODY_MEDIA_TYPES))
 
 
 def _read_json_body(request, resource: ResourceType, registry=None, namespace: str = ""):
     content_type = (request.content_type or "").lower()
+    if content_type and content_type not in BODY_MEDIA_TYPES:
+        raise errors.StatusError(415, "UnsupportedMediaType", UNSUPPORTED_BODY, {})
     if content_type == protobuf.MEDIA_TYPE:
         # client-go 1.32's typed clients (kubectl create job/cronjob/namespace) send protobuf; answers stay JSON.
         try:

@@ -333,6 +333,18 @@ spec:
     assert code == 404
 
 
+def test_a_body_of_an_unknown_media_type_is_415_as_upstream_answers_it(api):
+    # curl -d sends application/x-www-form-urlencoded unless told otherwise
+    code, status = api.call("POST", JOBS, json.dumps(job("form")), content_type="application/x-www-form-urlencoded")
+    assert code == 415 and status["reason"] == "UnsupportedMediaType"
+    assert status["message"] == ("the body of the request was in an unknown format - accepted media types include: "
+                                 "application/json, application/yaml, application/vnd.kubernetes.protobuf")
+    code, _ = api.get(f"{JOBS}/form")
+    assert code == 404
+    code, _ = api.call("POST", JOBS, json.dumps(job("json-charset")), content_type="application/json; charset=utf-8")
+    assert code == 201
+
+
 def test_method_not_allowed_is_status(api):
     code, status = api.call("POST", f"{JOBS}/x", job("x"))
     assert code == 405 and status["kind"] == "Status"
