@@ -31,9 +31,8 @@ def controller_uid(obj: dict) -> str | None:
     return None
 
 
-# The secondary indexes: name -> (index key -> members). Members are (kind, key) for "owned" and keys of pods
-# for the others.
-OWNED = "owned"  # by controller uid: every object it controls
+# The secondary indexes: name -> (index key -> members); members are object keys (of pods but for "owned").
+OWNED = "owned"  # by (controller uid, kind): every object of that kind it controls
 IN_PLAY = "in-play"  # by controller uid: its pods that are not settled
 ON_NODE = "on-node"  # by node name: pods bound to it
 UNFINISHED = "unfinished"  # by node name: pods bound to it that have not finished
@@ -44,7 +43,7 @@ def _memberships(kind: str, key: tuple[str, str], obj: dict) -> set[tuple[str, s
     found = set()
     owner = controller_uid(obj)
     if owner:
-        found.add((OWNED, owner, (kind, key)))
+        found.add((OWNED, (owner, kind), key))
         if kind == "Pod" and not _settled(obj):
             found.add((IN_PLAY, owner, key))
     if kind == "Pod":
@@ -93,8 +92,15 @@ class Cache:
 
     def owned_by(self, uid: str, kind: str | None = None) -> list[dict]:
         """Objects whose controller reference names ``uid``, sorted by kind, namespace and name."""
-        members = self._ordered((OWNED, uid), self._indexes[OWNED].get(uid, ()))
-        return [self._objects[k][key] for k, key in members if kind is None or k == kind]
+        kinds = [kind] if kind is not None else sorted(self._objects)
+        owned = self._indexes[OWNED]
+        found = []
+        for k in kinds:
+            members = owned.get((uid, k))
+            if members:
+                objects = self._objects[k]
+                found.extend(objects[key] for key in self._ordered((OWNED, (uid, k)), members))
+        return found
 
     def owned_pods_in_play(self, uid: str) -> list[dict]:
         """Pods controlled by ``uid`` leaving out the settled ones (finished, without finalizers, not being
