@@ -140,9 +140,8 @@ class DaemonSetController(WorkloadController):
     It keeps one ``DaemonSetCache`` for all its DaemonSets and tells each sync what changed since that
     DaemonSet's previous one: the nodes the informer cache reports changed since then (``nodes_changed_since``)
     and the pods that are or were controlled by it, collected from the change stream. A sync then looks at
-    those alone, not at every node and pod. It also keeps each DaemonSet's revisions from the change stream (the
-    owner index lists a DaemonSet's pods along with them). All of this follows one informer cache; when the
-    engine relists into a new one, it starts afresh.
+    those alone, not at every node and pod. All of this follows one informer cache; when the engine relists into
+    a new one, it starts afresh.
     """
 
     name = "daemonset-controller"
@@ -153,10 +152,9 @@ class DaemonSetController(WorkloadController):
         self._informer = None  # the engine's cache the bookkeeping below follows
         self._epoch = 0
         # by DaemonSet uid, for those synced since the informer cache was (re)built: the node generation of its
-        # last sync, the keys of its pods changed since (dict as an ordered set), its revisions by key
+        # last sync and the keys of its pods changed since (dict as an ordered set)
         self._synced_at: dict[str, int] = {}
         self._changed_pods: dict[str, dict[tuple[str, str], None]] = {}
-        self._revisions: dict[str, dict[tuple[str, str], dict]] = {}
 
     def _follow(self, engine) -> None:
         if engine.cache is not self._informer:
@@ -164,7 +162,6 @@ class DaemonSetController(WorkloadController):
             self._epoch += 1
             self._synced_at.clear()
             self._changed_pods.clear()
-            self._revisions.clear()
 
     def keys_for_change(self, change: Change, old, engine):
         self._follow(engine)
@@ -173,12 +170,12 @@ class DaemonSetController(WorkloadController):
             self.daemonset_cache.forget(uid)
             self._synced_at.pop(uid, None)
             self._changed_pods.pop(uid, None)
-            self._revisions.pop(uid, None)
         return super().keys_for_change(change, old, engine)
 
     def keys_for_dependent(self, change: Change, old, engine):
         if change.kind in ("Pod", "ControllerRevision"):
-            self._note(change, old)
+            if change.kind == "Pod":
+                self._note(change, old)
             return _owner_keys(change, old, engine, "DaemonSet")
         if change.kind == "Node" and change.type != "DELETED":
             keys = []
@@ -191,23 +188,12 @@ class DaemonSetController(WorkloadController):
         return []
 
     def _note(self, change: Change, old) -> None:
-        """Record a pod or revision change for the DaemonSets that control the object, before or after."""
+        """Record a pod change for the DaemonSets that control the pod, before or after."""
         key = _ns_name(change.object)
-        owners = {controller_uid(obj) for obj in (change.object, old) if obj is not None}
-        if change.kind == "Pod":
-            for uid in owners:
-                changed = self._changed_pods.get(uid)
-                if changed is not None:
-                    changed[key] = None
-            return
-        for uid in owners:
-            revisions = self._revisions.get(uid)
-            if revisions is not None:
-                revisions.pop(key, None)
-        if change.type != "DELETED":
-            revisions = self._revisions.get(controller_uid(change.object))
-            if revisions is not None:
-                revisions[key] = change.object
+        for uid in {controller_uid(obj) for obj in (change.object, old) if obj is not None}:
+            changed = self._changed_pods.get(uid)
+            if changed is not None:
+                changed[key] = None
 
     def _should_run(self, node: dict, placement: Placement) -> tuple[bool, bool]:
         decision = self.daemonset_cache.decide(node, placement)
@@ -222,7 +208,6 @@ class DaemonSetController(WorkloadController):
             generation, _ = cache.nodes_changed_since(math.inf)  # only the current generation
             changes = DaemonSetChanges(None, (self._epoch, generation))
             self._changed_pods[uid] = {}
-            self._revisions[uid] = {_ns_name(r): r for r in cache.owned_by(uid, "ControllerRevision")}
         else:
             generation, names = cache.nodes_changed_since(since)
             changed, self._changed_pods[uid] = self._changed_pods[uid], {}
@@ -230,9 +215,8 @@ class DaemonSetController(WorkloadController):
                                        {name: cache.get("Node", "", name) for name in names},
                                        {key: cache.get("Pod", *key) for key in changed})
         self._synced_at[uid] = generation
-        revisions = self._revisions[uid]
         return sync_daemonset(ds, _Listing(cache.list, "Node"), _Listing(cache.owned_by, uid, "Pod"),
-                              [revisions[key] for key in sorted(revisions)], engine.now, memory=memory,
+                              cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory,
                               cache=self.daemonset_cache, changes=changes)
 
 
