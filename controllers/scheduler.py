@@ -818,9 +818,12 @@ def schedule_pod(
         scores = score_nodes(pod, feasible, signature)
         totals = scores.totals
         host = select_host(totals, rng)
-        tied = sorted(n for n, total in totals.items() if total == totals[host])
+        best = totals[host]
+        tied = sorted(n for n, total in totals.items() if total == best)
         if len(tied) > 1:
-            notes.append(f"top score {totals[host]} shared by {', '.join(tied)}: picked {host} at random (seeded)")
+            shown = (", ".join(tied) if len(tied) <= TRACE_NODES
+                     else f"{len(tied)} nodes ({', '.join(tied[:3])} … {tied[-1]})")
+            notes.append(f"top score {best} shared by {shown}: picked {host} at random (seeded)")
 
     ref = pod_reference(pod)
     bind = BindPod(
@@ -871,7 +874,9 @@ def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores:
         fitting = [info.name for info in infos if info.name not in statuses]
         if scores:
             totals = scores.totals
-            ranked = heapq.nsmallest(3, totals, key=lambda n: (n != chosen, -totals[n], n))
+            ranked = [chosen] if chosen in totals else []
+            ranked += [n for _, n in heapq.nsmallest(3 - len(ranked), ((-t, n) for n, t in totals.items()
+                                                                            if n != chosen))]
             parts.extend(_score_text(name, scores[name]) for name in ranked)
             if len(scores) > 3:
                 parts.append(f"{len(scores) - 3} more feasible node(s) scored")

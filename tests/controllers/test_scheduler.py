@@ -433,3 +433,10 @@ def test_remembered_answers_are_per_pod_signature_and_match_fresh_ones():
     assert "control-plane: untolerated taint" in schedule_pod(plain, (), {}, NOW, rng=random.Random(3),
                                                               node_infos=infos).trace.observed
     assert len(infos[0].memo) == 2  # one entry per signature
+
+
+def test_a_tie_of_many_nodes_is_folded_in_the_trace():
+    nodes = [make_node(f"n-{i:03d}", cpu="4") for i in range(40)]
+    result = schedule_pod(make_pod("p", cpu="1"), nodes, {}, NOW, rng=random.Random(2))
+    tie = [note for note in result.trace.actions if note.startswith("top score")]
+    assert len(tie) == 1 and "shared by 40 nodes (n-000, n-001, n-002 … n-039): picked" in tie[0]
