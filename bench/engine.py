@@ -123,29 +123,11 @@ def case_daemonset_rollout(args):
     setup_django()
     from kubeviz.apiserver.resources import resource_for_kind
     from kubeviz.runtime.memory import memory_cluster
+    from tests.manifests import agent_daemonset
 
     began = time.perf_counter()
     cluster = memory_cluster(nodes=args.nodes, seed=1, start=START)
-    manifest = f"""\
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: agent
-spec:
-  updateStrategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: 10%
-  selector:
-    matchLabels: {{name: agent}}
-  template:
-    metadata:
-      labels: {{name: agent}}
-    spec:
-      containers:
-      - name: agent
-        image: fluentd:v1
-"""
+    manifest = agent_daemonset("10%")
     assert all(r.ok for r in cluster.apply(manifest))
     built = time.perf_counter()
     cluster.advance(120)

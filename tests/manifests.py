@@ -74,3 +74,30 @@ FLUENTD = textwrap.dedent(
                 memory: 200Mi
     """
 )
+
+
+def agent_daemonset(max_unavailable: str) -> str:
+    """A bare DaemonSet ``agent`` (image ``fluentd:v1``, rolling updates at ``max_unavailable``): the workload
+    of the large-cluster tests and of the DaemonSet benchmark."""
+    return textwrap.dedent(
+        f"""\
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata:
+          name: agent
+        spec:
+          updateStrategy:
+            type: RollingUpdate
+            rollingUpdate:
+              maxUnavailable: {max_unavailable}
+          selector:
+            matchLabels: {{name: agent}}
+          template:
+            metadata:
+              labels: {{name: agent}}
+            spec:
+              containers:
+              - name: agent
+                image: fluentd:v1
+        """
+    )

@@ -18,29 +18,11 @@ from controllers import manager
 from controllers.cache import Cache
 from controllers.daemonset import get_target_node_name
 from kubeviz.runtime.memory import memory_cluster
+from tests.manifests import agent_daemonset
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
-DAEMONSET = """\
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: agent
-spec:
-  updateStrategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: 25%
-  selector:
-    matchLabels: {name: agent}
-  template:
-    metadata:
-      labels: {name: agent}
-    spec:
-      containers:
-      - name: agent
-        image: fluentd:v1
-"""
+DAEMONSET = agent_daemonset("25%")
 
 
 @pytest.fixture

@@ -13,29 +13,11 @@ import pytest
 
 from controllers import manager
 from kubeviz.runtime.memory import memory_cluster
+from tests.manifests import agent_daemonset
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
-DAEMONSET = """\
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: agent
-spec:
-  updateStrategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: 20%
-  selector:
-    matchLabels: {name: agent}
-  template:
-    metadata:
-      labels: {name: agent}
-    spec:
-      containers:
-      - name: agent
-        image: fluentd:v1
-"""
+DAEMONSET = agent_daemonset("20%")
 
 
 def _patch_node(cluster, name, patch):
