@@ -91,11 +91,12 @@ _SIM_NOW = Cluster._meta.get_field("sim_now")
 class DatabaseStorage:
     """A cluster's objects and history in the database.
 
-    ``changes_since`` is asked after every engine sync. Inside ``sole_writer()`` (one transaction of the engine
-    host), once this storage has taken a resourceVersion the cluster row stays locked to other writers until the
-    transaction ends (SQLite locks the database, PostgreSQL the row); so from the first question the database
-    answers after that, every later change is one this storage made, and it answers from its own log instead of
-    asking again. For the same reason it remembers what it read and wrote until the transaction ends.
+    ``changes_since`` is asked after every engine sync. ``sole_writer()`` (one transaction of the engine host)
+    takes the cluster's resourceVersion lock as it begins and holds it until the transaction ends (SQLite locks
+    the database, PostgreSQL the cluster row); so every change after the version it read then is one this
+    storage makes, and it answers from its own log instead of asking again, counts resourceVersions in memory
+    and remembers what it read and wrote. Outside it, every write takes the next resourceVersion from the
+    database in a savepoint and every question goes to the database.
     """
 
     def __init__(self, cluster: Cluster):
@@ -197,7 +198,7 @@ class DatabaseStorage:
     def changes_since(self, resource_version: int, limit: int | None = None) -> list[WatchEvent]:
         """Committed changes after ``resource_version``, oldest first. Raises ``HistoryCompacted`` when the
         history no longer reaches back that far."""
-        if limit is None and self._locked and self._log_base is not None and resource_version >= self._log_base:
+        if limit is None and self._locked and resource_version >= self._log_base:
             return [event for rv, event in self._log if rv > resource_version]
         found = self._changes_from_database(resource_version, limit)
         if self._locked:
