@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 __all__ = [
@@ -136,8 +137,10 @@ def is_dns1123_subdomain(value: str) -> list[str]:
     return errs
 
 
-def is_qualified_name(value: str) -> list[str]:
-    """``validation.IsQualifiedName`` (label and annotation keys): [] if valid, else errors."""
+@lru_cache(maxsize=8192)
+def is_qualified_name(value: str) -> tuple[str, ...]:
+    """``validation.IsQualifiedName`` (label and annotation keys): () if valid, else upstream's error strings.
+    Remembered: the same keys come back on every write."""
     errs: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -149,11 +152,11 @@ def is_qualified_name(value: str) -> list[str]:
         else:
             errs.extend("prefix part " + msg for msg in is_dns1123_subdomain(prefix))
     else:
-        return errs + [
+        return (
             "a qualified name "
             + _regex_error(_QUALIFIED_NAME_ERR, _QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+        )
     if not name:
         errs.append("name part " + _empty_error())
     elif _byte_len(name) > _QUALIFIED_NAME_MAX_LENGTH:
@@ -163,17 +166,18 @@ def is_qualified_name(value: str) -> list[str]:
             "name part "
             + _regex_error(_QUALIFIED_NAME_ERR, _QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
         )
-    return errs
+    return tuple(errs)
 
 
-def is_valid_label_value(value: str) -> list[str]:
-    """``validation.IsValidLabelValue``: [] if valid, else upstream's error strings."""
+@lru_cache(maxsize=8192)
+def is_valid_label_value(value: str) -> tuple[str, ...]:
+    """``validation.IsValidLabelValue``: () if valid, else upstream's error strings (remembered)."""
     errs: list[str] = []
     if _byte_len(value) > LABEL_VALUE_MAX_LENGTH:
         errs.append(_max_len_error(LABEL_VALUE_MAX_LENGTH))
     if not _full(_LABEL_VALUE_RE, value):
         errs.append(_regex_error(_LABEL_VALUE_ERR, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    return tuple(errs)
 
 
 # --- field.Error rendering (k8s.io/apimachinery/pkg/util/validation/field) ------------

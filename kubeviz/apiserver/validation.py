@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 
+from controllers.apimachinery.labels import is_qualified_name, is_valid_label_value
 from kubeviz.apiserver import fielderrors as fe
 from kubeviz.apiserver.defaults import (
     CONTROLLER_UID_LABEL,
@@ -68,15 +69,6 @@ IS_NEGATIVE_ERROR_MSG = "must be greater than or equal to 0"
 FIELD_IMMUTABLE_ERROR_MSG = "field is immutable"
 TOTAL_ANNOTATION_SIZE_LIMIT_B = 256 * (1 << 10)
 
-_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QNAME_ERR = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-)
-_LABEL_VALUE_FMT = f"({_QNAME_FMT})?"
-_LABEL_VALUE_ERR = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
 _DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS1123_LABEL_ERR = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
@@ -91,8 +83,6 @@ _PERCENT_FMT = "[0-9]+%"
 _PERCENT_ERR = "a valid percent string must be a numeric string followed by an ending '%'"
 _ENV_RELAXED_ERR = "a valid environment variable name must consist only of printable ASCII characters other than '='"
 
-_QNAME_RE = re.compile(_QNAME_FMT)
-_LABEL_VALUE_RE = re.compile(_LABEL_VALUE_FMT)
 _DNS1123_LABEL_RE = re.compile(_DNS1123_LABEL_FMT)
 _DNS1123_SUBDOMAIN_RE = re.compile(_DNS1123_SUBDOMAIN_FMT)
 _PERCENT_RE = re.compile(_PERCENT_FMT)
@@ -137,41 +127,6 @@ def is_dns1123_subdomain(value: str) -> list[str]:
         errs.append(max_len_error(253))
     if not _DNS1123_SUBDOMAIN_RE.fullmatch(value):
         errs.append(regex_error(_DNS1123_SUBDOMAIN_ERR, _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
-
-
-def is_qualified_name(value: str) -> list[str]:
-    errs = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part " + empty_error())
-        else:
-            errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix))
-    else:
-        return [
-            "a qualified name "
-            + regex_error(_QNAME_ERR, _QNAME_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    if not name:
-        errs.append("name part " + empty_error())
-    elif _blen(name) > 63:
-        errs.append("name part " + max_len_error(63))
-    if not _QNAME_RE.fullmatch(name):
-        errs.append("name part " + regex_error(_QNAME_ERR, _QNAME_FMT, "MyName", "my.name", "123-abc"))
-    return errs
-
-
-def is_valid_label_value(value: str) -> list[str]:
-    errs = []
-    if _blen(value) > 63:
-        errs.append(max_len_error(63))
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errs.append(regex_error(_LABEL_VALUE_ERR, _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
     return errs
 
 

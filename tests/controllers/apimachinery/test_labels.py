@@ -366,7 +366,7 @@ def test_format_labels(labels, text):
     ids=lambda v: repr(v)[:40],
 )
 def test_is_qualified_name(value, errors):
-    assert is_qualified_name(value) == errors
+    assert list(is_qualified_name(value)) == errors
 
 
 @pytest.mark.parametrize(
@@ -391,7 +391,7 @@ def test_is_qualified_name(value, errors):
     ids=lambda v: repr(v)[:40],
 )
 def test_is_valid_label_value(value, errors):
-    assert is_valid_label_value(value) == errors
+    assert list(is_valid_label_value(value)) == errors
 
 
 @pytest.mark.parametrize(
