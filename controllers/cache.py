@@ -120,6 +120,11 @@ class Cache:
         ``unfinished_pods_on_node(node)`` (a pod's other changes leave it alone)."""
         return self._node_changes.get(node, 0)
 
+    @property
+    def node_changes_generation(self) -> int:
+        """The generation of the latest node change (what :meth:`nodes_changed_since` answers first)."""
+        return self._generation
+
     def nodes_changed_since(self, generation: int) -> tuple[int, list[str]]:
         """The current node generation and the names of the nodes (deleted ones included) whose
         :meth:`node_generation` is past ``generation``, most recent first: what a scheduler keys its per-node

@@ -7,7 +7,6 @@ and names the object whose status a plan writes. The decisions live in the sync 
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import replace
 
@@ -205,7 +204,7 @@ class DaemonSetController(WorkloadController):
         cache = engine.cache
         since = self._synced_at.get(uid)
         if since is None:
-            generation, _ = cache.nodes_changed_since(math.inf)  # only the current generation
+            generation = cache.node_changes_generation
             changes = DaemonSetChanges(None, (self._epoch, generation))
             self._changed_pods[uid] = {}
         else:
