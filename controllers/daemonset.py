@@ -769,24 +769,8 @@ class DaemonSetCache:
     @staticmethod
     def _differences(state: _DaemonSetState, nodes: list[Mapping], pods: list[Mapping]) -> DaemonSetChanges:
         """The nodes and pods that are not the very objects the state holds (or that are gone)."""
-        decisions, facts = state.decisions, state.pods
-        changed_nodes: dict = {}
-        for node in nodes:
-            name = _name(node)
-            decision = decisions.get(name)
-            if decision is None or decision.node is not node:
-                changed_nodes[name] = node
-        listed = {_name(node) for node in nodes}
-        changed_nodes.update((name, None) for name in decisions if name not in listed)
-        changed_pods: dict = {}
-        for pod in pods:
-            key = _pod_key(pod)
-            known = facts.get(key)
-            if known is None or known.pod is not pod:
-                changed_pods[key] = pod
-        keys = {_pod_key(pod) for pod in pods}
-        changed_pods.update((key, None) for key in facts if key not in keys)
-        return DaemonSetChanges(state.token, None, changed_nodes, changed_pods)
+        return DaemonSetChanges(state.token, None, _unlike(nodes, _name, state.decisions, attrgetter("node")),
+                                _unlike(pods, _pod_key, state.pods, attrgetter("pod")))
 
     def _apply(self, state: _DaemonSetState, placement: Placement, label_selector,
                changes: DaemonSetChanges) -> None:
@@ -1824,6 +1808,21 @@ def incremental_sync_applies(ds: Mapping) -> bool:
     rolling = _update_strategy(ds).get("rollingUpdate") or {}
     surge = rolling.get("maxSurge")
     return surge is None or surge == "0%" or (type(surge) is int and surge == 0)
+
+
+def _unlike(objects: Iterable[Mapping], key_of: Callable, held: Mapping, held_object: Callable) -> dict:
+    """By key, the ``objects`` that are not the very object ``held`` has for their key (``held_object(entry)``),
+    and ``None`` for each key ``held`` has that ``objects`` no longer lists."""
+    changed: dict = {}
+    listed = set()
+    for obj in objects:
+        key = key_of(obj)
+        listed.add(key)
+        entry = held.get(key)
+        if entry is None or held_object(entry) is not obj:
+            changed[key] = obj
+    changed.update((key, None) for key in held if key not in listed)
+    return changed
 
 
 def _pod_key(pod: Mapping) -> tuple[str, str]:
