@@ -9,7 +9,6 @@ a relist of the informer cache.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 import pytest
@@ -42,27 +41,21 @@ def checked(monkeypatch):
     return seen
 
 
-def _patch_node(cluster, name, patch):
-    from kubeviz.apiserver.resources import resource_for_kind
-
-    cluster.registry.patch(resource_for_kind("", "Node"), "", name, json.dumps(patch), "application/merge-patch+json")
-
-
 def test_a_run_plans_the_same_incrementally_and_from_scratch(checked):
     cluster = memory_cluster(nodes=10, seed=5, start=START)
     assert all(r.ok for r in cluster.apply(DAEMONSET))
     cluster.advance(90)
-    _patch_node(cluster, "node-1", {"metadata": {"labels": {"disk": "ssd"}}})
-    _patch_node(cluster, "node-2", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoExecute"}]}})
-    _patch_node(cluster, "node-3", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}})
-    _patch_node(cluster, "node-4", {"spec": {"unschedulable": True}})
+    cluster.patch("Node", "node-1", {"metadata": {"labels": {"disk": "ssd"}}})
+    cluster.patch("Node", "node-2", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoExecute"}]}})
+    cluster.patch("Node", "node-3", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}})
+    cluster.patch("Node", "node-4", {"spec": {"unschedulable": True}})
     cluster.advance(60)
     assert all(r.ok for r in cluster.apply(DAEMONSET.replace("fluentd:v1", "fluentd:v2")))
     cluster.advance(20)
     assert all(r.ok for r in cluster.apply(DAEMONSET.replace("fluentd:v1", "fluentd:v3")))  # mid-rollout
     cluster.advance(120)
-    _patch_node(cluster, "node-2", {"spec": {"taints": None}})
-    _patch_node(cluster, "node-5", {"metadata": {"labels": {"disk": "ssd"}}})
+    cluster.patch("Node", "node-2", {"spec": {"taints": None}})
+    cluster.patch("Node", "node-5", {"metadata": {"labels": {"disk": "ssd"}}})
     selected = DAEMONSET.replace("fluentd:v1", "fluentd:v4").replace(
         "      containers:", "      nodeSelector: {disk: ssd}\n      containers:")
     assert all(r.ok for r in cluster.apply(selected))
@@ -70,8 +63,8 @@ def test_a_run_plans_the_same_incrementally_and_from_scratch(checked):
     # the informer relists into a new cache (as after a compacted change history): the controller starts afresh
     cluster.engine.cache = Cache()
     cluster.engine.start()
-    _patch_node(cluster, "node-6", {"metadata": {"labels": {"disk": "ssd"}}})
-    _patch_node(cluster, "node-1", {"metadata": {"labels": {"disk": None}}})
+    cluster.patch("Node", "node-6", {"metadata": {"labels": {"disk": "ssd"}}})
+    cluster.patch("Node", "node-1", {"metadata": {"labels": {"disk": None}}})
     cluster.advance(120)
     agents = [p for p in cluster.objects("Pod") if p["metadata"]["name"].startswith("agent-")]
     assert sorted(get_target_node_name(p) for p in agents) == ["node-5", "node-6"]

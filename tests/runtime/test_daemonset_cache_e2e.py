@@ -6,7 +6,6 @@ the cache taken away, through node joins, relabels, taints, a nodeSelector chang
 object of the two runs must end up the same.
 """
 
-import json
 from datetime import datetime, timezone
 
 import pytest
@@ -20,29 +19,23 @@ START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 DAEMONSET = agent_daemonset("20%")
 
 
-def _patch_node(cluster, name, patch):
-    from kubeviz.apiserver.resources import resource_for_kind
-
-    cluster.registry.patch(resource_for_kind("", "Node"), "", name, json.dumps(patch), "application/merge-patch+json")
-
-
 def _run() -> dict:
     cluster = memory_cluster(nodes=12, seed=3, start=START)
     assert all(r.ok for r in cluster.apply(DAEMONSET))
     cluster.advance(90)
-    _patch_node(cluster, "node-1", {"metadata": {"labels": {"disk": "ssd"}}})
-    _patch_node(cluster, "node-2", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoExecute"}]}})
-    _patch_node(cluster, "node-3", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}})
+    cluster.patch("Node", "node-1", {"metadata": {"labels": {"disk": "ssd"}}})
+    cluster.patch("Node", "node-2", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoExecute"}]}})
+    cluster.patch("Node", "node-3", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}})
     cluster.advance(60)
     assert all(r.ok for r in cluster.apply(DAEMONSET.replace("fluentd:v1", "fluentd:v2")))
     cluster.advance(120)
-    _patch_node(cluster, "node-4", {"metadata": {"labels": {"disk": "ssd"}}})
+    cluster.patch("Node", "node-4", {"metadata": {"labels": {"disk": "ssd"}}})
     selected = DAEMONSET.replace("fluentd:v1", "fluentd:v3").replace(
         "      containers:", "      nodeSelector: {disk: ssd}\n      containers:")
     assert all(r.ok for r in cluster.apply(selected))
     cluster.advance(120)
-    _patch_node(cluster, "node-5", {"metadata": {"labels": {"disk": "ssd"}}})
-    _patch_node(cluster, "node-1", {"metadata": {"labels": {"disk": None}}})
+    cluster.patch("Node", "node-5", {"metadata": {"labels": {"disk": "ssd"}}})
+    cluster.patch("Node", "node-1", {"metadata": {"labels": {"disk": None}}})
     cluster.advance(120)
     return {kind: cluster.objects(kind) for kind in ("Pod", "DaemonSet", "ControllerRevision", "Node", "Event")}
 
