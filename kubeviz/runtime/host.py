@@ -20,7 +20,7 @@ from controllers.engine import Engine, TraceRecord
 from controllers.manager import default_controllers
 
 from kubeviz.store import events
-from kubeviz.store.models import Checkpoint, Cluster
+from kubeviz.store.models import Cluster
 from kubeviz.store.services import publish_clock, registry_for
 
 from .store import RegistryStore
@@ -47,8 +47,7 @@ class EngineHost:
             store = RegistryStore(registry_for(cluster))
             engine = Engine(store, default_controllers(), seed=str(cluster.seed))
             engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
-            for controller, key, data in Checkpoint.objects.filter(cluster=cluster).values_list(
-                    "controller", "key", "data"):
+            for controller, key, data in store.storage.checkpoints():
                 engine.restore_memory(controller, _decode_key(key), data)
             self._engines[cluster.name] = (str(cluster.uid), engine)
             return engine

@@ -138,6 +138,10 @@ class DatabaseStorage:
         self.cluster.sim_now = now
         _run("set_now", (_SIM_NOW.get_db_prep_save(now, connection), self.cluster.pk))
 
+    def checkpoints(self) -> list[tuple[str, str, dict]]:
+        """Every (controller, key, data) kept by ``save_checkpoint``: what an engine restarts from."""
+        return list(Checkpoint.objects.filter(cluster=self.cluster).values_list("controller", "key", "data"))
+
     def save_checkpoint(self, controller: str, key: str, data: dict | None) -> None:
         """Keep (or, with ``None``, drop) a controller's private state for one key."""
         where = (self.cluster.pk, controller, key)
