@@ -817,7 +817,7 @@ def get_scaled_value_from_int_or_percent(value, total: int, round_up: bool = Tru
         return value
     if isinstance(value, str):
         if not value.endswith("%"):
-            raise ValueError(f"invalid value for IntOrString: invalid type: string is not a percentage")
+            raise ValueError("invalid value for IntOrString: invalid type: string is not a percentage")
         try:
             percent = int(value[:-1])
         except ValueError:
@@ -1502,7 +1502,7 @@ def _hash_of(pod: PodFacts) -> str:
 
 def rolling_update(ctx: _SyncCtx, hash: str) -> None:
     """``rollingUpdate``: replace old pods within the ``maxUnavailable`` / ``maxSurge`` budget."""
-    ds, now = ctx.ds, ctx.now
+    now = ctx.now
     min_ready = ctx.min_ready
     generation = ctx.generation_text
     desired = ctx.desired
@@ -1510,14 +1510,10 @@ def rolling_update(ctx: _SyncCtx, hash: str) -> None:
     # updatedDesiredNodeCounts' map: every node that should run the pod or has pods, in node order, then the
     # nodes that only pods mention
     walk = chain(ctx.nodes, map(NodeDecision.missing, ctx.missing))
-    try:
-        max_unavailable = unavailable_count(ds, desired)
-        max_surge = surge_count(ds, desired)
-    except ValueError as error:
-        ctx.note(f"rolling update skipped: {error}")
+    budget = _update_budget(ctx)
+    if budget is None:
         return
-    if desired > 0 and max_unavailable == 0 and max_surge == 0:
-        max_unavailable = 1
+    max_unavailable, max_surge = budget
 
     if max_surge == 0:
         num_unavailable = 0
@@ -2290,19 +2286,28 @@ def _manage_incremental(ctx: _SyncCtx, state: _DaemonSetState, hash: str) -> Non
     sync_nodes(ctx, deletes, creates, hash, creates_total=creates_total)
 
 
+def _update_budget(ctx: _SyncCtx) -> tuple[int, int] | None:
+    """``updatedDesiredNodeCounts``' maxUnavailable and maxSurge (at least one unavailable when both are 0), or
+    ``None`` (noted) when the strategy's values cannot be read."""
+    try:
+        max_unavailable = unavailable_count(ctx.ds, ctx.desired)
+        max_surge = surge_count(ctx.ds, ctx.desired)
+    except ValueError as error:
+        ctx.note(f"rolling update skipped: {error}")
+        return None
+    if ctx.desired > 0 and max_unavailable == 0 and max_surge == 0:
+        max_unavailable = 1
+    return max_unavailable, max_surge
+
+
 def _rolling_update_incremental(ctx: _SyncCtx, state: _DaemonSetState, hash: str) -> None:
     """``rolling_update`` with ``maxSurge`` 0 over the remembered states; the nodes ``manage`` changed and the
     nodes only pods mention are looked at afresh."""
-    ds, now = ctx.ds, ctx.now
-    desired = ctx.desired
-    try:
-        max_unavailable = unavailable_count(ds, desired)
-        max_surge = surge_count(ds, desired)
-    except ValueError as error:
-        ctx.note(f"rolling update skipped: {error}")
+    now = ctx.now
+    budget = _update_budget(ctx)
+    if budget is None:
         return
-    if desired > 0 and max_unavailable == 0 and max_surge == 0:
-        max_unavailable = 1
+    max_unavailable, max_surge = budget
     node_to_pods: _ProjectedPods = ctx.node_to_pods
     hash_, generation_text = state.basis
     # the nodes seen afresh: position -> rolling state
