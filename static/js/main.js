@@ -190,13 +190,21 @@ function frame() {
 function render(changes) {
   animator.beginFrame();
   const now = simNow();
-  if (changes.full || changes.kinds.size) {
+  const objectsChanged = changes.full || changes.kinds.size > 0;
+  // Every stage view shows time (AGE, durations, the timelines' "now"): a jump of the paused clock (a step, a
+  // fast-forward) moves it even when no object changed; while the clock plays, the interval below moves it.
+  const jumped = changes.clock && state.clock && state.clock.paused;
+  if (objectsChanged) {
     cluster.update(state, changes);
     refreshOwners();
+  }
+  if (objectsChanged || jumped) {
     for (const [tab, view] of Object.entries(stageViews)) {
-      if (view.accepts(changes)) view.stale = true;
+      if (jumped || view.accepts(changes)) view.stale = true;
       if (tab === stageTabs.current() && view.stale) refreshStageThrottled();
     }
+  }
+  if (objectsChanged) {
     refreshDetails(changes);
     updateCounts();
   }

@@ -368,6 +368,35 @@ def test_cronjob_view(browser, kubeviz_server):  # noqa: F811
     page.close()
 
 
+def test_a_jump_of_the_paused_clock_moves_the_views(browser, kubeviz_server):  # noqa: F811
+    """A fast-forward that changes no object still moves time: the tables' AGE cells follow the clock."""
+    name = new_cluster(kubeviz_server, "walk-jump", nodes=2)
+    page = Page(browser, kubeviz_server, name).open()
+    p = page.page
+    page.tab("tables")
+    p.check("#table-wide")
+    p.click('#table-kinds [data-kind="Node"]')
+
+    def rows():
+        return sorted(p.eval_on_selector_all("#resource-table tbody tr",
+                                             "rows => rows.map(r => [...r.cells].map(c => c.textContent))"))
+
+    def server_rows():
+        table = call(kubeviz_server, "GET", f"/clusters/{name}/api/v1/nodes",
+                     headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
+        return sorted([[str(c) for c in row["cells"]] for row in table["rows"]])
+
+    assert rows() == server_rows()
+    before = server_rows()
+    p.fill('[data-testid="clock-advance-seconds"]', "600")
+    p.click('[data-testid="clock-advance"]')
+    p.wait_for_selector('[data-testid="clock-now"][data-time="2025-01-01T00:10:00.000Z"]')
+    after = server_rows()
+    assert after != before  # the nodes' AGE moved by ten minutes (nothing else about them changed)
+    wait_until(lambda: rows() == after, timeout=5, message="the nodes table to show the ages of 00:10")
+    page.close()
+
+
 def test_node_actions(browser, kubeviz_server):  # noqa: F811
     name = new_cluster(kubeviz_server, "walk-nodes", nodes=2)
     page = Page(browser, kubeviz_server, name).open()
