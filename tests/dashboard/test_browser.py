@@ -79,12 +79,23 @@ class Page:
     def tab(self, name):
         self.page.click(f'[data-tab="{name}"]')
 
+    def table_rows(self):
+        """The cells of the resource table's rows, sorted."""
+        return sorted(self.page.eval_on_selector_all(
+            "#resource-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"))
+
     def statuses(self):
         return self.page.eval_on_selector_all('[data-testid="pod"]', "els => els.map(e => e.dataset.status)")
 
     def close(self):
         self.context.close()
         assert not self.problems, self.problems
+
+
+def server_table(server, path):
+    """The cells of the rows the API server answers as a Table (what kubectl prints), sorted."""
+    table = call(server, "GET", path, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
+    return sorted([[str(c) for c in row["cells"]] for row in table["rows"]])
 
 
 def new_cluster(server, name, nodes=3):
@@ -146,12 +157,8 @@ def test_parallel_job_walk(browser, kubeviz_server, tmp_path):  # noqa: F811
     # The pods table matches the server's Table (what kubectl prints) cell for cell at this paused moment.
     page.tab("tables")
     p.check("#table-wide")
-    table = call(kubeviz_server, "GET", f"/clusters/{name}/api/v1/namespaces/default/pods",
-                 headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
     p.uncheck("#table-all-namespaces")
-    rows = p.eval_on_selector_all("#resource-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
-    expected = sorted([[str(c) for c in row["cells"]] for row in table["rows"]])
-    assert sorted(rows) == expected
+    assert page.table_rows() == server_table(kubeviz_server, f"/clusters/{name}/api/v1/namespaces/default/pods")
     page.shot("06-tables-pods")
 
     # Traces: the Job controller's decisions are in the controller panel.
@@ -302,13 +309,10 @@ def test_daemonset_rolling_update_walk(browser, kubeviz_server):  # noqa: F811
     for kind, path in (("Pod", "/api/v1/pods"), ("Node", "/api/v1/nodes"), ("DaemonSet", "/apis/apps/v1/daemonsets"),
                        ("ControllerRevision", "/apis/apps/v1/controllerrevisions"), ("Event", "/api/v1/events")):
         p.click(f'#table-kinds [data-kind="{kind}"]')
-        table = call(kubeviz_server, "GET", f"/clusters/{name}{path}",
-                     headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
-        rows = p.eval_on_selector_all("#resource-table tbody tr",
-                                      "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+        rows = page.table_rows()
         if kind != "Node":
-            rows = [row[1:] for row in rows]  # the NAMESPACE column of -A
-        assert sorted(rows) == sorted([[str(c) for c in row["cells"]] for row in table["rows"]]), kind
+            rows = sorted(row[1:] for row in rows)  # the NAMESPACE column of -A
+        assert rows == server_table(kubeviz_server, f"/clusters/{name}{path}"), kind
     page.close()
 
 
@@ -377,23 +381,15 @@ def test_a_jump_of_the_paused_clock_moves_the_views(browser, kubeviz_server):  #
     p.check("#table-wide")
     p.click('#table-kinds [data-kind="Node"]')
 
-    def rows():
-        return sorted(p.eval_on_selector_all("#resource-table tbody tr",
-                                             "rows => rows.map(r => [...r.cells].map(c => c.textContent))"))
-
-    def server_rows():
-        table = call(kubeviz_server, "GET", f"/clusters/{name}/api/v1/nodes",
-                     headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
-        return sorted([[str(c) for c in row["cells"]] for row in table["rows"]])
-
-    assert rows() == server_rows()
-    before = server_rows()
+    nodes = f"/clusters/{name}/api/v1/nodes"
+    before = server_table(kubeviz_server, nodes)
+    assert page.table_rows() == before
     p.fill('[data-testid="clock-advance-seconds"]', "600")
     p.click('[data-testid="clock-advance"]')
     p.wait_for_selector('[data-testid="clock-now"][data-time="2025-01-01T00:10:00.000Z"]')
-    after = server_rows()
+    after = server_table(kubeviz_server, nodes)
     assert after != before  # the nodes' AGE moved by ten minutes (nothing else about them changed)
-    wait_until(lambda: rows() == after, timeout=5, message="the nodes table to show the ages of 00:10")
+    wait_until(lambda: page.table_rows() == after, timeout=5, message="the nodes table to show the ages of 00:10")
     page.close()
 
 
