@@ -79,6 +79,18 @@ class Page:
     def tab(self, name):
         self.page.click(f'[data-tab="{name}"]')
 
+    def apply_example(self, example, says):
+        """Load one of the editor's examples, wait for it to validate, apply it and wait for the answer ``says``."""
+        self.page.click(f'[data-testid="example-{example}"]')
+        self.page.wait_for_selector('#validation[data-state="valid"]')
+        self.page.click('[data-testid="apply"]')
+        self.page.wait_for_selector(f'[data-testid="apply-output"]:has-text("{says}")')
+
+    def advance(self, seconds):
+        """Fast-forward the clock from the page's form."""
+        self.page.fill('[data-testid="clock-advance-seconds"]', str(seconds))
+        self.page.click('[data-testid="clock-advance"]')
+
     def table_rows(self):
         """The cells of the resource table's rows, sorted."""
         return sorted(self.page.eval_on_selector_all(
@@ -187,8 +199,7 @@ def test_parallel_job_walk(browser, kubeviz_server, tmp_path):  # noqa: F811
     p.select_option('[data-testid="details"] .policy', "Background")
     p.once("dialog", lambda dialog: dialog.accept())
     p.click('[data-testid="details"] [data-testid="delete"]')
-    p.fill('[data-testid="clock-advance-seconds"]', "5")
-    p.click('[data-testid="clock-advance"]')
+    page.advance(5)
     wait_until(lambda: not page.statuses(), message="the Job's pods to be gone")
     page.close()
 
@@ -197,12 +208,8 @@ def test_pi_job_logs(browser, kubeviz_server):  # noqa: F811
     name = new_cluster(kubeviz_server, "walk-pi", nodes=1)
     page = Page(browser, kubeviz_server, name).open()
     p = page.page
-    p.click('[data-testid="example-pi"]')
-    p.wait_for_selector('#validation[data-state="valid"]')
-    p.click('[data-testid="apply"]')
-    p.wait_for_selector('[data-testid="apply-output"]:has-text("job.batch/pi created")')
-    p.fill('[data-testid="clock-advance-seconds"]', "120")
-    p.click('[data-testid="clock-advance"]')
+    page.apply_example("pi", "job.batch/pi created")
+    page.advance(120)
     wait_until(lambda: page.statuses() == ["Completed"], message="pi Completed")
     p.click('[data-testid="pod"]')
     p.click('.subtabs button:has-text("Logs")')
@@ -248,12 +255,8 @@ def test_daemonset_rolling_update_walk(browser, kubeviz_server):  # noqa: F811
     name = new_cluster(kubeviz_server, "walk-ds")
     page = Page(browser, kubeviz_server, name).open()
     p = page.page
-    p.click('[data-testid="example-fluentd"]')
-    p.wait_for_selector('#validation[data-state="valid"]')
-    p.click('[data-testid="apply"]')
-    p.wait_for_selector('[data-testid="apply-output"]:has-text("daemonset.apps/fluentd-elasticsearch created")')
-    p.fill('[data-testid="clock-advance-seconds"]', "60")
-    p.click('[data-testid="clock-advance"]')
+    page.apply_example("fluentd", "daemonset.apps/fluentd-elasticsearch created")
+    page.advance(60)
     wait_until(lambda: page.statuses().count("Running") == 4, message="four Running fluentd pods")
     # One per node, the control plane included (thanks to the toleration).
     sample = p.evaluate(SAMPLE)
@@ -357,12 +360,8 @@ def test_cronjob_view(browser, kubeviz_server):  # noqa: F811
     name = new_cluster(kubeviz_server, "walk-cron", nodes=2)
     page = Page(browser, kubeviz_server, name).open()
     p = page.page
-    p.click('[data-testid="example-hello"]')
-    p.wait_for_selector('#validation[data-state="valid"]')
-    p.click('[data-testid="apply"]')
-    p.wait_for_selector('[data-testid="apply-output"]:has-text("cronjob.batch/hello created")')
-    p.fill('[data-testid="clock-advance-seconds"]', "300")
-    p.click('[data-testid="clock-advance"]')
+    page.apply_example("hello", "cronjob.batch/hello created")
+    page.advance(300)
     page.tab("cronjobs")
     p.wait_for_function("document.querySelectorAll('[data-testid=cronjob-run]').length >= 3")
     assert p.locator('[data-testid="cronjob-next"]').count() >= 1
@@ -384,8 +383,7 @@ def test_a_jump_of_the_paused_clock_moves_the_views(browser, kubeviz_server):  #
     nodes = f"/clusters/{name}/api/v1/nodes"
     before = server_table(kubeviz_server, nodes)
     assert page.table_rows() == before
-    p.fill('[data-testid="clock-advance-seconds"]', "600")
-    p.click('[data-testid="clock-advance"]')
+    page.advance(600)
     p.wait_for_selector('[data-testid="clock-now"][data-time="2025-01-01T00:10:00.000Z"]')
     after = server_table(kubeviz_server, nodes)
     assert after != before  # the nodes' AGE moved by ten minutes (nothing else about them changed)
