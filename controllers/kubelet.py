@@ -116,6 +116,7 @@ COND_CONTAINERS_READY = "ContainersReady"
 COND_SCHEDULED = "PodScheduled"
 REASON_CONTAINERS_NOT_READY = "ContainersNotReady"
 REASON_POD_COMPLETED = "PodCompleted"
+REASON_POD_FAILED = "PodFailed"
 
 RESTART_ALWAYS = "Always"
 RESTART_ON_FAILURE = "OnFailure"
@@ -770,8 +771,12 @@ def _update_conditions(ctx: _Sync, at: datetime) -> None:
     finished = phase in ("Succeeded", "Failed")
     wanted[COND_READY_TO_START] = ("False" if finished else "True", None, None)
     wanted[COND_INITIALIZED] = ("True", REASON_POD_COMPLETED if phase == "Succeeded" else None, None)
+    # A pod in a terminal phase is not ready, for that reason alone (the kubelet's
+    # generateContainersReadyConditionForTerminalPhase): no list of containers.
     if phase == "Succeeded":
         ready = ("False", REASON_POD_COMPLETED, None)
+    elif phase == "Failed":
+        ready = ("False", REASON_POD_FAILED, None)
     elif unready:
         ready = ("False", REASON_CONTAINERS_NOT_READY, f"containers with unready status: [{' '.join(unready)}]")
     else:

@@ -283,8 +283,10 @@ def test_never_fails_with_error_and_no_restart():
     assert status["state"]["terminated"]["exitCode"] == 2 and status["state"]["terminated"]["reason"] == "Error"
     assert driver.next_at is None
     assert [line for log in driver.logs for _, line in log.lines] == ["oops"]
-    ready = next(c for c in driver.pod["status"]["conditions"] if c["type"] == "Ready")
-    assert ready["reason"] == "ContainersNotReady"
+    # Not ready because the pod failed (the kubelet's condition for a terminal phase), not a list of containers.
+    assert [(c["type"], c["status"], c.get("reason"), c.get("message")) for c in driver.pod["status"]["conditions"]
+            if c["type"] in ("Ready", "ContainersReady")] == [
+        ("Ready", "False", "PodFailed", None), ("ContainersReady", "False", "PodFailed", None)]
 
 
 def test_exit_code_reported_verbatim():
