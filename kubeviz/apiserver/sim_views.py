@@ -26,7 +26,7 @@ from kubeviz.store.services import (
 )
 
 from . import errors
-from .apply import apply_manifests
+from .apply import apply_manifests, manifests_applied
 from .manifests import ManifestError
 from .views import api_endpoint, get_cluster, json_response
 
@@ -254,12 +254,16 @@ def apply(request, cluster):
             atomic_document=transaction.atomic,
         )
     except ManifestError as exc:
+        if not dry_run:
+            manifests_applied.send(sender=Cluster, cluster=obj, error=exc)
         body = errors.StatusError(exc.status, exc.reason, exc.message, {}).status()
         body["details"]["causes"] = [{"reason": "FieldValueInvalid" if exc.status != 413 else "RequestEntityTooLarge",
                                       "message": exc.message, "field": "", }]
         return json_response({"kind": "ApplyResult", "dryRun": dry_run, "status": body,
                               "errors": [{"message": exc.message, "line": exc.line, "column": exc.column}],
                               "results": []}, status=exc.status)
+    if not dry_run:
+        manifests_applied.send(sender=Cluster, cluster=obj, results=results)
     failed = sum(1 for r in results if not r.ok)
     body = {
         "kind": "ApplyResult",

@@ -5,3 +5,10 @@ class LessonsConfig(AppConfig):
     name = "kubeviz.lessons"
     label = "lessons"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from kubeviz.apiserver.apply import manifests_applied
+
+        from .services import record_applies
+
+        manifests_applied.connect(record_applies, dispatch_uid="kubeviz.lessons.record_applies")

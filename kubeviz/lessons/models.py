@@ -56,6 +56,9 @@ class LessonProgress(models.Model):
     actions_done = models.PositiveIntegerField(default=0)
     # indexes of the steps whose checks all passed at least once
     passed = models.JSONField(default=list)
+    # what was applied during the step (from the editor, an upload or "show me"), for ``apply`` checks:
+    # checks.ApplyRecord fields, oldest first
+    applies = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

@@ -54,6 +54,22 @@ class LessonCluster(ClusterView, Protocol):
     def set_node_ready(self, name: str, ready: bool) -> dict: ...
 
 
+def apply_records(manifest: str, *, results: list | None = None,
+                  error: ManifestError | None = None) -> list[ApplyRecord]:
+    """What ``apply`` checks know of an apply: each document's outcome (``apply.DocumentResult``), or one rejected
+    record when the whole stream was refused."""
+    if error is not None:
+        return [ApplyRecord(manifest, "", "", "rejected", [error.message])]
+    records = []
+    for result in results or []:
+        messages = [e["message"] for e in result.errors]
+        if result.status:
+            messages.append(result.status.get("message", ""))
+        records.append(ApplyRecord(manifest, result.kind, result.name, result.action if result.ok else "rejected",
+                                   messages))
+    return records
+
+
 class ActionError(Exception):
     """An action could not be done (its object is missing, the API refused it, its wait timed out)."""
 
@@ -281,22 +297,13 @@ class LessonRun:
     def apply(self, source: str, *, manifest: str = "editor") -> list[ApplyRecord]:
         """Apply YAML as the editor does, recording each document's outcome for ``apply`` checks."""
         try:
-            results = self.cluster.apply(source)
+            records = apply_records(manifest, results=self.cluster.apply(source))
         except ManifestError as error:
-            record = ApplyRecord(manifest, "", "", "rejected", [error.message])
-            self.applies.append(record)
-            self.log.append(f"apply {manifest}: rejected: {error.message}")
-            return [record]
-        records = []
-        for result in results:
-            messages = [e["message"] for e in result.errors]
-            if result.status:
-                messages.append(result.status.get("message", ""))
-            record = ApplyRecord(manifest, result.kind, result.name, result.action if result.ok else "rejected",
-                                 messages)
-            records.append(record)
-            what = f"{result.kind.lower()}/{result.name}"
-            self.log.append(f"apply {manifest}: {what} {record.outcome}" + (f": {messages[0]}" if messages else ""))
+            records = apply_records(manifest, error=error)
+        for record in records:
+            what = f"{record.kind.lower()}/{record.name} " if record.kind else ""
+            said = f": {record.messages[0]}" if record.messages else ""
+            self.log.append(f"apply {manifest}: {what}{record.outcome}{said}")
         self.applies.extend(records)
         return records
 

@@ -1,14 +1,16 @@
-"""Writes to the lesson table: loading the lesson files into it."""
+"""Writes to the lesson tables: loading the lesson files, recording what a learner applies during a step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 
 from django.db import transaction
 
+from .checks import ApplyRecord
 from .format import LoadReport
-from .models import Lesson
+from .models import Lesson, LessonProgress
+from .runner import apply_records
 
 
 @dataclass
@@ -49,3 +51,26 @@ def lessons_sync(*, report: LoadReport) -> SyncResult:
             row.delete()
             result.removed.append(slug)
     return result
+
+
+def add_applies(progress: LessonProgress, records: list[ApplyRecord]) -> None:
+    """Append ``records`` to the applies of the step ``progress`` is at (read again under a lock, so that two
+    requests of one learner both land)."""
+    if not records:
+        return
+    with transaction.atomic():
+        row = LessonProgress.objects.select_for_update().only("applies").get(pk=progress.pk)
+        progress.applies = [*row.applies, *(asdict(r) for r in records)]
+        LessonProgress.objects.filter(pk=progress.pk).update(applies=progress.applies)
+
+
+def record_applies(sender, *, cluster, results=None, error=None, **kwargs) -> None:
+    """Receiver of ``apiserver.apply.manifests_applied``: an apply from the player's editor (or an upload) on a
+    lesson's sandbox cluster counts for the step's ``apply`` checks, as "show me" does."""
+    progress = LessonProgress.objects.filter(cluster=cluster).first()
+    if progress is not None:
+        add_applies(progress, apply_records("editor", results=results, error=error))
+
+
+def applies_of(progress: LessonProgress) -> list[ApplyRecord]:
+    return [ApplyRecord(**record) for record in progress.applies]

@@ -38,6 +38,7 @@ from .checks import StepWindow
 from .markdown import render_markdown
 from .models import Lesson, LessonProgress
 from .runner import ActionError, LessonRun, create_database_cluster, database_lesson_cluster, describe_action
+from .services import add_applies, applies_of
 
 COOKIE = "kubeviz_lessons"
 COOKIE_SALT = "kubeviz.lessons.progress"
@@ -102,6 +103,7 @@ def _run_for(progress: LessonProgress) -> LessonRun:
             resource_version=w["resource_version"], trace_sequence=w["trace_sequence"],
             started=datetime.fromisoformat(w["started"]), lesson_resource_version=w["lesson_resource_version"],
             lesson_trace_sequence=w["lesson_trace_sequence"], snapshot=w.get("snapshot") or {})
+        run.applies = applies_of(progress)
     return run
 
 
@@ -109,6 +111,7 @@ def _begin(progress: LessonProgress, run: LessonRun, index: int) -> list[str]:
     problems = run.begin_step(index)
     progress.step = index
     progress.actions_done = 0
+    progress.applies = []
     progress.window = dict(_window_json(run.window), actions_since=run.cluster.now().isoformat())
     progress.save()
     return problems
@@ -327,7 +330,9 @@ def api_show_me(request, progress, body):
     if refused:
         return refused
     run = _run_for(progress)
+    before = len(run.applies)
     problems = run.show_me()
+    add_applies(progress, run.applies[before:])
     if not problems:
         problems = run.run_actions(run.step["actions"][progress.actions_done:])
     progress.actions_done = len(run.step["actions"])

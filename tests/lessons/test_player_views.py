@@ -100,6 +100,48 @@ def test_check_fails_before_the_solution_and_passes_after_show_me(client):
     assert after["steps"][0]["passed"] is True
 
 
+def _always_step(client):
+    """The retries lesson at its step whose check is an apply the API server refuses."""
+    client.get("/lessons/retries/")
+    step = post(client, "/lessons/retries/api/step", {"step": 2}).json()
+    (manifest,) = step["manifests"]
+    assert "restartPolicy: Always" in manifest["yaml"]
+    return LessonProgress.objects.get(lesson__slug="retries"), manifest["yaml"]
+
+
+def test_an_apply_from_the_editor_counts_for_the_step_and_stays_counted(client):
+    progress, yaml = _always_step(client)
+    before = post(client, "/lessons/retries/api/check").json()
+    assert before["passed"] is False
+    assert "Job hello-always was not applied in this step" in [c["detail"] for c in before["checks"]]
+    # The player's editor applies through the cluster's apply endpoint, as the dashboard's does.
+    applied = client.post(f"/sim/clusters/{progress.cluster.name}/apply", yaml, content_type="application/yaml")
+    assert applied.status_code == 422
+    for _ in range(2):  # a second Check still sees the apply (it is kept with the learner's progress)
+        body = post(client, "/lessons/retries/api/check").json()
+        assert body["passed"] is True, body
+    # A dry run (validation while typing) is no apply; a new step starts with none.
+    post(client, "/lessons/retries/api/step", {"step": 1})
+    post(client, "/lessons/retries/api/step", {"step": 2})
+    client.post(f"/sim/clusters/{progress.cluster.name}/apply?dryRun=All", yaml, content_type="application/yaml")
+    assert post(client, "/lessons/retries/api/check").json()["passed"] is False
+
+
+def test_a_stream_the_api_refuses_whole_is_a_rejected_apply(client):
+    progress, _ = _always_step(client)
+    client.post(f"/sim/clusters/{progress.cluster.name}/apply", "kind: Job\n  bad: [", content_type="application/yaml")
+    progress.refresh_from_db()
+    assert [(a["manifest"], a["kind"], a["outcome"]) for a in progress.applies] == [("editor", "", "rejected")]
+    assert post(client, "/lessons/retries/api/check").json()["passed"] is False
+
+
+def test_show_me_applies_count_for_later_checks(client):
+    _always_step(client)
+    shown = post(client, "/lessons/retries/api/show-me").json()
+    assert shown["passed"] is True, shown
+    assert post(client, "/lessons/retries/api/check").json()["passed"] is True
+
+
 def test_check_messages_in_chinese(lessons):
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-Hans")
     client.get(f"/lessons/{SLUG}/")
