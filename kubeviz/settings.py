@@ -73,6 +73,8 @@ MIDDLEWARE = [
     # Picks the dashboard's language: the language cookie set by the switcher, else the browser's Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets the API server's 413 Status, whatever the URL.
+    "kubeviz.apiserver.middleware.request_body_limit",
 ]
 # The Kubernetes API has no trailing slashes; never redirect to add one (kubectl would follow into HTML).
 APPEND_SLASH = False
@@ -130,9 +132,10 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# Manifests are small; a bigger body is refused with a 413 Status before it is parsed.
+# Manifests are small; a bigger body is refused with a 413 Status before it is parsed. Any request body is
+# limited as the API server limits them (3 MiB, its MaxRequestBodyBytes).
 KUBEVIZ_MAX_MANIFEST_BYTES = env_int("KUBEVIZ_MAX_MANIFEST_BYTES", 1024 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 3 * 1024 * 1024)
 
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)

@@ -15,7 +15,6 @@ server, whose sync views share one thread, so a view blocking on kubectl would d
 """
 
 import asyncio
-import json
 import os
 import shlex
 import tempfile
@@ -28,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from kubeviz.store.models import Cluster
 
 from . import errors
+from .manifests import load_json
 from .views import json_response, status_response
 
 SUBCOMMANDS = (
@@ -262,7 +262,7 @@ def _self_url(request, cluster: str) -> str:
 
 def _body(request) -> dict:
     try:
-        body = json.loads(request.body or b"{}")
+        body = load_json(request.body or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):

@@ -100,6 +100,11 @@ def request_entity_too_large(message: str) -> StatusError:
     return StatusError(413, "RequestEntityTooLarge", message, {})
 
 
+def body_too_large(limit: int) -> StatusError:
+    """A request body over the server's limit, in the API server's words."""
+    return request_entity_too_large(f"Request entity too large: limit is {limit}")
+
+
 def namespace_not_found(name: str) -> StatusError:
     return StatusError(404, "NotFound", f'namespaces "{name}" not found', {"name": name, "kind": "namespaces"})
 

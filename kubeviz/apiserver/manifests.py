@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 import re
 import struct
@@ -246,6 +247,27 @@ def load_documents(
     finally:
         loader.dispose()
     return documents
+
+
+# Go's encoding/json error for input nested deeper than its limit (the API server's JSON decoder).
+MESSAGE_JSON_TOO_DEEP = "exceeded max depth"
+
+
+def load_json(data: str | bytes, *, max_depth: int = DEFAULT_MAX_DEPTH):
+    """A JSON request body, or ``ValueError`` (also for one nested deeper than ``max_depth``, which the rest of
+    the server would walk recursively: no API object comes near it)."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError(MESSAGE_JSON_TOO_DEEP) from None
+    # The collections at each depth, one level at a time (no recursion).
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _depth in range(max_depth):
+        level = [child for item in level for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return value
+    raise ValueError(MESSAGE_JSON_TOO_DEEP)
 
 
 # -- input ------------------------------------------------------------------------------------------

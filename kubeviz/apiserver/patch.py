@@ -32,13 +32,14 @@ Pure Python (no Django): the store, the API views and tests share it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import jsonpatch
 
 from controllers.apimachinery.objcopy import deep_copy
+
+from .manifests import ManifestError, load_documents, load_json
 
 __all__ = [
     "FieldMeta",
@@ -765,16 +766,19 @@ def decode_patch_body(body: bytes | str, patch_type: str) -> Any:
         except UnicodeDecodeError:
             raise _bad_request("the patch body is not valid UTF-8") from None
     if patch_type == "apply":
-        import yaml
-
+        # The manifest loader: YAML 1.1 values as go-yaml reads them, and bounded size, nesting and aliases.
         try:
-            document = yaml.safe_load(body)
-        except yaml.YAMLError as exc:
-            raise _bad_request(f"error decoding YAML: {exc}") from None
+            documents = load_documents(body)
+        except ManifestError as exc:
+            if exc.status != 400:  # too big
+                raise PatchError(exc.message, code=exc.status, reason=exc.reason) from None
+            where = f"line {exc.line}: " if exc.line else ""
+            raise _bad_request(f"error decoding YAML: {where}{exc.message}") from None
+        document = documents[0].obj if len(documents) == 1 else None
         if not isinstance(document, dict):
             raise _bad_request("error decoding YAML: the apply configuration must be a mapping")
         return document
     try:
-        return json.loads(body or "null")
+        return load_json(body or "null")
     except ValueError as exc:
         raise _bad_request(f"error decoding patch: {exc}") from None

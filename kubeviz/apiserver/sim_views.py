@@ -5,16 +5,18 @@ proper lives in ``views.py``.
 """
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 
-from controllers.apimachinery.timeutil import parse_rfc3339
+from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
 from kubeviz.runtime.host import MAX_ADVANCE_SECONDS, host
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import (
     NODE,
+    SIM_TIME_MAX,
     ClusterError,
     cluster_create,
     clock_json,
@@ -27,7 +29,7 @@ from kubeviz.store.services import (
 
 from . import errors
 from .apply import apply_manifests, manifests_applied
-from .manifests import ManifestError
+from .manifests import ManifestError, load_json
 from .views import api_endpoint, get_cluster, json_response
 
 
@@ -35,7 +37,7 @@ def _json_object(request) -> dict:
     if not request.body:
         return {}
     try:
-        body = json.loads(request.body)
+        body = load_json(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -160,6 +162,11 @@ def clock_advance(request, cluster):
         raise errors.StatusError(
             422, "Invalid",
             f"seconds: Invalid value: {json.dumps(seconds)}: must be a number from 0 to {MAX_ADVANCE_SECONDS}", {},
+        )
+    if obj.sim_now + timedelta(seconds=seconds) > SIM_TIME_MAX:
+        raise errors.StatusError(
+            422, "Invalid",
+            f"seconds: Invalid value: {json.dumps(seconds)}: the clock cannot pass {format_rfc3339(SIM_TIME_MAX)}", {},
         )
     host.advance(obj, seconds)
     obj.refresh_from_db()

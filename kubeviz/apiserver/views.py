@@ -9,6 +9,8 @@ import json
 import logging
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -19,7 +21,7 @@ from kubeviz.store.models import Cluster
 from kubeviz.store.services import registry_for
 
 from . import discovery, errors, logstream, openapi, printers, protobuf, watch
-from .manifests import ManifestError, load_documents
+from .manifests import ManifestError, load_documents, load_json
 from .resources import ResourceType, resource_for_path
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ def api_endpoint(view):
             return view(request, *args, **kwargs)
         except errors.StatusError as error:
             return status_response(error)
+        except RequestDataTooBig:  # a body sent without its length (the middleware refuses the others)
+            return status_response(errors.body_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
         except Exception:  # noqa: BLE001 - the API never answers with a stack trace
             logger.exception("unhandled error serving %s %s", request.method, request.path)
             return status_response(errors.internal_error("the server could not handle the request"))
@@ -101,7 +105,7 @@ def _read_json_body(request, resource: ResourceType, registry=None, namespace: s
             raise errors.bad_request(f"error converting YAML to JSON: yaml: {where}{exc.message}") from None
         return documents[0].obj if documents else None
     try:
-        return json.loads(request.body or b"null")
+        return load_json(request.body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
 
@@ -298,7 +302,7 @@ def _delete_options(request) -> dict:
     options = {}
     if request.body:
         try:
-            options = json.loads(request.body)
+            options = load_json(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
         if not isinstance(options, dict):

@@ -29,6 +29,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext as _
 
+from kubeviz.apiserver.manifests import load_json
 from kubeviz.dashboard.catalogue import js_catalogue
 from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, _page_config
 from kubeviz.runtime.host import host
@@ -261,8 +262,8 @@ def _api(handler):
         body = {}
         if request.method == "POST" and request.body:
             try:
-                body = json.loads(request.body)
-            except ValueError:
+                body = load_json(request.body)
+            except (ValueError, UnicodeDecodeError):
                 return JsonResponse({"error": "invalid JSON"}, status=400)
             if not isinstance(body, dict):
                 return JsonResponse({"error": "expected a JSON object"}, status=400)

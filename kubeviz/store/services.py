@@ -22,6 +22,11 @@ from .storage import DatabaseStorage
 KUBELET_VERSION = "v1.32.0"
 CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 MAX_NODES = 5000
+# Simulated time stays within these (a Job of a CronJob is named after minutes since the epoch; past the far end
+# a month's fast-forward would overflow the calendar). A seed is a signed 64-bit integer, as it is stored.
+SIM_TIME_MIN = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SIM_TIME_MAX = datetime(9000, 1, 1, tzinfo=timezone.utc)
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 
 NAMESPACE = resource_for_kind("", "Namespace")
 NODE = resource_for_kind("", "Node")
@@ -233,10 +238,13 @@ def cluster_create(
         )
     if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= MAX_NODES:
         raise ClusterError(f"nodes must be an integer from 0 to {MAX_NODES}")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ClusterError("seed must be an integer")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not SEED_MIN <= seed <= SEED_MAX:
+        raise ClusterError(f"seed must be an integer from {SEED_MIN} to {SEED_MAX}")
     if start is None:
         start = datetime.now(timezone.utc).replace(microsecond=0)
+    if not SIM_TIME_MIN <= start <= SIM_TIME_MAX:
+        raise ClusterError(f'start: Invalid value: "{format_rfc3339(start)}": must be from '
+                           f"{format_rfc3339(SIM_TIME_MIN)} to {format_rfc3339(SIM_TIME_MAX)}")
     with transaction.atomic():
         if Cluster.objects.filter(name=name).exists():
             raise ClusterError(f'clusters "{name}" already exists', code=409, reason="AlreadyExists")
