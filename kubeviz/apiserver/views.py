@@ -156,7 +156,10 @@ def _table_response(request, registry, resource: ResourceType, objects: list[dic
 def _warning_headers(warnings) -> dict:
     if not warnings:
         return {}
-    return {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)}
+    # RFC 7234 warn-text is a quoted-string: its quotes and backslashes escaped, as the API server's
+    # NewWarningHeader writes it (client-go unquotes it before kubectl prints "Warning: ...").
+    quoted = (w.replace("\\", "\\\\").replace('"', '\\"') for w in warnings)
+    return {"Warning": ", ".join(f'299 - "{w}"' for w in quoted)}
 
 
 @api_endpoint
@@ -290,7 +293,7 @@ def _collection(request, registry, resource, namespace):
                 namespace or "",
                 body,
                 dry_run=_query_flag_dry_run(request),
-                field_validation=request.GET.get("fieldValidation", "Strict"),
+                field_validation=_field_validation(request),
             )
         return json_response(result.object, status=201, headers=_warning_headers(result.warnings))
     if method == "DELETE":
@@ -319,11 +322,17 @@ def _delete_options(request) -> dict:
     return options
 
 
+def _field_validation(request) -> str:
+    """The request's fieldValidation directive; none (or an empty one) is Warn, as the API server resolves it.
+    kubectl sends Strict (its --validate flag); a client that sends nothing gets warnings, not a refusal."""
+    return request.GET.get("fieldValidation") or "Warn"
+
+
 def _item(request, registry, resource, namespace, name, subresource):
     method = request.method
     ns = namespace if resource.namespaced else ""
     dry_run = _query_flag_dry_run(request) if method != "GET" else False
-    field_validation = request.GET.get("fieldValidation", "Strict")
+    field_validation = _field_validation(request)
     if method == "GET":
         if _is_watch(request) and not subresource:
             # The deprecated single-object watch is a watch of the collection narrowed to one name.

@@ -117,6 +117,12 @@ def test_unknown_field_is_refused_by_strict_validation(kubectl):
     result = kubectl.run("create", "-f", path, check=False)
     assert result.returncode == 1
     assert 'strict decoding error: unknown field "spec.template.spec.containers[0].imagee"' in result.stderr
+    # --validate=warn: created without the unknown field, and kubectl prints the server's Warning header.
+    extra = kubectl.write("extra.yaml", (kubectl.home / kubectl.manifest("job.yaml")).read_text().replace(
+        "image: perl:5.34.0", "image: perl:5.34.0\n        imagee: typo"))
+    result = kubectl.run("create", "-f", extra, "--validate=warn")
+    assert result.stdout == "job.batch/pi created\n"
+    assert 'Warning: unknown field "spec.template.spec.containers[0].imagee"\n' in result.stderr
 
 
 # --- get: output formats and selectors ---------------------------------------------------------------------
