@@ -11,7 +11,7 @@ So each document describes every path of the group-version with its operations a
 ``components.schemas`` stays empty, and the PATCH request bodies list no strategic-merge media type, so kubectl's
 apply computes its patches from the types compiled into it, exactly as against a real server. The index links
 each document with a content hash, as kube-apiserver does, so kubectl's HTTP cache keeps a document until it
-changes. ``/openapi/v2`` is not served: kubectl only asks for it in protobuf and falls back without it.
+changes. ``/openapi/v2`` is an empty document (see ``V2_DOCUMENT``).
 """
 
 from __future__ import annotations
@@ -44,6 +44,16 @@ _QUERY = {
 }
 _BOOLEAN = {"force", "watch", "allowWatchBookmarks"}
 _INTEGER = {"timeoutSeconds", "limit", "gracePeriodSeconds"}
+
+# ``/openapi/v2``, which kubectl asks for only in protobuf (gnostic's openapi_v2.Document): an empty Document, no
+# bytes at all. kubectl validates a kind that the v3 documents do not describe (``apiVersion: batch/v2``, a typo in
+# ``kind``) against it on the client; finding no schema it passes the object on, and the REST mapping then says
+# what a real cluster says: ``no matches for kind "Job" in version "batch/v2"``. Without it, "failed to download
+# openapi".
+# (kubectl asks for "...spec.v2@v1.0+protobuf"; the answer's type is written with a dot, which Go's mime parser
+# accepts, as kube-openapi's handler writes it)
+V2_MEDIA_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+V2_DOCUMENT = b""
 
 PATCH_MEDIA_TYPES = ("application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json")
 

@@ -521,11 +521,14 @@ def _nano(stamp: str) -> str:
 
 @api_endpoint
 def openapi_document(request, cluster, path):
-    """``/openapi/v3`` (the index) and ``/openapi/v3/<api/v1|apis/g/v>``; ``/openapi/v2`` is not served."""
+    """``/openapi/v3`` (the index) and ``/openapi/v3/<api/v1|apis/g/v>``; ``/openapi/v2`` as an empty document."""
     get_cluster(cluster)
     if request.method != "GET":
         raise errors.method_not_supported("openapi", request.method.lower())
     parts = [p for p in path.split("/") if p]
+    if parts == ["v2"]:
+        return HttpResponse(openapi.V2_DOCUMENT, content_type=openapi.V2_MEDIA_TYPE,
+                            headers={"Cache-Control": "no-cache, private"})
     if parts == ["v3"]:
         return json_response(openapi.index(), headers={"Cache-Control": "no-cache, private"})
     if parts[:1] == ["v3"] and len(parts) > 1:

@@ -57,7 +57,15 @@ def test_a_stale_hash_is_served_but_not_cached(cluster):
     assert response.status_code == 200 and response["Cache-Control"] == "no-cache, private"
 
 
-@pytest.mark.parametrize("path", ["/v2", "/v3/apis/extensions/v1beta1", "/v3/apis/batch"])
+def test_v2_is_an_empty_protobuf_document(cluster):
+    # kubectl asks for it only as protobuf; an empty Document (no bytes) has no schemas to validate against.
+    response = Client().get(f"{BASE}/v2", HTTP_ACCEPT="application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    assert response.content == b""
+
+
+@pytest.mark.parametrize("path", ["/v3/apis/extensions/v1beta1", "/v3/apis/batch", "/v2/extra"])
 def test_other_documents_are_404_status(cluster, path):
     response, status = get(f"{BASE}{path}")
     assert response.status_code == 404

@@ -125,6 +125,19 @@ def test_unknown_field_is_refused_by_strict_validation(kubectl):
     assert 'Warning: unknown field "spec.template.spec.containers[0].imagee"\n' in result.stderr
 
 
+@pytest.mark.parametrize("api_version, kind", [("batch/v2", "Job"), ("apps/v1", "Job"), ("batch/v1", "Jobb")])
+@pytest.mark.parametrize("command", ["apply", "create"])
+def test_a_wrong_api_version_or_kind_is_named_as_a_real_cluster_names_it(kubectl, command, api_version, kind):
+    text = (kubectl.home / kubectl.manifest("job.yaml")).read_text()
+    path = kubectl.write("wrong.yaml", text.replace("apiVersion: batch/v1", f"apiVersion: {api_version}")
+                        .replace("kind: Job", f"kind: {kind}"))
+    result = kubectl.run(command, "-f", path, check=False)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f'error: resource mapping not found for name: "pi" namespace: "" from "{path}": '
+        f'no matches for kind "{kind}" in version "{api_version}"\nensure CRDs are installed first\n')
+
+
 # --- get: output formats and selectors ---------------------------------------------------------------------
 
 def test_get_pods_wide_labels_name_jsonpath(kubectl):
