@@ -75,10 +75,12 @@ function renderChecks(body) {
   const extra = [...(body.problems || []), ...(body.done || []).filter((d) => d.includes(": "))];
   result.replaceChildren(...[
     h("p", { class: "lesson-summary", "data-testid": "lesson-summary" }, summary),
+    // A check's message says what is still wrong; once it passes, say what was seen instead.
     h("ul", { class: "lesson-checks" }, checks.map((c) => h("li", {
-      class: "lesson-check", "data-testid": "lesson-check-item", "data-passed": String(c.passed), title: c.detail,
+      class: "lesson-check", "data-testid": "lesson-check-item", "data-passed": String(c.passed),
+      title: c.passed ? c.message : c.detail,
     }, h("span", { class: "mark", "aria-hidden": "true" }, c.passed ? "✓" : "✗"), " ",
-    h("span", { class: "visually-hidden" }, c.passed ? t("passed") : t("failed")), c.message))),
+    h("span", { class: "visually-hidden" }, c.passed ? t("passed") : t("failed")), c.passed ? c.detail : c.message))),
     extra.length ? h("p", { class: "lesson-problems" }, extra.map((p) => t("Could not do: {problem}", { problem: p })).join("\n")) : null,
   ].filter(Boolean));
   if (body.steps) step.steps = body.steps;
