@@ -19,10 +19,13 @@ import os
 import shlex
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.views.decorators.csrf import csrf_exempt
+
+from controllers.apimachinery.timeutil import format_rfc3339
 
 from kubeviz.store.models import Cluster
 
@@ -35,6 +38,13 @@ SUBCOMMANDS = (
     "patch", "rollout", "explain", "api-resources", "api-versions", "version", "replace",
 )
 ALIASES = ("kubectl", "k")
+
+#: ``describe`` prints the ages of events from the computer's clock, as real kubectl does (the server's Tables use
+#: the simulated clock). When the two are apart the console says so.
+CLOCK_NOTE_AFTER = timedelta(minutes=1)
+DESCRIBE_AGES_NOTE = ("(kubectl describe works out the ages of Events from this computer's clock, but this cluster's "
+                      "simulated clock reads {now}: those ages are off. `kubectl get events` shows them in "
+                      "simulated time.)")
 
 #: Long flags that point kubectl at another server, other credentials or local files.
 BLOCKED_FLAGS = frozenset({
@@ -282,7 +292,8 @@ async def console(request, cluster):
         if request.method != "POST":
             raise errors.method_not_supported("console", request.method.lower())
         body = _body(request)
-        if not await sync_to_async(Cluster.objects.filter(name=cluster).exists)():
+        sim_now = await sync_to_async(_sim_now)(cluster)
+        if sim_now is None:
             raise errors.StatusError(404, "NotFound", f'clusters "{cluster}" not found',
                                      {"name": cluster, "kind": "clusters"})
     except errors.StatusError as error:
@@ -295,4 +306,11 @@ async def console(request, cluster):
         return json_response({"stdout": "", "stderr": "", "exitCode": 0})
     result = await run_kubectl(args, server=_self_url(request, cluster), stdin=body.get("stdin"),
                                window=WATCH_SECONDS if streaming else TIMEOUT_SECONDS)
+    if args[0] == "describe" and abs(datetime.now(timezone.utc) - sim_now) > CLOCK_NOTE_AFTER:
+        note = DESCRIBE_AGES_NOTE.format(now=format_rfc3339(sim_now))
+        result["note"] = f"{result['note']} {note}" if result.get("note") else note
     return json_response(result)
+
+
+def _sim_now(cluster: str) -> datetime | None:
+    return Cluster.objects.filter(name=cluster).values_list("sim_now", flat=True).first()

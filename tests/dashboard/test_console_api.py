@@ -91,6 +91,23 @@ def test_apply_from_stdin_then_get_and_errors(kubeviz_server, live_cluster, tmp_
 
 @needs_kubectl
 @pytest.mark.live
+def test_describe_says_when_its_event_ages_are_not_simulated_time(kubeviz_server, live_cluster):  # noqa: F811
+    run(kubeviz_server, live_cluster, "kubectl apply -f -", stdin=PI)
+    post(kubeviz_server, f"/sim/clusters/{live_cluster}/clock/advance", {"seconds": 30})
+    described = run(kubeviz_server, live_cluster, "kubectl describe job pi")
+    assert described["exitCode"] == 0 and "SuccessfulCreate" in described["stdout"]
+    assert described["note"] == (
+        "(kubectl describe works out the ages of Events from this computer's clock, but this cluster's simulated "
+        "clock reads 2025-01-01T00:00:30Z: those ages are off. `kubectl get events` shows them in simulated time.)")
+    assert "note" not in run(kubeviz_server, live_cluster, "kubectl get events")
+    # A cluster whose clock is the computer's needs no note.
+    name = f"now-{live_cluster}"
+    post(kubeviz_server, "/sim/clusters", {"name": name, "nodes": 1, "paused": True})
+    assert "note" not in run(kubeviz_server, name, "kubectl describe nodes")
+
+
+@needs_kubectl
+@pytest.mark.live
 def test_refused_command_lines_answer_clear_errors(kubeviz_server, live_cluster):  # noqa: F811
     cases = {
         "kubectl get pods --server http://example.com": "does not accept --server",
