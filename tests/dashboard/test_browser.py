@@ -204,6 +204,46 @@ def test_parallel_job_walk(browser, kubeviz_server, tmp_path):  # noqa: F811
     page.close()
 
 
+FAILING = """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: fails
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+        command: ["sh", "-c", "exit 1"]
+      restartPolicy: Never
+"""
+
+
+def test_a_failed_job_timeline_ends_where_it_failed(browser, kubeviz_server):  # noqa: F811
+    """Backoff waits are drawn between a failed pod and the next; after the last one the Job failed, and its
+    timeline ends there (no backoff running on to now)."""
+    name = new_cluster(kubeviz_server, "walk-fail", nodes=1)
+    page = Page(browser, kubeviz_server, name).open()
+    p = page.page
+    p.evaluate("text => window.kubeviz.editor.load(text)", FAILING)
+    p.wait_for_selector('#validation[data-state="valid"]')
+    p.click('[data-testid="apply"]')
+    p.wait_for_selector('[data-testid="apply-output"]:has-text("job.batch/fails created")')
+    page.advance(1800)
+    page.tab("jobs")
+    p.wait_for_function("document.querySelectorAll('[data-testid=gantt-bar]').length === 3")
+    marker = p.wait_for_selector(".gantt .g-done.g-job-failed")
+    assert marker.get_attribute("title") == "Failed"
+    assert p.locator(".gantt .g-now").count() == 0
+    failed_at = float(marker.evaluate("e => parseFloat(e.style.left)"))
+    waits = p.eval_on_selector_all(".gantt .g-backoff", "els => els.map(e => [parseFloat(e.style.left), parseFloat(e.style.width)])")
+    assert len(waits) == 2  # between the three pods
+    assert all(left + width <= failed_at + 0.01 for left, width in waits), (waits, failed_at)
+    page.shot("09-job-failed-timeline")
+    page.close()
+
+
 def test_pi_job_logs(browser, kubeviz_server):  # noqa: F811
     name = new_cluster(kubeviz_server, "walk-pi", nodes=1)
     page = Page(browser, kubeviz_server, name).open()

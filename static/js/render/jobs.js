@@ -99,9 +99,12 @@ export function createJobsView({ root, onSelect }) {
       .sort((a, b) => a.batch - b.batch || (a.life.created ?? 0) - (b.life.created ?? 0) || a.pod.metadata.name.localeCompare(b.pod.metadata.name));
     const start = Math.min(parseTime(job.status?.startTime) ?? Infinity, ...rows.map((r) => r.life.created ?? Infinity));
     const completion = parseTime(job.status?.completionTime);
+    // A Job that failed has no completionTime; it ended when its Failed condition became true.
+    const failed = (job.status?.conditions || []).find((c) => c.type === "Failed" && c.status === "True");
+    const finishedAt = completion ?? parseTime(failed?.lastTransitionTime);
     const deadline = job.spec?.activeDeadlineSeconds && parseTime(job.status?.startTime) !== null
       ? parseTime(job.status.startTime) + job.spec.activeDeadlineSeconds * 1000 : null;
-    let end = Math.max(completion ?? now, ...rows.map((r) => r.life.finished ?? 0));
+    let end = Math.max(finishedAt ?? now, ...rows.map((r) => r.life.finished ?? 0));
     if (deadline && deadline > end && deadline - start < 3 * (end - start)) end = deadline;
     const span = Math.max(10000, end - start);
     const x = (ms) => `${((100 * (ms - start)) / span).toFixed(3)}%`;
@@ -113,7 +116,8 @@ export function createJobsView({ root, onSelect }) {
     }
     // After a failed pod, the Job controller waits (backoff: 10 s, doubling) before creating the next one.
     const creations = rows.map((r) => r.life.created).filter((c) => c !== null).sort((a, b) => a - b);
-    const nextCreation = (after) => creations.find((c) => c >= after) ?? null;
+    // (a later pod's: one that fails in the second it was created must not find itself)
+    const nextCreation = (after, created) => creations.find((c) => c >= after && c > created) ?? null;
     const ROW_LIMIT = 150;
     const hidden = rows.length - ROW_LIMIT;
     let lastBatch = 0;
@@ -128,7 +132,8 @@ export function createJobsView({ root, onSelect }) {
       const restarts = (pod.status?.containerStatuses || []).map((cs) => parseTime(cs.lastState?.terminated?.finishedAt)).filter((v) => v !== null);
       const backoff = (fam, end) => {
         if (fam !== "failed" || end === null) return "";
-        const next = nextCreation(end);
+        const next = nextCreation(end, created);
+        if (next === null && finishedAt !== null) return "";  // the Job ended: no pod comes after this one
         const until = next ?? now;
         if (until - end < 1000) return "";
         return `<span class="g-backoff" style="left:${x(end)};width:${w(end, until)}" title="${esc(t("backoff {s}s before the next pod", { s: Math.round((until - end) / 1000) }))}"></span>`;
@@ -153,7 +158,8 @@ export function createJobsView({ root, onSelect }) {
       <div class="g-axis"><span class="g-batch"></span><span class="g-label"></span><span class="g-status"></span><div class="g-track">${ticks}</div></div>
       ${body}
       <div class="g-overlay"><div class="g-track">
-        ${!completion ? `<span class="g-now" style="left:${x(now)}" title="${esc(t("now"))}"></span>` : `<span class="g-done" style="left:${x(completion)}" title="completionTime"></span>`}
+        ${finishedAt === null ? `<span class="g-now" style="left:${x(now)}" title="${esc(t("now"))}"></span>`
+          : `<span class="g-done${completion === null ? " g-job-failed" : ""}" style="left:${x(finishedAt)}" title="${completion === null ? "Failed" : "completionTime"}"></span>`}
         ${deadline ? `<span class="g-deadline" style="left:${x(deadline)}" title="activeDeadlineSeconds"></span>` : ""}
       </div></div>
       <p class="g-legend"><span class="g-key g-key-wait"></span>${esc(t("waiting (scheduled, pulling, starting)"))} <span class="g-key g-key-run"></span>${esc(t("running"))} <span class="g-key g-key-done"></span>${esc(t("completed"))} <span class="g-key g-key-fail"></span>${esc(t("failed"))} <span class="g-key g-key-backoff"></span>${esc(t("backoff"))}${deadline ? ` <span class="g-key g-key-deadline"></span>activeDeadlineSeconds` : ""}</p>
