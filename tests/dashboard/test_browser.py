@@ -239,6 +239,9 @@ def test_a_failed_job_timeline_ends_where_it_failed(browser, kubeviz_server):  #
     failed_at = float(marker.evaluate("e => parseFloat(e.style.left)"))
     waits = p.eval_on_selector_all(".gantt .g-backoff", "els => els.map(e => [parseFloat(e.style.left), parseFloat(e.style.width)])")
     assert len(waits) == 2  # between the three pods
+    # Each retry is created after the one before failed: three generations (the second fails in the second it
+    # was created, its image being on the node by then).
+    assert p.eval_on_selector_all('[data-testid="gantt-bar"]', "els => els.map(e => e.dataset.batch)") == ["1", "2", "3"]
     assert all(left + width <= failed_at + 0.01 for left, width in waits), (waits, failed_at)
     page.shot("09-job-failed-timeline")
     page.close()

@@ -21,8 +21,10 @@ export function batches(pods) {
   let next = 0;
   let highest = 0;
   for (const life of lives) {
-    while (next < byFinish.length && byFinish[next].finished <= (life.created ?? 0)) {
-      highest = Math.max(highest, batch.get(byFinish[next].uid) || 0);
+    // (a pod that finished in the second it was created, this one or one created with it, has no batch yet: it
+    // is counted for the pods created after it)
+    while (next < byFinish.length && byFinish[next].finished <= (life.created ?? 0) && batch.has(byFinish[next].uid)) {
+      highest = Math.max(highest, batch.get(byFinish[next].uid));
       next += 1;
     }
     batch.set(life.uid, highest + 1);
