@@ -434,6 +434,54 @@ def test_a_jump_of_the_paused_clock_moves_the_views(browser, kubeviz_server):  #
     page.close()
 
 
+FORBID = """apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: slow
+spec:
+  schedule: "*/1 * * * *"
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: c
+            image: busybox:1.36
+            command: ["sh", "-c", "sleep 150"]
+          restartPolicy: OnFailure
+"""
+
+
+def test_forbid_skips_are_drawn_per_slot_that_never_ran(browser, kubeviz_server):  # noqa: F811
+    """The recorder folds the JobAlreadyActive Events into one; a refused slot may still start late when the running
+    Job ends. The axis marks each slot that never got a Job, and counts those."""
+    name = new_cluster(kubeviz_server, "walk-forbid", nodes=2)
+    page = Page(browser, kubeviz_server, name).open()
+    p = page.page
+    p.evaluate("text => window.kubeviz.editor.load(text)", FORBID)
+    p.wait_for_selector('#validation[data-state="valid"]')
+    p.click('[data-testid="apply"]')
+    p.wait_for_selector('[data-testid="apply-output"]:has-text("cronjob.batch/slow created")')
+    page.advance(600)
+    p.wait_for_selector('[data-testid="clock-now"][data-time="2025-01-01T00:10:00.000Z"]')
+    events = call(kubeviz_server, "GET", f"/clusters/{name}/api/v1/namespaces/default/events")["items"]
+    mine = [e for e in events if e["involvedObject"]["name"] == "slow"]
+    (refused,) = [e for e in mine if e["reason"] == "JobAlreadyActive"]
+    assert refused["count"] > 1  # one Event, folded
+    ran = {int(e["message"].rsplit("-", 1)[1]) % 60 for e in mine if e["reason"] == "SuccessfulCreate"}
+    first, last = (int(refused[k][14:16]) for k in ("firstTimestamp", "lastTimestamp"))
+    never = [m for m in range(first, last + 1) if m not in ran]
+    assert never and len(never) < refused["count"]  # some refused slots started late
+    page.tab("cronjobs")
+    p.wait_for_function(f"document.querySelectorAll('[data-testid=cronjob-skipped]').length === {len(never)}")
+    titles = p.eval_on_selector_all('[data-testid="cronjob-skipped"]', "els => els.map(e => e.title.slice(-5))")
+    assert titles == [f"00:{m:02d}" for m in never]
+    assert f"{len(never)} skipped" in p.text_content('[data-testid="cronjob"] .stats')
+    page.shot("31-cronjob-forbid")
+    page.close()
+
+
 def test_node_actions(browser, kubeviz_server):  # noqa: F811
     name = new_cluster(kubeviz_server, "walk-nodes", nodes=2)
     page = Page(browser, kubeviz_server, name).open()

@@ -57,11 +57,36 @@ export function nextTimes(schedule, from, count) {
   return found;
 }
 
+/** The scheduled time (epoch ms) in an Event message that ends in a Job's name ("Created job hello-28928162"):
+ * a CronJob's Job is named after its scheduled minute since the epoch. Null when it does not end so. */
+function namedSlot(message) {
+  const minutes = Number(((message || "").match(/-(\d+)\s*$/) || [])[1]);
+  return Number.isFinite(minutes) && minutes > 0 ? minutes * 60000 : null;
+}
+
 function scheduledTime(job) {
   const annotated = parseTime(job.metadata.annotations?.[SCHEDULED_ANNOTATION]);
   if (annotated !== null) return annotated;
   const suffix = Number(job.metadata.name.split("-").pop());
   return Number.isFinite(suffix) ? suffix * 60000 : parseTime(job.metadata.creationTimestamp);
+}
+
+/** The schedule slots a Forbid CronJob skipped, from its JobAlreadyActive Events: the recorder folds them into one
+ * Event (count, first and last time), and a slot the controller refused while a Job ran may still start late once
+ * it ends. So: the slots of the schedule from the Event's first time to its last for which no Job was created.
+ * Null when the slots cannot be worked out here (a time zone, a schedule this view does not read). */
+export function skippedSlots(schedule, events, createdSlots, timeZone) {
+  if (timeZone) return null;
+  const slots = [];
+  for (const ev of events) {
+    const first = parseTime(ev.firstTimestamp) ?? eventTime(ev);
+    const last = eventTime(ev);
+    // Triggers fall on whole minutes; the controller sees one within a second or so of it.
+    const times = nextTimes(schedule, first - 60000, 1 + Math.round((last - first) / 60000));
+    if (!times.length) return null;
+    for (const at of times) if (at <= last && !createdSlots.has(at) && !slots.includes(at)) slots.push(at);
+  }
+  return slots.sort((a, b) => a - b);
 }
 
 function hhmm(ms) {
@@ -89,6 +114,14 @@ export function createCronJobsView({ root, onSelect }) {
     const jobs = Object.entries(state.objects.Job).filter(([, job]) => controllerOf(job)?.uid === cj.metadata.uid);
     const events = Object.values(state.objects.Event).filter((ev) => ev.involvedObject?.uid === cj.metadata.uid);
     const created = new Set(events.filter((ev) => ev.reason === "SuccessfulCreate").map(eventTime));
+    // The slots Jobs were created for: a Job's name ends in its scheduled minute (since the epoch).
+    const createdSlots = new Set(jobs.map(([, job]) => scheduledTime(job)));
+    for (const ev of events) {
+      const slot = ev.reason === "SuccessfulCreate" || ev.reason === "SuccessfulDelete" ? namedSlot(ev.message) : null;
+      if (slot !== null) createdSlots.add(slot);
+    }
+    const skipped = skippedSlots(spec.schedule, events.filter((ev) => ev.reason === "JobAlreadyActive"),
+      createdSlots, spec.timeZone);
     const next = spec.suspend ? [] : nextTimes(spec.schedule, now, 4);
     const windowStart = Math.max(parseTime(cj.metadata.creationTimestamp) - 30000, now - 10 * 60000);
     const windowEnd = Math.max(now + 60000, (next[Math.min(2, next.length - 1)] ?? now) + 30000);
@@ -110,17 +143,21 @@ export function createCronJobsView({ root, onSelect }) {
       let at = eventTime(ev);
       let kind = null;
       let label = "";
-      if (ev.reason === "JobAlreadyActive") [kind, label] = ["skipped", t("skipped (Forbid: a Job is still active)")];
-      else if (ev.reason === "SuccessfulDelete") {
+      if (ev.reason === "JobAlreadyActive") {
+        if (skipped) continue;  // drawn per slot below
+        [kind, label] = ["skipped", t("skipped (Forbid: a Job is still active)")];
+      } else if (ev.reason === "SuccessfulDelete") {
         const replaced = (spec.concurrencyPolicy === "Replace") && created.has(at);
         [kind, label] = replaced ? ["replaced", t("replaced (Replace)")] : ["deleted", t("deleted by the history limit")];
-        // Draw the deleted Job where it ran: at its scheduled time (its name ends in minutes since the epoch).
-        const minutes = Number(((ev.message || "").match(/-(\d+)\s*$/) || [])[1]);
-        if (Number.isFinite(minutes) && minutes > 0) at = minutes * 60000;
+        // Draw the deleted Job where it ran: at its scheduled time.
+        at = namedSlot(ev.message) ?? at;
       } else if (ev.reason === "MissSchedule" || ev.reason === "TooManyMissedTimes") [kind, label] = ["missed", ev.message];
       if (!kind || !inWindow(at)) continue;
       const count = ev.count > 1 ? ` ×${ev.count}` : "";
       marks.push(`<span class="cj-mark cj-${kind}" data-testid="cronjob-${kind}" style="left:${x(at)}" title="${esc(label)}${count}: ${esc(ev.message || "")}"></span>`);
+    }
+    for (const at of skipped || []) {
+      if (inWindow(at)) marks.push(`<span class="cj-mark cj-skipped" data-testid="cronjob-skipped" style="left:${x(at)}" title="${esc(t("skipped (Forbid: a Job is still active)"))}: ${hhmm(at)}"></span>`);
     }
     for (const at of next) {
       if (inWindow(at)) marks.push(`<span class="cj-next" data-testid="cronjob-next" style="left:${x(at)}" title="${esc(t("next: {time}", { time: new Date(at).toISOString() }))}"><span>${hhmm(at)}</span></span>`);
@@ -130,7 +167,8 @@ export function createCronJobsView({ root, onSelect }) {
       ticks.push(`<span class="tick" style="left:${x(m)}">${hhmm(m)}</span>`);
     }
     const counts = {
-      skipped: events.filter((e) => e.reason === "JobAlreadyActive").reduce((n, e) => n + (e.count || 1), 0),
+      skipped: skipped ? skipped.length
+        : events.filter((e) => e.reason === "JobAlreadyActive").reduce((n, e) => n + (e.count || 1), 0),
       deleted: events.filter((e) => e.reason === "SuccessfulDelete").reduce((n, e) => n + (e.count || 1), 0),
     };
     return `<article class="workload cronjob-card" data-testid="cronjob" data-cronjob-name="${esc(cj.metadata.name)}">
