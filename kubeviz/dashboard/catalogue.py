@@ -18,6 +18,7 @@ MESSAGES = (
     _("valid: {names}"),
     _("applied"),
     _("loaded {n} file(s): {names}"),
+    _("Nothing to apply: the editor is empty."),
     _("connecting…"),
     _("live"),
     _("reconnecting…"),

@@ -77,6 +77,18 @@ export function createEditor({ root, api, config }) {
 
   const value = () => (cm ? cm.getValue() : fallback.value);
 
+  // The draft outlives a reload (the language switch reloads too): kept per cluster in this browser.
+  const draftKey = `kubeviz.draft.${config.cluster}`;
+  function saveDraft() {
+    try {
+      const text = value();
+      if (text.trim()) localStorage.setItem(draftKey, text);
+      else localStorage.removeItem(draftKey);
+    } catch {
+      // storage disabled or full: the draft lives as long as the page
+    }
+  }
+
   function setValue(text) {
     if (cm) {
       cm.setValue(text);
@@ -88,6 +100,7 @@ export function createEditor({ root, api, config }) {
   }
 
   function schedule() {
+    saveDraft();
     clearTimeout(timer);
     validation.dataset.state = "pending";
     validation.textContent = t("checking…");
@@ -157,7 +170,12 @@ export function createEditor({ root, api, config }) {
 
   async function apply() {
     const text = value();
-    if (!text.trim()) return;
+    if (!text.trim()) {
+      showErrors([]);
+      output.textContent = t("Nothing to apply: the editor is empty.");
+      output.dataset.state = "invalid";
+      return;
+    }
     clearTimeout(timer);
     applyButton.disabled = true;
     try {
@@ -215,6 +233,14 @@ export function createEditor({ root, api, config }) {
     const files = [...(event.dataTransfer?.files || [])].filter((f) => /\.ya?ml$/i.test(f.name) || f.type.includes("yaml"));
     if (files.length) loadFiles(files);
   });
+
+  let draft = null;
+  try {
+    draft = localStorage.getItem(draftKey);
+  } catch {
+    // storage disabled
+  }
+  if (draft) setValue(draft);
 
   return {
     load: setValue,

@@ -399,6 +399,30 @@ def test_invalid_manifest_is_marked_at_its_line(browser, kubeviz_server):  # noq
     page.close()
 
 
+def test_the_draft_survives_a_reload_and_an_empty_apply_says_so(browser, kubeviz_server):  # noqa: F811
+    name = new_cluster(kubeviz_server, "walk-draft", nodes=1)
+    page = Page(browser, kubeviz_server, name).open()
+    p = page.page
+    p.evaluate("text => window.kubeviz.editor.load(text)", INVALID)
+    p.wait_for_selector('[data-testid="editor-error"]')
+    p.click('[data-testid="apply"]')
+    p.wait_for_selector('[data-testid="apply-output"][data-state="invalid"]')
+    # A reload (the language switch reloads too) keeps the rejected draft, to be fixed rather than retyped.
+    p.reload()
+    p.wait_for_selector('[data-testid="connection"][data-state="live"]')
+    assert p.evaluate("() => window.kubeviz.editor.value()") == INVALID
+    p.wait_for_selector('[data-testid="editor-error"][data-line="12"]')
+    # Emptied, Apply says there is nothing to apply and leaves no old error behind.
+    p.click("#editor-clear")
+    p.click('[data-testid="apply"]')
+    p.wait_for_selector('[data-testid="apply-output"]:has-text("Nothing to apply: the editor is empty.")')
+    assert p.locator('[data-testid="editor-error"]').count() == 0
+    p.reload()
+    p.wait_for_selector('[data-testid="connection"][data-state="live"]')
+    assert p.evaluate("() => window.kubeviz.editor.value()") == ""
+    page.close()
+
+
 def test_cronjob_view(browser, kubeviz_server):  # noqa: F811
     name = new_cluster(kubeviz_server, "walk-cron", nodes=2)
     page = Page(browser, kubeviz_server, name).open()
