@@ -21,13 +21,23 @@ channels_redis 4 keeps it; the live tests run it against a real Redis.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
+from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+
 from .payloads import BATCH_LIMIT
+
+logger = logging.getLogger(__name__)
 
 # How long one blocking pop waits for a message (seconds) before it is sent again: well inside the Redis client's
 # read timeout (redis-py's default is 5 s, the very time the Redis layer's own pops block, so those can fail).
 BLOCK_SECONDS = 1.0
+
+# A pop that times out or loses its connection is tried again, this many times in a row before the feed gives up
+# (and its browsers reconnect): a Redis (or a process) that stalls for a few seconds is not a lost feed. What the
+# failed pop took out is read from the store's history, like any gap.
+POP_ATTEMPTS = 3
 
 
 class LayerReceiver:
@@ -52,27 +62,46 @@ class RedisReceiver:
         self.key = layer.prefix + channel
         self.index = layer.consistent_hash(channel)
 
+    async def _take(self, connection, count: int) -> list | None:
+        """What waits on the channel (up to ``count``), else the next to arrive within ``BLOCK_SECONDS``, else
+        None."""
+        members = [member for member, _ in await connection.zpopmin(self.key, count)]
+        if members:
+            return members
+        found = await connection.bzpopmin(self.key, timeout=BLOCK_SECONDS)
+        return None if found is None else [found[1]]
+
     async def receive(self, not_before: float = 0.0) -> list[dict]:
         """Every message waiting on the channel (up to ``BATCH_LIMIT``), in the order they were sent, or when none
         is waiting, the next one to arrive within ``BLOCK_SECONDS`` (or none); answered no sooner than the event
         loop's time ``not_before``, with what arrived until then."""
         connection = self.layer.connection(self.index)
-        members = [member for member, _ in await connection.zpopmin(self.key, BATCH_LIMIT)]
-        if not members:
-            found = await connection.bzpopmin(self.key, timeout=BLOCK_SECONDS)
-            if found is None:
-                return []
-            members = [found[1]]
+        members = await _retrying(self._take, connection, BATCH_LIMIT)
+        if members is None:
+            return []
         wait = not_before - asyncio.get_running_loop().time()
         if wait > 0 and len(members) < BATCH_LIMIT:
             await asyncio.sleep(wait)
-            members += [member for member, _ in await connection.zpopmin(self.key, BATCH_LIMIT - len(members))]
+            more = await _retrying(connection.zpopmin, self.key, BATCH_LIMIT - len(members))
+            members += [member for member, _ in more]
         messages = []
         for member in members:
             message = self.layer.deserialize(member)
             message.pop("__asgi_channel__", None)
             messages.append(message)
         return messages
+
+
+async def _retrying(call, *args):
+    """``await call(*args)``, tried again when Redis times out or drops the connection (see ``POP_ATTEMPTS``)."""
+    for attempt in range(1, POP_ATTEMPTS + 1):
+        try:
+            return await call(*args)
+        except (RedisConnectionError, RedisTimeoutError):
+            if attempt == POP_ATTEMPTS:
+                raise
+            logger.warning("live feed: a pop from Redis failed (attempt %d of %d); trying again",
+                           attempt, POP_ATTEMPTS, exc_info=True)
 
 
 async def open_receiver(layer) -> LayerReceiver | RedisReceiver:

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from kubeviz.live import hub as hub_module
-from kubeviz.live import payloads
+from kubeviz.live import payloads, receivers
 from kubeviz.live.consumers import CLOSE_FEED_LOST, CLOSE_NOT_FOUND
 from kubeviz.live.hub import FEED_LOST, Batch, Feed, Hub, Subscription, hub
 from kubeviz.live.receivers import RedisReceiver, open_receiver
@@ -377,6 +377,35 @@ async def test_a_feed_on_redis_takes_every_waiting_message_at_once(redis_layer):
         await redis_layer.group_send("cluster.bulk", message)
     assert await asyncio.wait_for(gathering, 5) == messages[:3]
     await redis_layer.group_discard("cluster.bulk", receiver.channel)
+
+
+async def test_a_pop_that_times_out_is_tried_again_before_the_feed_gives_up(redis_layer, monkeypatch):
+    """A Redis (or a process) that stalls past the client's read timeout once is not a lost feed."""
+    from redis.asyncio import Redis
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    receiver = await open_receiver(redis_layer)
+    await redis_layer.group_add("cluster.stall", receiver.channel)
+    await redis_layer.group_send("cluster.stall", CLOCK)
+    real_zpopmin, failures = Redis.zpopmin, []
+
+    async def stalling_zpopmin(self, *args):
+        if len(failures) < stalls:
+            failures.append(args)
+            raise RedisTimeoutError("Timeout reading from 127.0.0.1:6379")
+        return await real_zpopmin(self, *args)
+
+    monkeypatch.setattr(Redis, "zpopmin", stalling_zpopmin)
+    stalls = receivers.POP_ATTEMPTS - 1
+    assert await receiver.receive() == [CLOCK]
+    assert len(failures) == stalls
+    # One more failure in a row than that, and the feed fails (its streams close; browsers reconnect).
+    await redis_layer.group_send("cluster.stall", CLOCK)
+    failures.clear()
+    stalls = receivers.POP_ATTEMPTS
+    with pytest.raises(RedisTimeoutError):
+        await receiver.receive()
+    await redis_layer.group_discard("cluster.stall", receiver.channel)
 
 
 async def test_the_live_stream_over_redis(cluster, redis_layer):
