@@ -154,6 +154,12 @@ def parse_rfc3339(text: str) -> datetime:
     """
     if not isinstance(text, str):
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    return _parse_rfc3339(text)
+
+
+@lru_cache(maxsize=65536)
+def _parse_rfc3339(text: str) -> datetime:
+    # Remembered per text: a pod's few timestamps are read at every sync of it.
     match = _RFC3339_RE.fullmatch(text)
     if match is None:
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
