@@ -405,7 +405,8 @@ class NodeInfoCache:
         self._list = NodeSnapshot((), {})
 
     def infos(self, cache) -> NodeSnapshot:
-        """Every node's ``NodeInfo``, in name order (a list the caller must not change)."""
+        """Every node's ``NodeInfo``, in name order: a list the caller must not change, good until the next call
+        (which updates it in place when only some nodes changed: a scheduling cycle reads it, then lets it go)."""
         if cache is not self._cache:
             self._start(cache)
         generation, changed = cache.nodes_changed_since(self._generation)
@@ -425,9 +426,8 @@ class NodeInfoCache:
             names = sorted(self._infos)
             self._list = NodeSnapshot((self._infos[name] for name in names),
                                       {name: i for i, name in enumerate(names)})
-        elif rebuilt:
+        else:
             position = self._list.position
-            self._list = NodeSnapshot(self._list, position)  # a list handed out before stays as it was
             for name, info in rebuilt.items():
                 self._list[position[name]] = info
         return self._list

@@ -379,12 +379,13 @@ def test_node_info_cache_rebuilds_only_nodes_that_changed():
     relabelled = copy.deepcopy(nodes[2])  # a new object for node-2 (the cache replaces, never mutates)
     relabelled["metadata"]["labels"]["disk"] = "ssd"
     cache.apply_change("MODIFIED", "Node", relabelled)
+    unchanged = list(first)
     after = snapshot.infos(cache)
-    assert after[0] is first[0] and after[3] is first[3]
-    assert after[1] is not first[1] and after[1].requested["cpu"] == 1500
-    assert after[2] is not first[2] and after[2].node["metadata"]["labels"]["disk"] == "ssd"
-    assert [i.name for i in first] == ["control-plane", "node-1", "node-2", "node-3"]  # handed out: unchanged
-    assert first[1].requested["cpu"] == 1000
+    assert after is first  # the same list, updated in place: a scheduling cycle lets it go before the next
+    assert after[0] is unchanged[0] and after[3] is unchanged[3]
+    assert after[1] is not unchanged[1] and after[1].requested["cpu"] == 1500
+    assert after[2] is not unchanged[2] and after[2].node["metadata"]["labels"]["disk"] == "ssd"
+    assert unchanged[1].requested["cpu"] == 1000  # a NodeInfo is never changed, only replaced
     cache.apply_change("DELETED", "Node", nodes[3])
     cache.apply_change("ADDED", "Node", dict(copy.deepcopy(nodes[3]), metadata={"name": "node-0", "labels": {}}))
     assert [i.name for i in snapshot.infos(cache)] == ["control-plane", "node-0", "node-1", "node-2"]
