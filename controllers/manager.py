@@ -279,8 +279,23 @@ class Scheduler:
             return None
         cache = engine.cache
         infos = self.node_infos.infos(cache)
-        rng = random.Random(f"{engine.seed}/schedule/{pod['metadata']['uid']}/{pod['metadata']['resourceVersion']}")
+        rng = _SeededOnUse(f"{engine.seed}/schedule/{pod['metadata']['uid']}/{pod['metadata']['resourceVersion']}")
         return schedule_pod(pod, (), {}, engine.now, rng=rng, state=self.state, node_infos=infos)
+
+
+class _SeededOnUse:
+    """What ``select_host`` draws from (``randrange``): a ``random.Random(seed)`` made when first drawn from. Most
+    scheduling cycles break no tie (a daemon pod has one node), and seeding costs more than the rest of such a
+    cycle's arithmetic."""
+
+    def __init__(self, seed: str):
+        self._seed = seed
+        self._rng: random.Random | None = None
+
+    def randrange(self, *args) -> int:
+        if self._rng is None:
+            self._rng = random.Random(self._seed)
+        return self._rng.randrange(*args)
 
 
 class PodGarbageCollector:
