@@ -86,6 +86,13 @@ class Page:
         self.page.click('[data-testid="apply"]')
         self.page.wait_for_selector(f'[data-testid="apply-output"]:has-text("{says}")')
 
+    def apply_yaml(self, text, says):
+        """Put ``text`` in the editor, wait for it to validate, apply it and wait for the answer ``says``."""
+        self.page.evaluate("text => window.kubeviz.editor.load(text)", text)
+        self.page.wait_for_selector('#validation[data-state="valid"]')
+        self.page.click('[data-testid="apply"]')
+        self.page.wait_for_selector(f'[data-testid="apply-output"]:has-text("{says}")')
+
     def advance(self, seconds):
         """Fast-forward the clock from the page's form."""
         self.page.fill('[data-testid="clock-advance-seconds"]', str(seconds))
@@ -226,10 +233,7 @@ def test_a_failed_job_timeline_ends_where_it_failed(browser, kubeviz_server):  #
     name = new_cluster(kubeviz_server, "walk-fail", nodes=1)
     page = Page(browser, kubeviz_server, name).open()
     p = page.page
-    p.evaluate("text => window.kubeviz.editor.load(text)", FAILING)
-    p.wait_for_selector('#validation[data-state="valid"]')
-    p.click('[data-testid="apply"]')
-    p.wait_for_selector('[data-testid="apply-output"]:has-text("job.batch/fails created")')
+    page.apply_yaml(FAILING, "job.batch/fails created")
     page.advance(1800)
     page.tab("jobs")
     p.wait_for_function("document.querySelectorAll('[data-testid=gantt-bar]').length === 3")
@@ -483,10 +487,7 @@ def test_forbid_skips_are_drawn_per_slot_that_never_ran(browser, kubeviz_server)
     name = new_cluster(kubeviz_server, "walk-forbid", nodes=2)
     page = Page(browser, kubeviz_server, name).open()
     p = page.page
-    p.evaluate("text => window.kubeviz.editor.load(text)", FORBID)
-    p.wait_for_selector('#validation[data-state="valid"]')
-    p.click('[data-testid="apply"]')
-    p.wait_for_selector('[data-testid="apply-output"]:has-text("cronjob.batch/slow created")')
+    page.apply_yaml(FORBID, "cronjob.batch/slow created")
     page.advance(600)
     p.wait_for_selector('[data-testid="clock-now"][data-time="2025-01-01T00:10:00.000Z"]')
     events = call(kubeviz_server, "GET", f"/clusters/{name}/api/v1/namespaces/default/events")["items"]
