@@ -239,6 +239,15 @@ export function jobStatusText(job) {
   return "Running";
 }
 
+/** When the Job ended (epoch ms): its completionTime, or for a failed Job (which has none) when its Failed
+ * condition became true; null while it runs. */
+export function jobFinishedTime(job) {
+  const completion = parseTime(job.status?.completionTime);
+  if (completion !== null) return completion;
+  const failed = (job.status?.conditions || []).find((c) => c.type === "Failed" && c.status === "True");
+  return parseTime(failed?.lastTransitionTime);
+}
+
 export function jobCompletionsText(job) {
   const spec = job.spec || {};
   const succeeded = job.status?.succeeded || 0;

@@ -503,6 +503,15 @@ def test_forbid_skips_are_drawn_per_slot_that_never_ran(browser, kubeviz_server)
     titles = p.eval_on_selector_all('[data-testid="cronjob-skipped"]', "els => els.map(e => e.title.slice(-5))")
     assert titles == [f"00:{m:02d}" for m in never]
     assert f"{len(never)} skipped" in p.text_content('[data-testid="cronjob"] .stats')
+    # A Job Forbid made wait is drawn from its creation, after its slot's label; one on time starts at its label.
+    bars = p.eval_on_selector_all('[data-testid="cronjob-run"]', """els => els.map(e => [
+        e.title.split(" ")[0].slice(4), parseFloat(e.style.left), parseFloat(e.nextElementSibling.style.left)])""")
+    jobs = call(kubeviz_server, "GET", f"/clusters/{name}/apis/batch/v1/namespaces/default/jobs")["items"]
+    late = {j["metadata"]["name"] for j in jobs if j["metadata"]["creationTimestamp"]
+            != j["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]}
+    assert late and len(late) < len(bars)
+    for job_name, bar, label in bars:
+        assert (bar > label) if job_name in late else (bar == label), (job_name, bar, label)
     page.shot("31-cronjob-forbid")
     page.close()
 

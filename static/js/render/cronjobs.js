@@ -4,7 +4,7 @@
 
 import { h, esc } from "../dom.js";
 import { t } from "../i18n.js";
-import { controllerOf, jobStatusText, parseTime, since } from "../kube.js";
+import { controllerOf, jobFinishedTime, jobStatusText, parseTime, since } from "../kube.js";
 import { eventTime } from "../derive.js";
 
 const SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp";
@@ -131,11 +131,13 @@ export function createCronJobsView({ root, onSelect }) {
     const marks = [];
     for (const [jobKey, job] of jobs) {
       const at = scheduledTime(job);
+      // The bar runs from the Job's creation (later than its slot when Forbid made it wait) to its end.
+      const begin = Math.max(at, parseTime(job.metadata.creationTimestamp) ?? at);
       const status = jobStatusText(job);
-      const end = parseTime(job.status?.completionTime) ?? now;
+      const end = jobFinishedTime(job) ?? now;
       if (!inWindow(at) && !inWindow(end)) continue;
       marks.push(`<button type="button" class="cj-run" data-testid="cronjob-run" data-status="${esc(status)}" data-select-kind="Job" data-select-key="${esc(jobKey)}"
-        style="left:${x(Math.max(at, windowStart))};width:${Math.max(0.6, (100 * (Math.min(end, windowEnd) - Math.max(at, windowStart))) / span).toFixed(3)}%"
+        style="left:${x(Math.max(begin, windowStart))};width:${Math.max(0.6, (100 * (Math.min(end, windowEnd) - Math.max(begin, windowStart))) / span).toFixed(3)}%"
         title="job/${esc(job.metadata.name)} · ${esc(status)}"></button>
         <span class="cj-label" style="left:${x(Math.max(at, windowStart))}">${esc(job.metadata.name.split("-").pop())}</span>`);
     }

@@ -8,7 +8,7 @@
 
 import { h, esc } from "../dom.js";
 import { t } from "../i18n.js";
-import { controllerOf, humanDuration, jobCompletionsText, jobDurationText, jobStatusText, parseTime, podStatusText, statusFamily } from "../kube.js";
+import { controllerOf, humanDuration, jobCompletionsText, jobDurationText, jobFinishedTime, jobStatusText, parseTime, podStatusText, statusFamily } from "../kube.js";
 import { podTimeline } from "../derive.js";
 
 /** Assign batch numbers to a Job's pods (see the module comment); returns Map(uid → batch). */
@@ -101,9 +101,7 @@ export function createJobsView({ root, onSelect }) {
       .sort((a, b) => a.batch - b.batch || (a.life.created ?? 0) - (b.life.created ?? 0) || a.pod.metadata.name.localeCompare(b.pod.metadata.name));
     const start = Math.min(parseTime(job.status?.startTime) ?? Infinity, ...rows.map((r) => r.life.created ?? Infinity));
     const completion = parseTime(job.status?.completionTime);
-    // A Job that failed has no completionTime; it ended when its Failed condition became true.
-    const failed = (job.status?.conditions || []).find((c) => c.type === "Failed" && c.status === "True");
-    const finishedAt = completion ?? parseTime(failed?.lastTransitionTime);
+    const finishedAt = jobFinishedTime(job);
     const deadline = job.spec?.activeDeadlineSeconds && parseTime(job.status?.startTime) !== null
       ? parseTime(job.status.startTime) + job.spec.activeDeadlineSeconds * 1000 : null;
     let end = Math.max(finishedAt ?? now, ...rows.map((r) => r.life.finished ?? 0));
