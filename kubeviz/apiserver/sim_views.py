@@ -5,6 +5,7 @@ proper lives in ``views.py``.
 """
 
 import json
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,6 +32,8 @@ from . import errors
 from .apply import apply_manifests, manifests_applied
 from .manifests import ManifestError, load_json
 from .views import api_endpoint, get_cluster, json_response
+
+logger = logging.getLogger(__name__)
 
 
 def _json_object(request) -> dict:
@@ -241,6 +244,14 @@ def node_health(request, cluster, node, action):
     return json_response(updated)
 
 
+def _announce_apply(cluster: Cluster, **outcome) -> None:
+    """Tell ``manifests_applied``'s receivers (the lesson player) of an apply; one that fails is logged, and the
+    apply, already done, is still answered."""
+    for receiver, result in manifests_applied.send_robust(sender=Cluster, cluster=cluster, **outcome):
+        if isinstance(result, Exception):
+            logger.error("recording an apply on %s failed in %r", cluster.name, receiver, exc_info=result)
+
+
 @api_endpoint
 def apply(request, cluster):
     """POST YAML (one or many documents); answers each document's outcome, errors at their YAML line."""
@@ -262,7 +273,7 @@ def apply(request, cluster):
         )
     except ManifestError as exc:
         if not dry_run:
-            manifests_applied.send(sender=Cluster, cluster=obj, error=exc)
+            _announce_apply(obj, error=exc)
         body = errors.StatusError(exc.status, exc.reason, exc.message, {}).status()
         body["details"]["causes"] = [{"reason": "FieldValueInvalid" if exc.status != 413 else "RequestEntityTooLarge",
                                       "message": exc.message, "field": "", }]
@@ -270,7 +281,7 @@ def apply(request, cluster):
                               "errors": [{"message": exc.message, "line": exc.line, "column": exc.column}],
                               "results": []}, status=exc.status)
     if not dry_run:
-        manifests_applied.send(sender=Cluster, cluster=obj, results=results)
+        _announce_apply(obj, results=results)
     failed = sum(1 for r in results if not r.ok)
     body = {
         "kind": "ApplyResult",

@@ -135,6 +135,19 @@ def test_a_stream_the_api_refuses_whole_is_a_rejected_apply(client):
     assert post(client, "/lessons/retries/api/check").json()["passed"] is False
 
 
+def test_an_apply_is_answered_even_when_recording_it_fails(client, monkeypatch, caplog):
+    progress, yaml = _always_step(client)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr("kubeviz.lessons.services.add_applies", broken)
+    fixed = yaml.replace("restartPolicy: Always", "restartPolicy: Never")
+    applied = client.post(f"/sim/clusters/{progress.cluster.name}/apply", fixed, content_type="application/yaml")
+    assert applied.status_code == 200 and applied.json()["results"][0]["action"] == "created"
+    assert "recording an apply on" in caplog.text
+
+
 def test_show_me_applies_count_for_later_checks(client):
     _always_step(client)
     shown = post(client, "/lessons/retries/api/show-me").json()
