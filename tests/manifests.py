@@ -101,3 +101,16 @@ def agent_daemonset(max_unavailable: str) -> str:
                 image: fluentd:v1
         """
     )
+
+
+def slow_cronjob(policy: str, sleep: int = 150) -> str:
+    """The hello CronJob with runs that last longer than the minute between them, under ``policy``."""
+    return HELLO.replace('"date; echo Hello from the Kubernetes cluster"', f'"sleep {sleep}"').replace(
+        "  jobTemplate:", f"  concurrencyPolicy: {policy}\n  jobTemplate:")
+
+
+def failing_pi(backoff_limit: int) -> str:
+    """The pi Job with a container that exits 1 at once, retried ``backoff_limit`` times."""
+    return PI.replace('["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]', '["sh", "-c", "exit 1"]').replace(
+        "backoffLimit: 4", f"backoffLimit: {backoff_limit}")
+

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.live.conftest import fresh_kubeviz_server, kubeviz_server  # noqa: F401 - live Daphne servers
+from tests.manifests import failing_pi, slow_cronjob
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -211,29 +212,13 @@ def test_parallel_job_walk(browser, kubeviz_server, tmp_path):  # noqa: F811
     page.close()
 
 
-FAILING = """apiVersion: batch/v1
-kind: Job
-metadata:
-  name: fails
-spec:
-  backoffLimit: 2
-  template:
-    spec:
-      containers:
-      - name: c
-        image: busybox:1.36
-        command: ["sh", "-c", "exit 1"]
-      restartPolicy: Never
-"""
-
-
 def test_a_failed_job_timeline_ends_where_it_failed(browser, kubeviz_server):  # noqa: F811
     """Backoff waits are drawn between a failed pod and the next; after the last one the Job failed, and its
     timeline ends there (no backoff running on to now)."""
     name = new_cluster(kubeviz_server, "walk-fail", nodes=1)
     page = Page(browser, kubeviz_server, name).open()
     p = page.page
-    page.apply_yaml(FAILING, "job.batch/fails created")
+    page.apply_yaml(failing_pi(2), "job.batch/pi created")
     page.advance(1800)
     page.tab("jobs")
     p.wait_for_function("document.querySelectorAll('[data-testid=gantt-bar]').length === 3")
@@ -462,36 +447,17 @@ def test_a_jump_of_the_paused_clock_moves_the_views(browser, kubeviz_server):  #
     page.close()
 
 
-FORBID = """apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: slow
-spec:
-  schedule: "*/1 * * * *"
-  concurrencyPolicy: Forbid
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - name: c
-            image: busybox:1.36
-            command: ["sh", "-c", "sleep 150"]
-          restartPolicy: OnFailure
-"""
-
-
 def test_forbid_skips_are_drawn_per_slot_that_never_ran(browser, kubeviz_server):  # noqa: F811
     """The recorder folds the JobAlreadyActive Events into one; a refused slot may still start late when the running
     Job ends. The axis marks each slot that never got a Job, and counts those."""
     name = new_cluster(kubeviz_server, "walk-forbid", nodes=2)
     page = Page(browser, kubeviz_server, name).open()
     p = page.page
-    page.apply_yaml(FORBID, "cronjob.batch/slow created")
+    page.apply_yaml(slow_cronjob("Forbid"), "cronjob.batch/hello created")
     page.advance(600)
     p.wait_for_selector('[data-testid="clock-now"][data-time="2025-01-01T00:10:00.000Z"]')
     events = call(kubeviz_server, "GET", f"/clusters/{name}/api/v1/namespaces/default/events")["items"]
-    mine = [e for e in events if e["involvedObject"]["name"] == "slow"]
+    mine = [e for e in events if e["involvedObject"]["name"] == "hello"]
     (refused,) = [e for e in mine if e["reason"] == "JobAlreadyActive"]
     assert refused["count"] > 1  # one Event, folded
     ran = {int(e["message"].rsplit("-", 1)[1]) % 60 for e in mine if e["reason"] == "SuccessfulCreate"}

@@ -5,17 +5,11 @@ import json
 import pytest
 from django.test import Client
 
-from tests.manifests import HELLO
+from tests.manifests import HELLO, slow_cronjob
 from tests.runtime.test_job_e2e import Sim
 
 # 2025-01-01T00:00:00Z is 28928160 minutes after the epoch.
 EPOCH_MINUTE = 28928160
-
-
-def slow(policy, sleep=150):
-    """A CronJob whose runs last longer than the minute between them."""
-    return HELLO.replace('"date; echo Hello from the Kubernetes cluster"', f'"sleep {sleep}"').replace(
-        "  jobTemplate:", f"  concurrencyPolicy: {policy}\n  jobTemplate:")
 
 
 @pytest.fixture
@@ -66,18 +60,18 @@ def test_hello_every_minute_keeps_three_finished_jobs(sim):
 
 
 def test_forbid_never_overlaps(sim):
-    sim.apply(slow("Forbid"))
+    sim.apply(slow_cronjob("Forbid"))
     assert max(active_over_time(sim, "Forbid", 8)) == 1
     assert events(sim, "JobAlreadyActive")
 
 
 def test_allow_overlaps(sim):
-    sim.apply(slow("Allow"))
+    sim.apply(slow_cronjob("Allow"))
     assert max(active_over_time(sim, "Allow", 6)) >= 3
 
 
 def test_replace_keeps_only_the_newest(sim):
-    sim.apply(slow("Replace"))
+    sim.apply(slow_cronjob("Replace"))
     counts = active_over_time(sim, "Replace", 5)
     assert max(counts) == 1
     (current,) = cronjob(sim)["status"]["active"]
