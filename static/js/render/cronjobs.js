@@ -57,18 +57,16 @@ export function nextTimes(schedule, from, count) {
   return found;
 }
 
-/** The scheduled time (epoch ms) in an Event message that ends in a Job's name ("Created job hello-28928162"):
- * a CronJob's Job is named after its scheduled minute since the epoch. Null when it does not end so. */
+/** The scheduled time (epoch ms) in a text that ends in a CronJob's Job name ("hello-28928162", "Created job
+ * hello-28928162"): the Job is named after its scheduled minute since the epoch. Null when it does not end so. */
 function namedSlot(message) {
   const minutes = Number(((message || "").match(/-(\d+)\s*$/) || [])[1]);
   return Number.isFinite(minutes) && minutes > 0 ? minutes * 60000 : null;
 }
 
 function scheduledTime(job) {
-  const annotated = parseTime(job.metadata.annotations?.[SCHEDULED_ANNOTATION]);
-  if (annotated !== null) return annotated;
-  const suffix = Number(job.metadata.name.split("-").pop());
-  return Number.isFinite(suffix) ? suffix * 60000 : parseTime(job.metadata.creationTimestamp);
+  return parseTime(job.metadata.annotations?.[SCHEDULED_ANNOTATION]) ?? namedSlot(job.metadata.name)
+    ?? parseTime(job.metadata.creationTimestamp);
 }
 
 /** The schedule slots a Forbid CronJob skipped, from its JobAlreadyActive Events: the recorder folds them into one
