@@ -11,24 +11,24 @@ from . import errors
 from .views import status_response
 
 
-def _declared_too_large(request) -> bool:
+def _refusal(request):
+    """The 413 Status for a request whose declared body is over the limit, else None."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return False
-    return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return None
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return status_response(errors.body_too_large(limit)) if length > limit else None
 
 
 @sync_and_async_middleware
 def request_body_limit(get_response):
     if iscoroutinefunction(get_response):
         async def middleware(request):
-            if _declared_too_large(request):
-                return status_response(errors.body_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
-            return await get_response(request)
+            refusal = _refusal(request)
+            return refusal if refusal is not None else await get_response(request)
     else:
         def middleware(request):
-            if _declared_too_large(request):
-                return status_response(errors.body_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
-            return get_response(request)
+            refusal = _refusal(request)
+            return refusal if refusal is not None else get_response(request)
     return middleware
