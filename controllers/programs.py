@@ -27,13 +27,14 @@ their daemon (fluentd).
 What is understood
 ------------------
 Executables (by base name, so ``/bin/sleep`` is ``sleep``): ``sleep`` (``30``, ``1.5``, ``5s``, ``1m``,
-``2h``, ``1d``, several arguments add up, ``infinity``), ``echo`` (``-n``, ``-e``), ``printf`` (``%s``,
-``%d``, ``\\n``), ``date`` (the default format ``Wed Jan  1 00:00:05 UTC 2025``, ``+FORMAT``, ``-u``),
-``true``, ``false``, ``:``, ``hostname``, ``printenv`` / ``env``, ``exit N``, ``exec CMD``, shells
+``2h``, ``1d``, several arguments add up, ``infinity``; longer than ``MAX_DURATION_SECONDS``, about 292 years:
+never ends), ``echo`` (``-n``, ``-e``), ``printf`` (``%s``, ``%d``, ``\\n``), ``date`` (the default format
+``Wed Jan  1 00:00:05 UTC 2025``, ``+FORMAT``, ``-u``), ``true``, ``false``, ``:``, ``hostname``,
+``printenv`` / ``env``, ``exit N`` (not a number of at most 18 digits: status 2), ``exec CMD``, shells
 ``sh``/``bash``/``ash``/``dash`` with ``-c SCRIPT``, the daemons above by their executable names (``nginx``,
 ``httpd``, ``httpd-foreground``, ``redis-server``, ``fluentd``, ``pause``) and ``perl -Mbignum=bpi -wle
 'print bpi(N)'`` (prints pi to N significant digits, as Math::BigFloat does, computed here with Machin's
-formula).
+formula; N is capped at ``MAX_PI_DIGITS``).
 
 Shell scripts: words with ``'...'``, ``"..."`` and backslash quoting, ``$VAR`` / ``${VAR}`` / ``$?``
 expansion (unquoted expansions are split on blanks), ``$(...)`` command substitution, ``VAR=value``
@@ -60,6 +61,7 @@ Everything is pure: no clock (the container's start time is ``now``), randomness
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -78,6 +80,9 @@ SIGTERM_EXIT_CODE = 143
 
 #: Largest ``bpi(N)`` computed; larger requests are capped (a teaching cluster should not stall).
 MAX_PI_DIGITS = 20000
+#: The longest span a Go ``time.Duration`` holds (2^63 - 1 ns, about 292 years). ``time.ParseDuration`` refuses
+#: longer durations, and a ``sleep`` that would end later never ends on the simulated clock.
+MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,8 @@ def parse_go_duration(text: str) -> float:
             raise ValueError(f"time: invalid duration {text!r}")
         total += float(match.group(1)) * _GO_UNITS[match.group(2)]
         pos = match.end()
+    if total > MAX_DURATION_SECONDS:
+        raise ValueError(f"time: invalid duration {text!r}")
     return total
 
 
@@ -267,12 +274,36 @@ def _arctan_inverse(x: int, unity: int) -> int:
     return total
 
 
+#: Digits written per step by ``decimal_text``: well below Python's int-to-str limit (4,300 digits).
+_DECIMAL_CHUNK_DIGITS = 1000
+_DECIMAL_CHUNK = 10**_DECIMAL_CHUNK_DIGITS
+
+
+def decimal_text(number: int) -> str:
+    """``str(number)`` for a non-negative integer of any length.
+
+    ``str()`` refuses integers of more than 4,300 digits (``sys.get_int_max_str_digits``, a guard against
+    denial of service by slow conversions). The guard is process-wide and other code relies on it, so it is left
+    alone: the number is cut into 1,000-digit chunks, least significant first, each written zero-padded.
+    """
+    if number < 0:
+        raise ValueError("number must be >= 0")
+    chunks = []
+    while number >= _DECIMAL_CHUNK:
+        number, chunk = divmod(number, _DECIMAL_CHUNK)
+        chunks.append(f"{chunk:0{_DECIMAL_CHUNK_DIGITS}d}")
+    chunks.append(str(number))
+    return "".join(reversed(chunks))
+
+
+@functools.lru_cache(maxsize=16)  # the pods of one Job all ask for the same digits
 def pi_significant_digits(digits: int) -> str:
     """Pi rounded to ``digits`` significant digits, as ``Math::BigFloat->bpi(digits)`` prints it.
 
     ``bpi(1)`` is ``3``, ``bpi(5)`` is ``3.1416``, ``bpi(33)`` keeps its trailing zero
     (``3.14159265358979323846264338327950``). Computed with Machin's formula
-    ``pi = 16 arctan(1/5) - 4 arctan(1/239)`` in integer arithmetic with guard digits.
+    ``pi = 16 arctan(1/5) - 4 arctan(1/239)`` in integer arithmetic with guard digits, and written out by
+    ``decimal_text`` (``str()`` stops at 4,300 digits).
     """
     if digits < 1:
         raise ValueError("digits must be >= 1")
@@ -281,7 +312,7 @@ def pi_significant_digits(digits: int) -> str:
     pi = 16 * _arctan_inverse(5, unity) - 4 * _arctan_inverse(239, unity)
     half = 10**guard // 2
     rounded = (pi + half) // 10**guard
-    text = str(rounded)
+    text = decimal_text(rounded)
     return text if len(text) == 1 else f"{text[0]}.{text[1:]}"
 
 
@@ -356,6 +387,10 @@ def _cmd_sleep(run: _Run, args: list[str], discard: bool) -> int:
             run.write(f"sleep: invalid time interval '{arg}'\n", discard=discard)
             return 1
         total += float(match.group(1)) * _SLEEP_SUFFIX[match.group(2)]
+    if run.t + total > MAX_DURATION_SECONDS:
+        run.steps.append(f"sleep {' '.join(args)}: longer than the simulated clock can count, never ends")
+        run.forever = True
+        raise _Stop
     run.steps.append(f"sleep {' '.join(args)}: waits {total:g}s")
     run.t += total
     return 0
@@ -473,7 +508,7 @@ def _cmd_printenv(run: _Run, args: list[str], discard: bool) -> int:
     return 0
 
 
-_PERL_BPI_RE = re.compile(r"^\s*print\s*\(?\s*bpi\s*\(\s*(\d+)\s*\)\s*\)?\s*;?\s*$")
+_PERL_BPI_RE = re.compile(r"^\s*print\s*\(?\s*bpi\s*\(\s*([0-9]+)\s*\)\s*\)?\s*;?\s*$")
 
 
 def _perl_bpi(argv: list[str]) -> tuple[int, bool] | None:
@@ -503,7 +538,12 @@ def _perl_bpi(argv: list[str]) -> tuple[int, bool] | None:
     if script is None or not any(m.startswith(("bignum=", "bigrat=")) and "bpi" in m for m in modules):
         return None
     match = _PERL_BPI_RE.match(script)
-    return (int(match.group(1)), newline) if match else None
+    if match is None:
+        return None
+    number = match.group(1).lstrip("0") or "0"
+    # A number longer than the cap is capped without int(), which refuses strings over 4,300 digits.
+    digits = int(number) if len(number) <= len(str(MAX_PI_DIGITS)) else MAX_PI_DIGITS
+    return digits, newline
 
 
 def _cmd_perl(run: _Run, argv: list[str], discard: bool) -> int:
@@ -522,6 +562,15 @@ def _cmd_perl(run: _Run, argv: list[str], discard: bool) -> int:
     run.steps.append(f"perl bpi({digits}): computes pi to {digits} digits in {seconds:g}s and prints it")
     run.write(pi_significant_digits(digits) + ("\n" if newline else ""), discard=discard)
     return 0
+
+
+_EXIT_NUMBER_RE = re.compile(r"-?[0-9]{1,18}")
+
+
+def _exit_status(arg: str) -> int:
+    """``exit ARG``'s status: a decimal number modulo 256; anything else (``abc``, ``--5``, ``²``, a number too
+    long for the shell's 64-bit integers) is refused by the shell with status 2."""
+    return int(arg) % 256 if _EXIT_NUMBER_RE.fullmatch(arg) else 2
 
 
 def _daemon(run: _Run, name: str) -> None:
@@ -560,8 +609,7 @@ def _exec_argv(run: _Run, argv: list[str], *, discard: bool = False, pid1: bool 
     if name in ("printenv", "env"):
         return _cmd_printenv(run, args, discard)
     if name == "exit":
-        code = run.status if not args else (int(args[0]) if args[0].lstrip("-").isdigit() else 2)
-        run.exit_code = code % 256
+        run.exit_code = _exit_status(args[0]) if args else run.status % 256
         raise _Stop
     if name == "perl" or name.startswith("perl5"):
         return _cmd_perl(run, argv, discard)
