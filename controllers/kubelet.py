@@ -18,6 +18,9 @@ What it reproduces (Kubernetes 1.31-1.34, containerd runtime, kind-like nodes):
 * running: the container's ``controllers.programs.Program`` is played: output goes to the log with
   ``AppendLog`` when printed, ``readinessProbe.initialDelaySeconds`` delays readiness, the exit is
   ``terminated{Completed|Error}``;
+* a command the simulated runtime cannot run (the interpreter raised; the error is logged) fails to start as
+  containerd reports it: Warning ``Failed``, ``terminated{StartError}`` with exit code 128, and
+  ``waiting{RunContainerError}`` until a restart;
 * restarts per ``restartPolicy`` with the kubelet's crash-loop back-off (``flowcontrol.Backoff``: 10 s
   doubling to 300 s, the first restart immediate, reset after 10 min): ``waiting{CrashLoopBackOff}``, Warning
   ``BackOff``, ``lastState.terminated``, ``restartCount``;
@@ -53,6 +56,7 @@ with the same seed; nothing reads the clock; inputs are never mutated.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +70,8 @@ from controllers.programs import (
     container_environment,
     run_program,
 )
+
+logger = logging.getLogger(__name__)
 
 CONTROLLER = "kubelet"
 COMPONENT = "kubelet"
@@ -85,6 +91,8 @@ REASON_PULLED = "Pulled"
 REASON_CREATED = "Created"
 REASON_STARTED = "Started"
 REASON_KILLING = "Killing"
+#: ``events.FailedToStartContainer``.
+REASON_FAILED = "Failed"
 REASON_BACKOFF = "BackOff"
 REASON_ERR_IMAGE_NEVER_PULL = "ErrImageNeverPull"
 REASON_DEADLINE_EXCEEDED = "DeadlineExceeded"
@@ -100,11 +108,25 @@ MSG_BACKOFF = "Back-off restarting failed container {name} in pod {pod}"
 MSG_CRASH_LOOP = "back-off {delay} restarting failed container={name} pod={pod}"
 MSG_NEVER_PULL = 'Container image "{image}" is not present with pull policy of Never'
 MSG_DEADLINE = "Pod was active on the node longer than the specified deadline"
+#: The Warning the kubelet emits when the runtime's StartContainer fails (``"Error: %v"`` of the gRPC message).
+MSG_FAILED = "Error: {message}"
 
 WAITING_CONTAINER_CREATING = "ContainerCreating"
 WAITING_CRASH_LOOP = "CrashLoopBackOff"
 TERMINATED_COMPLETED = "Completed"
 TERMINATED_ERROR = "Error"
+#: containerd's CRI plugin for a container whose process could not be started (``errorStartReason``), with
+#: ``errorStartExitCode`` ("128 is the same with Docker's behavior").
+TERMINATED_START_ERROR = "StartError"
+START_ERROR_EXIT_CODE = 128
+#: Its message is the start error: containerd's wrapping of runc's, ending in our cause.
+MSG_START_ERROR = ("failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+                   "runc create failed: unable to start container process: {cause}: unknown")
+#: containerd leaves ``startedAt`` at 0 for a process that never started; the kubelet reports the Unix epoch.
+NEVER_STARTED_AT = "1970-01-01T00:00:00Z"
+#: ``kubecontainer.ErrRunContainer``: the waiting reason, until the next start, of a container whose start failed
+#: and that will be restarted (the kubelet's reasonCache).
+WAITING_RUN_CONTAINER_ERROR = "RunContainerError"
 #: A container that never started when its pod was terminated (``kubelet_pods.go``).
 TERMINATED_STATUS_UNKNOWN = "ContainerStatusUnknown"
 MSG_STATUS_UNKNOWN = "The container could not be located when the pod was terminated"
@@ -368,7 +390,12 @@ def _program_to_memory(program: Program) -> dict:
     }
 
 
-def _start_container(ctx: _Sync, name: str, c: dict, at: datetime) -> None:
+def _container_id(ctx: _Sync, name: str, attempt: int) -> str:
+    return "containerd://" + _hex(f"container:{ctx.seed}/{ctx.uid}/{name}/{attempt}")
+
+
+def _start_container(ctx: _Sync, name: str, c: dict, at: datetime) -> bool:
+    """Created, then started: the container runs its program. False when the start failed (``_start_failed``)."""
     container = ctx.containers[name]
     image = container.get("image") or ""
     if c["pull"] == "present":
@@ -381,16 +408,22 @@ def _start_container(ctx: _Sync, name: str, c: dict, at: datetime) -> None:
             ctx.actions.append(AddNodeImage(ctx.node_name, normalize_image(image), image_size_bytes(image),
                                             (image_id(image),)))
     ctx.event(name, "Normal", REASON_CREATED, MSG_CREATED.format(name=name))
+    try:
+        env = container_environment(container, ctx.pod)
+        program = run_program(container, env=env, pod=ctx.pod, now=at, rng=ctx.rng(f"{name}/{c['attempt']}/run"))
+    except Exception as error:  # a bug of the interpreter must fail this container, never the engine
+        logger.exception("kubelet on %s: could not run container %s of pod %s; it fails to start (%s)",
+                         ctx.node_name, name, format_pod(ctx.pod), TERMINATED_START_ERROR)
+        _start_failed(ctx, name, c, at, error)
+        return False
     ctx.event(name, "Normal", REASON_STARTED, MSG_STARTED.format(name=name))
-    env = container_environment(container, ctx.pod)
-    program = run_program(container, env=env, pod=ctx.pod, now=at, rng=ctx.rng(f"{name}/{c['attempt']}/run"))
     probe = container.get("readinessProbe")
     ready_at = _after(at, float((probe or {}).get("initialDelaySeconds") or 0))
     c.update(
         state="running",
         since=_iso(at),
         startedAt=_iso(at),
-        containerID="containerd://" + _hex(f"container:{ctx.seed}/{ctx.uid}/{name}/{c['attempt']}"),
+        containerID=_container_id(ctx, name, c["attempt"]),
         program=_program_to_memory(program),
         logged=0,
         readyAt=_iso(ready_at),
@@ -398,6 +431,38 @@ def _start_container(ctx: _Sync, name: str, c: dict, at: datetime) -> None:
     )
     if ready_at <= at:
         c["ready"] = True
+    return True
+
+
+def _start_failed(ctx: _Sync, name: str, c: dict, at: datetime, error: Exception) -> None:
+    """The simulated runtime could not run the command: the container ends as one whose start failed.
+
+    Why ``StartError``: to the learner, kubeviz failing to interpret a command is the runtime failing to run it,
+    and that is what containerd reports when runc cannot start a process (a missing executable, say): the
+    container exited at once, reason ``StartError``, exit code 128, the error as its message, ``startedAt``
+    never set; the kubelet emits Warning ``Failed`` "Error: <message>" instead of ``Started``. An exit code of
+    the program's own (1, 127) would claim that the process ran and printed nothing, and a waiting state
+    (``CreateContainerError``, retried for ever) would never end the pod. From here on it is a container that
+    exited with 128: restartPolicy, the crash-loop back-off and the pod phase follow as for any exit.
+    """
+    detail = f"{type(error).__name__}: {error}"
+    if len(detail) > 200:
+        detail = detail[:200] + "..."
+    message = MSG_START_ERROR.format(cause=f"kubeviz could not simulate this command ({detail})")
+    ctx.event(name, "Warning", REASON_FAILED, MSG_FAILED.format(message=message))
+    container_id = _container_id(ctx, name, c["attempt"])
+    run = {
+        "attempt": c["attempt"],
+        "exitCode": START_ERROR_EXIT_CODE,
+        "reason": TERMINATED_START_ERROR,
+        "message": message,
+        "startedAt": NEVER_STARTED_AT,
+        "finishedAt": format_rfc3339(at),
+        "containerID": container_id,
+        "finishedAtExact": _iso(at),
+    }
+    c["containerID"] = container_id
+    _end_run(ctx, c, run, at)
 
 
 def _flush_logs(ctx: _Sync, name: str, c: dict, until: datetime) -> None:
@@ -512,8 +577,11 @@ def _due_start(ctx: _Sync, name, c):
 
 
 def _fire_start(ctx: _Sync, name, c, at):
-    _start_container(ctx, name, c, at)
-    ctx.fired.append(f"container {name}: image ready, created and started (instance {c['attempt']})")
+    if _start_container(ctx, name, c, at):
+        ctx.fired.append(f"container {name}: image ready, created and started (instance {c['attempt']})")
+    else:
+        ctx.fired.append(f"container {name}: created, but the runtime could not start it "
+                         f"({TERMINATED_START_ERROR}, exit code {START_ERROR_EXIT_CODE}; instance {c['attempt']})")
 
 
 def _due_print(ctx: _Sync, name, c):
@@ -557,11 +625,16 @@ def _fire_exit(ctx: _Sync, name, c, at):
         "containerID": c["containerID"],
         "finishedAtExact": _iso(at),
     }
+    _end_run(ctx, c, run, at)
+    ctx.fired.append(f"container {name}: exits with code {code}")
+
+
+def _end_run(ctx: _Sync, c: dict, run: dict, at: datetime) -> None:
+    """Record a finished ``run`` of the container: ``exited`` (to be restarted) or ``stopped`` for good."""
     c["runs"] = (c["runs"] + [run])[-2:]
     c.update(state="exited", since=_iso(at), ready=False, kill=None)
-    if ctx.mem.get("killing") or not _should_restart(ctx, code):
+    if ctx.mem.get("killing") or not _should_restart(ctx, run["exitCode"]):
         c["state"] = "stopped"
-    ctx.fired.append(f"container {name}: exits with code {code}")
 
 
 def _due_restart(ctx: _Sync, name, c):
@@ -693,6 +766,11 @@ def _container_status(ctx: _Sync, name: str, c: dict) -> dict:
         delay = go_duration_string(c["backoff"]["seconds"] if c["state"] == "backoff" else c["afterBackoff"])
         state = {"waiting": {"reason": WAITING_CRASH_LOOP,
                              "message": MSG_CRASH_LOOP.format(delay=delay, name=name, pod=format_pod(ctx.pod))}}
+        last_state = {"terminated": _terminated(runs[-1])}
+        restart_count = runs[-1]["attempt"]
+    elif c["state"] in ("exited", "creating") and runs[-1]["reason"] == TERMINATED_START_ERROR:
+        # To be restarted after a failed start: the kubelet shows the start error it remembers (reasonCache).
+        state = {"waiting": {"reason": WAITING_RUN_CONTAINER_ERROR, "message": runs[-1]["message"]}}
         last_state = {"terminated": _terminated(runs[-1])}
         restart_count = runs[-1]["attempt"]
     else:  # exited, stopped, or restarting (creating a new instance): the runtime shows the last run
