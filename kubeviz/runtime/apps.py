@@ -17,3 +17,9 @@ class RuntimeConfig(AppConfig):
     def ready(self):
         first, second, third = gc.get_threshold()
         gc.set_threshold(max(GC_FIRST_THRESHOLD, first), second, third)
+        # Here rather than in asgi.py: every process that serves (the daphne command, the "daphne" app's
+        # runserver) sets Django up before it starts its reactor.
+        from .host import host
+        from .shutdown import follow_reactor
+
+        follow_reactor(host.lock)

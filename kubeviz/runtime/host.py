@@ -3,8 +3,8 @@
 An engine is built on first use from what is stored (a restart rebuilds every timer from the objects: a pod in
 the middle of ``sleep 30`` still finishes at the right simulated time) and kept while the process lives. All
 engine work of a process happens under one lock and each simulated instant is written in one transaction, so the
-API's writes and the engine's never interleave half-way. Reconcile traces are kept by the engine and published to
-the cluster's channel group.
+API's writes and the engine's never interleave half-way, and a run stops between two instants when the server shuts
+down (``shutdown``). Reconcile traces are kept by the engine and published to the cluster's channel group.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from kubeviz.store import events
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import publish_clock, registry_for
 
+from . import shutdown
 from .store import RegistryStore
 
 logger = logging.getLogger(__name__)
@@ -93,8 +94,10 @@ class EngineHost:
 
     def _run(self, engine: Engine, target: datetime) -> None:
         # One transaction per simulated instant: a long fast-forward commits as it goes, so watchers see it
-        # happen and a crash loses at most one instant. What an instant publishes goes out in one batch.
+        # happen and a crash loses at most one instant. What an instant publishes goes out in one batch. A server
+        # shutdown ends the run before its next instant (ShuttingDown): the clock stays at the last one committed.
         storage = engine.store.storage
+        shutdown.raise_if_requested()
         with events.collected(), transaction.atomic(), storage.sole_writer():
             engine.drain()
             _save_checkpoints(engine)
@@ -102,6 +105,7 @@ class EngineHost:
             due = engine.next_due()
             if due is None or due > target:
                 break
+            shutdown.raise_if_requested()
             with events.collected(), transaction.atomic(), storage.sole_writer():
                 engine.run_until(due)
                 _save_checkpoints(engine)

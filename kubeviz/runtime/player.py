@@ -4,7 +4,8 @@ One asyncio task per server process ticks every ``TICK`` seconds and advances ea
 time that passed since its last tick, times its speed (0.25x to 100x). The engine work itself runs in Django's
 sync thread (``sync_to_async``), where the API's sync views run too, so the two never interleave. If a tick takes
 longer than the wall time it covers, the next tick simply advances further: the simulated clock never drifts
-from ``speed x wall time`` for long, and ``lag`` records how far behind it was.
+from ``speed x wall time`` for long, and ``lag`` records how far behind it was. Ticking ends when the server
+shuts down (``shutdown``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from asgiref.sync import sync_to_async
 
 from kubeviz.store.models import Cluster
 
+from . import shutdown
 from .host import host
 
 logger = logging.getLogger(__name__)
@@ -38,10 +40,12 @@ class Player:
 
     async def _run(self) -> None:
         next_tick = time.monotonic()
-        while True:
+        while not shutdown.requested():
             next_tick += TICK
             try:
                 await sync_to_async(self.tick, thread_sensitive=True)()
+            except shutdown.ShuttingDown:
+                return
             except Exception:  # noqa: BLE001 - one bad tick must not stop every cluster's clock
                 logger.exception("player tick failed")
             delay = next_tick - time.monotonic()

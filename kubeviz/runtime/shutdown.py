@@ -1,0 +1,65 @@
+"""Stopping the simulation when the server stops.
+
+On SIGTERM (or Ctrl-C) Daphne stops its Twisted reactor, and before closing its ports it cancels the requests in
+flight. A request's sync view runs in a worker thread, though, which nothing can cancel: a clock advance of a month
+would go on, and the interpreter, which waits for its worker threads at exit, with it, until the month was
+simulated. So the engine host looks at one process-wide flag before each simulated instant and gives up when it is
+set, and the flag is set as the server begins to shut down. Each instant commits on its own, so what is stored is
+then the last instant reached, as after a crash.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from kubeviz.apiserver.errors import StatusError
+
+_requested = threading.Event()
+
+
+class ShuttingDown(StatusError):
+    """A simulation run abandoned because the server is shutting down; a request that was driving it is answered
+    as upstream's ``NewServiceUnavailable``."""
+
+    def __init__(self):
+        super().__init__(503, "ServiceUnavailable", "the server is shutting down", {})
+
+
+def requested() -> bool:
+    return _requested.is_set()
+
+
+def raise_if_requested() -> None:
+    if _requested.is_set():
+        raise ShuttingDown()
+
+
+def request() -> None:
+    """Ask every simulation run of this process to stop at its next instant (and the player to stop ticking)."""
+    _requested.set()
+
+
+def follow_reactor(engine_lock: threading.RLock) -> None:
+    """Request the stop when Daphne's reactor begins to shut down, and hold the shutdown until the simulation run
+    in progress (the holder of ``engine_lock``) has given up.
+
+    Daphne 4.2 has no ASGI lifespan events, and the reactor replaces any SIGTERM handler of ours with its own
+    (which calls ``reactor.stop()``) when it starts, so the reactor's "shutdown" system event is the hook. The
+    "before" phase is the one to use: Twisted goes on to close the ports and stop the event loop only once every
+    "before" trigger's Deferred has fired. Waiting there matters: the instant a run is in the middle of still
+    publishes its changes through the event loop (``events.collected``), and a thread that hands work to a stopped
+    loop waits for ever. Registering in a process whose reactor never runs (a management command, a test) does
+    nothing.
+    """
+    import daphne.server  # noqa: F401 - installs the asyncio reactor Daphne runs, before anything else asks for one
+    from twisted.internet import reactor, threads
+
+    def wait_for_engines():
+        with engine_lock:
+            pass
+
+    def stop():
+        request()
+        return threads.deferToThread(wait_for_engines)
+
+    reactor.addSystemEventTrigger("before", "shutdown", stop)
