@@ -16,11 +16,13 @@ from django.conf import settings  # noqa: E402
 
 from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
+from kubeviz.security import SameOriginWebsocket  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns),
+        # Only this server's own pages may open a cluster's live stream (kubeviz/security.py).
+        "websocket": SameOriginWebsocket(URLRouter(websocket_urlpatterns)),
     }
 )
 

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,12 +71,40 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Picks the dashboard's language: the language cookie set by the switcher, else the browser's Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets the API server's 413 Status, whatever the URL.
     "kubeviz.apiserver.middleware.request_body_limit",
+    # A page on another origin changes nothing (kubeviz/security.py): not through the Kubernetes API, and not
+    # through anything else without the page's CSRF token.
+    "kubeviz.security.cross_site_refusal",
+    "kubeviz.security.csrf_for_browsers",
+    "django.middleware.csrf.CsrfViewMiddleware",
 ]
+CSRF_FAILURE_VIEW = "kubeviz.security.csrf_failure"
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# No inline script, nothing from elsewhere, never in a frame. Style attributes stay allowed: the timelines place
+# their bars with them (style-src-attr); style sheets and scripts come from static/ only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 # The Kubernetes API has no trailing slashes; never redirect to add one (kubectl would follow into HTML).
 APPEND_SLASH = False
 

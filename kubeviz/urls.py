@@ -26,5 +26,6 @@ urlpatterns = [
     path("", include("kubeviz.dashboard.urls")),
 ]
 
+handler400 = "kubeviz.apiserver.views.bad_request_page"
 handler404 = "kubeviz.apiserver.views.page_not_found"
 handler500 = "kubeviz.apiserver.views.server_error"

@@ -90,6 +90,12 @@ def method_not_supported(resource_name: str, action: str) -> StatusError:
     )
 
 
+def unknown_body_format(accepted) -> StatusError:
+    """A body whose Content-Type is none of ``accepted``, in the API server's words."""
+    return StatusError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted "
+                       "media types include: " + ", ".join(accepted), {})
+
+
 def unsupported_media_type(content_type: str) -> StatusError:
     return StatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - accepted "
                        f"media types include: application/json-patch+json, application/merge-patch+json, "

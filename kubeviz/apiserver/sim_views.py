@@ -31,16 +31,17 @@ from kubeviz.store.services import (
 from . import errors
 from .apply import apply_manifests, manifests_applied
 from .manifests import ManifestError, load_json
-from .views import api_endpoint, get_cluster, json_response
+from .views import JSON, YAML, api_endpoint, get_cluster, json_response, request_body
 
 logger = logging.getLogger(__name__)
 
 
 def _json_object(request) -> dict:
-    if not request.body:
+    raw = request_body(request, (JSON,))
+    if not raw:
         return {}
     try:
-        body = load_json(request.body)
+        body = load_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
@@ -252,6 +253,10 @@ def _announce_apply(cluster: Cluster, **outcome) -> None:
             logger.error("recording an apply on %s failed in %r", cluster.name, receiver, exc_info=result)
 
 
+#: What ``apply`` reads: YAML under its usual names, or JSON (a YAML document too).
+MANIFEST_MEDIA_TYPES = (YAML, "application/x-yaml", "text/yaml", JSON)
+
+
 @api_endpoint
 def apply(request, cluster):
     """POST YAML (one or many documents); answers each document's outcome, errors at their YAML line."""
@@ -261,14 +266,15 @@ def apply(request, cluster):
     dry_run = request.GET.get("dryRun") in ("All", "true", "1")
     namespace = request.GET.get("namespace") or "default"
     limit = settings.KUBEVIZ_MAX_MANIFEST_BYTES
-    if len(request.body) > limit:
+    manifest = request_body(request, MANIFEST_MEDIA_TYPES)
+    if len(manifest) > limit:
         raise errors.request_entity_too_large(
-            f"the manifest is {len(request.body)} bytes; the limit is {limit} bytes"
+            f"the manifest is {len(manifest)} bytes; the limit is {limit} bytes"
         )
     registry = registry_for(obj)
     try:
         results = apply_manifests(
-            registry, request.body, namespace=namespace, dry_run=dry_run, max_bytes=limit,
+            registry, manifest, namespace=namespace, dry_run=dry_run, max_bytes=limit,
             atomic_document=transaction.atomic,
         )
     except ManifestError as exc:

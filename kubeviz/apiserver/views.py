@@ -43,9 +43,8 @@ def status_response(error: errors.StatusError) -> HttpResponse:
 
 
 def api_endpoint(view):
-    """Turn StatusErrors (and anything unexpected) into Status JSON; exempt from CSRF like any API."""
+    """Turn StatusErrors (and anything unexpected) into Status JSON."""
 
-    @csrf_exempt
     def wrapper(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
@@ -60,6 +59,13 @@ def api_endpoint(view):
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
+
+
+def kubernetes_endpoint(view):
+    """An endpoint of the Kubernetes API: an ``api_endpoint`` that asks for no CSRF token, which kubectl and the
+    client libraries cannot send; a browser on another origin is refused before it reaches one
+    (``kubeviz.security.cross_site_refusal``)."""
+    return csrf_exempt(api_endpoint(view))
 
 
 def get_cluster(name: str) -> Cluster:
@@ -79,15 +85,23 @@ def _query_flag_dry_run(request) -> bool:
 
 YAML = "application/yaml"
 # What a request body may be (an empty Content-Type is read as the first), and upstream's answer to the rest.
-BODY_MEDIA_TYPES = ("application/json", YAML, protobuf.MEDIA_TYPE)
-UNSUPPORTED_BODY = ("the body of the request was in an unknown format - accepted media types include: "
-                    + ", ".join(BODY_MEDIA_TYPES))
+BODY_MEDIA_TYPES = (JSON, YAML, protobuf.MEDIA_TYPE)
+
+
+def request_body(request, media_types) -> bytes:
+    """The body of a request to the simulator's own endpoints (``/sim``, the console, the lesson panel), whose
+    Content-Type must be one of ``media_types`` (415 otherwise): a page on another site can send a body without
+    asking first only as text/plain, a form or multipart, so none of those is read. An empty body needs none."""
+    body = request.body
+    if body and (request.content_type or "").lower() not in media_types:
+        raise errors.unknown_body_format(media_types)
+    return body
 
 
 def _read_json_body(request, resource: ResourceType, registry=None, namespace: str = ""):
     content_type = (request.content_type or "").lower()
     if content_type and content_type not in BODY_MEDIA_TYPES:
-        raise errors.StatusError(415, "UnsupportedMediaType", UNSUPPORTED_BODY, {})
+        raise errors.unknown_body_format(BODY_MEDIA_TYPES)
     if content_type == protobuf.MEDIA_TYPE:
         # client-go 1.32's typed clients (kubectl create job/cronjob/namespace) send protobuf; answers stay JSON.
         try:
@@ -162,13 +176,13 @@ def _warning_headers(warnings) -> dict:
     return {"Warning": ", ".join(f'299 - "{w}"' for w in quoted)}
 
 
-@api_endpoint
+@kubernetes_endpoint
 def version(request, cluster):
     get_cluster(cluster)
     return json_response(discovery.version_info())
 
 
-@api_endpoint
+@kubernetes_endpoint
 def kube_api(request, cluster, path):
     """Route a Kubernetes API path: ``api/v1/...`` or ``apis/<group>/<version>/...``."""
     parts = [p for p in path.split("/") if p != ""]
@@ -519,7 +533,7 @@ def _nano(stamp: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z"
 
 
-@api_endpoint
+@kubernetes_endpoint
 def openapi_document(request, cluster, path):
     """``/openapi/v3`` (the index) and ``/openapi/v3/<api/v1|apis/g/v>``; ``/openapi/v2`` as an empty document."""
     get_cluster(cluster)
@@ -545,9 +559,15 @@ def openapi_document(request, cluster, path):
     raise errors.not_found_path()
 
 
-@api_endpoint
+@kubernetes_endpoint
 def api_not_found(request, *args, **kwargs):
     raise errors.not_found_path()
+
+
+def bad_request_page(request, exception=None):
+    """``handler400``: a request Django refuses before any view (a Host the server does not answer to), as a
+    Status."""
+    return status_response(errors.bad_request(str(exception) if exception else "bad request"))
 
 
 def page_not_found(request, exception=None):

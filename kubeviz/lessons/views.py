@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext as _
 
 from kubeviz.apiserver.manifests import load_json
+from kubeviz.apiserver.views import JSON
 from kubeviz.dashboard.catalogue import js_catalogue
 from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, _page_config
 from kubeviz.runtime.host import host
@@ -261,6 +262,8 @@ def _api(handler):
             return JsonResponse({"error": _("Open the lesson page first: it creates your cluster.")}, status=404)
         body = {}
         if request.method == "POST" and request.body:
+            if (request.content_type or "").lower() != JSON:
+                return JsonResponse({"error": "the body must be application/json"}, status=415)
             try:
                 body = load_json(request.body)
             except (ValueError, UnicodeDecodeError):

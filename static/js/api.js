@@ -1,6 +1,8 @@
 // The HTTP side of the page: the simulator's /sim endpoints and the cluster's Kubernetes API.
 // Every call answers parsed JSON (or text) and throws an Error carrying the Status message on failure.
 
+import { csrfHeader } from "./dom.js";
+
 const RESOURCE_PATHS = {
   Pod: ["api/v1", "pods", true],
   Node: ["api/v1", "nodes", false],
@@ -21,7 +23,7 @@ export class ApiError extends Error {
 }
 
 async function request(url, { method = "GET", body, contentType, text = false } = {}) {
-  const headers = {};
+  const headers = method === "GET" ? {} : csrfHeader();
   if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
   const response = await fetch(url, {
     method,

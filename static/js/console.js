@@ -6,7 +6,7 @@
 // `-f -`) sends the YAML editor's text as stdin. Other code runs a command with `window.kubevizConsole.run(cmd)`,
 // and any element with `data-console-run="kubectl get pods"` runs its command when clicked (lesson text).
 
-import { h } from "./dom.js";
+import { csrfHeader, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { selectors } from "./state.js";
 
@@ -184,7 +184,7 @@ export function createConsole({ root, config, getState, getEditorText, onShow })
     try {
       const response = await fetch(`${config.sim}/console`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", ...csrfHeader() },
         body: JSON.stringify(body),
       });
       const parsed = await response.json().catch(() => null);

@@ -20,6 +20,13 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** The header that carries the page's CSRF token (from `<meta name="csrf-token">`), for requests that change
+ * something: the server refuses those from a browser without it. */
+export function csrfHeader() {
+  const token = document.querySelector('meta[name="csrf-token"]')?.content;
+  return token ? { "X-CSRFToken": token } : {};
+}
+
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Escape text for use inside HTML built as a string (tables with many rows). */

@@ -4,7 +4,7 @@
 // learner (resume a Job once another completed, ...), the panel asks the server every few seconds to run the ones
 // that are due.
 
-import { h } from "./dom.js";
+import { csrfHeader, h } from "./dom.js";
 import { t } from "./i18n.js";
 import { toast } from "./controls.js";
 
@@ -21,12 +21,12 @@ let pollTimer = null;
 async function call(path, body) {
   const response = await fetch(`${config.api}/${path}`, {
     method: body === undefined ? "GET" : "POST",
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    headers: body === undefined ? {} : { "Content-Type": "application/json", ...csrfHeader() },
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
   });
   const parsed = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(parsed.error || `${response.status} ${response.statusText}`);
+  if (!response.ok) throw new Error(parsed.error || parsed.message || `${response.status} ${response.statusText}`);
   return parsed;
 }
 

@@ -221,7 +221,7 @@ def test_a_failed_job_timeline_ends_where_it_failed(browser, kubeviz_server):  #
     page.apply_yaml(failing_pi(2), "job.batch/pi created")
     page.advance(1800)
     page.tab("jobs")
-    p.wait_for_function("document.querySelectorAll('[data-testid=gantt-bar]').length === 3")
+    p.wait_for_function("() => document.querySelectorAll('[data-testid=gantt-bar]').length === 3")
     marker = p.wait_for_selector(".gantt .g-done.g-job-failed")
     assert marker.get_attribute("title") == "Failed"
     assert p.locator(".gantt .g-now").count() == 0
@@ -299,7 +299,7 @@ def test_daemonset_rolling_update_walk(browser, kubeviz_server):  # noqa: F811
     page.tab("daemonsets")
     p.click('[data-testid="daemonset"] h3 button')
     p.click('[data-testid="details"] [data-testid="edit"]')
-    p.wait_for_function("window.kubeviz.editor.value().includes('uid') === false && "
+    p.wait_for_function("() => window.kubeviz.editor.value().includes('uid') === false && "
                         "window.kubeviz.editor.value().includes('fluentd:v2.5.2')")
     p.evaluate("""() => {
       const cm = document.querySelector('[data-testid="yaml-editor"] .CodeMirror').CodeMirror;
@@ -419,7 +419,7 @@ def test_cronjob_view(browser, kubeviz_server):  # noqa: F811
     page.apply_example("hello", "cronjob.batch/hello created")
     page.advance(300)
     page.tab("cronjobs")
-    p.wait_for_function("document.querySelectorAll('[data-testid=cronjob-run]').length >= 3")
+    p.wait_for_function("() => document.querySelectorAll('[data-testid=cronjob-run]').length >= 3")
     assert p.locator('[data-testid="cronjob-next"]').count() >= 1
     # The history limit (3 successful) deleted the older Jobs, and the view says so.
     p.wait_for_selector('[data-testid="cronjob-deleted"]')
@@ -465,7 +465,7 @@ def test_forbid_skips_are_drawn_per_slot_that_never_ran(browser, kubeviz_server)
     never = [m for m in range(first, last + 1) if m not in ran]
     assert never and len(never) < refused["count"]  # some refused slots started late
     page.tab("cronjobs")
-    p.wait_for_function(f"document.querySelectorAll('[data-testid=cronjob-skipped]').length === {len(never)}")
+    p.wait_for_function(f"() => document.querySelectorAll('[data-testid=cronjob-skipped]').length === {len(never)}")
     titles = p.eval_on_selector_all('[data-testid="cronjob-skipped"]', "els => els.map(e => e.title.slice(-5))")
     assert titles == [f"00:{m:02d}" for m in never]
     assert f"{len(never)} skipped" in p.text_content('[data-testid="cronjob"] .stats')
