@@ -171,6 +171,8 @@ KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
 
 # The kubectl binary the dashboard's console runs against the server's own clusters.
 KUBEVIZ_KUBECTL = env_str("KUBEVIZ_KUBECTL", "/usr/bin/kubectl")
+# The unprivileged user the console runs kubectl as when the server runs as root.
+KUBEVIZ_CONSOLE_USER = env_str("KUBEVIZ_CONSOLE_USER", "nobody")
 
 # Worker nodes of the `default` cluster that `make run` creates.
 KUBEVIZ_DEFAULT_NODES = env_int("KUBEVIZ_DEFAULT_NODES", 3, minimum=0)

@@ -2,7 +2,8 @@
 
 from django.urls import include, path, re_path
 
-from kubeviz.apiserver import console, kubeconfig, sim_views, views
+from kubeviz.apiserver import kubeconfig, sim_views, views
+from kubeviz.console import views as console
 
 urlpatterns = [
     re_path(r"^clusters/(?P<cluster>[^/]+)/version/?$", views.version),

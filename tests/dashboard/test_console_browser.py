@@ -33,7 +33,7 @@ class Console:
         else:
             field.press_sequentially(command)
         field.press("Enter")
-        self.p.wait_for_function(f"document.querySelectorAll('[data-testid=\"console-entry\"][data-state=\"done\"]').length > {count}",
+        self.p.wait_for_function(f"() => document.querySelectorAll('[data-testid=\"console-entry\"][data-state=\"done\"]').length > {count}",
                                  timeout=20000)
         return self.last()
 
@@ -77,7 +77,7 @@ def test_the_seed_articles_commands_in_the_console(browser, kubeviz_server):  # 
     # The clock moves on: the Job's pod runs and completes; it appears in the page's live state, so Tab
     # completes its name.
     call(kubeviz_server, "POST", f"/sim/clusters/{name}/clock/advance", {"seconds": 60})
-    p.wait_for_function("Object.keys(window.kubeviz.state.objects.Pod).some(k => k.startsWith('default/pi-'))")
+    p.wait_for_function("() => Object.keys(window.kubeviz.state.objects.Pod).some(k => k.startsWith('default/pi-'))")
     pods = console.type("kubectl get pods")
     assert pods["stdout"] == api(kubeviz_server, name, "kubectl get pods")["stdout"]
     pod = pods["stdout"].splitlines()[1].split()[0]
@@ -99,7 +99,8 @@ def test_the_seed_articles_commands_in_the_console(browser, kubeviz_server):  # 
     assert missing["stderr"] == 'Error from server (NotFound): jobs.batch "nope" not found\n'
     assert missing["exitCode"] == 1
     refused = console.type("kubectl apply -f job.yaml")
-    assert refused["stderr"] == "error: the console reads files only from the editor: use -f -\n"
+    assert refused["stderr"] == ("error: the console reads no files of the server: use -f - for the editor's text "
+                                 "(not -f job.yaml)\n")
     page.shot("console")
 
     # History: ↑ brings back the previous command.
@@ -130,5 +131,5 @@ def test_the_seed_articles_commands_in_the_console(browser, kubeviz_server):  # 
     assert count_before > 0
     field.press_sequentially("clear")
     field.press("Enter")
-    p.wait_for_function("document.querySelectorAll('[data-testid=\"console-entry\"]').length === 0")
+    p.wait_for_function("() => document.querySelectorAll('[data-testid=\"console-entry\"]').length === 0")
     page.close()

@@ -13,11 +13,12 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from kubeviz.apiserver import console
+from kubeviz.console import runner
 from tests.live.conftest import kubeviz_server  # noqa: F401 - the session's live Daphne server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,21 +111,61 @@ def test_describe_says_when_its_event_ages_are_not_simulated_time(kubeviz_server
 @pytest.mark.live
 def test_refused_command_lines_answer_clear_errors(kubeviz_server, live_cluster):  # noqa: F811
     cases = {
-        "kubectl get pods --server http://example.com": "does not accept --server",
-        "kubectl get pods -s http://example.com": "does not accept -s",
-        "kubectl --kubeconfig=/etc/passwd get pods": "does not accept --kubeconfig",
-        "kubectl get pods --token=abc": "does not accept --token",
-        "kubectl apply -f /etc/passwd": "the console reads files only from the editor: use -f -",
-        "kubectl apply --filename=job.yaml": "the console reads files only from the editor: use -f -",
+        "kubectl apply edit-last-applied job/pi": "opens no editor",
+        "kubectl edit job/pi": 'does not run "kubectl edit"',
+        "kubectl get pods --server http://example.com": "talks to this cluster only",
+        "kubectl get pods -s http://example.com": "talks to this cluster only",
+        "kubectl --kubeconfig=/etc/passwd get pods": "talks to this cluster only",
+        "kubectl get pods --token=abc": "talks to this cluster only",
+        "kubectl create job x --from_file=/etc/passwd": "reads no files of the server",
+        "kubectl create job x --from_env_file=/etc/passwd": "reads no files of the server",
+        "kubectl patch job pi --patch_file=/etc/passwd": "reads no files of the server",
+        "kubectl get pods --cache_dir=/tmp/kubeviz-console-test": "reads no files of the server",
+        "kubectl apply -f /etc/passwd": "reads no files of the server",
+        "kubectl apply --filename=job.yaml": "reads no files of the server",
+        "kubectl get --raw /../../sim/clusters": "--raw takes a path of this cluster's API",
         "kubectl exec -it pi -- sh": 'does not run "kubectl exec"',
         "kubectl run x --image=busybox": 'does not run "kubectl run"',
         "rm -rf /": 'unknown command "rm"',
         "kubectl get pods 'unclosed": "cannot parse",
     }
     for command, text in cases.items():
+        started = time.monotonic()
         answer = run(kubeviz_server, live_cluster, command)
+        assert time.monotonic() - started < 2, command  # refused at once, never waiting on a kubectl
         assert answer["exitCode"] == 1 and answer["stdout"] == "", command
         assert answer["stderr"].startswith("error: ") and text in answer["stderr"], (command, answer)
+    assert not Path("/tmp/kubeviz-console-test").exists()
+
+
+@needs_kubectl
+@pytest.mark.live
+def test_get_raw_reads_this_clusters_api_only(kubeviz_server, live_cluster):  # noqa: F811
+    """``get --raw /apis/batch/v1`` works as on a real cluster (kubectl itself would send it to the server's root,
+    outside the cluster's prefix, where another cluster or /sim could be reached)."""
+    answer = run(kubeviz_server, live_cluster, "kubectl get --raw /api/v1/namespaces/default")
+    assert answer["exitCode"] == 0, answer
+    assert json.loads(answer["stdout"])["metadata"]["name"] == "default"
+    nested = run(kubeviz_server, live_cluster, "kubectl get --raw /clusters/default/api/v1/nodes")
+    assert nested["exitCode"] == 1 and "NotFound" in nested["stderr"]
+
+
+@needs_kubectl
+@pytest.mark.live
+def test_commands_running_at_once_are_limited_per_cluster(kubeviz_server, live_cluster):  # noqa: F811
+    """Two watches run on one cluster; a third is refused at once (429) while they do, and runs afterwards."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        watches = [pool.submit(run, kubeviz_server, live_cluster, "kubectl get pods -w") for _ in range(2)]
+        time.sleep(1.5)  # both have started (each runs for the console's watch window, 3 s)
+        started = time.monotonic()
+        with pytest.raises(urllib.error.HTTPError) as busy:
+            run(kubeviz_server, live_cluster, "kubectl get nodes")
+        assert time.monotonic() - started < 1
+        assert busy.value.code == 429
+        answer = json.loads(busy.value.read())
+        assert answer["exitCode"] == 1 and "already running on this cluster" in answer["stderr"]
+        assert all("stopped after" in w.result()["note"] for w in watches)
+    assert run(kubeviz_server, live_cluster, "kubectl get nodes")["exitCode"] == 0
 
 
 @needs_kubectl
@@ -134,7 +175,7 @@ def test_a_watch_ends_within_the_window(kubeviz_server, live_cluster):  # noqa: 
     started = time.monotonic()
     answer = run(kubeviz_server, live_cluster, "kubectl get jobs -w")
     took = time.monotonic() - started
-    assert took < console.WATCH_SECONDS + 3
+    assert took < runner.WATCH_SECONDS + 3
     assert answer["stdout"].startswith("NAME   STATUS")
     assert "stopped after" in answer["note"]
     # The server kept serving while the watch ran (no deadlock): the next command answers at once.
@@ -153,39 +194,7 @@ def test_unknown_cluster_and_bad_bodies_are_statuses(kubeviz_server):  # noqa: F
     assert bad.value.code == 422
 
 
-# --- the parser, and that a refused line never starts kubectl ------------------------------------------------
-
-@pytest.mark.parametrize("command", [
-    "kubectl get pods --server=http://x", "kubectl -shttp://x get pods", "kubectl get pods -As http://x",
-    "kubectl get pods --context other", "kubectl get pods --cluster=x", "kubectl get pods --user x",
-    "kubectl get pods --as admin", "kubectl get pods --cache-dir /tmp", "kubectl get pods --client-key k",
-    "kubectl get pods --certificate-authority ca", "kubectl get pods --insecure-skip-tls-verify",
-    "kubectl get pods --tls-server-name x", "kubectl apply -f job.yaml", "kubectl apply -fjob.yaml",
-    "kubectl create -f=job.yaml", "kubectl apply -k dir", "kubectl get pods -o jsonpath-file=/etc/passwd",
-    "kubectl get pods --profile-output=/tmp/x", "kubectl delete --filename x", "kubectl proxy", "kubectl",
-    "sh -c 'kubectl get pods'", "kubectl cp a b",
-])
-def test_parse_refuses(command):
-    with pytest.raises(console.Refused):
-        console.parse(command)
-
-
-@pytest.mark.parametrize("command, args, streaming", [
-    ("kubectl get pods -o wide", ["get", "pods", "-o", "wide"], False),
-    ("k -n kube-system get ds", ["-n", "kube-system", "get", "ds"], False),
-    ("kubectl apply -f -", ["apply", "-f", "-"], False),
-    ("kubectl apply -f=-", ["apply", "-f=-"], False),
-    ("kubectl get pods -w", ["get", "pods", "-w"], True),
-    ("kubectl get pods --watch", ["get", "pods", "--watch"], True),
-    ("kubectl logs -f pi-abc", ["logs", "-f", "pi-abc"], True),
-    ("kubectl logs -p pi-abc", ["logs", "-p", "pi-abc"], False),
-    ("kubectl get pods -o 'jsonpath={.items[*].metadata.name}'",
-     ["get", "pods", "-o", "jsonpath={.items[*].metadata.name}"], False),
-    ("  ", [], False),
-])
-def test_parse_accepts(command, args, streaming):
-    assert console.parse(command) == (args, streaming)
-
+# --- a refused line never starts kubectl --------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_refused_line_never_starts_kubectl(monkeypatch, cluster):
@@ -197,7 +206,7 @@ async def test_a_refused_line_never_starts_kubectl(monkeypatch, cluster):
         started.append(args)
         raise AssertionError("kubectl must not run")
 
-    monkeypatch.setattr(console.asyncio, "create_subprocess_exec", spy)
+    monkeypatch.setattr(runner.asyncio, "create_subprocess_exec", spy)
     client = AsyncClient()
     for command in ("kubectl get pods --server http://evil", "kubectl apply -f /etc/passwd", "kubectl exec x"):
         response = await client.post("/sim/clusters/test/console", {"command": command},
