@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+# The address `make run` listens on: loopback (this computer only) unless set, e.g. HOST=0.0.0.0 for a classroom
+# server (which then needs a strong SECRET_KEY).
+HOST ?= 127.0.0.1
+export PORT HOST
 # The database storage's tests run on PostgreSQL too (a multi-process deployment's store); its test database is
 # created and dropped by the run.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/kubeviz
@@ -26,7 +29,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py lessons load
-	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) kubeviz.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) kubeviz.asgi:application
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browsers here.
 browser:

@@ -5,7 +5,9 @@ defaults are the embedded, nothing-to-install set-up: SQLite beside the project 
 Point ``DATABASE_URL`` at PostgreSQL and set ``REDIS_URL`` to run several server processes.
 """
 
+import ipaddress
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -51,10 +53,59 @@ def env_list(name, default):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def is_loopback(address: str) -> bool:
+    """Whether a listening address is reachable from this machine only."""
+    address = address.strip("[]")
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+#: The public development key of earlier versions: lesson cookies signed with it can be forged by anyone.
+PUBLIC_KEYS = frozenset({"kubeviz-insecure-development-key-change-me"})
+
+
+def weak_secret_key(key: str) -> bool:
+    """Django's test for a key that is too weak (``security.W009``), or a key published in a repository."""
+    return key in PUBLIC_KEYS or key.startswith("django-insecure-") or len(key) < 50 or len(set(key)) < 5
+
+
+def installation_secret_key(path: Path) -> str:
+    """This installation's own key: made once, from the system's random source, and kept at ``path`` (beside the
+    database, readable by its owner only); every later start, and every process of the installation, reads it."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key + "\n")
+    return key
+
+
 DEBUG = env_bool("DEBUG", False)
-# The default key is only good for a classroom laptop; set SECRET_KEY anywhere shared.
-SECRET_KEY = env_str("SECRET_KEY", "kubeviz-insecure-development-key-change-me")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+# The address `make run` serves on: loopback by default (a laptop); anything else makes the server reachable from
+# other machines, and then a weak SECRET_KEY is refused.
+HOST = env_str("HOST", "127.0.0.1")
+SECRET_KEY = env_str("SECRET_KEY", "") or installation_secret_key(
+    Path(env_str("KUBEVIZ_SECRET_KEY_FILE", "") or BASE_DIR / "var" / "secret_key"))
+if SECRET_KEY in PUBLIC_KEYS:
+    raise ImproperlyConfigured("SECRET_KEY is the public development key of earlier versions, with which anyone can "
+                               "forge this server's cookies: unset it (a key is then made for this installation) "
+                               "or set a long random one")
+if not is_loopback(HOST) and weak_secret_key(SECRET_KEY):
+    raise ImproperlyConfigured(f"HOST={HOST} makes the server reachable from other machines, but SECRET_KEY is weak "
+                               f"(fewer than 50 characters, or fewer than 5 different ones): set a long random one, "
+                               f"e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
     "daphne",
