@@ -3,9 +3,10 @@
 kubeviz answers anyone who can reach it (on a laptop, that is the laptop's own browser), so the danger is a hostile
 page open in that browser sending requests to it. Three guards, each for one kind of request:
 
-- ``cross_site_refusal`` (every URL, the Kubernetes API included): a request that changes something and that a
-  browser sent from another origin (its ``Origin`` is not this server's, or ``Sec-Fetch-Site`` says cross-site or
-  same-site) is refused with 403 before any view runs. kubectl and the client libraries send neither header.
+- ``cross_site_refusal`` (every URL, the Kubernetes API included): a request that a browser sent for a page on
+  another origin (``Sec-Fetch-Site`` says cross-site or same-site, or a write's ``Origin`` is not this server's)
+  is refused with 403 before any view runs, unless it is a link to a page being followed. kubectl and the client
+  libraries send neither header.
 - Django's ``CsrfViewMiddleware`` (every view but the Kubernetes API's, which kubectl calls with no browser): its
   CSRF protection, token and origin, for every request that comes from a browser (``csrf_for_browsers``). A request with no cookie, no
   ``Origin`` and no ``Sec-Fetch-*`` header (curl, scripts, the test clients) carries no ambient authority a
@@ -53,12 +54,23 @@ def origin_allowed(origin: str, *, scheme: str, host: str) -> bool:
 
 
 def _cross_site(request) -> str | None:
-    """Why a state-changing request comes from a page on another origin, or None."""
-    site = request.META.get("HTTP_SEC_FETCH_SITE")
+    """Why a request comes from a page on another origin, or None.
+
+    Any request that a page on another site makes its browser send is refused, reads included (an ``<img>`` of a
+    lesson page would make a sandbox; a ``<script>`` of a JSON answer would try to read it), except following a
+    link to one of the pages (a top-level navigation that reads): the Fetch Metadata resource isolation policy. A
+    state-changing request must moreover come with this server's ``Origin`` when it carries one (browsers without
+    ``Sec-Fetch-*``)."""
+    meta = request.META
+    site = meta.get("HTTP_SEC_FETCH_SITE")
+    safe = request.method in SAFE_METHODS
     if site in ("cross-site", "same-site"):
+        if safe and meta.get("HTTP_SEC_FETCH_MODE") == "navigate" and meta.get("HTTP_SEC_FETCH_DEST") == "document":
+            return None
         return f"the request was sent by a page on another site (Sec-Fetch-Site: {site})"
-    origin = request.META.get("HTTP_ORIGIN")
-    if origin is not None and not origin_allowed(origin, scheme=request.scheme, host=request.get_host()):
+    origin = meta.get("HTTP_ORIGIN")
+    if not safe and origin is not None and not origin_allowed(origin, scheme=request.scheme,
+                                                              host=request.get_host()):
         return f"the request was sent by a page on another origin ({origin})"
     return None
 
@@ -69,11 +81,9 @@ def _forbidden(reason: str):
 
 @sync_and_async_middleware
 def cross_site_refusal(get_response):
-    """Refuse a state-changing request that a browser sent from another origin (403 Forbidden, a Status)."""
+    """Refuse what a browser sent for a page on another origin (403 Forbidden, a Status): see ``_cross_site``."""
 
     def refusal(request):
-        if request.method in SAFE_METHODS:
-            return None
         reason = _cross_site(request)
         return _forbidden(reason) if reason else None
 

@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 HOSTILE_PAGE = """<!DOCTYPE html>
 <html><body>
 <iframe id="frame" src="{target}/c/{cluster}/" width="800" height="600"></iframe>
+<img src="{target}/lessons/why-jobs/" alt="">
 <script>
 const target = "{target}", cluster = "{cluster}", sim = `${{target}}/sim/clusters/${{cluster}}`;
 const report = {{attempts: [], websocket: {{messages: 0}}}};
@@ -118,6 +119,7 @@ def state(server, cluster) -> dict:
 def test_a_hostile_page_changes_nothing_and_reads_nothing(browser, kubeviz_server, hostile_server, host):  # noqa: F811
     folder, port = hostile_server
     cluster = f"sec-{uuid.uuid4().hex[:8]}"
+    kubeviz_server.manage("lessons", "load")  # a lesson page opened makes a sandbox: the <img> must not
     new_cluster(kubeviz_server, cluster)
     call(kubeviz_server, "POST", f"/sim/clusters/{cluster}/apply", PI.encode(),
          headers={"Content-Type": "application/yaml"})

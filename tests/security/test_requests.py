@@ -173,3 +173,26 @@ def test_pages_cannot_be_framed_and_run_no_inline_script():
     assert " onchange=" not in html and " onclick=" not in html
     for script in html.split("<script")[1:]:  # every script is a file or a JSON data block
         assert ' src="' in script.split(">")[0] or 'type="application/json"' in script.split(">")[0], script[:80]
+
+
+def test_a_page_on_another_site_cannot_make_a_sandbox_with_an_image(db):
+    """A lesson page makes a sandbox when opened; an ``<img>`` of it on another site must not, yet a link to it
+    (a top-level navigation) still opens the lesson."""
+    from django.core.management import call_command
+
+    call_command("lessons", "load")
+    before = set(Cluster.objects.values_list("name", flat=True))
+    image = Client().get("/lessons/why-jobs/", HTTP_SEC_FETCH_SITE="cross-site", HTTP_SEC_FETCH_MODE="no-cors",
+                         HTTP_SEC_FETCH_DEST="image")
+    assert image.status_code == 403
+    assert set(Cluster.objects.values_list("name", flat=True)) == before
+    link = Client().get("/lessons/why-jobs/", HTTP_SEC_FETCH_SITE="cross-site", HTTP_SEC_FETCH_MODE="navigate",
+                        HTTP_SEC_FETCH_DEST="document")
+    assert link.status_code == 200
+    assert len(set(Cluster.objects.values_list("name", flat=True)) - before) == 1
+
+
+def test_a_script_tag_on_another_site_reads_no_json():
+    response = Client().get("/sim/clusters", HTTP_SEC_FETCH_SITE="cross-site", HTTP_SEC_FETCH_MODE="no-cors",
+                            HTTP_SEC_FETCH_DEST="script")
+    assert response.status_code == 403
