@@ -427,6 +427,63 @@ def test_cronjob_view(browser, kubeviz_server):  # noqa: F811
     page.close()
 
 
+YEARLY_CRONJOB = """apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: yearly
+spec:
+  schedule: "0 0 5 12 *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: c
+            image: busybox
+            command: ["date"]
+"""
+WIDE_OPEN_DAEMONSET = """apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: wide-open
+spec:
+  selector:
+    matchLabels: {app: wide-open}
+  updateStrategy:
+    rollingUpdate:
+      maxUnavailable: 2147483647
+  template:
+    metadata:
+      labels: {app: wide-open}
+    spec:
+      containers:
+      - name: c
+        image: fluentd
+"""
+
+
+def test_what_a_learner_writes_cannot_freeze_the_views(browser, kubeviz_server):  # noqa: F811
+    """A CronJob whose next run is a year away draws a year's axis with a few ticks (it drew one per minute,
+    524,000 of them, and the tab hung); a DaemonSet that may take 2147483647 pods down at once draws a pip per
+    pod it has (the tab hung, then threw "Invalid array length")."""
+    name = new_cluster(kubeviz_server, "walk-limits", nodes=2)
+    page = Page(browser, kubeviz_server, name).open()
+    p = page.page
+    page.apply_yaml(YEARLY_CRONJOB, "cronjob.batch/yearly created")
+    page.tab("cronjobs")
+    p.wait_for_selector('[data-testid="cronjob-next"]')
+    assert 2 <= p.locator(".cronjob-card .tick").count() <= 16
+    page.apply_yaml(WIDE_OPEN_DAEMONSET, "daemonset.apps/wide-open created")
+    page.advance(60)
+    page.tab("daemonsets")
+    p.wait_for_selector('[data-testid="daemonset"]')
+    desired = call(kubeviz_server, "GET", f"/clusters/{name}/apis/apps/v1/namespaces/default/daemonsets/wide-open"
+                   )["status"]["desiredNumberScheduled"]
+    assert desired == 2 and p.locator('[data-testid="daemonset"] .pip').count() == desired
+    page.close()
+
+
 def test_a_jump_of_the_paused_clock_moves_the_views(browser, kubeviz_server):  # noqa: F811
     """A fast-forward that changes no object still moves time: the tables' AGE cells follow the clock."""
     name = new_cluster(kubeviz_server, "walk-jump", nodes=2)

@@ -87,6 +87,17 @@ export function skippedSlots(schedule, events, createdSlots, timeZone) {
   return slots.sort((a, b) => a - b);
 }
 
+const MINUTE = 60000;
+const DAY = 24 * 60 * MINUTE;
+const MAX_TICKS = 15;
+
+/** A tick every minute on a short axis; on a long one (a yearly schedule's next run is a year away) a round step
+ * that keeps the ticks to MAX_TICKS, so the page never draws one per minute of a year. */
+export function tickStep(span) {
+  const minutes = [1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440].find((m) => span / (m * MINUTE) <= MAX_TICKS);
+  return minutes ? minutes * MINUTE : Math.ceil(span / (MAX_TICKS * DAY)) * DAY;
+}
+
 function hhmm(ms) {
   return new Date(ms).toISOString().slice(11, 16);
 }
@@ -163,8 +174,9 @@ export function createCronJobsView({ root, onSelect }) {
       if (inWindow(at)) marks.push(`<span class="cj-next" data-testid="cronjob-next" style="left:${x(at)}" title="${esc(t("next: {time}", { time: new Date(at).toISOString() }))}"><span>${hhmm(at)}</span></span>`);
     }
     const ticks = [];
-    for (let m = Math.ceil(windowStart / 60000) * 60000; m <= windowEnd; m += 60000) {
-      ticks.push(`<span class="tick" style="left:${x(m)}">${hhmm(m)}</span>`);
+    const step = tickStep(span);
+    for (let m = Math.ceil(windowStart / step) * step; m <= windowEnd; m += step) {
+      ticks.push(`<span class="tick" style="left:${x(m)}">${step >= DAY ? new Date(m).toISOString().slice(5, 10) : hhmm(m)}</span>`);
     }
     const counts = {
       skipped: skipped ? skipped.length

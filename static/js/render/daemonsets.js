@@ -7,6 +7,8 @@ import { t } from "../i18n.js";
 import { controllerOf, podStatusText, statusFamily, since } from "../kube.js";
 import { compareNodeNames, currentRevisions, isControlPlane, REVISION_HASH_LABEL } from "../derive.js";
 
+const MAX_PIPS = 100;
+
 /** `kubectl rollout status daemonset/<name>`'s line for the DaemonSet's current status. */
 export function rolloutStatus(ds) {
   const name = ds.metadata.name;
@@ -73,7 +75,9 @@ export function createDaemonSetsView({ root, onSelect }) {
     const done = status.includes("successfully rolled out");
     const counts = [["DESIRED", desired], ["CURRENT", s.currentNumberScheduled || 0], ["READY", s.numberReady || 0],
       ["UP-TO-DATE", s.updatedNumberScheduled || 0], ["AVAILABLE", s.numberAvailable || 0]];
-    const pips = Array.from({ length: Math.max(budget, inUse) }, (_, i) =>
+    // One pip per pod the rollout may take down at once: never more than there are pods (a maxUnavailable of
+    // 2147483647 is valid), and at most MAX_PIPS.
+    const pips = Array.from({ length: Math.min(Math.max(budget, inUse), Math.max(desired, inUse), MAX_PIPS) }, (_, i) =>
       `<span class="pip${i < inUse ? " used" : ""}${i >= budget ? " over" : ""}"></span>`).join("");
     const podCells = (name) => (byNode.get(name) || []).map(([podKey, pod]) => {
       const text = podStatusText(pod);
