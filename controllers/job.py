@@ -28,6 +28,15 @@ again (its patch is re-issued instead, which is idempotent). The same holds for 
 ``uncountedTerminatedPods`` (for instance a Job exported from a real cluster mid-flight): they are not
 re-counted, their pods lose the finalizer, and they move into the counters. The status therefore always ends
 with ``uncountedTerminatedPods: {}``, except when more than 500 pods finish at once (``MAX_UNCOUNTED_PODS``).
+
+Orphan pods
+-----------
+``sync_job`` only releases the pods of a Job it can still see. A pod whose Job was deleted (the garbage collector
+then deletes the pod, or with ``--cascade=orphan`` takes its ownerReference away), or whose Job finished without
+releasing it, would keep the finalizer, and a pod being deleted would stay ``Terminating`` for ever. Upstream keeps
+a second work queue of such pods, filled by the orphan branches of its pod handlers and by ``deleteJob`` /
+``updateJob`` (``cleanupPodFinalizers``), and ``syncOrphanPod`` removes the finalizer. Here that is
+``sync_orphan_pod(pod, job)`` and ``cleanup_pod_finalizers(job, pods)``; ``controllers.manager`` holds the queue.
 """
 
 from __future__ import annotations
@@ -37,7 +46,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from controllers.apimachinery.labels import SelectorError, selector_from_label_selector
 from controllers.apimachinery.objcopy import deep_copy
+from controllers.apimachinery.ownerrefs import get_controller_of, is_controlled_by
 from controllers.objects import meta as _meta, spec as _spec, status as _status, uid as _uid
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
 from controllers.pods import (
@@ -1513,3 +1524,60 @@ def sync_job(
         trace=trace(observed, decision, ctx.action_notes),
         memory=new_memory,
     )
+
+
+# --- orphan pods (syncOrphanPod, cleanupPodFinalizers) -----------------------------------------------------
+
+
+def sync_orphan_pod(pod: dict, job: dict | None, *, trigger: str = "") -> SyncResult:
+    """Release a pod whose tracking finalizer no ``sync_job`` will ever remove; upstream ``syncOrphanPod``.
+
+    ``pod`` is the pod as the informer cache has it; ``job`` is what its controller reference resolves to in the
+    cache (upstream ``resolveControllerRef``), ``None`` when that Job is gone. The finalizer is removed unless a
+    Job still tracks the pod: its controller is not a batch/v1 Job, or is a Job managed by another controller, or is
+    a Job that has not finished (it adopted the pod, or counts it itself). So a pod of a deleted Job that the
+    garbage collector is deleting can go once its kubelet has stopped it, and a pod orphaned by its Job's deletion
+    (``--cascade=orphan``, or batch/v1's default) stays, free of the finalizer.
+    """
+    meta = _meta(pod)
+    key = f"{meta.get('namespace') or 'default'}/{_pod_name(pod)}"
+    ref = get_controller_of(pod)
+    if ref is None:
+        observed = "orphan pod: no controller reference"
+    else:
+        state = "gone" if job is None else ("finished" if is_job_finished(job) else "running")
+        observed = f"controlled by {ref.get('kind')} {ref.get('name')} ({state})"
+    observed += "; " + (f"has finalizer {JOB_TRACKING_FINALIZER}" if has_job_tracking_finalizer(pod)
+                        else "no tracking finalizer")
+
+    def result(decision: str, actions=(), notes=()) -> SyncResult:
+        return SyncResult(tuple(actions), None, None, Trace(CONTROLLER, key, trigger, observed, decision, tuple(notes)))
+
+    if ref is not None:
+        if ref.get("kind") != "Job" or ref.get("apiVersion") != "batch/v1":
+            return result("the pod's controller is not a batch/v1 Job: keep its finalizer")
+        if job is not None and managed_by_external_controller(job) is not None:
+            return result(f"Job {ref.get('name')} is managed by {managed_by_external_controller(job)}: "
+                          "keep the pod's finalizer")
+        if job is not None and not is_job_finished(job):
+            return result(f"Job {ref.get('name')} still tracks the pod: keep its finalizer")
+    if not has_job_tracking_finalizer(pod):
+        return result("nothing to do")
+    patch = PatchObject("Pod", meta.get("namespace") or "default", _pod_name(pod), remove_tracking_finalizer_patch(pod))
+    return result("no running Job will count the pod: remove its tracking finalizer", (patch,),
+                  (f"remove finalizer {JOB_TRACKING_FINALIZER} from pod {_pod_name(pod)}",))
+
+
+def cleanup_pod_finalizers(job: dict, pods: list[dict]) -> list[dict]:
+    """The pods of a deleted or finished Job that still carry the tracking finalizer (upstream
+    ``cleanupPodFinalizers``, which queues each for ``sync_orphan_pod``): of ``pods``, those its selector matches
+    that it controls."""
+    try:
+        selector = selector_from_label_selector(_spec(job).get("selector"))
+    except SelectorError:
+        return []
+    return [
+        pod for pod in pods
+        if selector.matches(_meta(pod).get("labels") or {}) and is_controlled_by(pod, job)
+        and has_job_tracking_finalizer(pod)
+    ]

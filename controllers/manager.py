@@ -10,10 +10,18 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from .apimachinery.ownerrefs import get_controller_of
 from .cache import controller_uid
 from .cronjob import sync_cronjob
 from .daemonset import DaemonSetCache, DaemonSetChanges, Placement, sync_daemonset
-from .job import has_backoff_limit_per_index, sync_job
+from .job import (
+    cleanup_pod_finalizers,
+    has_backoff_limit_per_index,
+    has_job_tracking_finalizer,
+    is_job_finished,
+    sync_job,
+    sync_orphan_pod,
+)
 from .kubelet import node_is_ready, sync_pod
 from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
 from .podgc import gc_pods
@@ -103,6 +111,57 @@ class JobController(WorkloadController):
         else:
             pods = engine.cache.owned_pods_in_play(uid)
         return sync_job(job, pods, engine.now, memory=memory)
+
+
+ORPHAN_POD_TRIGGER = "no running Job tracks the pod any more (deleted, finished, or no controller)"
+
+
+class JobOrphanPodController:
+    """pkg/controller/job's second queue (``orphanQueue``, worked by ``syncOrphanPod``): pods keyed by
+    namespace/name whose tracking finalizer no ``sync_job`` will remove, because they have no controller any more
+    or their Job is gone or finished. Its handlers are the orphan branches of upstream's ``addPod``, ``updatePod``,
+    ``deletePod`` (a pod being deleted counts as deleted), ``updateJob`` and ``deleteJob``."""
+
+    name = "job-orphan-pod"
+
+    def initial_keys(self, engine):
+        # A restarted controller's informer announces every pod again (addPod).
+        return [_ns_name(pod) for pod in engine.cache.list("Pod") if self._orphaned(pod, engine, deleted=False)]
+
+    def keys_for_change(self, change: Change, old, engine):
+        if change.kind == "Pod":
+            return [_ns_name(change.object)] if self._orphaned(change.object, engine,
+                                                                deleted=change.type == "DELETED") else []
+        if change.kind == "Job" and (change.type == "DELETED" or is_job_finished(change.object)):
+            # deleteJob, and updateJob of a finished Job (a backup: it should have released its pods itself)
+            pods = engine.cache.owned_pods_in_play(change.object["metadata"].get("uid") or "")
+            return [_ns_name(pod) for pod in cleanup_pod_finalizers(change.object, pods)]
+        return []
+
+    def _orphaned(self, pod: dict, engine, *, deleted: bool) -> bool:
+        if not has_job_tracking_finalizer(pod):
+            return False
+        if get_controller_of(pod) is None:
+            return True  # no controller: nobody else will take the finalizer off
+        if not (deleted or pod["metadata"].get("deletionTimestamp")):
+            return False  # a live pod with a controller is its Job's to count
+        job = _controller_job(pod, engine)
+        return job is None or is_job_finished(job)  # syncJob will not remove this finalizer
+
+    def sync(self, key, engine, memory):
+        pod = engine.cache.get("Pod", *key)
+        if pod is None or not has_job_tracking_finalizer(pod):
+            return None  # the orphan pod has been deleted, or has been released already
+        return sync_orphan_pod(pod, _controller_job(pod, engine), trigger=ORPHAN_POD_TRIGGER)
+
+
+def _controller_job(pod: dict, engine) -> dict | None:
+    """``resolveControllerRef``: the Job the pod's controller reference names, if the cache has it."""
+    ref = get_controller_of(pod)
+    if ref is None or ref.get("kind") != "Job":
+        return None
+    found = engine.cache.by_uid(ref.get("uid") or "")
+    return found[1] if found is not None and found[0] == "Job" else None
 
 
 class CronJobController(WorkloadController):
@@ -443,6 +502,7 @@ def default_controllers() -> list:
         TaintEvictionController(),
         DaemonSetController(),
         JobController(),
+        JobOrphanPodController(),
         CronJobController(),
         TTLAfterFinishedController(),
         Scheduler(),

@@ -40,6 +40,11 @@ FINALIZER_FOREGROUND = "foregroundDeletion"
 # Kinds whose delete, when no propagationPolicy is given, orphans dependents (batch/v1 Jobs keep this for
 # backward compatibility; kubectl always sends Background).
 ORPHAN_BY_DEFAULT = {("batch", "Job")}
+# What a delete of such a Job that names no policy answers (pkg/registry/batch/job/storage/storage.go).
+JOB_DELETE_OPTION_WARNING = (
+    "child pods are preserved by default when jobs are deleted; "
+    "set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"
+)
 
 FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
 
@@ -448,6 +453,32 @@ class Registry:
         self.collect_garbage(stored["metadata"]["uid"])
         return self.storage.get(resource, ns, name) or stored
 
+    def delete_collection(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
+        dry_run: bool = False,
+    ) -> tuple[list[dict], str]:
+        """``DeleteCollection``: list what the selectors match, then delete each with the same options (one that
+        is gone meanwhile is skipped). Answers the list as it was before the deletes, and its resourceVersion."""
+        if propagation_policy not in (None, "Orphan", "Background", "Foreground"):
+            raise errors.invalid(resource, "", [_propagation_invalid(propagation_policy)])
+        items, rv = self.list(resource, namespace, label_selector=label_selector, field_selector=field_selector)
+        for item in items:
+            meta = item["metadata"]
+            try:
+                self.delete(resource, meta.get("namespace", ""), meta["name"], propagation_policy=propagation_policy,
+                            grace_period_seconds=grace_period_seconds, dry_run=dry_run)
+            except errors.StatusError as error:
+                if error.code != 404:
+                    raise
+        return items, rv
+
     @staticmethod
     def _grace_period(resource: ResourceType, obj: dict, requested: int | None) -> int:
         if resource is not POD:
@@ -578,6 +609,16 @@ class Registry:
         if resource is not POD:
             return True
         return self._grace_period(resource, obj, None) == 0 or obj["metadata"].get("deletionGracePeriodSeconds") == 0
+
+
+def delete_warnings(resource: ResourceType, propagation_policy: str | None) -> tuple[str, ...]:
+    """The warnings a delete or deletecollection answers with (``REST.Delete`` / ``DeleteCollection`` of batch/v1
+    Jobs): the request said neither ``propagationPolicy`` nor ``orphanDependents``, so the Job's pods are orphaned,
+    not deleted. ``propagation_policy`` is the request's, before any default (``orphanDependents`` turned into
+    one)."""
+    if propagation_policy is None and (resource.group, resource.kind) in ORPHAN_BY_DEFAULT:
+        return (JOB_DELETE_OPTION_WARNING,)
+    return ()
 
 
 def _rv_required():

@@ -22,6 +22,7 @@ from kubeviz.store.services import registry_for
 
 from . import discovery, errors, logstream, openapi, printers, protobuf, watch
 from .manifests import ManifestError, load_documents, load_json
+from .registry import delete_warnings
 from .resources import ResourceType, resource_for_path
 
 logger = logging.getLogger(__name__)
@@ -311,7 +312,21 @@ def _collection(request, registry, resource, namespace):
             )
         return json_response(result.object, status=201, headers=_warning_headers(result.warnings))
     if method == "DELETE":
-        raise errors.method_not_supported(resource.plural, "deletecollection")
+        # Namespaces have no deletecollection, nor has the all-namespaces path of a namespaced kind.
+        if resource.kind == "Namespace" or (resource.namespaced and namespace is None):
+            raise errors.method_not_supported(resource.plural, "deletecollection")
+        options = _delete_options(request)
+        with transaction.atomic():
+            items, rv = registry.delete_collection(
+                resource, namespace,
+                label_selector=request.GET.get("labelSelector", ""),
+                field_selector=request.GET.get("fieldSelector", ""),
+                propagation_policy=options.get("propagationPolicy"),
+                grace_period_seconds=options.get("gracePeriodSeconds"),
+                dry_run=_query_flag_dry_run(request) or options.get("dryRun") == ["All"],
+            )
+        return json_response(_list_body(resource, items, rv),
+                             headers=_warning_headers(delete_warnings(resource, options.get("propagationPolicy"))))
     raise errors.method_not_supported(resource.plural, method.lower())
 
 
@@ -391,16 +406,18 @@ def _item(request, registry, resource, namespace, name, subresource):
                 dry_run=dry_run,
             )
             still_there = dry_run or registry.storage.get(resource, ns, name) is not None
+        warnings = _warning_headers(delete_warnings(resource, options.get("propagationPolicy")))
         # Pods answer with the object even once it is gone (the pod registry's ReturnDeletedObject).
         if still_there or resource.kind == "Pod":
             obj.setdefault("apiVersion", resource.api_version)
             obj.setdefault("kind", resource.kind)
-            return json_response(obj)
+            return json_response(obj, headers=warnings)
         details = {"name": name, "kind": resource.plural, "uid": before["metadata"]["uid"]}
         if resource.group:
             details["group"] = resource.group
         return json_response(
-            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details},
+            headers=warnings,
         )
     raise errors.method_not_supported(resource.plural, method.lower())
 

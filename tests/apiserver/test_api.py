@@ -501,3 +501,79 @@ def test_logs_of_pods_not_started(api):
     assert json.loads(body)["message"] == 'container "c" in pod "bound" is waiting to start: ContainerCreating'
     code, body = _log(f"{PODS}/bound/log?previous=true")
     assert json.loads(body)["message"] == 'previous terminated container "c" in pod "bound" not found'
+
+
+# --- deleting a batch/v1 Job without a propagation policy (pkg/registry/batch/job/storage/storage.go) --------
+
+JOB_DELETE_WARNING = ('299 - "child pods are preserved by default when jobs are deleted; set '
+                      'propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this '
+                      'warning"')
+
+
+def _delete_raw(path, body=None):
+    response = Client().delete(path, data=json.dumps(body) if body is not None else "",
+                               content_type="application/json")
+    return response.status_code, response.get("Warning")
+
+
+@pytest.mark.parametrize("query, body, warning", [
+    pytest.param("", None, JOB_DELETE_WARNING, id="no DeleteOptions"),
+    pytest.param("", {"kind": "DeleteOptions", "apiVersion": "v1"}, JOB_DELETE_WARNING,
+                 id="DeleteOptions naming no policy"),
+    pytest.param("", {"orphanDependents": None}, JOB_DELETE_WARNING, id="orphanDependents null"),
+    pytest.param("", {"gracePeriodSeconds": 0}, JOB_DELETE_WARNING, id="only a grace period"),
+    pytest.param("", {"propagationPolicy": "Background"}, None, id="propagationPolicy Background"),
+    pytest.param("", {"propagationPolicy": "Foreground"}, None, id="propagationPolicy Foreground"),
+    pytest.param("", {"propagationPolicy": "Orphan"}, None, id="propagationPolicy Orphan"),
+    pytest.param("?propagationPolicy=Background", None, None, id="propagationPolicy in the query"),
+    pytest.param("", {"orphanDependents": True}, None, id="orphanDependents true"),
+    pytest.param("", {"orphanDependents": False}, None, id="orphanDependents false"),
+])
+def test_deleting_a_job_without_a_policy_warns_that_its_pods_are_kept(api, query, body, warning):
+    api.post(JOBS, job("pi"))
+    assert _delete_raw(f"{JOBS}/pi{query}", body) == (200, warning)
+
+
+@pytest.mark.parametrize("path, body", [
+    pytest.param(f"{PODS}/p", pod("p"), id="Pod"),
+    pytest.param(f"{BASE}/apis/batch/v1/namespaces/default/cronjobs/hello", {
+        "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "hello"},
+        "spec": {"schedule": "*/1 * * * *", "jobTemplate": {"spec": job("x")["spec"]}}}, id="CronJob"),
+])
+def test_other_kinds_delete_without_a_warning(api, path, body):
+    assert api.post(path.rsplit("/", 1)[0], body)[0] == 201
+    assert _delete_raw(path) == (200, None)
+
+
+def test_delete_collection_of_jobs_deletes_what_the_selector_matches_and_warns_without_a_policy(api):
+    api.post(JOBS, job("a", template={"metadata": {"labels": {"team": "x"}}, **job("a")["spec"]["template"]}))
+    api.post(JOBS, job("b", template={"metadata": {"labels": {"team": "x"}}, **job("b")["spec"]["template"]}))
+    api.post(JOBS, job("c"))
+    response = Client().delete(f"{JOBS}?labelSelector=team%3Dx", content_type="application/json")
+    assert response.status_code == 200 and response["Warning"] == JOB_DELETE_WARNING
+    deleted = json.loads(response.content)
+    assert (deleted["kind"], deleted["apiVersion"]) == ("JobList", "batch/v1")
+    assert [item["metadata"]["name"] for item in deleted["items"]] == ["a", "b"]
+    assert [item["metadata"]["name"] for item in api.get(JOBS)[1]["items"]] == ["c"]
+    response = Client().delete(JOBS, data=json.dumps({"propagationPolicy": "Background"}),
+                               content_type="application/json")
+    assert response.status_code == 200 and "Warning" not in response
+    assert api.get(JOBS)[1]["items"] == []
+
+
+def test_delete_collection_orphans_a_jobs_pods_by_default_and_takes_them_with_background(api):
+    _, kept = api.post(JOBS, job("kept"))
+    _, gone = api.post(JOBS, job("gone"))
+    api.post(PODS, owned_pod("kept-pod", kept))
+    api.post(PODS, owned_pod("gone-pod", gone))
+    Client().delete(f"{JOBS}?fieldSelector=metadata.name%3Dkept", content_type="application/json")
+    Client().delete(f"{JOBS}?fieldSelector=metadata.name%3Dgone&propagationPolicy=Background",
+                    content_type="application/json")
+    code, orphan = api.get(f"{PODS}/kept-pod")
+    assert code == 200 and "ownerReferences" not in orphan["metadata"]
+    assert api.get(f"{PODS}/gone-pod")[0] == 404
+
+
+def test_delete_collection_is_not_offered_for_namespaces_nor_across_namespaces(api):
+    assert api.delete(f"{BASE}/api/v1/namespaces")[0] == 405
+    assert api.delete(f"{BASE}/apis/batch/v1/jobs")[0] == 405

@@ -16,12 +16,14 @@ from datetime import timedelta
 import pytest
 
 from controllers import job as jobctl
+from controllers.cache import Cache
 from controllers.job import (
     BackoffRecord,
     JobMemory,
     active_pods_for_removal,
     backoff_delay,
     calculate_succeeded_indexes,
+    cleanup_pod_finalizers,
     ensure_job_condition_status,
     first_pending_indexes,
     format_completed_indexes,
@@ -34,9 +36,12 @@ from controllers.job import (
     past_backoff_limit_on_failure,
     remaining_backoff,
     sync_job,
+    sync_orphan_pod,
 )
+from controllers.manager import JobOrphanPodController
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult
 from controllers.pods import format_time, get_finished_time, is_pod_active, is_pod_ready, sort_active_pods
+from controllers.store import Change
 from tests.controllers.factories import LONG_AGO, NOW, new_job, new_pod, pod_list
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -1157,3 +1162,175 @@ def test_inputs_are_not_mutated():
 def test_backoff_and_memory_are_exclusive():
     with pytest.raises(ValueError):
         sync_job(new_job(), [], NOW, backoff=BackoffRecord(), memory=JobMemory())
+
+
+# --- orphan pods: syncOrphanPod, cleanupPodFinalizers and the handlers that queue them --------------------------
+#
+# Upstream's TestWatchOrphanPods and TestFinalizerCleanup (job_controller_test.go) drive the informers; here the
+# controller-manager's handlers (``JobOrphanPodController.keys_for_change``) are fed the same changes through an
+# informer cache, and the keys they queue are synced.
+
+RELEASE = {"metadata": {"finalizers": None}}
+
+
+class FakeEngine:
+    """What a controller adapter reads from the engine: the informer cache."""
+
+    def __init__(self, *objects):
+        self.cache = Cache()
+        for rv, obj in enumerate(objects, start=1):
+            self.add(obj, rv)
+
+    def add(self, obj: dict, rv: int = 100) -> None:
+        obj = copy.deepcopy(obj)
+        obj["metadata"]["resourceVersion"] = str(rv)
+        self.cache.apply_change("ADDED", obj["kind"], obj)
+
+
+def finished(job: dict) -> dict:
+    job = copy.deepcopy(job)
+    job["status"]["conditions"] = [{"type": "Complete", "status": "True"}]
+    return job
+
+
+def orphan_pod_queued_and_synced(engine: FakeEngine, change: Change) -> list[PatchObject]:
+    """Feed a change to the orphan queue's handlers, then sync what they queued: the patches asked for."""
+    orphans = JobOrphanPodController()
+    engine.cache.apply_change(change.type, change.kind, change.object)
+    found = []
+    for key in orphans.keys_for_change(change, None, engine):
+        result = orphans.sync(key, engine, None)
+        found.extend(patches(result) if result is not None else [])
+    return found
+
+
+WATCH_ORPHAN_JOB = new_job(2, 2, 6, uid="job-uid-watch")
+
+
+@pytest.mark.parametrize("job, in_cache", [
+    pytest.param(WATCH_ORPHAN_JOB, False, id="job_does_not_exist"),
+    pytest.param(None, False, id="orphan"),
+    pytest.param(finished(WATCH_ORPHAN_JOB), True, id="job_finished"),
+])
+def test_watch_orphan_pods(job, in_cache):
+    """A pod being deleted, with the tracking finalizer, whose Job is gone or finished or who has none: the finalizer
+    is removed."""
+    pod = new_pod(job or WATCH_ORPHAN_JOB, "Running", name="orphan-pod", deleting=True)
+    if job is None:
+        del pod["metadata"]["ownerReferences"]
+    engine = FakeEngine(*([job] if in_cache else []))
+    pod["metadata"]["resourceVersion"] = "10"
+    assert orphan_pod_queued_and_synced(engine, Change("ADDED", "Pod", pod)) == [
+        PatchObject("Pod", "default", "orphan-pod", RELEASE)]
+
+
+def test_finalizer_cleanup():
+    """A Job marked finished while one of its pods still carries the finalizer (say, the pod appeared late): the
+    update of the Job queues the pod, and the finalizer goes even though ``sync_job`` no longer looks at it."""
+    job = new_job(1, 1, 1, uid="job-uid-cleanup")
+    pod = new_pod(job, "Running", name="test-pod")
+    engine = FakeEngine(job, pod)
+    done = finished(job)
+    done["metadata"]["resourceVersion"] = "50"
+    assert orphan_pod_queued_and_synced(engine, Change("MODIFIED", "Job", done)) == [
+        PatchObject("Pod", "default", "test-pod", RELEASE)]
+
+
+def test_delete_job_queues_the_pods_it_controls_that_keep_the_finalizer():
+    """``deleteJob`` → ``cleanupPodFinalizers``: the pods its selector matches and it controls, with the finalizer."""
+    job = new_job(2, 2, 6, uid="job-uid-gone")
+    other = new_job(1, 1, 6, name="other", uid="job-uid-other")
+    tracked = new_pod(job, "Running", name="tracked")
+    released = new_pod(job, "Succeeded", name="released", finalizer=False)
+    relabelled = new_pod(job, "Running", name="relabelled")
+    relabelled["metadata"]["labels"] = {"app": "elsewhere"}
+    foreign = new_pod(other, "Running", name="foreign")
+    engine = FakeEngine(job, other, tracked, released, relabelled, foreign)
+    gone = copy.deepcopy(job)
+    gone["metadata"]["resourceVersion"] = "60"
+    assert orphan_pod_queued_and_synced(engine, Change("DELETED", "Job", gone)) == [
+        PatchObject("Pod", "default", "tracked", RELEASE)]
+    assert cleanup_pod_finalizers(job, [tracked, released, relabelled, foreign]) == [tracked]
+
+
+ORPHAN_JOB = new_job(1, 1, 6, uid="job-uid-orphan")
+
+
+def _pod_of(job, *, deleting=False, owner=True, finalizer=True, name="p"):
+    pod = new_pod(job, "Running", name=name, deleting=deleting, finalizer=finalizer)
+    if not owner:
+        del pod["metadata"]["ownerReferences"]
+    return pod
+
+
+@pytest.mark.parametrize("jobs, change_type, pod, queued", [
+    pytest.param([ORPHAN_JOB], "MODIFIED", _pod_of(ORPHAN_JOB), False, id="a live pod of a running Job is the Job's"),
+    pytest.param([ORPHAN_JOB], "MODIFIED", _pod_of(ORPHAN_JOB, deleting=True), False,
+                 id="a pod of a running Job being deleted is the Job's"),
+    pytest.param([], "MODIFIED", _pod_of(ORPHAN_JOB), False,
+                 id="a live pod whose Job is gone waits for the garbage collector (updatePod)"),
+    pytest.param([], "MODIFIED", _pod_of(ORPHAN_JOB, deleting=True), True,
+                 id="a pod of a deleted Job being deleted (deletePod)"),
+    pytest.param([], "MODIFIED", _pod_of(ORPHAN_JOB, owner=False), True,
+                 id="a pod the garbage collector orphaned (updatePod)"),
+    pytest.param([], "ADDED", _pod_of(ORPHAN_JOB, owner=False), True, id="an orphan pod with the finalizer (addPod)"),
+    pytest.param([finished(ORPHAN_JOB)], "MODIFIED", _pod_of(ORPHAN_JOB, deleting=True), True,
+                 id="a pod of a finished Job being deleted (deletePod)"),
+    pytest.param([], "MODIFIED", _pod_of(ORPHAN_JOB, deleting=True, finalizer=False), False,
+                 id="a pod without the finalizer"),
+])
+def test_orphan_pod_handlers(jobs, change_type, pod, queued):
+    engine = FakeEngine(*jobs)
+    pod = copy.deepcopy(pod)
+    pod["metadata"]["resourceVersion"] = "10"
+    engine.cache.apply_change(change_type, "Pod", pod)
+    keys = JobOrphanPodController().keys_for_change(Change(change_type, "Pod", pod), None, engine)
+    assert keys == ([("default", "p")] if queued else [])
+
+
+def _controlled_by(kind, api_version="apps/v1"):
+    pod = new_pod(ORPHAN_JOB, "Running", name="p", deleting=True)
+    pod["metadata"]["ownerReferences"][0].update(kind=kind, apiVersion=api_version, name="fluentd", uid="ds-uid")
+    return pod
+
+
+@pytest.mark.parametrize("pod, job, patched, decision", [
+    pytest.param(_pod_of(ORPHAN_JOB, owner=False), None, True,
+                 "no running Job will count the pod: remove its tracking finalizer", id="orphan"),
+    pytest.param(_pod_of(ORPHAN_JOB, deleting=True), None, True,
+                 "no running Job will count the pod: remove its tracking finalizer", id="job_does_not_exist"),
+    pytest.param(_pod_of(ORPHAN_JOB, deleting=True), finished(ORPHAN_JOB), True,
+                 "no running Job will count the pod: remove its tracking finalizer", id="job_finished"),
+    pytest.param(_pod_of(ORPHAN_JOB, deleting=True), ORPHAN_JOB, False,
+                 "Job foobar still tracks the pod: keep its finalizer", id="the pod was adopted: keep the finalizer"),
+    pytest.param(_controlled_by("DaemonSet"), None, False,
+                 "the pod's controller is not a batch/v1 Job: keep its finalizer",
+                 id="controlled by an owner that is not a batch/v1 Job: keep the finalizer"),
+    pytest.param(_pod_of(ORPHAN_JOB, deleting=True), dict(ORPHAN_JOB, spec=dict(ORPHAN_JOB["spec"],
+                 managedBy="example.com/other")), False,
+                 "Job foobar is managed by example.com/other: keep the pod's finalizer",
+                 id="Job managed by an external controller: skip"),
+])
+def test_sync_orphan_pod(pod, job, patched, decision):
+    before = copy.deepcopy(pod)
+    result = sync_orphan_pod(pod, job)
+    assert patches(result) == ([PatchObject("Pod", "default", "p", RELEASE)] if patched else [])
+    assert result.trace.decision == decision and result.trace.object_key == "default/p"
+    assert result.status is None and result.requeue_after is None and result.memory is None
+    assert pod == before
+
+
+def test_sync_orphan_pod_keeps_other_finalizers():
+    pod = _pod_of(ORPHAN_JOB, owner=False)
+    pod["metadata"]["finalizers"] = ["example.com/keep", "batch.kubernetes.io/job-tracking"]
+    (patch,) = patches(sync_orphan_pod(pod, None))
+    assert patch.patch == {"metadata": {"finalizers": ["example.com/keep"]}}
+
+
+def test_orphan_queue_is_refilled_from_the_cache_on_a_restart():
+    """TestOrphanPodsFinalizersClearedOnRestart: a Job deleted while the controller was down; on start the informer
+    lists every pod again and the orphans among them are queued."""
+    pods = [_pod_of(ORPHAN_JOB, owner=False, name="orphaned"), _pod_of(ORPHAN_JOB, deleting=True, name="deleting"),
+            _pod_of(ORPHAN_JOB, name="live")]
+    engine = FakeEngine(*pods)
+    assert JobOrphanPodController().initial_keys(engine) == [("default", "deleting"), ("default", "orphaned")]

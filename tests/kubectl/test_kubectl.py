@@ -436,6 +436,58 @@ def test_delete_cascades_to_the_jobs_pods(kubectl):
     wait_for(lambda: kubectl.run("get", "pods").stderr == "No resources found in default namespace.\n")
 
 
+JOB_DELETE_WARNING = ("Warning: child pods are preserved by default when jobs are deleted; set "
+                      "propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this "
+                      "warning\n")
+PODS_AND_OWNERS = ('jsonpath={range .items[*]}{.metadata.name} {.status.phase} finalizers={.metadata.finalizers} '
+                   'owners={.metadata.ownerReferences[*].name}{"\\n"}{end}')
+
+
+def _running_sleepy_job(kubectl) -> list[str]:
+    kubectl("create", "-f", kubectl.manifest("sleepy-job.yaml"))
+    kubectl.advance(30)
+    pods = kubectl("get", "pods", "-l", "job-name=sleepy", "-o", "name").split()
+    assert len(pods) == 2
+    return sorted(p.removeprefix("pod/") for p in pods)
+
+
+def test_deleting_a_running_job_takes_its_pods_once_their_grace_period_is_over(kubectl):
+    pods = _running_sleepy_job(kubectl)
+    deleted = kubectl.run("delete", "job", "sleepy")
+    assert (deleted.stdout, deleted.stderr) == ('job.batch "sleepy" deleted\n', "")  # kubectl names Background
+    kubectl.advance(1)
+    listing = kubectl("get", "pods", "-l", "job-name=sleepy").splitlines()[1:]
+    assert [line.split()[:3] for line in listing] == [[pod, "1/1", "Terminating"] for pod in pods]
+    assert kubectl("get", "pods", "-o", PODS_AND_OWNERS) == "".join(
+        f"{pod} Running finalizers= owners=sleepy\n" for pod in pods)  # the Job controller released them
+    kubectl.advance(30)
+    assert kubectl.run("get", "pods").stderr == "No resources found in default namespace.\n"
+
+
+def test_delete_cascade_orphan_keeps_the_pods_without_the_finalizer_and_the_owner_reference(kubectl):
+    pods = _running_sleepy_job(kubectl)
+    assert kubectl("delete", "job", "sleepy", "--cascade=orphan") == 'job.batch "sleepy" deleted\n'
+    kubectl.advance(1)
+    assert kubectl("get", "pods", "-o", PODS_AND_OWNERS) == "".join(
+        f"{pod} Running finalizers= owners=\n" for pod in pods)
+    kubectl.advance(300)
+    assert kubectl("get", "pods", "-o", PODS_AND_OWNERS) == "".join(
+        f"{pod} Succeeded finalizers= owners=\n" for pod in pods)
+
+
+def test_deleting_a_job_without_a_propagation_policy_warns_and_keeps_its_pods(kubectl):
+    pods = _running_sleepy_job(kubectl)
+    # kubectl's --raw path is the server's own (the cluster's URL prefix included); no DeleteOptions are sent
+    path = f"/clusters/{kubectl.cluster}/apis/batch/v1/namespaces/default/jobs/sleepy"
+    deleted = kubectl.run("delete", "--raw", path)
+    assert deleted.stderr == JOB_DELETE_WARNING
+    assert json.loads(deleted.stdout)["status"] == "Success"
+    kubectl.advance(1)
+    assert kubectl.run("get", "jobs").stderr == "No resources found in default namespace.\n"
+    assert kubectl("get", "pods", "-o", PODS_AND_OWNERS) == "".join(
+        f"{pod} Running finalizers= owners=\n" for pod in pods)
+
+
 # --- what a simulated cluster cannot do --------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
