@@ -12,10 +12,17 @@ Two upstream controllers of kube-controller-manager, as pure functions:
 * ``doNoExecuteTaintingPass``: ``Ready=False`` → ``not-ready:NoExecute``, ``Ready=Unknown`` →
   ``unreachable:NoExecute`` (the two are mutually exclusive), both removed when ``Ready`` is True again.
 
-Taints the controller adds carry ``timeAdded``; taints it does not own are left alone. Not modelled: marking
-``Ready=Unknown`` when the kubelet stops posting status (``--node-monitor-grace-period``, with the pod event
-``NodeNotReady``) — whoever simulates a kubelet going silent must set that condition — and the zone disruption
-rate limits (upstream taints at most one node per 10 s and stops when a whole zone is down).
+Taints the controller adds carry ``timeAdded``; taints it does not own are left alone. A Node created through the
+API gets ``not-ready:NoSchedule`` from the TaintNodesByCondition admission plugin, and the first pass above takes it
+away again unless the node's conditions call for it: a Node without any Ready condition can take pods at first.
+
+``monitorNodeHealth``, for a node whose kubelet never posted its status (no ``Ready`` condition, so nothing runs
+there: a Node object with no kubelet behind it): once ``--node-startup-grace-period`` (60 s) has passed since its
+creation, its Ready, MemoryPressure, DiskPressure and PIDPressure conditions are written ``Unknown``
+(``NodeStatusNeverUpdated``, "Kubelet never posted node status."), and the passes above then taint it
+``unreachable``. Not modelled: the same for a kubelet that stops posting (``--node-monitor-grace-period``, with the
+pod event ``NodeNotReady``) — whoever simulates a kubelet going silent must set those conditions — and the zone
+disruption rate limits (upstream taints at most one node per 10 s and stops when a whole zone is down).
 
 ``evict_pods_for_taints(node, pods, now, memory=...)`` — the taint eviction controller
 (``pkg/controller/tainteviction/taint_eviction.go``, ``taint-eviction-controller`` since 1.29): a pod that does
@@ -44,7 +51,7 @@ from typing import Mapping
 
 from controllers.objects import meta as _meta
 from controllers.plan import DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
-from controllers.pods import format_time
+from controllers.pods import format_time, parse_time
 from controllers.scheduling import (
     NODE_READY,
     TAINT_EFFECT_NO_EXECUTE,
@@ -81,6 +88,16 @@ _OWNED_NO_SCHEDULE_KEYS = frozenset(NODE_CONDITION_TO_TAINT_KEY.values()) | {TAI
 _OWNED_NO_EXECUTE_KEYS = frozenset({TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE})
 
 DEFAULT_TOLERATION_SECONDS = 300
+
+#: ``--node-startup-grace-period``: how long a new node's kubelet may take to post its first status.
+NODE_STARTUP_GRACE_PERIOD = 60.0
+#: The conditions a kubelet posts and ``tryUpdateNodeHealth`` marks Unknown (NetworkUnavailable is the control
+#: plane's).
+KUBELET_CONDITION_TYPES = (NODE_READY, "MemoryPressure", "DiskPressure", "PIDPressure")
+REASON_NODE_STATUS_NEVER_UPDATED = "NodeStatusNeverUpdated"
+MESSAGE_NODE_STATUS_NEVER_UPDATED = "Kubelet never posted node status."
+REASON_NODE_STATUS_UNKNOWN = "NodeStatusUnknown"
+MESSAGE_NODE_STATUS_UNKNOWN = "Kubelet stopped posting node status."
 
 EVENT_TAINT_MANAGER_EVICTION = "TaintManagerEviction"
 EVENT_MESSAGE_MARKING_FOR_DELETION = "Marking for deletion Pod {namespace}/{name}"
@@ -125,13 +142,45 @@ def _owned(taint: Mapping, node: Mapping) -> bool:
     return False
 
 
+def never_posted_conditions(node: Mapping, now: datetime) -> list[dict]:
+    """``tryUpdateNodeHealth`` for a node whose kubelet never posted: its conditions with the kubelet's four
+    Unknown, the missing ones added (heartbeat = the node's creation), the others changed from what they said."""
+    conditions = [dict(c) for c in (node.get("status") or {}).get("conditions") or []]
+    created = _meta(node).get("creationTimestamp") or format_time(now)
+    for condition_type in KUBELET_CONDITION_TYPES:
+        current = next((c for c in conditions if c.get("type") == condition_type), None)
+        if current is None:
+            conditions.append({"type": condition_type, "status": "Unknown", "lastHeartbeatTime": created,
+                               "lastTransitionTime": format_time(now), "reason": REASON_NODE_STATUS_NEVER_UPDATED,
+                               "message": MESSAGE_NODE_STATUS_NEVER_UPDATED})
+        elif current.get("status") != "Unknown":
+            current.update(status="Unknown", reason=REASON_NODE_STATUS_UNKNOWN, message=MESSAGE_NODE_STATUS_UNKNOWN,
+                           lastTransitionTime=format_time(now))
+    return conditions
+
+
 def sync_node_lifecycle(node: dict, now: datetime) -> SyncResult:
     """Keep the node's condition and cordon taints in step with its status and ``spec.unschedulable``.
 
     Returns at most one merge patch of ``spec.taints`` (the whole list: taints added get ``timeAdded = now``,
-    taints the controller owns but no longer wants are removed, all others are kept in place).
+    taints the controller owns but no longer wants are removed, all others are kept in place; ``None`` when no
+    taint is left). A node with no Ready condition is requeued for the end of its startup grace period, and then
+    gets a status patch marking its conditions Unknown instead (the next sync taints it).
     """
     name = _meta(node).get("name") or ""
+    requeue = None
+    if get_node_condition(node, NODE_READY) is None:
+        created = parse_time(_meta(node).get("creationTimestamp")) or now
+        due = created + timedelta(seconds=NODE_STARTUP_GRACE_PERIOD)
+        if now >= due:
+            patch = PatchObject("Node", "", name, {"status": {"conditions": never_posted_conditions(node, now)}},
+                                subresource="status")
+            note = f"mark Ready, MemoryPressure, DiskPressure, PIDPressure Unknown ({REASON_NODE_STATUS_NEVER_UPDATED})"
+            trace = Trace(NODE_LIFECYCLE_CONTROLLER, name, "node startup grace period over",
+                          "no Ready condition: the node's kubelet never posted its status",
+                          f"{NODE_STARTUP_GRACE_PERIOD:.0f}s since the node was created: {note}", (note,))
+            return SyncResult((patch,), None, None, trace)
+        requeue = (due - now).total_seconds()
     current = list((node.get("spec") or {}).get("taints") or [])
     wanted = desired_controller_taints(node)
     to_delete = [t for t in current if _owned(t, node) and not any(_same_taint(t, w) for w in wanted)]
@@ -140,13 +189,18 @@ def sync_node_lifecycle(node: dict, now: datetime) -> SyncResult:
     observed = f"Ready={ready.get('status') if ready else 'missing'}, unschedulable={bool((node.get('spec') or {}).get('unschedulable'))}"
     observed += "; taints: " + (", ".join(format_taint(t) for t in current) or "none")
     trigger = "Node added or its status/spec changed"
+    waiting = f"; no status from a kubelet yet: look again at {format_time(now + timedelta(seconds=requeue))}" \
+        if requeue is not None else ""
     if not to_add and not to_delete:
-        return SyncResult((), None, None, Trace(NODE_LIFECYCLE_CONTROLLER, name, trigger, observed, "taints are up to date"))
+        return SyncResult((), None, requeue,
+                          Trace(NODE_LIFECYCLE_CONTROLLER, name, trigger, observed, "taints are up to date" + waiting))
     new_taints = [t for t in current if not any(t is d for d in to_delete)] + to_add
     notes = tuple([f"add taint {format_taint(t)}" for t in to_add] + [f"remove taint {format_taint(t)}" for t in to_delete])
-    patch = PatchObject("Node", "", name, {"spec": {"taints": new_taints}})
-    decision = "update taints: " + "; ".join(notes)
-    return SyncResult((patch,), None, None, Trace(NODE_LIFECYCLE_CONTROLLER, name, trigger, observed, decision, notes))
+    # No taint left: the field goes (``taints`` is omitempty), as it does after upstream's update.
+    patch = PatchObject("Node", "", name, {"spec": {"taints": new_taints or None}})
+    decision = "update taints: " + "; ".join(notes) + waiting
+    return SyncResult((patch,), None, requeue,
+                      Trace(NODE_LIFECYCLE_CONTROLLER, name, trigger, observed, decision, notes))
 
 
 # --- taint eviction -----------------------------------------------------------------------------------------

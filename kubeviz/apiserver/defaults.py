@@ -10,7 +10,8 @@ in the order the real server runs it on a create:
    ``+default`` markers such as container port ``protocol: TCP``). They also
    run every time a stored object is read back, so they must be idempotent.
 2. :func:`admit_pod` - the mutating admission plugins that touch Pods
-   (ServiceAccount, Priority, DefaultTolerationSeconds).
+   (ServiceAccount, Priority, DefaultTolerationSeconds); :func:`admit_node` - the
+   one that touches a Node being created (TaintNodesByCondition).
 3. :func:`prepare_for_create` / :func:`prepare_for_update` - the registry
    strategies (``pkg/registry/*/strategy.go``): selector generation for Jobs,
    ``metadata.generation``, the DaemonSet template-generation annotation,
@@ -353,7 +354,7 @@ def _number_text(value) -> str:
 
 
 # ---------------------------------------------------------------------------
-# 2. Admission (Pods only)
+# 2. Admission (Pods, and Nodes being created)
 # ---------------------------------------------------------------------------
 
 
@@ -387,6 +388,26 @@ def admit_pod(pod: dict, *, in_place: bool = False) -> dict:
                 {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}
             )
     spec["tolerations"] = tolerations
+    return out
+
+
+def admit_node(node: dict, *, in_place: bool = False) -> dict:
+    """The TaintNodesByCondition admission plugin (``plugin/pkg/admission/nodetaint``), on a copy: a Node being
+    created gets ``node.kubernetes.io/not-ready:NoSchedule`` unless a taint with that key and effect is already
+    there, so no pod is placed on it before the node lifecycle controller has seen its conditions (it removes the
+    taint once they do not call for it, e.g. when the kubelet reports Ready). Updates are not touched.
+
+    ``in_place``: change ``node`` itself rather than a copy.
+    """
+    out = node if in_place else deep_copy(node)
+    if out.get("kind") != "Node":
+        return out
+    spec = _dict(out, "spec")
+    taints = list(spec.get("taints") or [])
+    if not any(isinstance(t, dict) and t.get("key") == TAINT_NODE_NOT_READY and t.get("effect") == "NoSchedule"
+               for t in taints):
+        taints.append({"key": TAINT_NODE_NOT_READY, "effect": "NoSchedule"})
+    spec["taints"] = taints
     return out
 
 

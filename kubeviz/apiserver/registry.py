@@ -21,7 +21,7 @@ from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.timeutil import format_rfc3339
 
 from . import errors, fielderrors, patch, schema
-from .defaults import admit_pod, apply_defaults, prepare_for_create, prepare_for_update
+from .defaults import admit_node, admit_pod, apply_defaults, prepare_for_create, prepare_for_update
 from .resources import RESOURCE_TYPES, ResourceType, resource_for_kind
 from .storage import KeyExists, KeyNotFound, Storage, VersionConflict
 from .validation import validate_create, validate_update
@@ -206,7 +206,12 @@ class Registry:
         dry_run: bool = False,
         field_validation: str = "Strict",
         trusted: bool = False,
+        kubelet_ready: bool = False,
     ) -> Result:
+        """Create as kube-apiserver does. ``kubelet_ready`` is for a Node the simulator's own kubelet registers,
+        Ready from its first status: the not-ready taint admission would give it is left off, because the node
+        lifecycle controller would take it away again in the same instant (one write instead of two, and a new
+        cluster's nodes never show it)."""
         obj, warnings = self._decode(resource, body, field_validation, trusted)
         meta = _meta(obj)
         if resource.namespaced:
@@ -232,6 +237,8 @@ class Registry:
         prepare_for_create(obj, uid=meta["uid"], in_place=True)
         if resource is POD:
             admit_pod(obj, in_place=True)
+        elif resource is NODE and not kubelet_ready:
+            admit_node(obj, in_place=True)
         self._validate(resource, obj)
         if dry_run:
             if self.storage.get(resource, namespace if resource.namespaced else "", obj["metadata"]["name"]):

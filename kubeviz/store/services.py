@@ -182,8 +182,10 @@ def node_register(registry: Registry, *, name: str, control_plane: bool = False,
         condition["lastHeartbeatTime"] = now
         condition["lastTransitionTime"] = now
     # The manifest is the server's own unless labels or taints came from a request: only then is it decoded as a
-    # request body is (validation runs either way).
-    node = registry.create(NODE, "", manifest, trusted=labels is None and taints is None).object
+    # request body is (validation runs either way). A real kubelet's Node gets node.kubernetes.io/not-ready:NoSchedule
+    # from the TaintNodesByCondition admission plugin, and the node lifecycle controller removes it as soon as the
+    # kubelet reports Ready; this kubelet reports Ready from the start, so the Node is stored as it is after that.
+    node = registry.create(NODE, "", manifest, trusted=labels is None and taints is None, kubelet_ready=True).object
     registry.create(
         LEASE,
         "kube-node-lease",

@@ -577,3 +577,34 @@ def test_delete_collection_orphans_a_jobs_pods_by_default_and_takes_them_with_ba
 def test_delete_collection_is_not_offered_for_namespaces_nor_across_namespaces(api):
     assert api.delete(f"{BASE}/api/v1/namespaces")[0] == 405
     assert api.delete(f"{BASE}/apis/batch/v1/jobs")[0] == 405
+
+
+# --- TaintNodesByCondition (plugin/pkg/admission/nodetaint) ----------------------------------------------------
+
+NODES = f"{BASE}/api/v1/nodes"
+NOT_READY_NO_SCHEDULE = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+
+
+def test_a_node_created_through_the_api_gets_the_not_ready_taint(api):
+    code, created = api.post(NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "extra"},
+                                     "spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}})
+    assert code == 201
+    assert created["spec"]["taints"] == [{"key": "dedicated", "value": "db", "effect": "NoSchedule"},
+                                         NOT_READY_NO_SCHEDULE]
+    # Only a create is admitted so: a taint taken away stays away.
+    code, updated = api.patch(f"{NODES}/extra", {"spec": {"taints": None}})
+    assert code == 200 and "taints" not in updated["spec"]
+
+
+def test_nodes_the_simulator_registers_join_as_a_ready_kubelets_node_does(api):
+    """A kubelet's Node gets the taint too, and loses it as soon as it reports Ready; the simulator's kubelets report
+    Ready at once, so their nodes come without it."""
+    _, nodes = api.get(NODES)
+    assert {n["metadata"]["name"]: n["spec"].get("taints") for n in nodes["items"]} == {
+        "control-plane": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}],
+        "node-1": None, "node-2": None, "node-3": None,
+    }
+    response = Client().post("/sim/clusters/test/nodes", data=json.dumps({"name": "node-4"}),
+                             content_type="application/json")
+    assert response.status_code in (200, 201), response.content
+    assert "taints" not in api.get(f"{NODES}/node-4")[1]["spec"]

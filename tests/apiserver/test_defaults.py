@@ -5,6 +5,7 @@ import copy
 import pytest
 
 from kubeviz.apiserver.defaults import (
+    admit_node,
     admit_pod,
     apply_defaults,
     compute_qos_class,
@@ -389,6 +390,38 @@ def test_admit_pod_keeps_existing_not_ready_toleration():
 
 
 # -- Node and Namespace ------------------------------------------------------
+
+NOT_READY_TAINT = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+
+
+def my_node(taints=None, conditions=None):
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "mynode"}}
+    if taints is not None:
+        node["spec"] = {"taints": taints}
+    if conditions is not None:
+        node["status"] = {"conditions": conditions}
+    return node
+
+
+# plugin/pkg/admission/nodetaint/admission_test.go Test_nodeTaints, case names kept.
+@pytest.mark.parametrize("node, taints", [
+    pytest.param(my_node(), [NOT_READY_TAINT], id="notReady taint is added on creation"),
+    pytest.param(my_node(taints=[NOT_READY_TAINT]), [NOT_READY_TAINT], id="already tainted node is not tainted again"),
+    pytest.param(my_node(conditions=[{"type": "Ready", "status": "False"}]), [NOT_READY_TAINT],
+                 id="NotReady taint is added to an unready node as well"),
+    # MatchTaint compares key and effect: a value does not make it another taint, another effect does.
+    pytest.param(my_node(taints=[dict(NOT_READY_TAINT, value="x")]), [dict(NOT_READY_TAINT, value="x")],
+                 id="a not-ready NoSchedule taint with a value counts as there"),
+    pytest.param(my_node(taints=[{"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}]),
+                 [{"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}, NOT_READY_TAINT],
+                 id="a not-ready NoExecute taint is another taint"),
+])
+def test_admit_node_taints_nodes_by_condition(node, taints):
+    before = copy.deepcopy(node)
+    assert admit_node(node)["spec"]["taints"] == taints
+    assert node == before
+
+
 
 
 def test_node_allocatable_defaults_to_capacity():

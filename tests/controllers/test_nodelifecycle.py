@@ -18,7 +18,7 @@ OLD = "2024-06-01T11:00:00Z"
 
 
 def node(ready="True", taints=None, unschedulable=False, **conditions):
-    n = {"metadata": {"name": "node-1"}, "spec": {},
+    n = {"metadata": {"name": "node-1", "creationTimestamp": T}, "spec": {},
          "status": {"conditions": ([{"type": "Ready", "status": ready}] if ready else [])
                     + [{"type": k, "status": v} for k, v in conditions.items()]}}
     if taints is not None:
@@ -28,12 +28,17 @@ def node(ready="True", taints=None, unschedulable=False, **conditions):
     return n
 
 
+#: What ``taints_after`` answers for a patch that removes the field (its last taint went).
+REMOVED = "spec.taints removed"
+
+
 def taints_after(result):
     if not result.actions:
         return None
     (patch,) = result.actions
     assert isinstance(patch, PatchObject) and (patch.kind, patch.name) == ("Node", "node-1")
-    return patch.patch["spec"]["taints"]
+    taints = patch.patch["spec"]["taints"]
+    return REMOVED if taints is None else taints
 
 
 @pytest.mark.parametrize(
@@ -61,7 +66,7 @@ def taints_after(result):
         pytest.param(node(unschedulable=True), [
             {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": T}], id="cordoned"),
         pytest.param(node(taints=[{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule", "timeAdded": OLD}]),
-                     [], id="uncordoned"),
+                     REMOVED, id="uncordoned"),
         pytest.param(node(MemoryPressure="True", DiskPressure="False", PIDPressure="True"), [
             {"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule", "timeAdded": T},
             {"key": "node.kubernetes.io/pid-pressure", "effect": "NoSchedule", "timeAdded": T}], id="pressure conditions"),
@@ -77,8 +82,13 @@ def test_sync_node_lifecycle(obj, expected):
     before = copy.deepcopy(obj)
     result = sync_node_lifecycle(obj, NOW)
     assert taints_after(result) == expected
-    assert result.status is None and result.requeue_after is None
+    # A node no kubelet has posted a Ready condition for is looked at again when its startup grace period ends.
+    assert result.status is None and result.requeue_after == (None if ready_condition(obj) else 60)
     assert obj == before
+
+
+def ready_condition(obj):
+    return next((c for c in obj["status"]["conditions"] if c["type"] == "Ready"), None)
 
 
 NOT_READY_NO_EXECUTE = {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute", "timeAdded": T}
@@ -181,3 +191,60 @@ def test_existing_disruption_condition_is_not_patched_again():
                                   "message": "Taint manager: deleting due to NoExecute taint"}]
     result = evict_pods_for_taints(tainted_node(NOT_READY_NO_EXECUTE), [p], NOW)
     assert [type(a).__name__ for a in result.actions] == ["EmitEvent", "DeleteObject"]
+
+
+# --- a Node with no kubelet behind it ------------------------------------------------------------------------
+
+NOT_READY_NO_SCHEDULE = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+CREATED_LONG_AGO = "2012-01-01T00:00:00Z"
+
+
+def api_node(created=T, taints=None):
+    """A Node as ``kubectl create`` stores it: no status from a kubelet, the admission plugin's taint."""
+    return {"metadata": {"name": "node-1", "creationTimestamp": created},
+            "spec": {"taints": [NOT_READY_NO_SCHEDULE] if taints is None else taints}}
+
+
+def test_the_admission_plugins_taint_goes_while_no_condition_calls_for_it():
+    """doNoScheduleTaintingPass owns not-ready:NoSchedule: with no Ready condition nothing calls for it, so a Node
+    created through the API loses it at the first pass (and can take pods until its startup grace period is over)."""
+    result = sync_node_lifecycle(api_node(), NOW)
+    assert taints_after(result) == REMOVED
+    assert result.requeue_after == 60
+
+
+def never_updated(condition_type):
+    return {"type": condition_type, "status": "Unknown", "lastHeartbeatTime": CREATED_LONG_AGO, "lastTransitionTime": T,
+            "reason": "NodeStatusNeverUpdated", "message": "Kubelet never posted node status."}
+
+
+# TestMonitorNodeHealthUpdateStatus (node_lifecycle_controller_test.go); its cases are comments, kept as ids.
+@pytest.mark.parametrize("obj, conditions, requeue", [
+    pytest.param(api_node(created=CREATED_LONG_AGO, taints=[]), [never_updated(t) for t in (
+        "Ready", "MemoryPressure", "DiskPressure", "PIDPressure")], None,
+        id="Node created long time ago, without status: Expect Unknown status posted from node controller"),
+    pytest.param(api_node(taints=[]), None, 60,
+                 id="Node created recently, without status. Expect no action from node controller "
+                    "(within startup grace period)"),
+    pytest.param(api_node(created="2024-06-01T11:59:30Z", taints=[]), None, 30,
+                 id="Node created 30 s ago, without status: looked at again when the grace period ends"),
+])
+def test_monitor_node_health_update_status(obj, conditions, requeue):
+    before = copy.deepcopy(obj)
+    result = sync_node_lifecycle(obj, NOW)
+    if conditions is None:
+        assert result.actions == ()
+    else:
+        assert result.actions == (PatchObject("Node", "", "node-1", {"status": {"conditions": conditions}},
+                                              subresource="status"),)
+    assert result.requeue_after == requeue
+    assert obj == before
+
+
+def test_a_node_whose_kubelet_never_posted_is_tainted_unreachable():
+    node_ = api_node(created=CREATED_LONG_AGO, taints=[])
+    node_["status"] = {"conditions": [never_updated(t) for t in ("Ready", "MemoryPressure", "DiskPressure",
+                                                                 "PIDPressure")]}
+    assert taints_after(sync_node_lifecycle(node_, NOW)) == [
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule", "timeAdded": T},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": T}]
