@@ -91,7 +91,7 @@ def case_memory_job(args):
 
 
 def _job_type():
-    from kubeviz.apiserver.resources import resource_for_kind
+    from apiserver.resources import resource_for_kind
 
     return resource_for_kind("batch", "Job")
 
@@ -121,7 +121,7 @@ def case_cronjobs(args):
 
 def case_daemonset_rollout(args):
     setup_django()
-    from kubeviz.apiserver.resources import resource_for_kind
+    from apiserver.resources import resource_for_kind
     from kubeviz.runtime.memory import memory_cluster
     from tests.manifests import agent_daemonset
 
@@ -167,7 +167,7 @@ def case_sqlite_job(args):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from kubeviz.apiserver.apply import apply_manifests
+    from apiserver.apply import apply_manifests
     from kubeviz.runtime.host import host
     from kubeviz.store.services import cluster_create, registry_for
 
@@ -196,7 +196,7 @@ def case_realtime_lag(args):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from kubeviz.apiserver.apply import apply_manifests
+    from apiserver.apply import apply_manifests
     from kubeviz.runtime.host import host
     from kubeviz.runtime.player import TICK, Player
     from kubeviz.store.services import cluster_create, registry_for

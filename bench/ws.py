@@ -160,8 +160,8 @@ def publish(port: int, cluster: str, template_name: str, first_rv: int, rate: fl
     django.setup()
     from channels.layers import get_channel_layer
 
-    from kubeviz.apiserver.resources import resource_for_kind
-    from kubeviz.apiserver.storage import WatchEvent
+    from apiserver.resources import resource_for_kind
+    from apiserver.storage import WatchEvent
     from kubeviz.store.events import cluster_group, watch_message
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -28,8 +28,8 @@ from django.conf import settings
 from django.http.request import is_same_domain, split_domain_port, validate_host
 from django.utils.decorators import sync_and_async_middleware
 
-from kubeviz.apiserver import errors
-from kubeviz.apiserver.views import status_response
+from apiserver import errors
+from kubeviz.api.views import status_response
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 BROWSER_HEADERS = ("HTTP_ORIGIN", "HTTP_COOKIE", "HTTP_SEC_FETCH_SITE", "HTTP_SEC_FETCH_MODE")

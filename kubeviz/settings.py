@@ -113,7 +113,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "kubeviz.store",
-    "kubeviz.apiserver",
     "kubeviz.runtime",
     "kubeviz.live",
     "kubeviz.lessons",
@@ -128,7 +127,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets the API server's 413 Status, whatever the URL.
-    "kubeviz.apiserver.middleware.request_body_limit",
+    "kubeviz.api.middleware.request_body_limit",
     # A page on another origin changes nothing (kubeviz/security.py): not through the Kubernetes API, and not
     # through anything else without the page's CSRF token.
     "kubeviz.security.cross_site_refusal",

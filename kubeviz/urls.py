@@ -2,8 +2,10 @@
 
 from django.urls import include, path, re_path
 
-from kubeviz.apiserver import kubeconfig, sim_views, views
+from kubeviz.api import views
 from kubeviz.console import views as console
+from kubeviz.sim import kubeconfig
+from kubeviz.sim import views as sim_views
 
 urlpatterns = [
     re_path(r"^clusters/(?P<cluster>[^/]+)/version/?$", views.version),
@@ -27,6 +29,6 @@ urlpatterns = [
     path("", include("kubeviz.dashboard.urls")),
 ]
 
-handler400 = "kubeviz.apiserver.views.bad_request_page"
-handler404 = "kubeviz.apiserver.views.page_not_found"
-handler500 = "kubeviz.apiserver.views.server_error"
+handler400 = "kubeviz.api.views.bad_request_page"
+handler404 = "kubeviz.api.views.page_not_found"
+handler500 = "kubeviz.api.views.server_error"

@@ -14,9 +14,9 @@ from asgiref.sync import sync_to_async
 
 from controllers.apimachinery.timeutil import format_rfc3339
 
-from kubeviz.apiserver import errors
-from kubeviz.apiserver.manifests import load_json
-from kubeviz.apiserver.views import JSON, json_response, request_body, status_response
+from apiserver import errors
+from apiserver.manifests import load_json
+from kubeviz.api.views import JSON, json_response, request_body, status_response
 from kubeviz.store.models import Cluster
 
 from .commands import Refused, parse

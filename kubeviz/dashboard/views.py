@@ -44,7 +44,7 @@ def _examples() -> list[dict]:
     ]
 
 
-def _page_config(cluster: Cluster) -> dict:
+def page_config(cluster: Cluster) -> dict:
     name = cluster.name
     return {
         "cluster": name,
@@ -70,7 +70,7 @@ def cluster_page(request, name: str):
         return _not_found(request, name)
     return render(request, "dashboard/cluster.html", {
         "cluster": cluster,
-        "config": _page_config(cluster),
+        "config": page_config(cluster),
         "catalogue": js_catalogue(),
         "speeds": SPEEDS,
         "examples": EXAMPLES,

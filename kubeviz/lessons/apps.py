@@ -7,7 +7,7 @@ class LessonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from kubeviz.apiserver.apply import manifests_applied
+        from kubeviz.sim.signals import manifests_applied
 
         from .services import record_applies
 

@@ -286,7 +286,7 @@ def _field(spec: dict, ctx: Context) -> tuple[bool, str]:
     kind = spec["kind"]
     where = f"{kind} {spec.get('namespace', 'default') + '/' if kind not in CLUSTER_SCOPED else ''}{spec['name']}"
     if spec.get("column"):
-        from kubeviz.apiserver.printers import table
+        from apiserver.printers import table
 
         obj = _find(ctx.view.objects(kind), spec)
         if obj is None:

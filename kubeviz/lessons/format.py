@@ -1,7 +1,7 @@
 """Lesson files: loading them and checking them against the lesson format, with the line of every mistake.
 
 A lesson is one YAML document (``lessons/README.md`` describes it for teachers). This module reads it with the
-same position-keeping loader the apply endpoint uses (``kubeviz.apiserver.manifests.load_documents``), walks it
+same position-keeping loader the apply endpoint uses (``apiserver.manifests.load_documents``), walks it
 against a small declarative schema, and then checks what a schema cannot: step ids are unique, a solution names
 manifests that exist, embedded manifests and selectors parse, operators fit their values. Every problem is
 reported as ``file:line:column: path: message``; a lesson with any problem is refused whole, never half-loaded.
@@ -24,8 +24,8 @@ from controllers.apimachinery import labels as labelsel
 from controllers.apimachinery.timeutil import parse_rfc3339
 from controllers.programs import parse_go_duration
 
-from kubeviz.apiserver.manifests import ManifestError, load_documents
-from kubeviz.apiserver.resources import RESOURCE_TYPES
+from apiserver.manifests import ManifestError, load_documents
+from apiserver.resources import RESOURCE_TYPES
 
 API_VERSION = "kubeviz.io/v1alpha1"
 KIND = "Lesson"

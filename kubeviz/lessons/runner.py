@@ -22,11 +22,11 @@ from typing import Callable, Protocol
 
 from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
-from kubeviz.apiserver import errors
-from kubeviz.apiserver.apply import apply_manifests
-from kubeviz.apiserver.manifests import ManifestError
-from kubeviz.apiserver.registry import Registry
-from kubeviz.apiserver.resources import RESOURCE_TYPES
+from apiserver import errors
+from apiserver.apply import apply_manifests
+from apiserver.manifests import ManifestError
+from apiserver.registry import Registry
+from apiserver.resources import RESOURCE_TYPES
 
 from .checks import ApplyRecord, CheckResult, ClusterView, Context, StepWindow, evaluate, object_filter
 from .format import Lesson

@@ -65,7 +65,7 @@ def add_applies(progress: LessonProgress, records: list[ApplyRecord]) -> None:
 
 
 def record_applies(sender, *, cluster, results=None, error=None, **kwargs) -> None:
-    """Receiver of ``apiserver.apply.manifests_applied``: an apply from the player's editor (or an upload) on a
+    """Receiver of ``kubeviz.sim.signals.manifests_applied``: an apply from the player's editor (or an upload) on a
     lesson's sandbox cluster counts for the step's ``apply`` checks, as "show me" does."""
     progress = LessonProgress.objects.filter(cluster=cluster).first()
     if progress is not None:

@@ -29,10 +29,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext as _
 
-from kubeviz.apiserver.manifests import load_json
-from kubeviz.apiserver.views import JSON
+from apiserver.manifests import load_json
+from kubeviz.api.views import JSON
 from kubeviz.dashboard.catalogue import js_catalogue
-from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, _page_config
+from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, page_config
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster
 
@@ -238,7 +238,7 @@ def lesson_page(request, slug: str):
         return _not_found(request, slug)
     progress = _progress(request, lesson, create=True)
     cluster = progress.cluster
-    config = _page_config(cluster)
+    config = page_config(cluster)
     lesson_config = {"api": reverse("lessons:api-step", args=[slug]).rsplit("/", 1)[0], "step": _step_json(progress)}
     response = render(request, "lessons/player.html", {
         "cluster": cluster, "config": config, "catalogue": js_catalogue(), "speeds": SPEEDS,

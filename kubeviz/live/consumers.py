@@ -87,7 +87,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from kubeviz.apiserver.storage import HistoryCompacted, WatchEvent
+from apiserver.storage import HistoryCompacted, WatchEvent
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster, StoredObject
 from kubeviz.store.services import clock_json

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from controllers.engine import Engine
 from controllers.manager import default_controllers
 
-from kubeviz.apiserver.apply import apply_manifests
-from kubeviz.apiserver.registry import Registry
-from kubeviz.apiserver.resources import RESOURCE_TYPES
-from kubeviz.apiserver.storage import MemoryStorage
+from apiserver.apply import apply_manifests
+from apiserver.registry import Registry
+from apiserver.resources import RESOURCE_TYPES
+from apiserver.storage import MemoryStorage
 from kubeviz.store.services import populate_cluster
 
 from .store import RegistryStore

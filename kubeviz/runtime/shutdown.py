@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 
-from kubeviz.apiserver.errors import StatusError
+from apiserver.errors import StatusError
 
 _requested = threading.Event()
 

@@ -12,10 +12,10 @@ import json
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro
 from controllers.store import Change, HistoryGone, LogEntry, StoreError
 
-from kubeviz.apiserver import errors
-from kubeviz.apiserver.registry import Registry
-from kubeviz.apiserver.resources import RESOURCE_TYPES
-from kubeviz.apiserver.storage import HistoryCompacted, KeyNotFound, VersionConflict
+from apiserver import errors
+from apiserver.registry import Registry
+from apiserver.resources import RESOURCE_TYPES
+from apiserver.storage import HistoryCompacted, KeyNotFound, VersionConflict
 
 BY_KIND = {r.kind: r for r in RESOURCE_TYPES}
 

@@ -12,8 +12,8 @@ from django.db import transaction
 
 from controllers.apimachinery.timeutil import format_rfc3339
 
-from kubeviz.apiserver.registry import SYSTEM_NAMESPACES, Registry
-from kubeviz.apiserver.resources import resource_for_kind
+from apiserver.registry import SYSTEM_NAMESPACES, Registry
+from apiserver.resources import resource_for_kind
 
 from . import events
 from .models import Cluster

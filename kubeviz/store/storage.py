@@ -10,8 +10,8 @@ from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
 
-from kubeviz.apiserver.resources import ResourceType, resource_for_kind
-from kubeviz.apiserver.storage import HistoryCompacted, KeyExists, KeyNotFound, VersionConflict, WatchEvent
+from apiserver.resources import ResourceType, resource_for_kind
+from apiserver.storage import HistoryCompacted, KeyExists, KeyNotFound, VersionConflict, WatchEvent
 
 from . import events
 from .models import Change, Checkpoint, Cluster, ContainerLog, StoredObject

@@ -1,6 +1,6 @@
 // What kubectl prints, computed in the browser from the objects the websocket delivers.
 //
-// The server's printers (kubeviz/apiserver/printers.py, after upstream printers.go) decide what `kubectl get`
+// The server's printers (apiserver/printers.py, after upstream printers.go) decide what `kubectl get`
 // shows; this module is their port, cell for cell, so that every table and every pod tile on the page reads
 // exactly like `kubectl get` at the same simulated moment. The browser test compares both on live data.
 // Pure functions: `now` (epoch milliseconds of simulated time) is always an argument.

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from kubeviz.apiserver.defaults import (
+from apiserver.defaults import (
     admit_node,
     admit_pod,
     apply_defaults,

@@ -9,8 +9,8 @@ import json
 import pytest
 import yaml
 
-from kubeviz.apiserver import manifests
-from kubeviz.apiserver.manifests import Document, ManifestError, load_documents
+from apiserver import manifests
+from apiserver.manifests import Document, ManifestError, load_documents
 
 LOADERS = [
     pytest.param(

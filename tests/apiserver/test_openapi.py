@@ -5,8 +5,8 @@ import json
 import pytest
 from django.test import Client
 
-from kubeviz.apiserver import openapi
-from kubeviz.apiserver.resources import RESOURCE_TYPES
+from apiserver import openapi
+from apiserver.resources import RESOURCE_TYPES
 
 BASE = "/clusters/test/openapi"
 

@@ -12,7 +12,7 @@ import copy
 
 import pytest
 
-from kubeviz.apiserver.patch import (
+from apiserver.patch import (
     UNPROCESSABLE_MESSAGE,
     PatchError,
     json_merge_patch,

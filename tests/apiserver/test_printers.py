@@ -1,4 +1,4 @@
-"""Server-side printing (kubeviz/apiserver/printers.py) against 1.32 printers.go and kubectl's table printer.
+"""Server-side printing (apiserver/printers.py) against 1.32 printers.go and kubectl's table printer.
 
 Every expectation is an exact cell or an exact block of text. Case ids follow the branch of upstream's
 ``printPod`` / ``printJob`` / ... they exercise.
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro
-from kubeviz.apiserver.printers import (
+from apiserver.printers import (
     accepts_table,
     include_object_param,
     negotiate_table_version,

@@ -9,8 +9,8 @@ import json
 import pytest
 from django.test import Client
 
-from kubeviz.apiserver import protobuf
-from kubeviz.apiserver.resources import resource_for_kind
+from apiserver import protobuf
+from apiserver.resources import resource_for_kind
 
 JOB = resource_for_kind("batch", "Job")
 CRONJOB = resource_for_kind("batch", "CronJob")

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from kubeviz.apiserver.schema import (
+from apiserver.schema import (
     KIND_SCHEMA_FILES,
     QuantityError,
     drop_unknown_fields,

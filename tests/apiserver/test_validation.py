@@ -9,9 +9,9 @@ import copy
 
 import pytest
 
-from kubeviz.apiserver import fielderrors as fe
-from kubeviz.apiserver.defaults import apply_defaults, admit_pod, prepare_for_create, prepare_for_update
-from kubeviz.apiserver.validation import (
+from apiserver import fielderrors as fe
+from apiserver.defaults import apply_defaults, admit_pod, prepare_for_create, prepare_for_update
+from apiserver.validation import (
     go_parse_duration_error,
     parse_schedule_error,
     validate_create,

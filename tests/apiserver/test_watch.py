@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 import pytest
 from django.test import Client
 
-from kubeviz.apiserver import watch
-from kubeviz.apiserver.registry import Registry
-from kubeviz.apiserver.resources import resource_for_kind
-from kubeviz.apiserver.storage import HistoryCompacted, MemoryStorage, WatchEvent
+from kubeviz.api import watch
+from apiserver.registry import Registry
+from apiserver.resources import resource_for_kind
+from apiserver.storage import HistoryCompacted, MemoryStorage, WatchEvent
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 POD = resource_for_kind("", "Pod")

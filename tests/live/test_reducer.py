@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeviz.apiserver.resources import resource_for_kind
+from apiserver.resources import resource_for_kind
 from kubeviz.store import events as store_events
 from tests.live.test_consumers import (
     JOB, LEASE, SLEEPER, advance, create_pod, delete_pod, open_stream, pod_manifest, receive_frames, unbatch, write,

@@ -3,7 +3,7 @@ TaintNodesByCondition admission plugin, the node lifecycle controller, the sched
 
 from datetime import datetime, timezone
 
-from kubeviz.apiserver.registry import NODE
+from apiserver.registry import NODE
 from kubeviz.runtime.memory import memory_cluster
 from tests.manifests import FLUENTD
 

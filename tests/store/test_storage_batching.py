@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from kubeviz.apiserver.resources import resource_for_kind
+from apiserver.resources import resource_for_kind
 from kubeviz.store import events
 from kubeviz.store.services import registry_for
 from kubeviz.store.storage import DatabaseStorage
@@ -67,7 +67,7 @@ def test_a_rolled_back_transaction_publishes_nothing(cluster, listener):
 
 
 def test_the_sole_writer_answers_from_its_log_once_the_database_has_answered(cluster, django_assert_num_queries):
-    from kubeviz.apiserver.registry import Registry
+    from apiserver.registry import Registry
 
     engine_side = Registry(DatabaseStorage(cluster))
     storage = engine_side.storage
@@ -102,8 +102,8 @@ def test_without_sole_writer_every_question_goes_to_the_database(cluster):
 
 
 def test_the_sole_writer_remembers_what_it_read_and_wrote(cluster, django_assert_num_queries):
-    from kubeviz.apiserver.registry import Registry
-    from kubeviz.apiserver.storage import KeyNotFound, VersionConflict
+    from apiserver.registry import Registry
+    from apiserver.storage import KeyNotFound, VersionConflict
 
     engine_side = Registry(DatabaseStorage(cluster))
     storage = engine_side.storage
@@ -126,7 +126,7 @@ def test_the_sole_writer_remembers_what_it_read_and_wrote(cluster, django_assert
 
 
 def test_the_sole_writer_counts_resource_versions_in_memory_and_saves_the_last_one(cluster):
-    from kubeviz.apiserver.registry import Registry
+    from apiserver.registry import Registry
     from kubeviz.store.models import Cluster
 
     engine_side = Registry(DatabaseStorage(cluster))
@@ -143,7 +143,7 @@ def test_the_sole_writer_counts_resource_versions_in_memory_and_saves_the_last_o
 
 
 def test_a_failed_sole_writer_block_saves_nothing(cluster):
-    from kubeviz.apiserver.registry import Registry
+    from apiserver.registry import Registry
     from kubeviz.store.models import Cluster
 
     storage = DatabaseStorage(cluster)
@@ -159,8 +159,8 @@ def test_a_failed_sole_writer_block_saves_nothing(cluster):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_create_while_holding_the_lock_leaves_the_transaction_usable(cluster):
-    from kubeviz.apiserver.registry import Registry
-    from kubeviz.apiserver.storage import KeyExists
+    from apiserver.registry import Registry
+    from apiserver.storage import KeyExists
 
     registry_for(cluster).create(POD, "default", pod("taken"))
     engine_side = Registry(DatabaseStorage(cluster))
@@ -184,7 +184,7 @@ def test_other_connections_writes_wait_for_the_sole_writers_transaction(cluster)
 
     from django.db import connection
 
-    from kubeviz.apiserver.registry import Registry
+    from apiserver.registry import Registry
     from kubeviz.store.models import Cluster
 
     if connection.vendor != "postgresql":

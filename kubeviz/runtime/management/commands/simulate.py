@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from controllers.apimachinery.timeutil import parse_rfc3339
 from controllers.programs import parse_go_duration
 
-from kubeviz.apiserver.manifests import ManifestError
+from apiserver.manifests import ManifestError
 from kubeviz.runtime.memory import memory_cluster
 
 # The order `kubectl get all` and friends would show them in.
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(body, indent=2, ensure_ascii=False))
 
     def _print_tables(self, cluster) -> None:
-        from kubeviz.apiserver.printers import render_text, table
+        from apiserver.printers import render_text, table
 
         first = True
         for kind in OUTPUT_KINDS:

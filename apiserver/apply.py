@@ -13,20 +13,12 @@ import copy
 import json
 from dataclasses import dataclass, field
 
-from django.dispatch import Signal
-
 from . import errors, fielderrors
 from .manifests import Document, ManifestError, load_documents
 from .registry import Registry
 from .resources import resource_for_object
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-
-# Sent by the apply endpoint after an apply that was not a dry run, with ``cluster`` (the store's Cluster) and
-# either ``results`` (a DocumentResult per document) or ``error`` (the ManifestError that refused the stream):
-# the lesson player records what a learner applied during a step.
-manifests_applied = Signal()
-
 
 @dataclass
 class DocumentResult:

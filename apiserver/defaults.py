@@ -26,7 +26,7 @@ Pure Python, no Django.
 from __future__ import annotations
 
 from controllers.apimachinery.objcopy import deep_copy
-from kubeviz.apiserver.schema import QuantityError, parse_quantity
+from apiserver.schema import QuantityError, parse_quantity
 
 # Label and annotation keys written by the server.
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"

@@ -28,10 +28,12 @@ from kubeviz.store.services import (
     registry_for,
 )
 
-from . import errors
-from .apply import apply_manifests, manifests_applied
-from .manifests import ManifestError, load_json
-from .views import JSON, YAML, api_endpoint, get_cluster, json_response, request_body
+from apiserver import errors
+from apiserver.apply import apply_manifests
+from apiserver.manifests import ManifestError, load_json
+from kubeviz.api.views import JSON, YAML, api_endpoint, get_cluster, json_response, request_body
+
+from .signals import manifests_applied
 
 logger = logging.getLogger(__name__)
 

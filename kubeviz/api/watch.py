@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Protocol
 
-from . import printers
-from .resources import ResourceType
-from .storage import HistoryCompacted, WatchEvent
+from apiserver import printers
+from apiserver.resources import ResourceType
+from apiserver.storage import HistoryCompacted, WatchEvent
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,9 @@ def _call_db(fn: Callable, *args):
         return fn(*args)
 
 
-async def _run(fn: Callable, *args):
+async def run_blocking(fn: Callable, *args):
+    """Run a blocking storage read on the watch streams' own thread pool (with its database connection
+    handling), from the event loop."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_executor, functools.partial(_call_db, fn, *args))
 
@@ -215,13 +217,13 @@ async def stream(plan: WatchPlan, source: WatchSource) -> AsyncIterator[bytes]:
         for obj in plan.initial:
             yield plan.encoder.encode(ADDED, obj, now)
         while True:
-            head = await _run(source.head)
+            head = await run_blocking(source.head)
             if head is None:
                 return
             head_rv, now = int(head[0]), head[1]
             while head_rv > last_rv:
                 try:
-                    events = await _run(source.changes_since, last_rv, BATCH)
+                    events = await run_blocking(source.changes_since, last_rv, BATCH)
                 except HistoryCompacted:
                     yield line(ERROR, error_status(410, "Expired",
                                                    f"too old resource version: {last_rv} ({head_rv})"))

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 
-from kubeviz.apiserver.fielderrors import go_quote
+from apiserver.fielderrors import go_quote
 
 SCHEMA_VERSION = "v1.32.0-local-strict"
 

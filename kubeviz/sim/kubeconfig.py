@@ -8,8 +8,8 @@ no credentials (kubectl-compat.md §15), so the user entry is empty; context and
 import yaml
 from django.http import HttpResponse
 
-from . import errors
-from .views import api_endpoint, get_cluster
+from apiserver import errors
+from kubeviz.api.views import api_endpoint, get_cluster
 
 
 def kubeconfig_document(*, cluster: str, server: str) -> dict:

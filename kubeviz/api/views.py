@@ -20,10 +20,12 @@ from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc333
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import registry_for
 
-from . import discovery, errors, logstream, openapi, printers, protobuf, watch
-from .manifests import ManifestError, load_documents, load_json
-from .registry import delete_warnings
-from .resources import ResourceType, resource_for_path
+from apiserver import discovery, errors, openapi, printers, protobuf
+from apiserver.manifests import ManifestError, load_documents, load_json
+from apiserver.registry import delete_warnings
+from apiserver.resources import ResourceType, resource_for_path
+
+from . import logstream, watch
 
 logger = logging.getLogger(__name__)
 
@@ -524,7 +526,7 @@ def _pod_log(request, registry, resource, namespace, name):
     if tail is not None:
         lines = lines[-tail:] if tail else []
     timestamps = request.GET.get("timestamps") in ("true", "1")
-    text = "".join(_log_line(stamp, line, timestamps) for stamp, line in lines)
+    text = "".join(logstream.log_line(stamp, line, timestamps) for stamp, line in lines)
     data = text.encode()
     limit = _int_param(request, "limitBytes")
     if limit is not None:
@@ -538,16 +540,6 @@ def _pod_log(request, registry, resource, namespace, name):
         response["Cache-Control"] = "no-cache, private"
         return response
     return HttpResponse(data, content_type="text/plain")
-
-
-def _log_line(stamp: str, line: str, timestamps: bool) -> str:
-    return f"{_nano(stamp)} {line}\n" if timestamps else f"{line}\n"
-
-
-def _nano(stamp: str) -> str:
-    """kubelet log timestamps are RFC 3339 with nanoseconds: 2025-01-01T00:00:05.000000000Z."""
-    moment = parse_rfc3339(stamp)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z"
 
 
 @kubernetes_endpoint

@@ -12,8 +12,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from .resources import resource_for_kind
-from .watch import POLL_SECONDS, _run
+from apiserver.resources import resource_for_kind
+
+from controllers.apimachinery.timeutil import parse_rfc3339
+
+from .watch import POLL_SECONDS, run_blocking
 
 POD = resource_for_kind("", "Pod")
 
@@ -31,10 +34,15 @@ class LogFollow:
     limit_bytes: int | None = None
 
 
-def _stamp(stamp: str) -> str:
-    from .views import _nano
+def log_line(stamp: str, line: str, timestamps: bool) -> str:
+    """One line of a pods/log answer, with the kubelet's timestamp in front when asked for."""
+    return f"{nano_stamp(stamp)} {line}\n" if timestamps else f"{line}\n"
 
-    return _nano(stamp)
+
+def nano_stamp(stamp: str) -> str:
+    """kubelet log timestamps are RFC 3339 with nanoseconds: 2025-01-01T00:00:05.000000000Z."""
+    moment = parse_rfc3339(stamp)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z"
 
 
 def _poll(follow: LogFollow) -> tuple[list, bool]:
@@ -57,12 +65,10 @@ async def follow(first: bytes, follow: LogFollow) -> AsyncIterator[bytes]:
         yield first
     budget = follow.limit_bytes
     while budget is None or budget > 0:
-        new, running = await _run(_poll, follow)
+        new, running = await run_blocking(_poll, follow)
         if new:
             follow.seen += len(new)
-            data = "".join(
-                (f"{_stamp(stamp)} {text}\n" if follow.timestamps else f"{text}\n") for stamp, text in new
-            ).encode()
+            data = "".join(log_line(stamp, text, follow.timestamps) for stamp, text in new).encode()
             if budget is not None:
                 data = data[:budget]
                 budget -= len(data)

@@ -7,7 +7,8 @@ from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.utils.decorators import sync_and_async_middleware
 
-from . import errors
+from apiserver import errors
+
 from .views import status_response
 
 

@@ -3,7 +3,7 @@
 The rules come from ``pkg/apis/{core,batch,apps}/validation``,
 ``k8s.io/apimachinery/pkg/api/validation`` and the registry strategies; each
 function here is named after its upstream counterpart so a learner can read
-both side by side. Errors are :class:`~kubeviz.apiserver.fielderrors.FieldError`
+both side by side. Errors are :class:`~apiserver.fielderrors.FieldError`
 values in upstream's order; ``str(error)`` is the line kubectl prints.
 
 Call order (as in the real API server): ``defaults.apply_defaults`` ->
@@ -21,15 +21,15 @@ import re
 import zoneinfo
 
 from controllers.apimachinery.labels import is_qualified_name, is_valid_label_value
-from kubeviz.apiserver import fielderrors as fe
-from kubeviz.apiserver.defaults import (
+from apiserver import fielderrors as fe
+from apiserver.defaults import (
     CONTROLLER_UID_LABEL,
     JOB_NAME_LABEL,
     LEGACY_CONTROLLER_UID_LABEL,
     LEGACY_JOB_NAME_LABEL,
 )
-from kubeviz.apiserver.fielderrors import OMIT, FieldError, GoValue, go_quote, go_sharp_v
-from kubeviz.apiserver.schema import QuantityError, parse_quantity
+from apiserver.fielderrors import OMIT, FieldError, GoValue, go_quote, go_sharp_v
+from apiserver.schema import QuantityError, parse_quantity
 
 Errors = list[FieldError]
 
