@@ -32,11 +32,15 @@ Semantics kept from robfig, some of them surprising:
 * No match within five years gives the zero time (``GO_ZERO_TIME``, Go's ``time.Time{}``), as robfig does for
   ``0 0 30 2 *``; the controller then reports ``time difference between two schedules is less than 1 second``.
 
-Why not croniter (which this project pins for other uses): croniter has no ``@every``, treats ``*/1`` and
-``?`` differently in the day-of-month/day-of-week rule, resolves DST gaps and overlaps by its own rules
-(robfig fires a repeated hour twice and reproduces Go's ``time.Date`` normalisation), and reports different
-errors. Correctness wins over reuse: the matcher below follows robfig's ``SpecSchedule.Next`` step for step,
-on top of the same wall-clock arithmetic as Go's ``time.Date`` / ``AddDate``.
+Why not croniter: it reads some schedules differently from robfig. It has no ``@every`` and no ``TZ=``
+prefix; it draws the day-of-month/day-of-week line elsewhere (``*/1`` is a star to robfig, a list to croniter;
+a day field listing every value is a star to croniter when the other day field contains a ``*``); it reads an
+equal range such as ``JAN-JAN`` as the whole field; it refuses ``?`` outside the day fields; it fires at the
+first minute after a DST gap where robfig skips the missing wall time; it searches 50 years ahead, not five; and
+it reports different errors. Correctness wins over reuse: the matcher below follows robfig's
+``SpecSchedule.Next`` step for step, on top of the same wall-clock arithmetic as Go's ``time.Date`` /
+``AddDate``. croniter is a test-only dependency: ``tests/controllers/test_cronschedule_differential.py``
+checks this module against it on random schedules, with these differences listed and excluded.
 
 Pure Python: standard library only.
 """
@@ -237,7 +241,7 @@ class SpecSchedule:
         Answers ``GO_ZERO_TIME`` when nothing matches within five years. Remembered: a thousand CronJobs on
         one schedule ask the same question every minute.
         """
-        return _spec_next(self, t, t.tzinfo)
+        return _spec_next(self, t, t.tzinfo, t.fold)
 
     def _next(self, t: datetime) -> datetime:
         original_zone = t.tzinfo
@@ -336,8 +340,10 @@ Schedule = SpecSchedule | ConstantDelaySchedule
 
 
 @lru_cache(maxsize=16_384)
-def _spec_next(schedule: SpecSchedule, t: datetime, zone) -> datetime:
-    # the zone is part of the key: instants that compare equal in different zones answer in their own zone
+def _spec_next(schedule: SpecSchedule, t: datetime, zone, fold: int) -> datetime:
+    # the zone is part of the key: instants that compare equal in different zones answer in their own zone;
+    # so is fold: within one zone Python compares wall times and ignores it, so the two 01:30s of a fall-back
+    # night would otherwise share one answer
     return schedule._next(t)
 
 
