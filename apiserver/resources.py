@@ -21,6 +21,9 @@ class ResourceType:
     subresources: tuple[str, ...] = ()
     # Kinds whose spec changes bump metadata.generation.
     has_generation: bool = False
+    # Whether the dashboard shows the kind: its objects are in the live stream's snapshot and events, and the
+    # page's state (a Lease only moves the stream's resourceVersion on).
+    shown: bool = True
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -45,6 +48,11 @@ class ResourceType:
     def list_kind(self) -> str:
         return f"{self.kind}List"
 
+    @property
+    def path(self) -> str:
+        """The API path of the kind's group version: ``api/v1``, ``apis/batch/v1``."""
+        return f"apis/{self.group}/{self.version}" if self.group else f"api/{self.version}"
+
 
 RESOURCE_TYPES = (
     ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",), subresources=("status",)),
@@ -55,8 +63,11 @@ RESOURCE_TYPES = (
     ResourceType("batch", "v1", "CronJob", "cronjobs", True, ("cj",), ("all",), ("status",), has_generation=True),
     ResourceType("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), ("all",), ("status",), has_generation=True),
     ResourceType("apps", "v1", "ControllerRevision", "controllerrevisions", True),
-    ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True),
+    ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True, shown=False),
 )
+
+#: The kinds the dashboard shows, in the table's order.
+SHOWN_TYPES = tuple(r for r in RESOURCE_TYPES if r.shown)
 
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCE_TYPES}
 _BY_KIND = {(r.group, r.kind): r for r in RESOURCE_TYPES}

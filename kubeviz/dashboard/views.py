@@ -11,6 +11,7 @@ from django.contrib.staticfiles.views import serve
 from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy as _
 
+from apiserver.resources import SHOWN_TYPES
 from controllers import cronjob, daemonset, job, kubelet, nodelifecycle, podgc, scheduler, ttl
 from kubeviz.store.models import Cluster
 
@@ -55,6 +56,9 @@ def page_config(cluster: Cluster) -> dict:
         "speeds": list(SPEEDS),
         "controllers": list(CONTROLLERS),
         "language": get_language(),
+        # The kinds the page keeps and their API paths, from the one resource table.
+        "kinds": [{"kind": r.kind, "path": r.path, "plural": r.plural, "namespaced": r.namespaced}
+                  for r in SHOWN_TYPES],
     }
 
 

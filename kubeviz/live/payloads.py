@@ -17,9 +17,11 @@ import json
 from collections import OrderedDict
 from typing import Callable, Literal, NotRequired, TypedDict
 
-# The kinds the dashboard shows, in the order the snapshot lists them. Changes of other kinds (Leases) only
-# move the stream's resourceVersion forward (a ``bookmark``).
-KINDS = ("Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event", "Namespace")
+from apiserver.resources import SHOWN_TYPES
+
+# The kinds the dashboard shows, in the order the snapshot lists them (the resource table's). Changes of other
+# kinds (Leases) only move the stream's resourceVersion forward (a ``bookmark``).
+KINDS = tuple(r.kind for r in SHOWN_TYPES)
 
 # How many recent reconcile traces a snapshot carries (the page keeps as many).
 TRACE_LIMIT = 500

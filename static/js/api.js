@@ -3,17 +3,6 @@
 
 import { csrfHeader } from "./dom.js";
 
-const RESOURCE_PATHS = {
-  Pod: ["api/v1", "pods", true],
-  Node: ["api/v1", "nodes", false],
-  Event: ["api/v1", "events", true],
-  Namespace: ["api/v1", "namespaces", false],
-  Job: ["apis/batch/v1", "jobs", true],
-  CronJob: ["apis/batch/v1", "cronjobs", true],
-  DaemonSet: ["apis/apps/v1", "daemonsets", true],
-  ControllerRevision: ["apis/apps/v1", "controllerrevisions", true],
-};
-
 export class ApiError extends Error {
   constructor(message, status, body) {
     super(message);
@@ -48,11 +37,13 @@ async function request(url, { method = "GET", body, contentType, text = false } 
 export function createApi(config) {
   const sim = config.sim;
   const kube = config.api;
+  // Each kind's API path, plural and scope: the server's resource table, from the page's config.
+  const kinds = Object.fromEntries(config.kinds.map((k) => [k.kind, k]));
 
   function objectPath(kind, namespace, name) {
-    const [prefix, plural, namespaced] = RESOURCE_PATHS[kind];
+    const { path, plural, namespaced } = kinds[kind];
     const ns = namespaced ? `/namespaces/${encodeURIComponent(namespace || "default")}` : "";
-    return `${kube}/${prefix}${ns}/${plural}${name ? "/" + encodeURIComponent(name) : ""}`;
+    return `${kube}/${path}${ns}/${plural}${name ? "/" + encodeURIComponent(name) : ""}`;
   }
 
   return {

@@ -28,7 +28,7 @@ loadCatalogue(document.getElementById("kubeviz-catalogue"));
 
 const api = createApi(config);
 const animator = new Animator();
-let state = initialState();
+let state = initialState(config.kinds.map((k) => k.kind));
 let clockSeenAt = performance.now();
 const queue = [];
 let frameRequested = false;

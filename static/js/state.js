@@ -16,15 +16,13 @@
 //   traces           the newest reconcile traces, oldest first, at most MAX_TRACES
 //   error            the last error message from the server, or null
 
-export const KINDS = Object.freeze([
-  "Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event", "Namespace",
-]);
-
 export const MAX_TRACES = 500;
 
-export function initialState() {
+// The state before anything arrived: an empty map for each of `kinds`, the kinds the page shows (the server's
+// resource table, handed to the page in its config).
+export function initialState(kinds) {
   const objects = {};
-  for (const kind of KINDS) objects[kind] = {};
+  for (const kind of kinds) objects[kind] = {};
   return { resourceVersion: "0", synced: false, clock: null, objects, traces: [], error: null };
 }
 
@@ -50,7 +48,7 @@ function traceAfter(trace, last) {
 
 function fromSnapshot(state, message) {
   const objects = {};
-  for (const kind of KINDS) objects[kind] = {};
+  for (const kind of Object.keys(state.objects)) objects[kind] = {};
   for (const [kind, items] of Object.entries(message.objects || {})) {
     const byKey = {};
     for (const obj of items) byKey[objectKey(obj)] = obj;

@@ -186,3 +186,14 @@ def test_vendored_files_are_listed_with_their_package_and_version():
         if path.name != "README.md":
             assert path.name in readme, path.name
             assert re.search(r"\d+\.\d+\.\d+", path.name), f"{path.name} carries no version"
+
+
+def test_the_page_learns_its_kinds_from_the_resource_table(client, cluster):
+    """The page keeps, streams and addresses exactly the kinds the resource table shows (no list of its own)."""
+    from apiserver.resources import RESOURCE_TYPES
+
+    kinds = page_config(client.get("/c/test/"))["kinds"]
+    assert [k["kind"] for k in kinds] == [r.kind for r in RESOURCE_TYPES if r.shown]
+    assert "Lease" not in [k["kind"] for k in kinds]
+    assert {"kind": "CronJob", "path": "apis/batch/v1", "plural": "cronjobs", "namespaced": True} in kinds
+    assert {"kind": "Node", "path": "api/v1", "plural": "nodes", "namespaced": False} in kinds

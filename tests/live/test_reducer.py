@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from apiserver.resources import resource_for_kind
+from kubeviz.live import payloads
 from kubeviz.store import events as store_events
 from tests.live.test_consumers import (
     JOB, LEASE, SLEEPER, advance, create_pod, delete_pod, open_stream, pod_manifest, receive_frames, unbatch, write,
@@ -33,7 +34,7 @@ const freeze = (value) => {
   }
   return value;
 };
-let state = freeze(initialState());
+let state = freeze(initialState(input.kinds));
 for (const message of input.messages) {
   const before = JSON.stringify(state);
   const next = reduce(state, freeze(message));
@@ -50,7 +51,7 @@ def run_reducer(messages: list[dict]) -> dict:
         pytest.fail("Node.js is required to test static/js/state.js: install `node` (CI has it)", pytrace=False)
     result = subprocess.run(
         [node, "--input-type=module", "-e", DRIVER],
-        input=json.dumps({"module": STATE_JS.as_uri(), "messages": messages}),
+        input=json.dumps({"module": STATE_JS.as_uri(), "messages": messages, "kinds": list(payloads.KINDS)}),
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
