@@ -22,13 +22,12 @@ Content-Security-Policy without inline script, nosniff).
 
 from urllib.parse import urlsplit
 
-from asgiref.sync import iscoroutinefunction
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import is_same_domain, split_domain_port, validate_host
-from django.utils.decorators import sync_and_async_middleware
 
 from apiserver import errors
+from kubeviz.api.middleware import refusing_middleware
 from kubeviz.api.views import status_response
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
@@ -79,23 +78,13 @@ def _forbidden(reason: str):
     return status_response(errors.StatusError(403, "Forbidden", f"forbidden: {reason}", {}))
 
 
-@sync_and_async_middleware
-def cross_site_refusal(get_response):
+def _refuse_cross_site(request):
     """Refuse what a browser sent for a page on another origin (403 Forbidden, a Status): see ``_cross_site``."""
+    reason = _cross_site(request)
+    return _forbidden(reason) if reason else None
 
-    def refusal(request):
-        reason = _cross_site(request)
-        return _forbidden(reason) if reason else None
 
-    if iscoroutinefunction(get_response):
-        async def middleware(request):
-            refused = refusal(request)
-            return refused if refused is not None else await get_response(request)
-    else:
-        def middleware(request):
-            refused = refusal(request)
-            return refused if refused is not None else get_response(request)
-    return middleware
+cross_site_refusal = refusing_middleware(_refuse_cross_site)
 
 
 def from_browser(request) -> bool:
@@ -103,24 +92,14 @@ def from_browser(request) -> bool:
     return any(request.META.get(header) for header in BROWSER_HEADERS)
 
 
-@sync_and_async_middleware
-def csrf_for_browsers(get_response):
+def _mark_for_csrf(request):
     """Placed just before Django's ``CsrfViewMiddleware``: a request that no browser sent is not asked for a CSRF
     token (Django's own switch for that, ``_dont_enforce_csrf_checks``, is the one its test client uses)."""
+    if not from_browser(request):
+        request._dont_enforce_csrf_checks = True
 
-    def mark(request):
-        if not from_browser(request):
-            request._dont_enforce_csrf_checks = True
 
-    if iscoroutinefunction(get_response):
-        async def middleware(request):
-            mark(request)
-            return await get_response(request)
-    else:
-        def middleware(request):
-            mark(request)
-            return get_response(request)
-    return middleware
+csrf_for_browsers = refusing_middleware(_mark_for_csrf)
 
 
 def csrf_failure(request, reason=""):

@@ -1,7 +1,10 @@
-"""A request body over the server's limit is refused before any view reads it, as the Kubernetes API server
-refuses one (413 ``RequestEntityTooLarge``, a Status), for every URL: the API, the simulator's endpoints, the
-console and the lesson panel. Views that read a body sent without a length catch Django's ``RequestDataTooBig``
-themselves (``views.api_endpoint``)."""
+"""Middleware that answers some requests before any view runs.
+
+``refusing_middleware`` makes one (for sync and async views alike) from a function that looks at a request and
+answers a refusal or None. ``request_body_limit``: a request body over the server's limit is refused as the
+Kubernetes API server refuses one (413 ``RequestEntityTooLarge``, a Status), for every URL: the API, the
+simulator's endpoints, the console and the lesson panel. Views that read a body sent without a length catch
+Django's ``RequestDataTooBig`` themselves (``views.api_endpoint``)."""
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
@@ -22,14 +25,23 @@ def _refusal(request):
     return status_response(errors.body_too_large(limit)) if length > limit else None
 
 
-@sync_and_async_middleware
-def request_body_limit(get_response):
-    if iscoroutinefunction(get_response):
-        async def middleware(request):
-            refusal = _refusal(request)
-            return refusal if refusal is not None else await get_response(request)
-    else:
-        def middleware(request):
-            refusal = _refusal(request)
-            return refusal if refusal is not None else get_response(request)
-    return middleware
+def refusing_middleware(refusal):
+    """A middleware that answers ``refusal(request)`` when that is not None, and otherwise hands the request on."""
+
+    @sync_and_async_middleware
+    def factory(get_response):
+        if iscoroutinefunction(get_response):
+            async def middleware(request):
+                refused = refusal(request)
+                return refused if refused is not None else await get_response(request)
+        else:
+            def middleware(request):
+                refused = refusal(request)
+                return refused if refused is not None else get_response(request)
+        return middleware
+
+    factory.__doc__ = refusal.__doc__
+    return factory
+
+
+request_body_limit = refusing_middleware(_refusal)
