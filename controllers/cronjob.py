@@ -49,12 +49,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from controllers.apimachinery.objcopy import deep_copy
+from controllers.apimachinery.ownerrefs import is_controlled_by, new_controller_ref
 from controllers.objects import (
+    key as _key,
     meta as _meta,
     spec as _spec,
     status as _status,
     name as _name,
     namespace as _namespace,
+    object_reference,
     uid as _uid,
 )
 from controllers.cronschedule import (
@@ -65,9 +68,16 @@ from controllers.cronschedule import (
     load_location,
     parse_schedule,
 )
-from controllers.job import JOB_COMPLETE, JOB_FAILED, is_job_finished
+from controllers.job_util import JOB_COMPLETE, JOB_FAILED, finished_condition, is_job_finished, is_job_succeeded
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, SyncResult, Trace
-from controllers.pods import CONDITION_TRUE, format_time, parse_time
+from controllers.pods import (
+    EVENT_FAILED_CREATE,
+    EVENT_FAILED_DELETE,
+    EVENT_SUCCESSFUL_CREATE,
+    EVENT_SUCCESSFUL_DELETE,
+    format_time,
+    parse_time,
+)
 
 __all__ = [
     "CronJobMemory",
@@ -144,48 +154,14 @@ EVENT_MESSAGE_JOB_ALREADY_ACTIVE = (
 )
 EVENT_FAILED_GET = "FailedGet"
 EVENT_MESSAGE_FAILED_GET = "Get job: {error}"
-EVENT_SUCCESSFUL_DELETE = "SuccessfulDelete"
+# The reasons of the four below (SuccessfulDelete, FailedDelete, SuccessfulCreate, FailedCreate): controllers.pods.
 EVENT_MESSAGE_SUCCESSFUL_DELETE = "Deleted job {job}"
-EVENT_FAILED_DELETE = "FailedDelete"
 EVENT_MESSAGE_FAILED_DELETE = "Deleted job: {error}"  # sic: upstream's wording
-EVENT_SUCCESSFUL_CREATE = "SuccessfulCreate"
 EVENT_MESSAGE_SUCCESSFUL_CREATE = "Created job {name}"
-EVENT_FAILED_CREATE = "FailedCreate"
 EVENT_MESSAGE_FAILED_CREATE = "Error creating job: {error}"
 
 
 # --- small accessors ---------------------------------------------------------------------------------------
-
-
-def cronjob_key(cj: dict) -> str:
-    return f"{_namespace(cj)}/{_name(cj)}"
-
-
-def cronjob_reference(cj: dict) -> dict:
-    """The ``involvedObject`` of events about this CronJob."""
-    return {
-        "apiVersion": cj.get("apiVersion") or "batch/v1",
-        "kind": "CronJob",
-        "namespace": _namespace(cj),
-        "name": _name(cj),
-        "uid": _uid(cj),
-    }
-
-
-def get_finished_status(job: dict) -> tuple[bool, str]:
-    """``jobutil.FinishedCondition``: whether the Job finished, and the type of the condition that says so."""
-    for condition in _status(job).get("conditions") or []:
-        if condition.get("type") in (JOB_COMPLETE, JOB_FAILED) and condition.get("status") == CONDITION_TRUE:
-            return True, condition["type"]
-    return False, ""
-
-
-def is_job_succeeded(job: dict) -> bool:
-    """``jobutil.IsJobSucceeded``: the ``Complete`` condition is True."""
-    return any(
-        c.get("type") == JOB_COMPLETE and c.get("status") == CONDITION_TRUE
-        for c in _status(job).get("conditions") or []
-    )
 
 
 def _go_rfc3339(t: datetime) -> str:
@@ -328,16 +304,7 @@ def get_job_from_template(cj: dict, scheduled_time: datetime) -> dict:
     if labels:
         metadata["labels"] = labels
     metadata["annotations"] = annotations
-    metadata["ownerReferences"] = [
-        {
-            "apiVersion": "batch/v1",
-            "kind": "CronJob",
-            "name": _name(cj),
-            "uid": _uid(cj),
-            "controller": True,
-            "blockOwnerDeletion": True,
-        }
-    ]
+    metadata["ownerReferences"] = [new_controller_ref(cj, "batch/v1", "CronJob")]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -359,11 +326,6 @@ def job_object_reference(job: dict) -> dict:
     if meta.get("resourceVersion"):
         reference["resourceVersion"] = meta["resourceVersion"]
     return reference
-
-
-def is_controlled_by(job: dict, cj: dict) -> bool:
-    """``metav1.IsControlledBy``: the Job's controller reference has the CronJob's uid."""
-    return any(ref.get("controller") and ref.get("uid") == _uid(cj) for ref in _meta(job).get("ownerReferences") or ())
 
 
 def format_schedule(cj: dict) -> tuple[str, bool]:
@@ -415,7 +377,7 @@ class _Sync:
         self.actions: list = []
         self.notes: list[str] = []
         self.decisions: list[str] = []
-        self.reference = cronjob_reference(cj)
+        self.reference = object_reference(cj, "batch/v1", "CronJob")
 
     def event(self, event_type: str, reason: str, message: str) -> EmitEvent:
         return EmitEvent(self.reference, event_type, reason, message, COMPONENT)
@@ -469,7 +431,7 @@ def cleanup_finished_jobs(ctx: _Sync, jobs: list[dict]) -> None:
         return
     successful, failed = [], []
     for job in jobs:
-        finished, condition = get_finished_status(job)
+        finished, condition = finished_condition(job)
         if finished and condition == JOB_COMPLETE:
             successful.append(job)
         elif finished and condition == JOB_FAILED:
@@ -512,7 +474,7 @@ def sync_cronjob(
     live = jobs if api_jobs is None else list(api_jobs)
     ctx = _Sync(cj, now)
     old_status = deep_copy(ctx.status)
-    key = cronjob_key(cj)
+    key = _key(cj)
     spec = _spec(cj)
     pending = memory.pending_job if memory is not None else ""
 
@@ -555,7 +517,7 @@ def sync_cronjob(
             ctx.emit("Warning", EVENT_UNEXPECTED_JOB, EVENT_MESSAGE_UNEXPECTED_JOB.format(job=_name(job)))
         elif finished:
             if found:
-                _finished, condition = get_finished_status(job)
+                _finished, condition = finished_condition(job)
                 ctx.delete_from_active_list(_uid(job))
                 ctx.emit("Normal", EVENT_SAW_COMPLETED_JOB,
                          EVENT_MESSAGE_SAW_COMPLETED_JOB.format(job=_name(job), condition=condition))

@@ -32,3 +32,22 @@ def namespace(obj: Mapping) -> str:
 
 def uid(obj: Mapping) -> str:
     return meta(obj).get("uid") or ""
+
+
+def key(obj: Mapping) -> str:
+    """``namespace/name``, the work-queue key of a namespaced object (``cache.MetaNamespaceKeyFunc``)."""
+    return f"{namespace(obj)}/{name(obj)}"
+
+
+def object_reference(obj: Mapping, api_version: str, kind: str) -> dict:
+    """The ``involvedObject`` of an event about ``obj`` (``ref.GetReference``, without resourceVersion).
+
+    ``api_version`` is used when the object does not carry its own ``apiVersion``.
+    """
+    return {
+        "apiVersion": obj.get("apiVersion") or api_version,
+        "kind": kind,
+        "namespace": namespace(obj),
+        "name": name(obj),
+        "uid": uid(obj),
+    }

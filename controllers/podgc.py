@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from controllers.objects import meta as _meta
+from controllers.objects import key as _key, meta as _meta
 from controllers.plan import DeleteObject, PatchObject, SyncResult, Trace
 from controllers.pods import POD_FAILED, POD_PENDING, POD_RUNNING, POD_SUCCEEDED, POD_UNKNOWN, creation_time, pod_phase
 from controllers.scheduling import TAINT_NODE_OUT_OF_SERVICE, is_node_ready, update_pod_condition
@@ -45,10 +45,6 @@ TERMINATED_POD_THRESHOLD = 12500
 DISRUPTION_TARGET = "DisruptionTarget"
 REASON_DELETION_BY_POD_GC = "DeletionByPodGC"
 MESSAGE_NODE_NO_LONGER_EXISTS = "PodGC: node no longer exists"
-
-
-def _key(pod: Mapping) -> str:
-    return f"{_meta(pod).get('namespace') or 'default'}/{_meta(pod).get('name') or ''}"
 
 
 def is_pod_terminated(pod: Mapping) -> bool:

@@ -1,9 +1,9 @@
 """Pod state and ordering helpers shared by the workload controllers.
 
 These mirror small helpers upstream keeps in ``pkg/controller/controller_utils.go`` (``IsPodActive``,
-``FilterActivePods``, ``ActivePods``), ``pkg/api/v1/pod`` (``IsPodReady``) and the Job controller's
-``backoff_utils.go`` (``getFinishedTime``). Pods are plain Kubernetes JSON dicts; times inside them are
-RFC 3339 strings, as the API server stores them. Nothing here reads the clock.
+``FilterActivePods``, ``ActivePods``, the event reasons of ``RealPodControl``), ``pkg/api/v1/pod``
+(``IsPodReady``) and the Job controller's ``backoff_utils.go`` (``getFinishedTime``). Pods are plain Kubernetes
+JSON dicts; times inside them are RFC 3339 strings, as the API server stores them. Nothing here reads the clock.
 """
 
 from __future__ import annotations
@@ -20,6 +20,17 @@ POD_UNKNOWN = "Unknown"
 POD_READY = "Ready"
 CONDITION_TRUE = "True"
 CONDITION_FALSE = "False"
+
+# Events RealPodControl records for each pod a controller creates or deletes (controller_utils.go
+# ``SuccessfulCreatePodReason`` ...). The CronJob controller records the same reasons for the Jobs it creates.
+EVENT_SUCCESSFUL_CREATE = "SuccessfulCreate"
+EVENT_MESSAGE_SUCCESSFUL_CREATE = "Created pod: {name}"
+EVENT_FAILED_CREATE = "FailedCreate"
+EVENT_MESSAGE_FAILED_CREATE = "Error creating: {error}"
+EVENT_SUCCESSFUL_DELETE = "SuccessfulDelete"
+EVENT_MESSAGE_SUCCESSFUL_DELETE = "Deleted pod: {name}"
+EVENT_FAILED_DELETE = "FailedDelete"
+EVENT_MESSAGE_FAILED_DELETE = "Error deleting: {error}"
 
 #: Go's zero ``time.Time``; upstream uses it where a timestamp is missing.
 ZERO_TIME = datetime(1, 1, 1, tzinfo=timezone.utc)

@@ -59,7 +59,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Mapping
 
-from controllers.objects import meta as _meta, spec as _spec
+from controllers.objects import meta as _meta, object_reference, spec as _spec
 from controllers.plan import BindPod, EmitEvent, SyncResult, Trace
 from controllers.pods import is_pod_terminal
 from controllers.scheduling import (
@@ -667,17 +667,6 @@ def select_host(totals: Mapping[str, int], rng: random.Random) -> str:
 # --- the scheduling cycle -----------------------------------------------------------------------------------
 
 
-def pod_reference(pod: Mapping) -> dict:
-    meta = _meta(pod)
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "namespace": meta.get("namespace") or "default",
-        "name": meta.get("name") or "",
-        "uid": meta.get("uid") or "",
-    }
-
-
 def _result(pod: Mapping, *, actions=(), status=None, requeue_after=None, trigger: str, observed: str,
             decision: str, notes=()) -> SyncResult:
     meta = _meta(pod)
@@ -725,7 +714,7 @@ def schedule_pod(
     if is_pod_terminal(pod):
         return _result(pod, trigger=trigger, observed="pod is terminal", decision="nothing to do")
     if meta.get("deletionTimestamp"):
-        event = EmitEvent(pod_reference(pod), "Warning", EVENT_FAILED_SCHEDULING,
+        event = EmitEvent(object_reference(pod, "v1", "Pod"), "Warning", EVENT_FAILED_SCHEDULING,
                           EVENT_MESSAGE_SKIP_DELETING.format(namespace=namespace, name=name), COMPONENT)
         return _result(pod, actions=(event,), trigger=trigger, observed="pod is being deleted",
                        decision="skip: a deleting pod is not scheduled")
@@ -825,7 +814,7 @@ def schedule_pod(
                      else f"{len(tied)} nodes ({', '.join(tied[:3])} … {tied[-1]})")
             notes.append(f"top score {best} shared by {shown}: picked {host} at random (seeded)")
 
-    ref = pod_reference(pod)
+    ref = object_reference(pod, "v1", "Pod")
     bind = BindPod(
         namespace, name, meta.get("uid") or "", host,
         success_event=EmitEvent(ref, "Normal", EVENT_SCHEDULED,
@@ -890,7 +879,8 @@ def _observed(infos: list[NodeInfo], statuses: Mapping[str, NodeStatus], scores:
 def _unschedulable(pod: Mapping, now: datetime, message: str, trigger: str, observed: str, notes) -> SyncResult:
     status, changed = update_pod_condition(pod.get("status"), {
         "type": POD_SCHEDULED, "status": "False", "reason": POD_REASON_UNSCHEDULABLE, "message": message}, now)
-    event = EmitEvent(pod_reference(pod), "Warning", EVENT_FAILED_SCHEDULING, truncate_message(message), COMPONENT)
+    event = EmitEvent(object_reference(pod, "v1", "Pod"), "Warning", EVENT_FAILED_SCHEDULING, truncate_message(message),
+                      COMPONENT)
     return _result(pod, actions=(event,), status=status if changed else None,
                    requeue_after=POD_MAX_IN_UNSCHEDULABLE_PODS_DURATION, trigger=trigger, observed=observed,
                    decision=f"unschedulable: {message}",

@@ -15,22 +15,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from controllers.objects import meta as _meta
-from controllers.job import JOB_COMPLETE, JOB_FAILED, job_finished_time
+from controllers.job_util import JOB_COMPLETE, JOB_FAILED, is_job_finished
+from controllers.objects import meta as _meta, status as _status
 from controllers.plan import DeleteObject, SyncResult, Trace
-from controllers.pods import format_time
+from controllers.pods import CONDITION_TRUE, format_time, parse_time
 
 CONTROLLER = "ttl-after-finished"
 #: ``metav1.DeletePropagationForeground``, what upstream deletes finished Jobs with.
 PROPAGATION_POLICY = "Foreground"
-
-
-def is_job_finished(job: Mapping) -> bool:
-    """``jobutil.IsJobFinished``: a ``Complete`` or ``Failed`` condition is True."""
-    return any(
-        c.get("type") in (JOB_COMPLETE, JOB_FAILED) and c.get("status") == "True"
-        for c in (job.get("status") or {}).get("conditions") or []
-    )
 
 
 def needs_cleanup(job: Mapping) -> bool:
@@ -69,3 +61,13 @@ def sync_ttl_after_finished(job: dict, now: datetime) -> SyncResult:
     delete = DeleteObject("Job", namespace, name, meta.get("uid") or "", propagation_policy=PROPAGATION_POLICY)
     return result(observed, "TTL expired: delete the Job and, in the foreground, its pods", actions=(delete,),
                   notes=(f"delete job {key} (propagationPolicy {PROPAGATION_POLICY}, uid precondition)",))
+
+
+def job_finished_time(job: dict) -> datetime | None:
+    """When the Job finished (``jobFinishTime``): ``lastTransitionTime`` of its ``Complete``/``Failed`` True
+    condition, else None. This is what ``ttlSecondsAfterFinished`` is added to.
+    """
+    for condition in _status(job).get("conditions") or []:
+        if condition.get("type") in (JOB_COMPLETE, JOB_FAILED) and condition.get("status") == CONDITION_TRUE:
+            return parse_time(condition.get("lastTransitionTime"))
+    return None

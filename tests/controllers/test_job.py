@@ -16,32 +16,32 @@ from datetime import timedelta
 import pytest
 
 from controllers import job as jobctl
+from controllers import job_backoff
 from controllers.cache import Cache
 from controllers.job import (
-    BackoffRecord,
     JobMemory,
     active_pods_for_removal,
-    backoff_delay,
-    calculate_succeeded_indexes,
     cleanup_pod_finalizers,
     ensure_job_condition_status,
-    first_pending_indexes,
-    format_completed_indexes,
     get_new_finished_pods,
-    job_finished_time,
-    new_backoff_record,
     new_pod_from_template,
-    parse_indexes_from_string,
     past_active_deadline,
     past_backoff_limit_on_failure,
-    remaining_backoff,
     sync_job,
     sync_orphan_pod,
+)
+from controllers.job_backoff import BackoffRecord, backoff_delay, new_backoff_record, remaining_backoff
+from controllers.job_indexed import (
+    calculate_succeeded_indexes,
+    first_pending_indexes,
+    format_completed_indexes,
+    parse_indexes_from_string,
 )
 from controllers.manager import JobOrphanPodController
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult
 from controllers.pods import format_time, get_finished_time, is_pod_active, is_pod_ready, sort_active_pods
 from controllers.store import Change
+from controllers.ttl import job_finished_time
 from tests.controllers.factories import LONG_AGO, NOW, new_job, new_pod, pod_list
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -1123,7 +1123,7 @@ def test_constants_match_upstream_text():
     assert jobctl.JOB_MESSAGE_MAX_FAILED_INDEXES_EXCEEDED == (
         "Job has exceeded the specified maximal number of failed indexes"
     )
-    assert jobctl.MAX_JOB_POD_FAILURE_BACKOFF == 600.0  # not the six minutes the docs mention
+    assert job_backoff.MAX_JOB_POD_FAILURE_BACKOFF == 600.0  # not the six minutes the docs mention
 
 
 # --- purity ------------------------------------------------------------------------------------------------
