@@ -4,7 +4,7 @@ kubectl's dispatcher re-executes a kubectl matching the server's minor version, 
 (kubectl-compat.md §0).
 """
 
-from .resources import RESOURCE_TYPES, VERBS, group_versions
+from .resources import RESOURCE_TYPES, group_versions
 
 KUBERNETES_VERSION = {
     "major": "1",
@@ -63,7 +63,7 @@ def api_resource_list(group: str, version: str) -> dict | None:
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": list(VERBS),
+            "verbs": list(r.verbs),
         }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)

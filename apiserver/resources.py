@@ -21,6 +21,8 @@ class ResourceType:
     subresources: tuple[str, ...] = ()
     # Kinds whose spec changes bump metadata.generation.
     has_generation: bool = False
+    # What the kind serves (discovery lists them; a collection delete of a kind without "deletecollection" is 405).
+    verbs: tuple[str, ...] = VERBS
     # Whether the dashboard shows the kind: its objects are in the live stream's snapshot and events, and the
     # page's state (a Lease only moves the stream's resourceVersion on).
     shown: bool = True
@@ -55,7 +57,8 @@ class ResourceType:
 
 
 RESOURCE_TYPES = (
-    ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",), subresources=("status",)),
+    ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",), subresources=("status",),
+                 verbs=tuple(v for v in VERBS if v != "deletecollection")),
     ResourceType("", "v1", "Node", "nodes", False, ("no",), subresources=("status",)),
     ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), subresources=("status", "log")),
     ResourceType("", "v1", "Event", "events", True, ("ev",)),

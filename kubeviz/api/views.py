@@ -314,8 +314,9 @@ def _collection(request, registry, resource, namespace):
             )
         return json_response(result.object, status=201, headers=_warning_headers(result.warnings))
     if method == "DELETE":
-        # Namespaces have no deletecollection, nor has the all-namespaces path of a namespaced kind.
-        if resource.kind == "Namespace" or (resource.namespaced and namespace is None):
+        # Not every kind serves deletecollection (Namespaces do not), nor does the all-namespaces path of a
+        # namespaced kind.
+        if "deletecollection" not in resource.verbs or (resource.namespaced and namespace is None):
             raise errors.method_not_supported(resource.plural, "deletecollection")
         options = _delete_options(request)
         with transaction.atomic():

@@ -577,6 +577,11 @@ def test_delete_collection_orphans_a_jobs_pods_by_default_and_takes_them_with_ba
 def test_delete_collection_is_not_offered_for_namespaces_nor_across_namespaces(api):
     assert api.delete(f"{BASE}/api/v1/namespaces")[0] == 405
     assert api.delete(f"{BASE}/apis/batch/v1/jobs")[0] == 405
+    # and discovery says so, as a 1.32 API server's does (kubectl api-resources -o wide shows the verbs)
+    _, core = api.get(f"{BASE}/api/v1")
+    verbs = {r["name"]: r["verbs"] for r in core["resources"] if "/" not in r["name"]}
+    assert verbs["namespaces"] == ["create", "delete", "get", "list", "patch", "update", "watch"]
+    assert "deletecollection" in verbs["pods"] and "deletecollection" in verbs["nodes"]
 
 
 # --- TaintNodesByCondition (plugin/pkg/admission/nodetaint) ----------------------------------------------------
