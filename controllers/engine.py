@@ -7,7 +7,9 @@ The engine is the simulated control plane's controller-manager, scheduler and ku
 2. ``drain`` syncs queued keys one at a time: a controller returns a plan (``SyncResult``) and the engine applies
    it through the store (status first, then actions), records its trace, keeps its memory, and schedules its
    requeue on the timer heap. After each plan the engine pulls again, so its own writes, the API server's garbage
-   collection and every learner's write are seen in the order they happened.
+   collection and every learner's write are seen in the order they happened. Each action type has one handler,
+   listed in ``ACTION_HANDLERS``; Events go through the event recorder (``controllers.recorder``), which also
+   expires them after the API server's Event TTL.
 3. ``run_until`` moves simulated time from timer to timer, draining at each instant, until the target time.
 
 Same seed, same inputs, same run: keys are processed in FIFO order, caches list in name order, and every random
@@ -19,13 +21,16 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable, Hashable, Iterable, Protocol
 
-from .apimachinery.timeutil import format_rfc3339, format_rfc3339_micro, parse_rfc3339
+from .apimachinery.timeutil import format_rfc3339_micro
 from .cache import Cache
 from .clock import TimerHeap, after
-from .plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
+from .plan import (
+    Action, AddNodeImage, AppendLog, BindPod, CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace,
+)
+from .recorder import EventRecorder
 from .store import Change, HistoryGone, LogEntry, Store, StoreError
 from .workqueue import WorkQueue
 
@@ -35,11 +40,6 @@ KINDS = ("Namespace", "Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerR
 
 # A sync loop that never settles at one instant is a bug; stop it rather than hang the server.
 MAX_SYNCS_PER_INSTANT = 200_000
-# Events about the same thing, for the same reason, within this window are counted on one Event (the
-# event correlator's aggregation, simplified).
-EVENT_AGGREGATION_WINDOW = timedelta(minutes=10)
-# kube-apiserver's --event-ttl (default 1h): an Event goes this long after its last write (an etcd lease).
-EVENT_TTL = timedelta(hours=1)
 
 
 class Controller(Protocol):
@@ -76,25 +76,6 @@ class TraceRecord:
         }
 
 
-def _event_write_time(event: dict) -> datetime:
-    """When an Event was last written, as far as it tells (lastTimestamp, eventTime, creationTimestamp)."""
-    for stamp in (event.get("lastTimestamp"), event.get("eventTime"), event["metadata"].get("creationTimestamp")):
-        if stamp:
-            try:
-                return parse_rfc3339(stamp)
-            except ValueError:
-                continue
-    return datetime.min.replace(tzinfo=timezone.utc)
-
-
-@dataclass
-class _EventSeries:
-    namespace: str
-    name: str
-    count: int
-    last: datetime
-
-
 @dataclass
 class Engine:
     store: Store
@@ -112,14 +93,10 @@ class Engine:
         self.last_seen_rv = 0
         self._by_name = {c.name: c for c in self.controllers}
         self._trace_seq = 0
-        self._event_series: dict[tuple, _EventSeries] = {}
-        self._event_names: set[str] = set()
-        # per involved object's name, the nanosecond its last event's name took (while it is not in the past)
-        self._event_last_nanos: dict[str, int] = {}
-        # Event TTL: when each Event was last written, and (expiry, namespace, name) in write order.
-        self._event_written: dict[tuple[str, str], datetime] = {}
-        self._event_expiry: deque[tuple[datetime, str, str]] = deque()
-        self._series_swept: datetime | None = None
+        # client-go's event recorder and, standing in for the API server, the Event TTL
+        self.recorder = EventRecorder(self.store)
+        # slow start within one plan: the batch of the create that failed (later batches are skipped)
+        self._failed_batch: int | None = None
         self.syncs = 0
         self.started = False
         # Memories of controllers marked ``checkpoint = True`` that changed since the host last saved them.
@@ -140,8 +117,9 @@ class Engine:
     def next_due(self) -> datetime | None:
         """The next timer or Event expiry (None: none)."""
         due = self.timers.next_time()
-        if self._event_expiry and (due is None or self._event_expiry[0][0] < due):
-            return self._event_expiry[0][0]
+        expiry = self.recorder.next_expiry()
+        if expiry is not None and (due is None or expiry < due):
+            return expiry
         return due
 
     # -- informer --------------------------------------------------------------------------------------
@@ -152,13 +130,7 @@ class Engine:
         for kind in KINDS:
             for obj in self.store.list(kind):
                 self.cache.apply_change("ADDED", kind, obj)
-        self._event_written.clear()
-        self._event_expiry.clear()
-        for event in sorted(self.cache.list("Event"), key=_event_write_time):
-            self._event_written[(event["metadata"].get("namespace", ""), event["metadata"]["name"])] = \
-                _event_write_time(event)
-            self._event_expiry.append((_event_write_time(event) + EVENT_TTL, event["metadata"].get("namespace", ""),
-                                       event["metadata"]["name"]))
+        self.recorder.relist(self.cache.list("Event"))
         for controller in self.controllers:
             for key in controller.initial_keys(self):
                 self.enqueue(controller.name, key)
@@ -177,50 +149,11 @@ class Engine:
             old = self.cache.apply_change(change.type, change.kind, change.object)
             self.last_seen_rv = max(self.last_seen_rv, change.resource_version)
             if change.kind == "Event":
-                self._note_event_write(change)
+                self.recorder.observe(change, self.now)
             for controller in self.controllers:
                 for key in controller.keys_for_change(change, old, self):
                     self.enqueue(controller.name, key)
         return len(changes)
-
-    def _note_event_write(self, change: Change) -> None:
-        meta = change.object["metadata"]
-        key = (meta.get("namespace", ""), meta["name"])
-        if change.type == "DELETED":
-            self._event_written.pop(key, None)
-            self._event_names.discard(meta["name"])
-            return
-        now = self.now
-        self._event_written[key] = now
-        self._event_expiry.append((now + EVENT_TTL, *key))
-
-    def _expire_events(self) -> bool:
-        """Delete the Events whose TTL ran out (each write renews it), as etcd's lease expiry does; answers
-        whether any went."""
-        now = self.now
-        expired = False
-        while self._event_expiry and self._event_expiry[0][0] <= now:
-            _, namespace, name = self._event_expiry.popleft()
-            written = self._event_written.get((namespace, name))
-            if written is None or written + EVENT_TTL > now:
-                continue  # gone already, or written again since: a later entry expires it
-            try:
-                self.store.delete("Event", namespace, name)
-            except StoreError as error:
-                if not error.not_found:
-                    logger.info("event %s/%s not expired: %s", namespace, name, error.message)
-                    continue
-            self._event_written.pop((namespace, name), None)
-            self._event_names.discard(name)
-            expired = True
-        if self._event_series and (self._series_swept is None or now - self._series_swept >= EVENT_AGGREGATION_WINDOW):
-            self._series_swept = now
-            for key in [k for k, series in self._event_series.items()
-                        if now - series.last > EVENT_AGGREGATION_WINDOW]:
-                del self._event_series[key]
-            past = int(now.timestamp()) * 1_000_000_000
-            self._event_last_nanos = {k: v for k, v in self._event_last_nanos.items() if v >= past}
-        return expired
 
     def forget_memory(self, controller: str, key: Hashable) -> None:
         memory_key = (controller, key)
@@ -247,7 +180,7 @@ class Engine:
         if not self.started:
             self.start()
         self.pull()
-        if self._expire_events():
+        if self.recorder.expire(self.now):
             self.pull()
         done = 0
         while len(self.queue):
@@ -320,7 +253,8 @@ class Engine:
     # -- applying plans --------------------------------------------------------------------------------
 
     def apply(self, result: SyncResult, controller_name: str, key: Hashable) -> bool:
-        """Apply a plan: status first, then the actions in order. Answers whether anything failed."""
+        """Apply a plan: status first, then each action in order by its handler in ``ACTION_HANDLERS``. Answers
+        whether anything failed."""
         failed = False
         if result.status is not None:
             subject = self._subject_of(controller_name, key)
@@ -331,53 +265,13 @@ class Engine:
                 except StoreError as error:
                     if not error.not_found:
                         failed = True
-        failed_batch = None
+        self._failed_batch = None
         for action in result.actions:
-            if isinstance(action, CreateObject):
-                if failed_batch is not None and action.batch > failed_batch:
-                    continue
-                try:
-                    created = self.store.create(action.obj)
-                except StoreError as error:
-                    failed, failed_batch = True, action.batch
-                    if action.failure_event is not None:
-                        self.record_event(action.failure_event.bind(error=error.message))
-                    continue
-                if action.success_event is not None:
-                    self.record_event(action.success_event.bind(name=created["metadata"]["name"]))
-            elif isinstance(action, DeleteObject):
-                try:
-                    self.store.delete(
-                        action.kind, action.namespace, action.name, uid=action.uid,
-                        propagation_policy=action.propagation_policy,
-                        grace_period_seconds=action.grace_period_seconds,
-                    )
-                except StoreError as error:
-                    if not error.not_found:
-                        failed = True
-                        if action.failure_event is not None:
-                            self.record_event(action.failure_event.bind(error=error.message))
-                    continue
-                if action.success_event is not None:
-                    self.record_event(action.success_event)
-            elif isinstance(action, PatchObject):
-                try:
-                    self.store.patch(action.kind, action.namespace, action.name, action.patch, action.patch_type,
-                                     subresource=action.subresource)
-                except StoreError as error:
-                    if not error.not_found:
-                        failed = True
-            elif isinstance(action, EmitEvent):
-                self.record_event(action)
-            else:
-                handler = getattr(self, "apply_" + type(action).__name__, None)
-                if handler is None:
-                    raise TypeError(f"the engine cannot apply {type(action).__name__}")
-                try:
-                    handler(action)
-                except StoreError as error:
-                    if not error.not_found:
-                        failed = True
+            handler = ACTION_HANDLERS.get(type(action))
+            if handler is None:
+                raise TypeError(f"the engine has no handler for {type(action).__name__}: add one to ACTION_HANDLERS")
+            if handler(self, action):
+                failed = True
         return failed
 
     def _subject_of(self, controller_name: str, key: Hashable) -> tuple[str, dict] | None:
@@ -387,96 +281,93 @@ class Engine:
             return None
         return subject(key, self)
 
-    def apply_BindPod(self, action) -> None:
+    # Each handler applies one action and answers whether it failed. NotFound is not a failure: the object is
+    # already gone, and the next sync sees that.
+
+    def apply_create_object(self, action: CreateObject) -> bool:
+        if self._failed_batch is not None and action.batch > self._failed_batch:
+            return False  # slow start: a create of an earlier batch of this plan failed
+        try:
+            created = self.store.create(action.obj)
+        except StoreError as error:
+            self._failed_batch = action.batch
+            if action.failure_event is not None:
+                self.record_event(action.failure_event.bind(error=error.message))
+            return True
+        if action.success_event is not None:
+            self.record_event(action.success_event.bind(name=created["metadata"]["name"]))
+        return False
+
+    def apply_delete_object(self, action: DeleteObject) -> bool:
+        try:
+            self.store.delete(
+                action.kind, action.namespace, action.name, uid=action.uid,
+                propagation_policy=action.propagation_policy,
+                grace_period_seconds=action.grace_period_seconds,
+            )
+        except StoreError as error:
+            if error.not_found:
+                return False  # like upstream's RealPodControl: nothing to say about an object already gone
+            if action.failure_event is not None:
+                self.record_event(action.failure_event.bind(error=error.message))
+            return True
+        if action.success_event is not None:
+            self.record_event(action.success_event)
+        return False
+
+    def apply_patch_object(self, action: PatchObject) -> bool:
+        try:
+            self.store.patch(action.kind, action.namespace, action.name, action.patch, action.patch_type,
+                             subresource=action.subresource)
+        except StoreError as error:
+            return not error.not_found
+        return False
+
+    def apply_emit_event(self, action: EmitEvent) -> bool:
+        self.record_event(action)
+        return False
+
+    def apply_bind_pod(self, action: BindPod) -> bool:
         try:
             self.store.bind(action.namespace, action.name, action.uid, action.node)
         except StoreError as error:
             if action.failure_event is not None:
                 self.record_event(action.failure_event.bind(error=error.message))
-            raise
+            return not error.not_found
         if action.success_event is not None:
             self.record_event(action.success_event)
+        return False
 
-    def apply_AppendLog(self, action) -> None:
-        self.store.append_log(
-            LogEntry(action.namespace, action.pod, action.uid, action.container, action.restart_count,
-                     tuple(action.lines))
-        )
+    def apply_append_log(self, action: AppendLog) -> bool:
+        try:
+            self.store.append_log(
+                LogEntry(action.namespace, action.pod, action.uid, action.container, action.restart_count,
+                         tuple(action.lines))
+            )
+        except StoreError as error:
+            return not error.not_found
+        return False
 
-    def apply_AddNodeImage(self, action) -> None:
+    def apply_add_node_image(self, action: AddNodeImage) -> bool:
         node = self.cache.get("Node", "", action.node)
         if node is None:
-            return
+            return False
         images = list((node.get("status") or {}).get("images") or [])
         if any(action.image in (entry.get("names") or ()) for entry in images):
-            return
+            return False
         entry = {"names": [action.image, *action.extra_names], "sizeBytes": action.size_bytes}
-        self.store.update_status(dict(node, status=dict(node.get("status") or {}, images=images + [entry])))
-        self.pull()
+        try:
+            self.store.update_status(dict(node, status=dict(node.get("status") or {}, images=images + [entry])))
+            self.pull()  # the next image of this plan for the same node reads this one from the cache
+        except StoreError as error:
+            return not error.not_found
+        return False
 
     # -- events and traces -----------------------------------------------------------------------------
 
     def record_event(self, event: EmitEvent) -> None:
-        """Write a core/v1 Event, counting repeats of the same event on one object like the event correlator."""
-        involved = dict(event.involved)
-        namespace = involved.get("namespace") or "default"
-        host = event.host
-        series_key = (involved.get("uid"), involved.get("name"), event.type, event.reason, event.message,
-                      event.component, host)
-        now = self.now
-        series = self._event_series.get(series_key)
-        stamp = format_rfc3339(now)
-        if series is not None and now - series.last <= EVENT_AGGREGATION_WINDOW:
-            series.count += 1
-            series.last = now
-            try:
-                self.store.patch("Event", series.namespace, series.name,
-                                 {"count": series.count, "lastTimestamp": stamp})
-                return
-            except StoreError:
-                pass  # the event was deleted meanwhile: write a new one
-        name = self._event_name(involved.get("name", ""), now)
-        source = {"component": event.component}
-        if host:
-            source["host"] = host
-        body = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": involved,
-            "reason": event.reason,
-            "message": event.message,
-            "source": source,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-            "type": event.type,
-            "eventTime": None,
-            "reportingComponent": event.component,
-            "reportingInstance": host,
-        }
-        try:
-            self.store.create(body)
-        except StoreError as error:
-            logger.info("event %s not recorded: %s", name, error.message)
-            return
-        self._event_series[series_key] = _EventSeries(namespace, name, 1, now)
-
-    def _event_name(self, involved_name: str, now: datetime) -> str:
-        # upstream: "<involved name>.<UnixNano in hex>"; equal instants get the next free nanosecond. The last
-        # one an object's events took is remembered, so the 5,000th event of one instant does not try the
-        # 4,999 taken before it.
-        nanos = int(now.timestamp()) * 1_000_000_000 + now.microsecond * 1000
-        last = self._event_last_nanos.get(involved_name)
-        if last is not None and last >= nanos:
-            nanos = last + 1
-        while True:
-            name = f"{involved_name}.{nanos:x}"
-            if name not in self._event_names:
-                self._event_names.add(name)
-                self._event_last_nanos[involved_name] = nanos
-                return name
-            nanos += 1
+        """Write a core/v1 Event now, through the event recorder (repeats are counted on one Event)."""
+        self.recorder.record(event, self.now)
 
     def _record_trace(self, trace: Trace) -> None:
         self._trace_seq += 1
@@ -484,3 +375,15 @@ class Engine:
         self.traces.append(record)
         for listener in self.trace_listeners:
             listener(record)
+
+
+#: Every action type of ``controllers.plan`` and the one Engine method that applies it.
+ACTION_HANDLERS: dict[type[Action], Callable[[Engine, Action], bool]] = {
+    CreateObject: Engine.apply_create_object,
+    DeleteObject: Engine.apply_delete_object,
+    PatchObject: Engine.apply_patch_object,
+    EmitEvent: Engine.apply_emit_event,
+    BindPod: Engine.apply_bind_pod,
+    AppendLog: Engine.apply_append_log,
+    AddNodeImage: Engine.apply_add_node_image,
+}

@@ -1,13 +1,16 @@
 """The engine's parts: timer heap, work queue, informer cache, and plan application through a recording store."""
 
+import dataclasses
+import typing
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from controllers import plan as plan_module
 from controllers.cache import Cache
 from controllers.clock import TimerHeap
-from controllers.engine import Engine
-from controllers.plan import CreateObject, DeleteObject, EmitEvent, SyncResult, Trace
+from controllers.engine import ACTION_HANDLERS, Engine
+from controllers.plan import Action, CreateObject, DeleteObject, EmitEvent, SyncResult, Trace
 from controllers.store import Change, StoreError
 from controllers.workqueue import WorkQueue
 
@@ -175,6 +178,27 @@ def test_requeue_and_memory_come_back_at_the_right_simulated_time():
     engine.run_until(at(100))
     assert controller.synced == [(T0, None), (at(30), {"n": 1})]
     assert engine.now == at(100)
+
+
+def test_every_action_type_of_the_plan_has_exactly_one_handler():
+    declared = {value for value in vars(plan_module).values()
+                if isinstance(value, type) and dataclasses.is_dataclass(value)
+                and value.__module__ == plan_module.__name__} - {Trace, SyncResult}
+    assert set(typing.get_args(Action)) == declared  # a new action class is part of the Action union
+    assert set(ACTION_HANDLERS) == declared
+    handlers = list(ACTION_HANDLERS.values())
+    assert len(set(handlers)) == len(handlers)  # and no handler serves two types
+    assert all(handler.__qualname__.startswith("Engine.apply_") for handler in handlers)
+
+
+def test_an_action_without_a_handler_fails_loudly():
+    @dataclasses.dataclass(frozen=True)
+    class ScaleObject:
+        replicas: int
+
+    engine = Engine(RecordingStore(), [OneShot(plan(ScaleObject(3)))])
+    with pytest.raises(TypeError, match="the engine has no handler for ScaleObject: add one to ACTION_HANDLERS"):
+        engine.drain()
 
 
 def test_repeated_events_are_counted_on_one_event():

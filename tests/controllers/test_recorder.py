@@ -1,0 +1,185 @@
+"""The event recorder on its own: counting repeats (client-go's EventCorrelator), naming, and the Event TTL."""
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from controllers.plan import EmitEvent
+from controllers.recorder import EVENT_AGGREGATION_WINDOW, EVENT_TTL, EventRecorder, event_write_time
+from controllers.store import Change, StoreError
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+T0_NANOS = int(T0.timestamp()) * 1_000_000_000
+
+
+def at(seconds):
+    return T0 + timedelta(seconds=seconds)
+
+
+class EventStore:
+    """Keeps Events by (namespace, name) and the changes it made; ``refuse`` fails creates, ``gone`` fails patches."""
+
+    def __init__(self):
+        self.events = {}
+        self.calls = []
+        self.changes = []
+        self.refuse = False
+        self.rv = 0
+
+    def _changed(self, type_, obj):
+        self.rv += 1
+        obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.rv)}}
+        self.changes.append(Change(type_, "Event", obj))
+        return obj
+
+    def create(self, obj):
+        meta = obj["metadata"]
+        self.calls.append(("create", meta["name"]))
+        if self.refuse:
+            raise StoreError(403, "Forbidden", "namespace is terminating")
+        self.events[(meta["namespace"], meta["name"])] = self._changed("ADDED", obj)
+        return obj
+
+    def patch(self, kind, namespace, name, patch, patch_type="merge", *, subresource=""):
+        self.calls.append(("patch", name, patch))
+        if (namespace, name) not in self.events:
+            raise StoreError(404, "NotFound", f'events "{name}" not found')
+        self.events[(namespace, name)] = self._changed("MODIFIED", {**self.events[(namespace, name)], **patch})
+        return self.events[(namespace, name)]
+
+    def delete(self, kind, namespace, name, **options):
+        self.calls.append(("delete", name))
+        if (namespace, name) not in self.events:
+            raise StoreError(404, "NotFound", f'events "{name}" not found')
+        self._changed("DELETED", self.events.pop((namespace, name)))
+
+
+def feed(store, recorder, now):
+    """What the engine's informer does: hand the recorder every Event change since the last feed."""
+    for change in store.changes:
+        recorder.observe(change, now)
+    store.changes.clear()
+
+
+def back_off(name="j"):
+    return EmitEvent({"kind": "Pod", "namespace": "default", "name": name, "uid": f"uid-{name}"}, "Warning",
+                     "BackOff", "Back-off restarting failed container", "kubelet", host="node-1")
+
+
+def test_an_event_is_written_as_core_v1_with_upstreams_name():
+    store = EventStore()
+    EventRecorder(store).record(back_off(), T0)
+    assert list(store.events.values()) == [{
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"j.{T0_NANOS:x}", "namespace": "default", "resourceVersion": "1"},
+        "involvedObject": {"kind": "Pod", "namespace": "default", "name": "j", "uid": "uid-j"},
+        "reason": "BackOff",
+        "message": "Back-off restarting failed container",
+        "source": {"component": "kubelet", "host": "node-1"},
+        "firstTimestamp": "2025-01-01T00:00:00Z",
+        "lastTimestamp": "2025-01-01T00:00:00Z",
+        "count": 1,
+        "type": "Warning",
+        "eventTime": None,
+        "reportingComponent": "kubelet",
+        "reportingInstance": "node-1",
+    }]
+
+
+@pytest.mark.parametrize(
+    "gap, calls",
+    [
+        pytest.param(EVENT_AGGREGATION_WINDOW, ["create", "patch"], id="a repeat within the window is counted"),
+        pytest.param(EVENT_AGGREGATION_WINDOW + timedelta(seconds=1), ["create", "create"],
+                     id="a repeat after the window is a new Event"),
+    ],
+)
+def test_repeats_are_counted_on_one_event_within_the_window(gap, calls):
+    store = EventStore()
+    recorder = EventRecorder(store)
+    recorder.record(back_off(), T0)
+    recorder.record(back_off(), T0 + gap)
+    assert [c[0] for c in store.calls] == calls
+
+
+def test_the_count_and_last_timestamp_move_and_the_first_timestamp_stays():
+    store = EventStore()
+    recorder = EventRecorder(store)
+    for seconds in (0, 10, 300):
+        recorder.record(back_off(), at(seconds))
+    (event,) = store.events.values()
+    assert (event["count"], event["firstTimestamp"], event["lastTimestamp"]) == (
+        3, "2025-01-01T00:00:00Z", "2025-01-01T00:05:00Z")
+
+
+def test_a_repeat_of_a_deleted_event_writes_a_new_one():
+    store = EventStore()
+    recorder = EventRecorder(store)
+    recorder.record(back_off(), T0)
+    feed(store, recorder, T0)
+    store.delete("Event", "default", f"j.{T0_NANOS:x}")  # a learner's kubectl delete
+    recorder.record(back_off(), at(1))
+    assert [c[0] for c in store.calls] == ["create", "delete", "patch", "create"]
+    (event,) = store.events.values()
+    assert (event["count"], event["metadata"]["name"]) == (1, f"j.{T0_NANOS + 1_000_000_000:x}")
+
+
+def test_events_at_one_instant_take_the_next_free_nanoseconds():
+    store = EventStore()
+    recorder = EventRecorder(store)
+    for i in range(3):
+        recorder.record(EmitEvent({"name": "ds", "uid": "u"}, "Normal", "SuccessfulCreate", f"pod {i}", "ds"), T0)
+    recorder.record(back_off("other"), T0)
+    assert [c[1] for c in store.calls] == [f"ds.{T0_NANOS:x}", f"ds.{T0_NANOS + 1:x}", f"ds.{T0_NANOS + 2:x}",
+                                           f"other.{T0_NANOS:x}"]
+
+
+def test_a_refused_create_is_logged_and_not_counted(caplog):
+    store = EventStore()
+    recorder = EventRecorder(store)
+    store.refuse = True
+    with caplog.at_level(logging.INFO, logger="controllers.recorder"):
+        recorder.record(back_off(), T0)
+    assert "not recorded: namespace is terminating" in caplog.text
+    store.refuse = False
+    recorder.record(back_off(), at(1))
+    assert [c[0] for c in store.calls] == ["create", "create"]  # nothing to patch: the first never existed
+
+
+def test_an_event_expires_an_hour_after_its_last_write():
+    store = EventStore()
+    recorder = EventRecorder(store)
+    recorder.record(back_off(), T0)
+    feed(store, recorder, T0)
+    assert recorder.next_expiry() == T0 + EVENT_TTL
+    recorder.record(back_off(), at(600))  # the count patch renews the lease
+    feed(store, recorder, at(600))
+    assert recorder.expire(T0 + EVENT_TTL) is False
+    assert store.events
+    assert recorder.expire(at(600) + EVENT_TTL) is True
+    assert not store.events and recorder.next_expiry() is None
+    assert [c[0] for c in store.calls] == ["create", "patch", "delete"]
+
+
+def test_an_event_deleted_by_someone_else_is_not_expired_again():
+    store = EventStore()
+    recorder = EventRecorder(store)
+    recorder.record(back_off(), T0)
+    feed(store, recorder, T0)
+    store.delete("Event", "default", f"j.{T0_NANOS:x}")
+    feed(store, recorder, at(5))
+    assert recorder.expire(T0 + EVENT_TTL) is False
+    assert [c[0] for c in store.calls] == ["create", "delete"]
+
+
+def test_a_relist_learns_each_events_expiry_from_its_last_timestamp():
+    recorder = EventRecorder(EventStore())
+    events = [
+        {"metadata": {"namespace": "default", "name": "late"}, "lastTimestamp": "2025-01-01T00:30:00Z"},
+        {"metadata": {"namespace": "default", "name": "early", "creationTimestamp": "2025-01-01T00:10:00Z"}},
+    ]
+    recorder.relist(events)
+    assert recorder.next_expiry() == at(600) + EVENT_TTL
+    assert [event_write_time(e) for e in events] == [at(1800), at(600)]
