@@ -36,7 +36,10 @@ from .workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("Namespace", "Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event", "Lease")
+#: The kinds the controller manager keeps informers for (upstream starts one per type its controllers use): what
+#: ``start`` lists and the informer cache holds. Each is a kind of the API's resource table
+#: (``apiserver.resources``; a test checks it), which this pure package does not import.
+INFORMER_KINDS = ("Namespace", "Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event", "Lease")
 
 # A sync loop that never settles at one instant is a bug; stop it rather than hang the server.
 MAX_SYNCS_PER_INSTANT = 200_000
@@ -127,7 +130,7 @@ class Engine:
     def start(self) -> None:
         """List everything, then queue every controller's keys: a fresh controller-manager's first resync."""
         self.last_seen_rv = self.store.resource_version()
-        for kind in KINDS:
+        for kind in INFORMER_KINDS:
             for obj in self.store.list(kind):
                 self.cache.apply_change("ADDED", kind, obj)
         self.recorder.relist(self.cache.list("Event"))
