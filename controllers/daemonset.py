@@ -2,22 +2,23 @@
 
 It follows upstream's ``pkg/controller/daemon/daemon_controller.go``, ``update.go`` and
 ``util/daemonset_util.go`` as of Kubernetes 1.31-1.34 (DaemonSetUpdateSurge is GA, pods are placed by the
-default scheduler through node affinity). ``sync_daemonset(ds, nodes, pods, revisions, now)`` is upstream's
-``syncDaemonSet``:
+default scheduler through node affinity), in their order: what ``syncDaemonSet`` calls from
+``daemon_controller.go`` first, then ``update.go``'s rolling update and history, then the utilities.
+``sync_daemonset(ds, nodes, pods, revisions, now)`` is upstream's ``syncDaemonSet``:
 
 1. a DaemonSet being deleted is left alone; one selecting every pod only gets the ``SelectingAll`` warning;
 2. ``construct_history``: find the ControllerRevision holding the current template, create it (revision
    ``max+1``) or renumber it to ``max+1`` (a ``rollout undo``), drop duplicates; its hash labels new pods;
-3. ``manage``: per node, ``pods_should_be_on_node`` decides what to create and delete (failed pods with a
-   per-node backoff, succeeded pods, surplus pods, pods on nodes that no longer qualify), then ``sync_nodes``
-   plans the creates (slow-start batches) and deletes;
-4. ``rolling_update`` for ``RollingUpdate`` DaemonSets, with ``maxSurge == 0`` (delete old pods within the
-   ``maxUnavailable`` budget; the next ``manage`` recreates them) or ``maxSurge > 0`` (create the new pod
-   first, delete the old one once the new one is available);
-5. ``cleanup_history``: drop old revisions beyond ``revisionHistoryLimit`` that no live pod carries;
-6. ``update_daemonset_status``: the counts ``kubectl get ds`` shows.
+3. ``update_daemonset``: ``manage``, where per node ``pods_should_be_on_node`` decides what to create and delete
+   (failed pods with a per-node backoff, succeeded pods, surplus pods, pods on nodes that no longer qualify),
+   then ``sync_nodes`` plans the creates (slow-start batches) and deletes; ``rolling_update`` for
+   ``RollingUpdate`` DaemonSets, with ``maxSurge == 0`` (delete old pods within the ``maxUnavailable`` budget;
+   the next ``manage`` recreates them) or ``maxSurge > 0`` (create the new pod first, delete the old one once
+   the new one is available); ``cleanup_history``: drop old revisions beyond ``revisionHistoryLimit`` that no
+   live pod carries;
+4. ``update_daemonset_status``: the counts ``kubectl get ds`` shows.
 
-Steps 3-5 only run when ``expectations_satisfied`` (the engine has observed the effects of earlier plans);
+Step 3 only runs when ``expectations_satisfied`` (the engine has observed the effects of earlier plans);
 otherwise only the counts are refreshed and ``observedGeneration`` is not raised.
 
 One sync, one plan
@@ -31,45 +32,35 @@ see that projected state. This is what makes a surge rollout step "delete 2 old 
 in one sync, exactly as upstream's ``update_test.go`` sequences expect, and why the first sync of a new
 DaemonSet already reports ``currentNumberScheduled`` for the pods it is creating.
 
-Cost
-----
-A DaemonSet is synced after nearly every event of one of its pods (upstream has no batch period for it), so on
-a large cluster a sync must not walk every node. A sync from scratch decides ``NodeShouldRunDaemonPod`` once per
-node (a ``NodeDecision``), reads each pod once (its ``PodFacts``) and groups the pods by node once; ``manage``,
-``rolling_update`` and the status all read those. A ``DaemonSetCache`` (kept by the controller-manager) goes
-further: per DaemonSet it keeps each node's decision, its pods, the state ``manage`` and the rolling update find
-it in ("needs a pod", "its pod is terminating", "old pod available, waits for the budget", ...) and its share
-of the status counts, with the nodes of each state in name order. A sync then updates only the nodes whose Node
-or pods changed (the controller-manager says which, as ``DaemonSetChanges``; given only the lists, the cache
-compares them object by object), asks ``pods_should_be_on_node`` only about nodes in no settled state, and
-reads the rest by state: how many, which come first, which comes last, how many unavailable nodes stand before
-a node. That is exact because store objects are never changed in place (a changed object is a new one with a
-new resourceVersion; objects without one are never trusted). DaemonSets with ``minReadySeconds`` or a
-``maxSurge`` (whose walks depend on the time, or are not kept incrementally) are synced from scratch. Per-node
-decisions in the trace are listed one by one up to ``NOTE_LIMIT`` of a kind, then folded into one line ("500
-nodes (node-0, node-1, node-2 … node-499): ..."), and so are the notes of many creates or deletes, so a trace
-stays readable, and small, on a 5,000-node cluster; the incremental sync writes the very same trace.
+Reading once, and the fast path
+-------------------------------
+Upstream's ``manage``, ``rollingUpdate`` and ``updateDaemonSetStatus`` each walk the node list and ask
+``NodeShouldRunDaemonPod``. Here a sync reads the cluster once (``read_nodes_and_pods``): each node's answer as a
+``NodeDecision``, each pod as ``PodFacts``, the pods grouped by node; the three walks read those. That walk over
+every node is the reference. A controller-manager on a large cluster syncs a DaemonSet after nearly every event
+of one of its pods, so it passes a ``DaemonSetCache`` (``controllers/daemonset_cache.py``): through that one
+seam, the ``cache`` argument of ``sync_daemonset``, the sync reads and walks only the nodes whose Node or pods
+changed since the previous sync, and plans exactly what the plain walk plans (the differential tests in
+``tests/controllers/test_daemonset_incremental.py`` compare the two on random histories). Per-node decisions in
+the trace are listed one by one up to ``NOTE_LIMIT`` of a kind, then folded into one line ("500 nodes (node-0,
+node-1, node-2 … node-499): ..."), and so are the notes of many creates or deletes, so a trace stays readable,
+and small, on a 5,000-node cluster.
 
 Pure Python over plain Kubernetes JSON dicts; inputs are never mutated; the only state kept between syncs is
-the failed-pod backoff, returned in ``SyncResult.memory`` as a ``DaemonSetMemory`` (the ``DaemonSetCache`` only
+the failed-pod backoff, returned in ``SyncResult.memory`` as a ``DaemonSetMemory`` (a ``DaemonSetCache`` only
 remembers what a sync would read again).
 """
 
 from __future__ import annotations
 
 import copy
-import heapq
-import itertools
 import json
 import math
-import sys
-from bisect import bisect_left, bisect_right
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain
 from datetime import datetime, timedelta
 from operator import attrgetter
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Mapping
 
 from controllers.objects import (
     meta as _meta,
@@ -148,9 +139,6 @@ DAEMONSET_TEMPLATE_GENERATION_LABEL = "pod-template-generation"
 
 #: Trace lines of one kind (per-node decisions, pod creates, ...) listed one by one; more are folded into one.
 NOTE_LIMIT = 5
-#: How many templates' placements, and how many DaemonSets' pods, a ``DaemonSetCache`` remembers.
-DECISION_CACHE_PLACEMENTS = 32
-CACHE_DAEMONSETS = 256
 
 # --- events (daemon_controller.go and controller_utils.go RealPodControl) -----------------------------------
 
@@ -186,52 +174,1031 @@ HOST_NETWORK_TOLERATION = (TAINT_NODE_NETWORK_UNAVAILABLE, TAINT_EFFECT_NO_SCHED
 _TERMINAL_PHASES = (POD_SUCCEEDED, POD_FAILED)
 
 
-# --- small accessors ---------------------------------------------------------------------------------------
+# --- syncDaemonSet and what it calls (daemon_controller.go) ------------------------------------------------
 
 
-def _labels(obj: Mapping) -> Mapping[str, str]:
-    return _meta(obj).get("labels") or {}
+def get_nodes_to_daemon_pods(pods: Iterable[Mapping], include_deleted_terminal: bool = False) -> dict[str, list]:
+    """``getNodesToDaemonPods``: pods grouped by target node (``get_target_node_name``), in list order.
+
+    Terminal pods that are already being deleted are left out unless ``include_deleted_terminal``: the DaemonSet
+    has nothing more to do with them (history cleanup still counts their hashes).
+    """
+    result: dict[str, list] = {}
+    for pod in pods:
+        if not include_deleted_terminal and is_pod_terminal(pod) and _meta(pod).get("deletionTimestamp"):
+            continue
+        node = get_target_node_name(pod)
+        if node is None:
+            continue
+        result.setdefault(node, []).append(pod)
+    return result
 
 
-def daemonset_key(ds: Mapping) -> str:
-    return f"{_namespace(ds)}/{_name(ds)}"
+def read_nodes_and_pods(ctx: SyncContext, nodes: Iterable[Mapping], pods: Iterable[Mapping]) -> None:
+    """What upstream's walks read, read once: the node list (``nodeLister.List``) with each node's
+    ``NodeShouldRunDaemonPod`` answer, in name order, and ``getNodesToDaemonPods`` (``claim_pods``). Raises
+    ``SelectorError`` for an invalid selector."""
+    label_selector = selector_from_label_selector(_spec(ctx.ds).get("selector"))
+    ctx.nodes = decide_nodes(nodes, Placement(ctx.ds))
+    ctx.node_count = len(ctx.nodes)
+    claim_pods(ctx, map(PodFacts, pods), label_selector)
 
 
-def daemonset_reference(ds: Mapping) -> dict:
-    """The ``involvedObject`` of events about this DaemonSet."""
-    return {
-        "apiVersion": ds.get("apiVersion") or "apps/v1",
-        "kind": "DaemonSet",
-        "namespace": _namespace(ds),
-        "name": _name(ds),
-        "uid": _meta(ds).get("uid") or "",
-    }
+def claim_pods(ctx: SyncContext, pods: Iterable[PodFacts], label_selector) -> None:
+    """``getDaemonPods`` and ``getNodesToDaemonPods``: keep the pods this DaemonSet controls whose labels match
+    its selector, grouped by target node (each node's pods in name order); plan the release of controlled pods
+    that no longer match (``ClaimPods``)."""
+    ds = ctx.ds
+    owner_uid = (ds.get("metadata") or {}).get("uid", "")
+    claimed, released, live_hashes = ctx.pods, [], ctx.live_hashes
+    node_to_pods: dict[str, list[PodFacts]] = {}
+    crowded = []
+    for pod in pods:
+        if not pod.has_controller or pod.controller_uid != owner_uid:  # metav1.IsControlledBy
+            continue
+        if not pod.selected_by(label_selector):
+            released.append(pod)
+            continue
+        claimed.append(pod)
+        node_name = pod.node
+        if node_name is None:
+            continue
+        if pod.hash_label:
+            live_hashes.add(pod.hash_label)
+        if pod.deleting and pod.phase in _TERMINAL_PHASES:
+            continue  # a terminal pod being deleted is no longer the DaemonSet's business
+        on_node = node_to_pods.get(node_name)
+        if on_node is None:
+            node_to_pods[node_name] = [pod]
+        else:
+            on_node.append(pod)
+            if len(on_node) == 2:
+                crowded.append(on_node)
+    for on_node in crowded:
+        on_node.sort(key=_by_name_and_uid)
+    ctx.node_to_pods = node_to_pods
+    release_pods(ctx, released)
 
 
-def _template(ds: Mapping) -> Mapping:
-    return _spec(ds).get("template") or {}
+def release_pods(ctx: SyncContext, released: Iterable[PodFacts]) -> None:
+    """Plan the release of controlled pods the selector no longer selects, in name order."""
+    for pod in sorted(released, key=_by_name_and_uid):
+        ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name, _release_patch(pod.pod, ctx.ds)))
+        ctx.action_notes.add_kind("release pod", pod.name,
+                                  f"release pod {pod.name}: its labels no longer match the selector", "pods")
 
 
-def _min_ready_seconds(ds: Mapping) -> int:
-    return int(_spec(ds).get("minReadySeconds") or 0)
+def _release_patch(pod: Mapping, ds: Mapping) -> dict:
+    """Drop this DaemonSet's reference from a pod that no longer matches its selector (``ClaimPods`` release)."""
+    uid = _meta(ds).get("uid")
+    refs = [dict(r) for r in _meta(pod).get("ownerReferences") or [] if r.get("uid") != uid]
+    return {"metadata": {"ownerReferences": refs}}
 
 
-def _update_strategy(ds: Mapping) -> Mapping:
-    return _spec(ds).get("updateStrategy") or {}
+#: Marks the pods ``sync_nodes`` projects into the working state (their real names come from the API server).
+_PLANNED_MARK = "<planned-"
 
 
-def update_strategy_type(ds: Mapping) -> str:
-    """``spec.updateStrategy.type``, defaulted to RollingUpdate."""
-    return _update_strategy(ds).get("type") or ROLLING_UPDATE
+def describe_pod(pod: PodFacts) -> str:
+    """The pod as the trace names it ("pod (being created)" for one the plan creates)."""
+    if _PLANNED_MARK in pod.name:
+        return "pod (being created)"
+    return f"pod {pod.name}"
 
 
-def revision_history_limit(ds: Mapping) -> int:
-    value = _spec(ds).get("revisionHistoryLimit")
-    return DEFAULT_REVISION_HISTORY_LIMIT if value is None else int(value)
+def pods_should_be_on_node(ctx: SyncContext, node: NodeDecision, daemon_pods: list[PodFacts] | None, hash: str):
+    """``podsShouldBeOnNode``: (create a pod on this node?, pods to delete), given the node's decision and its
+    daemon pods (None when it has none). Emits ``FailedDaemonPod`` / ``SucceededDaemonPod``, keeps the
+    failed-pod backoff, and explains the node's decision in the trace."""
+    ds, now = ctx.ds, ctx.now
+    node_name = node.name
+    should_run, should_continue, reason = node.should_run, node.should_continue, node.reason
+    exists = daemon_pods is not None
+    to_delete: list[PodFacts] = []
+    if should_run and not exists:
+        ctx.node_note(node_name, "should run the daemon pod and has none → create one")
+        return True, to_delete
+    if should_continue:
+        running = []
+        for pod in daemon_pods or []:
+            if pod.deleting:
+                continue
+            phase = pod.phase
+            if phase == POD_FAILED:
+                key = failed_pods_backoff_key(ds, node_name)
+                if is_in_backoff_since_update(ctx.backoff, key, now):
+                    delay = ctx.backoff[key].backoff
+                    ctx.requeues.append(delay)
+                    ctx.node_note(node_name, "a failed daemon pod waits out its deletion backoff → wait",
+                                  f"{describe_pod(pod)} failed; deleting failed pods here backs off {delay:g}s → wait")
+                    continue
+                ctx.backoff[key] = next_backoff(ctx.backoff, key, now)
+                ctx.emit("Warning", EVENT_FAILED_DAEMON_POD, EVENT_MESSAGE_FAILED_DAEMON_POD.format(
+                    namespace=pod.namespace, pod=pod.name, node=node_name), pod.name)
+                ctx.node_note(node_name, "a daemon pod failed → delete it; its replacement comes in the next sync",
+                              f"{describe_pod(pod)} failed → delete it (next failure here backs off "
+                              f"{ctx.backoff[key].backoff:g}s); its replacement comes in the next sync")
+                to_delete.append(pod)
+            elif phase == POD_SUCCEEDED:
+                ctx.emit("Normal", EVENT_SUCCEEDED_DAEMON_POD, EVENT_MESSAGE_SUCCEEDED_DAEMON_POD.format(
+                    namespace=pod.namespace, pod=pod.name, node=node_name), pod.name)
+                ctx.node_note(node_name, "a daemon pod succeeded → delete it",
+                              f"{describe_pod(pod)} succeeded → delete it")
+                to_delete.append(pod)
+            else:
+                running.append(pod)
+        if not should_run and running:
+            ctx.node_note(node_name, f"{reason}; the existing pod keeps running (counted as misscheduled)")
+        if not ctx.allows_surge:
+            if not running and should_run and any(p.deleting for p in daemon_pods or []):
+                ctx.node_note(node_name, "its daemon pod is terminating → wait until it is gone, then create one")
+            if len(running) > 1:
+                ordered = sorted(running, key=_by_sort_key)
+                to_delete.extend(ordered[1:])
+                ctx.node_note(node_name, "several daemon pods → keep the oldest, delete the others",
+                              f"{len(running)} daemon pods → keep the oldest, {ordered[0].name}, "
+                              f"delete {len(running) - 1}")
+            return False, to_delete
+        if len(running) <= 1:
+            if not running and should_run:
+                # Surging: the node needs at least one pod that is not being deleted.
+                ctx.node_note(node_name, "no daemon pod left that is not being deleted → create one")
+                return True, to_delete
+            return False, to_delete
+        oldest_new, oldest_old = None, None
+        for pod in sorted(running, key=_by_sort_key):
+            if pod.hash_label == hash:
+                if oldest_new is None:
+                    oldest_new = pod
+                    continue
+            elif oldest_old is None:
+                oldest_old = pod
+                continue
+            to_delete.append(pod)
+            ctx.node_note(node_name, "surplus daemon pod → delete it", f"surplus {describe_pod(pod)} → delete it")
+        if oldest_new is not None and oldest_old is not None:
+            if not oldest_old.ready:
+                to_delete.append(oldest_old)
+                ctx.node_note(node_name, "the old pod is not ready and a new one exists → delete the old one",
+                              f"old {describe_pod(oldest_old)} is not ready and new {describe_pod(oldest_new)} exists "
+                              f"→ delete the old one")
+            elif oldest_new.available(ctx.min_ready, now):
+                to_delete.append(oldest_old)
+                ctx.node_note(node_name, "the new pod is available → delete the old one",
+                              f"new {describe_pod(oldest_new)} is available → delete old {describe_pod(oldest_old)}")
+        return False, to_delete
+    if exists:
+        live = [p for p in daemon_pods if not p.deleting]
+        to_delete.extend(live)
+        if live:
+            ctx.node_note(node_name, f"{reason} → delete its daemon pods",
+                          f"{reason} → delete its {len(live)} daemon pod{'s' if len(live) > 1 else ''}")
+    return False, to_delete
 
 
-def _short(hash_: str) -> str:
-    return hash_ or "<none>"
+def update_daemonset(ctx: SyncContext, walk: NodeWalk, hash: str, old: list[dict]) -> None:
+    """``updateDaemonSet``: ``manage``, then (``RollingUpdate`` only) ``rolling_update``, then
+    ``cleanup_history``. ``walk`` plays upstream's node list: how the steps go over the nodes."""
+    ctx.allows_surge = allows_surge(ctx.ds)
+    walk.manage(ctx, hash)
+    if update_strategy_type(ctx.ds) == ROLLING_UPDATE:
+        walk.rolling_update(ctx, hash)
+    cleanup_history(ctx, old)
+
+
+def manage(ctx: SyncContext, hash: str) -> None:
+    """``manage``: ``pods_should_be_on_node`` for every node, plus unbound pods whose node is gone."""
+    node_to_pods = ctx.node_to_pods
+    creates: list[str] = []
+    deletes: list = []
+    found = desired = 0
+    for node in ctx.nodes:
+        if node.should_run:
+            desired += 1
+        pods = node_to_pods.get(node.name)
+        if pods is None:
+            if node.should_run:
+                ctx.node_note(node.name, "should run the daemon pod and has none → create one")
+                creates.append(node.name)
+            continue
+        found += 1
+        if node.should_run and len(pods) == 1:
+            # The common case, settled at once (podsShouldBeOnNode would find nothing to do): a node that should
+            # run the pod has one, neither finished nor being deleted.
+            pod = pods[0]
+            if not pod.deleting and pod.phase not in _TERMINAL_PHASES:
+                continue
+        create, delete = pods_should_be_on_node(ctx, node, pods, hash)
+        if create:
+            creates.append(node.name)
+        deletes.extend(delete)
+    ctx.desired = desired
+    ctx.missing = ctx.missing_nodes(found)
+    # getUnscheduledPodsWithoutNode
+    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
+    for pod in orphaned:
+        node_name = pod.node
+        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
+                               node_name, f"{describe_pod(pod)} waits for node {node_name}, which no longer exists "
+                               f"→ delete it")
+    deletes.extend(orphaned)
+    sync_nodes(ctx, deletes, creates, hash)
+
+
+def sync_nodes(ctx: SyncContext, pods_to_delete: list, nodes_needing_daemon_pods: list[str], hash: str, *,
+               creates_total: int | None = None) -> None:
+    """``syncNodes``: plan up to 250 creates in slow-start batches (1, 2, 4, ...) and up to 250 deletes.
+
+    ``creates_total``: how many nodes need a pod, when ``nodes_needing_daemon_pods`` only holds the first
+    ``BURST_REPLICAS`` of them."""
+    ds = ctx.ds
+    creates_total = len(nodes_needing_daemon_pods) if creates_total is None else creates_total
+    deletes_total = len(pods_to_delete)
+    create_diff = min(creates_total, BURST_REPLICAS)
+    delete_diff = min(deletes_total, BURST_REPLICAS)
+    if creates_total > create_diff:
+        ctx.note(f"{creates_total} nodes need a pod; at most {BURST_REPLICAS} are created per sync")
+    if deletes_total > delete_diff:
+        ctx.note(f"{deletes_total} pods to delete; at most {BURST_REPLICAS} are deleted per sync")
+    position, batch_size = 0, min(create_diff, SLOW_START_INITIAL_BATCH_SIZE)
+    batch = ctx.next_batch
+    if create_diff:
+        template = create_pod_template(_template(ds), get_template_generation(ds), hash)
+        created = ctx.event("Normal", EVENT_SUCCESSFUL_CREATE, EVENT_MESSAGE_SUCCESSFUL_CREATE)
+        failed = ctx.event("Warning", EVENT_FAILED_CREATE, EVENT_MESSAGE_FAILED_CREATE)
+        what = f"create pod {_name(ds)}-…"
+    while position < create_diff:
+        for node_name in nodes_needing_daemon_pods[position:position + batch_size]:
+            pod = _pod_from_template(ds, template, node_name)
+            ctx.actions.append(CreateObject(pod, batch=batch, success_event=created, failure_event=failed))
+            ctx.action_notes.add_kind(what, node_name, f"{what} for {node_name}", "nodes")
+            _project_create(ctx, pod, node_name)
+        position += batch_size
+        batch += 1
+        batch_size = min(2 * batch_size, create_diff - position)
+    if create_diff:
+        ctx.next_batch = batch
+    if delete_diff:
+        deleted = ctx.event("Normal", EVENT_SUCCESSFUL_DELETE, EVENT_MESSAGE_SUCCESSFUL_DELETE)
+        failed = ctx.event("Warning", EVENT_FAILED_DELETE, EVENT_MESSAGE_FAILED_DELETE)
+    for pod in pods_to_delete[:delete_diff]:
+        name = pod.name
+        ctx.actions.append(DeleteObject(
+            "Pod",
+            pod.namespace,
+            name,
+            pod.uid,
+            success_event=deleted.bind(name=name),
+            failure_event=failed,
+        ))
+        ctx.action_notes.add_kind("delete pod", name, f"delete pod {name}", "pods")
+        _project_delete(ctx, pod)
+
+
+def _project_create(ctx: SyncContext, pod: dict, node_name: str) -> None:
+    """Add a planned pod to the working state, as the informer will show it: pending, unbound, created now."""
+    ctx.projected += 1
+    meta = dict(pod["metadata"])
+    meta["name"] = f"{meta.get('generateName', '')}{_PLANNED_MARK}{ctx.projected}>"
+    meta["creationTimestamp"] = ctx.now_text
+    projected = PodFacts(dict(pod, metadata=meta, status={"phase": POD_PENDING}))
+    ctx.node_to_pods.setdefault(node_name, []).append(projected)
+    if projected.hash_label:
+        ctx.live_hashes.add(projected.hash_label)
+
+
+def _project_delete(ctx: SyncContext, pod: PodFacts) -> None:
+    """Mark a pod this plan deletes as a graceful delete leaves it: with a deletionTimestamp (a terminal pod
+    being deleted is no longer the DaemonSet's business: it leaves the working state)."""
+    node_to_pods = ctx.node_to_pods
+    for i, candidate in enumerate(node_to_pods.get(pod.node) or ()):
+        if candidate is pod or (candidate.name == pod.name and candidate.uid == pod.uid):
+            pods = node_to_pods[pod.node]
+            if candidate.terminal:
+                del pods[i]
+                if not pods:
+                    del node_to_pods[pod.node]
+            else:
+                marked = candidate.pod
+                pods[i] = PodFacts(dict(marked, metadata=dict(marked["metadata"], deletionTimestamp=ctx.now_text)))
+            return
+
+
+#: ``DaemonSetStatus`` fields in Go field order; the last four ints are ``omitempty``.
+_STATUS_INTS = ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady")
+_STATUS_OMITEMPTY = ("observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable")
+
+
+def _status_dict(counts: Mapping[str, int], old: Mapping) -> dict:
+    status: dict = {}
+    for key in _STATUS_INTS:
+        status[key] = int(counts.get(key) or 0)
+    for key in _STATUS_OMITEMPTY:
+        if int(counts.get(key) or 0):
+            status[key] = int(counts[key])
+    if old.get("collisionCount") is not None:
+        status["collisionCount"] = int(old["collisionCount"])
+    if old.get("conditions"):
+        status["conditions"] = copy.deepcopy(old["conditions"])
+    return status
+
+
+def store_daemonset_status(ctx: SyncContext, counts: dict[str, int], update_observed_gen: bool) -> dict | None:
+    """``storeDaemonSetStatus``: the status to write with ``counts`` (``observedGeneration`` raised to the
+    DaemonSet's generation when ``update_observed_gen``), or None when it is what the DaemonSet already has."""
+    ds = ctx.ds
+    old = _status(ds)
+    generation = int(_meta(ds).get("generation") or 0)
+    observed = int(old.get("observedGeneration") or 0)
+    counts["observedGeneration"] = generation if update_observed_gen else observed
+    new_status = _status_dict(counts, old)
+    if new_status == _status_dict({k: old.get(k) for k in _STATUS_INTS + _STATUS_OMITEMPTY}, old):
+        return None
+    return new_status
+
+
+def update_daemonset_status(ctx: SyncContext, walk: NodeWalk, hash: str,
+                            update_observed_gen: bool) -> tuple[dict | None, dict]:
+    """``updateDaemonSetStatus``: count over the nodes (``walk.status_counts``), then
+    ``store_daemonset_status``; returns (the new status, or None when nothing changed; the counts)."""
+    counts = walk.status_counts(ctx, hash)
+    return store_daemonset_status(ctx, counts, update_observed_gen), counts
+
+
+def status_counts(ctx: SyncContext, hash: str) -> dict[str, int]:
+    """``updateDaemonSetStatus``' counts over every node; for each node that should run the pod, its *oldest*
+    pod decides ready / available / updated; a pod on a node that should not run one is misscheduled."""
+    return _count_status(ctx.nodes, ctx.node_to_pods, hash, ctx.generation_text, ctx.min_ready, ctx.now)
+
+
+def _count_status(nodes: Iterable[NodeDecision], node_to_pods: Mapping[str, list[PodFacts]], hash: str,
+                  generation_text: str | None, min_ready: int, now: datetime) -> dict[str, int]:
+    desired = current = ready = available = updated = misscheduled = 0
+    for node in nodes:
+        daemon_pods = node_to_pods.get(node.name)
+        if node.should_run:
+            desired += 1
+            if not daemon_pods:
+                continue
+            current += 1
+            pod = daemon_pods[0] if len(daemon_pods) == 1 else min(daemon_pods, key=_by_sort_key)
+            if pod.ready:
+                ready += 1
+                if pod.available(min_ready, now):
+                    available += 1
+            if pod.updated(hash, generation_text):
+                updated += 1
+        elif daemon_pods:
+            misscheduled += 1
+    return {"currentNumberScheduled": current, "numberMisscheduled": misscheduled, "desiredNumberScheduled": desired,
+            "numberReady": ready, "updatedNumberScheduled": updated, "numberAvailable": available,
+            "numberUnavailable": desired - available}
+
+
+def calculate_status(ds: Mapping, nodes: Iterable[Mapping], pods: Iterable[Mapping], hash: str,
+                     now: datetime) -> dict[str, int]:
+    """The counts of ``updateDaemonSetStatus``; for each node that should run the pod, its *oldest* pod decides
+    ready / available / updated; a pod on a node that should not run one is misscheduled."""
+    node_to_pods = {name: [PodFacts(p) for p in on_node] for name, on_node in get_nodes_to_daemon_pods(pods).items()}
+    generation = get_template_generation(ds)
+    return _count_status(decide_nodes(nodes, Placement(ds)), node_to_pods, hash,
+                         None if generation is None else str(generation), _min_ready_seconds(ds), now)
+
+
+def _status_summary(counts: Mapping[str, int]) -> str:
+    return (f"desired {counts['desiredNumberScheduled']}, current {counts['currentNumberScheduled']}, "
+            f"ready {counts['numberReady']}, up-to-date {counts['updatedNumberScheduled']}, "
+            f"available {counts['numberAvailable']}, misscheduled {counts['numberMisscheduled']}")
+
+
+def _min_ready_requeue(ctx: SyncContext) -> float | None:
+    """When a ready pod will have been ready for ``minReadySeconds``: upstream requeues after
+    ``minReadySeconds`` (and one more second after a pod turns ready); we wait for the earliest such pod."""
+    min_ready = ctx.min_ready
+    if not min_ready:
+        return None
+    waits = []
+    for pods in ctx.node_to_pods.values():
+        for pod in pods:
+            if pod.deleting or not pod.ready:
+                continue
+            if pod.available(min_ready, ctx.now):
+                continue
+            since = pod.ready_since
+            if since is None or since == ZERO_TIME:
+                waits.append(float(min_ready))
+            else:
+                waits.append(max((since + timedelta(seconds=min_ready) - ctx.now).total_seconds(), 0.0) + 1.0)
+    return min(waits) if waits else None
+
+
+def _selects_everything(selector) -> bool:
+    return (isinstance(selector, (dict, Mapping)) and not selector.get("matchLabels")
+            and not selector.get("matchExpressions"))
+
+
+def _memory(backoff: Mapping[str, BackoffEntry], now: datetime) -> DaemonSetMemory | None:
+    """Forget expired entries (upstream's ``Backoff.GC`` every minute); None when nothing is left."""
+    kept = tuple(sorted((k, v) for k, v in backoff.items() if not _has_expired(now, v.last_update)))
+    return DaemonSetMemory(kept) if kept else None
+
+
+def sync_daemonset(
+    ds: dict,
+    nodes: list[dict],
+    pods: list[dict],
+    revisions: list[dict],
+    now: datetime,
+    *,
+    memory: DaemonSetMemory | None = None,
+    expectations_satisfied: bool = True,
+    trigger: str = "",
+    cache=None,
+    changes=None,
+) -> SyncResult:
+    """Reconcile one DaemonSet at ``now``; upstream ``syncDaemonSet``.
+
+    ``nodes`` are all the cluster's Nodes; ``pods`` the pods whose controller reference is this DaemonSet
+    (others are ignored; those whose labels no longer match the selector are released); ``revisions`` the
+    ControllerRevisions it controls. ``memory`` is the previous sync's ``SyncResult.memory``.
+    ``expectations_satisfied`` is false while the engine has not yet observed an earlier plan's creates and
+    deletes: then only the status counts are refreshed. Inputs are never mutated.
+
+    ``cache``, a ``daemonset_cache.DaemonSetCache``, is the one seam to the fast path: it gives the sync its
+    ``NodeWalk`` (``cache.walk(changes)``), which remembers what earlier syncs read and walks only what changed;
+    the plan is the same with or without it. ``changes`` (a ``daemonset_cache.DaemonSetChanges``, with a
+    ``cache``) says what changed since this DaemonSet's previous sync: then ``nodes`` and ``pods`` may be any
+    iterables, read only when the cache has to start afresh; without a ``cache`` it is ignored.
+    """
+    key = daemonset_key(ds)
+    memory = memory or DaemonSetMemory()
+
+    def trace(observed: str, decision: str, notes=()) -> Trace:
+        return Trace(CONTROLLER, key, trigger, observed, decision, tuple(notes))
+
+    selector = _spec(ds).get("selector")
+    if _selects_everything(selector):
+        event = EmitEvent(daemonset_reference(ds), "Warning", EVENT_SELECTING_ALL, EVENT_MESSAGE_SELECTING_ALL,
+                          COMPONENT)
+        return SyncResult((event,), None, None, trace(
+            "spec.selector is empty", "a DaemonSet selecting every pod is not synced",
+            (f"event Warning {EVENT_SELECTING_ALL}: {EVENT_MESSAGE_SELECTING_ALL}",)),
+            memory if memory.failed_pods_backoff else None)
+    if _meta(ds).get("deletionTimestamp"):
+        return SyncResult((), None, None, trace("the DaemonSet is being deleted",
+                                                "do nothing: its pods and revisions belong to the garbage collector"),
+                          memory if memory.failed_pods_backoff else None)
+    ctx = SyncContext(ds=ds, now=now, backoff=memory.entries())
+    walk = NodeWalk if cache is None else cache.walk(changes)  # the one seam to the fast path
+    try:
+        walk.read(ctx, nodes, pods)
+    except SelectorError as error:
+        return SyncResult((), None, None, trace(f"invalid selector: {error}", "cannot sync"),
+                          memory if memory.failed_pods_backoff else None)
+    owned_revisions = [r for r in revisions if is_controlled_by(r, ds)]
+
+    history = construct_history(ctx, owned_revisions)
+    if history.collision:
+        status = copy.deepcopy(dict(_status(ds)))
+        status["collisionCount"] = int(status.get("collisionCount") or 0) + 1
+        return SyncResult(tuple(ctx.actions), status, 0.0,
+                          trace(f"{len(ctx.pods)} pods, {len(owned_revisions)} revisions",
+                                "; ".join(ctx.decisions.render()),
+                                ["write status.collisionCount"] + ctx.action_notes.render()),
+                          _memory(ctx.backoff, now))
+    hash_ = history.hash
+    current_revision = revision_number(history.current or {})
+    pod_count = len(ctx.pods)
+
+    if not expectations_satisfied:
+        ctx.note("expectations not satisfied: wait for earlier creations/deletions, only refresh the counts")
+        status, counts = update_daemonset_status(ctx, walk, hash_, False)
+    else:
+        update_daemonset(ctx, walk, hash_, history.old)
+        status, counts = update_daemonset_status(ctx, walk, hash_, True)
+    summary = _status_summary(counts)
+    if status is not None:
+        ctx.action_notes.insert_first(f"write status ({summary})")
+    requeue = _min_ready_requeue(ctx)
+    if requeue is not None:
+        ctx.requeues.append(requeue)
+    # desiredNumberScheduled is the number of nodes that should run the pod, whatever the pods do.
+    observed = (f"{ctx.node_count} nodes, {counts['desiredNumberScheduled']} should run the pod; {pod_count} pods; "
+                f"{update_strategy_type(ds)}; current revision {current_revision} ({hash_})")
+    decision = ("; ".join(ctx.decisions.render())
+                or f"every node has what it should: no pod to create or delete ({summary})")
+    return SyncResult(
+        actions=tuple(ctx.actions),
+        status=status,
+        requeue_after=min(ctx.requeues) if ctx.requeues else None,
+        trace=trace(observed, decision, ctx.action_notes.render()),
+        memory=_memory(ctx.backoff, now),
+    )
+
+
+def node_should_run_daemon_pod(node: Mapping, ds: Mapping) -> tuple[bool, bool]:
+    """``NodeShouldRunDaemonPod``: ``(should_run, should_continue_running)``.
+
+    ``(False, False)`` when the template's ``nodeName`` names another node, or ``nodeSelector`` / required node
+    affinity do not match, or the node has a NoExecute taint the pod (with the default daemon tolerations) does
+    not tolerate; ``(False, True)`` for an untolerated NoSchedule taint (no new pod, an existing one stays);
+    ``(True, True)`` otherwise. Readiness, resources and host ports are the scheduler's business.
+    """
+    decision = decide_node(node, Placement(ds))
+    return decision.should_run, decision.should_continue
+
+
+class Placement:
+    """What ``NodeShouldRunDaemonPod`` reads from a DaemonSet: the ``NewPod`` probe, reduced to the fields its
+    predicates look at (the template's ``nodeName``, ``nodeSelector`` and required node affinity, and the
+    tolerations with the daemon defaults added). ``key`` names it: two DaemonSets with the same key decide
+    every node the same way."""
+
+    __slots__ = ("node_name", "spec", "tolerations", "key")
+
+    def __init__(self, ds: Mapping):
+        template_spec = _template(ds).get("spec") or {}
+        self.node_name = template_spec.get("nodeName") or ""
+        self.tolerations = _daemon_pod_tolerations(template_spec)
+        self.spec = {"nodeSelector": template_spec.get("nodeSelector"), "affinity": template_spec.get("affinity"),
+                     "tolerations": self.tolerations}
+        required = (((template_spec.get("affinity") or {}).get("nodeAffinity") or {})
+                    .get("requiredDuringSchedulingIgnoredDuringExecution"))
+        self.key = json.dumps([self.node_name, template_spec.get("nodeSelector") or {}, required, self.tolerations],
+                              sort_keys=True, separators=(",", ":"), default=str)
+
+
+class NodeDecision:
+    """One node's ``NodeShouldRunDaemonPod`` answer, with the reason in words (empty when the pod should simply
+    run), and the Node object and resourceVersion it was decided for."""
+
+    __slots__ = ("node", "resource_version", "name", "should_run", "should_continue", "reason")
+
+    def __init__(self, node: Mapping | None, name: str, should_run: bool, should_continue: bool, reason: str):
+        self.node = node
+        self.resource_version = ((node or {}).get("metadata") or {}).get("resourceVersion") or ""
+        self.name = name
+        self.should_run = should_run
+        self.should_continue = should_continue
+        self.reason = reason
+
+    @classmethod
+    def missing(cls, name: str) -> NodeDecision:
+        """A node that pods target but that is not in the node list (``node`` is None)."""
+        return cls(None, name, False, False, "the node does not exist")
+
+
+def decide_node(node: Mapping, placement: Placement) -> NodeDecision:
+    """``NodeShouldRunDaemonPod`` for one node."""
+    node_name = _name(node)
+    wanted_name = placement.node_name
+    if wanted_name and wanted_name != node_name:
+        return NodeDecision(node, node_name, False, False, f"the template's nodeName is {wanted_name}")
+    if not pod_matches_node_selector_and_affinity(placement.spec, node):
+        return NodeDecision(node, node_name, False, False, "nodeSelector / required node affinity do not match")
+    taints = _spec(node).get("taints")
+    if not taints:
+        return NodeDecision(node, node_name, True, True, "")
+    tolerations = placement.tolerations
+    untolerated = find_matching_untolerated_taint(
+        taints, tolerations, (TAINT_EFFECT_NO_SCHEDULE, TAINT_EFFECT_NO_EXECUTE))
+    if untolerated is None:
+        return NodeDecision(node, node_name, True, True, "")
+    no_execute = find_matching_untolerated_taint(taints, tolerations, (TAINT_EFFECT_NO_EXECUTE,))
+    if no_execute is not None:
+        return NodeDecision(node, node_name, False, False, f"untolerated taint {format_taint(no_execute)}")
+    return NodeDecision(node, node_name, False, True, f"untolerated taint {format_taint(untolerated)}")
+
+
+def decide_nodes(nodes: Iterable[Mapping], placement: Placement) -> list[NodeDecision]:
+    """``NodeShouldRunDaemonPod`` for every node, in node-name order."""
+    return sorted((decide_node(node, placement) for node in nodes), key=attrgetter("name"))
+
+
+def new_pod(ds: Mapping, node_name: str) -> dict:
+    """``NewPod``: the template as a pod bound to ``node_name``, with the default daemon tolerations."""
+    template = _template(ds)
+    spec = add_or_update_daemon_pod_tolerations(template.get("spec") or {})
+    spec["nodeName"] = node_name
+    return {"metadata": copy.deepcopy(dict(template.get("metadata") or {})), "spec": spec}
+
+
+def _pod_sort_key(pod: Mapping) -> tuple:
+    """``podByCreationTimestampAndPhase``: scheduled pods first, then oldest creation, then name."""
+    return (not _spec(pod).get("nodeName"), creation_time(pod), _name(pod))
+
+
+def sort_pods_by_creation(pods: Iterable[Mapping]) -> list:
+    return sorted(pods, key=_pod_sort_key)
+
+
+def failed_pods_backoff_key(ds: Mapping, node_name: str) -> str:
+    """``failedPodsBackoffKey``: ``<uid>/<observedGeneration>/<node>`` (a new generation starts afresh)."""
+    return f"{_meta(ds).get('uid') or ''}/{int(_status(ds).get('observedGeneration') or 0)}/{node_name}"
+
+
+def get_unscheduled_pods_without_node(nodes: Iterable[Mapping], node_to_daemon_pods: Mapping[str, list]) -> list:
+    """``getUnscheduledPodsWithoutNode``: unbound pods aimed at a node that no longer exists (PodGC only
+    collects pods that were bound)."""
+    existing = {_name(n) for n in nodes}
+    result = []
+    for node_name in sorted(name for name in node_to_daemon_pods if name not in existing):
+        result.extend(p for p in node_to_daemon_pods[node_name] if not _spec(p).get("nodeName"))
+    return result
+
+
+# --- rolling update and history (update.go) ----------------------------------------------------------------
+
+
+def describe_hash(pod: PodFacts) -> str:
+    """The pod's revision hash as the trace shows it."""
+    return _short(pod.hash_label or "")
+
+
+def rolling_update(ctx: SyncContext, hash: str) -> None:
+    """``rollingUpdate``: replace old pods within the ``maxUnavailable`` / ``maxSurge`` budget."""
+    now = ctx.now
+    min_ready = ctx.min_ready
+    generation = ctx.generation_text
+    desired = ctx.desired
+    node_to_pods = ctx.node_to_pods
+    # updatedDesiredNodeCounts' map: every node that should run the pod or has pods, in node order, then the
+    # nodes that only pods mention
+    nodes = chain(ctx.nodes, map(NodeDecision.missing, ctx.missing))
+    budget = update_budget(ctx)
+    if budget is None:
+        return
+    max_unavailable, max_surge = budget
+
+    if max_surge == 0:
+        num_unavailable = 0
+        allowed: list = []
+        candidates: list = []
+        waits: dict[str, str] = {}  # old hash -> the summary of "wait" decisions (one string per hash)
+
+        def wait(old_hash: str) -> str:
+            summary = waits.get(old_hash)
+            if summary is None:
+                summary = waits[old_hash] = (f"old revision {old_hash}, unavailable budget {max_unavailable} of "
+                                             f"{max_unavailable} used → wait")
+            return summary
+
+        for node in nodes:
+            node_name = node.name
+            pods = node_to_pods.get(node_name)
+            if pods is None:
+                if node.should_run:
+                    num_unavailable += 1  # no pod yet
+                continue
+            if len(pods) == 1 and not pods[0].deleting:
+                pod = pods[0]
+                new, old = (pod, None) if pod.updated(hash, generation) else (None, pod)
+            else:
+                new, old, ok = split_updated_pods(pods, hash, generation)
+                if not ok:
+                    num_unavailable += 1
+                    ctx.node_note(node_name, "more than one pod of a revision; manage prunes it first "
+                                  "(counts as unavailable)")
+                    continue
+            if (old is None) == (new is None):
+                num_unavailable += 1
+                continue
+            if new is not None:
+                if not new.available(min_ready, now):
+                    num_unavailable += 1
+                    ctx.node_note(node_name, "the new pod is not available yet (uses the unavailable budget)",
+                                  lambda new=new: f"new {describe_pod(new)} not available yet (uses the unavailable "
+                                                  f"budget)")
+                continue
+            old_hash = describe_hash(old)
+            if not old.available(min_ready, now):
+                allowed.append(old)
+                num_unavailable += 1
+                ctx.node_note(node_name, f"old revision {old_hash}, the old pod is not available → delete it "
+                              f"(an unavailable old pod is always replaced)",
+                              lambda old=old, h=old_hash: f"old revision {h}, {describe_pod(old)} not available → "
+                                                          f"delete it (an unavailable old pod is always replaced)")
+            elif num_unavailable >= max_unavailable:
+                ctx.node_note(node_name, wait(old_hash), lambda h=old_hash, n=num_unavailable:
+                              f"old revision {h}, unavailable budget {n} of {max_unavailable} used → wait")
+            else:
+                candidates.append((node_name, old))
+        remaining = max(0, max_unavailable - num_unavailable)
+        remaining = min(remaining, len(candidates))
+        for index, (node_name, old) in enumerate(candidates):
+            old_hash = describe_hash(old)
+            if index < remaining:
+                ctx.node_note(node_name, f"old revision {old_hash} → delete its pod; manage recreates it next sync",
+                              lambda old=old, h=old_hash, n=num_unavailable + index + 1:
+                              f"old revision {h} → delete {describe_pod(old)} (unavailable {n} of {max_unavailable}); "
+                              f"manage recreates it next sync")
+            else:
+                ctx.node_note(node_name, wait(old_hash))
+        sync_nodes(ctx, allowed + [old for _, old in candidates[:remaining]], [], hash)
+        return
+
+    old_to_delete: list = []
+    should_not_run_to_delete: list = []
+    candidate_nodes: list[str] = []
+    allowed_nodes: list[str] = []
+    num_surge = 0
+    num_available = 0
+    for node in nodes:
+        node_name = node.name
+        pods = node_to_pods.get(node_name)
+        if pods is None:
+            continue  # no pod yet: nothing to surge over
+        new, old, ok = split_updated_pods(pods, hash, generation)
+        if not ok:
+            num_surge += 1
+            ctx.node_note(node_name, "more than one pod of a revision; manage prunes it first (counts as surge)")
+            continue
+        if old is not None:
+            if old.available(min_ready, now):
+                num_available += 1
+        elif new is not None and new.available(min_ready, now):
+            num_available += 1
+        if old is None:
+            continue
+        if new is None:
+            if node.node is None:
+                ctx.note(f"rolling update stopped: node {node_name} not found")
+                return
+            if not old.available(min_ready, now):
+                if not node.should_run:
+                    old_to_delete.append(old)
+                    ctx.node_note(node_name, "the old pod is not available and the node no longer qualifies → "
+                                  "delete it", f"old {describe_pod(old)} not available and the node no longer "
+                                  f"qualifies → delete it")
+                    continue
+                allowed_nodes.append(node_name)
+                ctx.node_note(node_name, "the old pod is not available → create the new pod now (outside the "
+                              "surge budget)", f"old {describe_pod(old)} not available → create the new pod now "
+                              f"(outside the surge budget)")
+                continue
+            if not node.should_run:
+                should_not_run_to_delete.append(old)
+                continue
+            if num_surge >= max_surge:
+                old_hash = describe_hash(old)
+                ctx.node_note(node_name, f"old revision {old_hash}, surge budget {max_surge} of {max_surge} used "
+                              f"→ wait", f"old revision {old_hash}, surge budget {num_surge} of {max_surge} used "
+                              f"→ wait")
+                continue
+            candidate_nodes.append(node_name)
+            continue
+        if not new.available(min_ready, now):
+            num_surge += 1
+            ctx.node_note(node_name, "the new pod is not available yet; the old pod keeps serving",
+                          lambda new=new, old=old: f"new {describe_pod(new)} not available yet; "
+                                                   f"old {describe_pod(old)} keeps serving")
+            continue
+        old_to_delete.append(old)
+        ctx.node_note(node_name, "the new pod is available → delete the old one",
+                      lambda new=new, old=old: f"new {describe_pod(new)} is available → delete old {describe_pod(old)}")
+
+    remaining = max_surge - num_surge
+    deletable = num_available - desired
+    if deletable > 0:
+        for pod in should_not_run_to_delete[:min(deletable, len(should_not_run_to_delete))]:
+            old_to_delete.append(pod)
+            ctx.node_note(pod.node, "no longer qualifies and enough pods are available → delete "
+                          "its pod", f"no longer qualifies and {num_available} pods are available for {desired} "
+                          f"nodes → delete {describe_pod(pod)}")
+    for pod in should_not_run_to_delete[max(deletable, 0):]:
+        ctx.node_note(pod.node, "no longer qualifies; keep its pod until a replacement elsewhere "
+                      "is available", f"no longer qualifies; keep {describe_pod(pod)} until a replacement elsewhere "
+                      f"is available")
+    remaining = min(max(remaining, 0), len(candidate_nodes))
+    for index, node_name in enumerate(candidate_nodes):
+        if index < remaining:
+            ctx.node_note(node_name, "the old pod is available → surge a new pod",
+                          f"old pod available → surge a new pod (surge {num_surge + index + 1} of {max_surge})")
+        else:
+            ctx.node_note(node_name, f"old pod available, surge budget {max_surge} of {max_surge} used → wait")
+    sync_nodes(ctx, old_to_delete, allowed_nodes + candidate_nodes[:remaining], hash)
+
+
+def find_updated_pods_on_node(ds: Mapping, pods_on_node: Iterable[Mapping], hash: str):
+    """``findUpdatedPodsOnNode``: (new pod, old pod, ok) among the node's pods not being deleted; ``ok`` is
+    False when there are two of a kind (then ``manage`` prunes the node first)."""
+    generation = get_template_generation(ds)
+    generation_text = None if generation is None else str(generation)
+    new, old, ok = split_updated_pods(map(PodFacts, pods_on_node), hash, generation_text)
+    return (new and new.pod), (old and old.pod), ok
+
+
+def split_updated_pods(pods: Iterable[PodFacts], hash: str, generation_text: str | None):
+    """``find_updated_pods_on_node`` over ``PodFacts``, with the template generation as text: (new, old, ok)."""
+    new, old = None, None
+    for pod in pods:
+        if pod.deleting:
+            continue
+        if pod.updated(hash, generation_text):
+            if new is not None:
+                return None, None, False
+            new = pod
+        else:
+            if old is not None:
+                return None, None, False
+            old = pod
+    return new, old, True
+
+
+@dataclass
+class _History:
+    hash: str = ""
+    current: dict | None = None
+    old: list = field(default_factory=list)
+    collision: bool = False
+
+
+def construct_history(ctx: SyncContext, revisions: list[dict]) -> _History:
+    """``constructHistory``: split the owned revisions into the current one and the old ones, creating the
+    current revision (``max(old)+1``) when none matches, renumbering it when it is older than an old one (a
+    ``rollout undo``), and deduplicating several matches (keep the highest, relabel pods, delete the rest)."""
+    ds = ctx.ds
+    namespace = _namespace(ds)
+    history = _History()
+    current: list[dict] = []
+    patch = ctx.patch or get_patch(ds)
+    for revision in sort_by_revision(revisions):
+        labels = _labels(revision)
+        if CONTROLLER_REVISION_HASH_LABEL not in labels:
+            # Upstream labels such a revision with its own name (no hash to recompute, no collision to fear).
+            ctx.actions.append(PatchObject("ControllerRevision", namespace, _name(revision),
+                                           {"metadata": {"labels": {CONTROLLER_REVISION_HASH_LABEL: _name(revision)}}}))
+            ctx.action_notes.add(f"label ControllerRevision {_name(revision)} with its hash")
+        if matches_patch(revision, patch):
+            current.append(revision)
+        else:
+            history.old.append(revision)
+    wanted = max_revision(history.old) + 1
+    if not current:
+        collision_count = _status(ds).get("collisionCount")
+        hash_ = compute_hash(_template(ds), collision_count)
+        name = f"{_name(ds)}-{hash_}"
+        if any(_name(r) == name for r in history.old):
+            # snapshot: AlreadyExists with a different template is a hash collision.
+            history.collision = True
+            history.hash = hash_
+            ctx.note(f"revision name {name} is taken by a different template: hash collision, "
+                     f"raise status.collisionCount to {int(collision_count or 0) + 1} and retry")
+            return history
+        revision = new_controller_revision(ds, wanted, hash_, get_patch(ds))
+        ctx.actions.append(CreateObject(revision))
+        ctx.action_notes.add(f"create ControllerRevision {name} (revision {wanted})")
+        ctx.note(f"the template is new: record it as revision {wanted} ({hash_})")
+        history.current, history.hash = revision, hash_
+        return history
+    keep = None
+    for revision in current:
+        if keep is None or revision_number(revision) >= revision_number(keep):
+            keep = revision
+    keep_hash = revision_hash(keep)
+    if len(current) > 1:
+        for pod in sorted(ctx.pods, key=attrgetter("name", "uid")):
+            if pod.hash_label != keep_hash:
+                ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name,
+                                               {"metadata": {"labels": {CONTROLLER_REVISION_HASH_LABEL: keep_hash}}}))
+                ctx.action_notes.add_kind("relabel pod", pod.name, f"relabel pod {pod.name} with "
+                                          f"{CONTROLLER_REVISION_HASH_LABEL}={keep_hash}", "pods")
+        for revision in current:
+            if revision is keep:
+                continue
+            ctx.actions.append(DeleteObject("ControllerRevision", namespace, _name(revision),
+                                            _meta(revision).get("uid") or ""))
+            ctx.action_notes.add(f"delete duplicate ControllerRevision {_name(revision)}")
+        ctx.note(f"{len(current)} revisions hold the current template: keep {_name(keep)}, delete the others")
+    if revision_number(keep) < wanted:
+        ctx.actions.append(PatchObject("ControllerRevision", namespace, _name(keep), {"revision": wanted}))
+        ctx.action_notes.add(f"renumber ControllerRevision {_name(keep)} to revision {wanted}")
+        ctx.note(f"the template returned to revision {revision_number(keep)} ({keep_hash}): renumber it {wanted}")
+        keep = dict(keep, revision=wanted)
+    history.current, history.hash = keep, keep_hash
+    return history
+
+
+def cleanup_history(ctx: SyncContext, old: list[dict]) -> None:
+    """``cleanupHistory``: delete the oldest old revisions beyond ``revisionHistoryLimit``, skipping any whose
+    hash a pod of this DaemonSet still carries."""
+    to_kill = len(old) - revision_history_limit(ctx.ds)
+    if to_kill <= 0:
+        return
+    live = ctx.live_hashes
+    deleted = []
+    for revision in sort_by_revision(old):
+        if to_kill <= 0:
+            break
+        if revision_hash(revision) in live:
+            continue
+        ctx.actions.append(DeleteObject("ControllerRevision", _namespace(ctx.ds), _name(revision),
+                                        _meta(revision).get("uid") or ""))
+        ctx.action_notes.add(f"delete ControllerRevision {_name(revision)} (revision {revision_number(revision)})")
+        deleted.append(str(revision_number(revision)))
+        to_kill -= 1
+    if deleted:
+        ctx.note(f"revisionHistoryLimit {revision_history_limit(ctx.ds)}: delete old revision"
+                 f"{'s' if len(deleted) > 1 else ''} {', '.join(deleted)}")
+
+
+def updated_desired_node_counts(
+    ds: Mapping, nodes: Iterable[Mapping], node_to_daemon_pods: Mapping[str, list]
+) -> tuple[int, int, int, dict[str, list]]:
+    """``updatedDesiredNodeCounts``: (maxSurge, maxUnavailable, desiredNumberScheduled, node→pods map).
+
+    The returned map is a copy of ``node_to_daemon_pods`` with an empty list for every node that should run
+    the pod and has none. When both budgets resolve to 0 on a non-empty DaemonSet, ``maxUnavailable`` is 1.
+    Raises ``ValueError`` for an invalid ``maxUnavailable`` / ``maxSurge``.
+    """
+    result = {name: list(pods) for name, pods in node_to_daemon_pods.items()}
+    desired = 0
+    for node in nodes:
+        if not node_should_run_daemon_pod(node, ds)[0]:
+            continue
+        desired += 1
+        result.setdefault(_name(node), [])
+    max_unavailable = unavailable_count(ds, desired)
+    max_surge = surge_count(ds, desired)
+    if desired > 0 and max_unavailable == 0 and max_surge == 0:
+        max_unavailable = 1
+    return max_surge, max_unavailable, desired, result
+
+
+def get_unavailable_numbers(
+    ds: Mapping, nodes: Iterable[Mapping], node_to_daemon_pods: Mapping[str, list] | None = None
+) -> tuple[int, int, int]:
+    """(maxSurge, maxUnavailable, desiredNumberScheduled) as the rolling update computes them
+    (``updatedDesiredNodeCounts``; upstream's test is still called TestGetUnavailableNumbers)."""
+    max_surge, max_unavailable, desired, _ = updated_desired_node_counts(ds, nodes, node_to_daemon_pods or {})
+    return max_surge, max_unavailable, desired
+
+
+def update_budget(ctx: SyncContext) -> tuple[int, int] | None:
+    """``updatedDesiredNodeCounts``' maxUnavailable and maxSurge (at least one unavailable when both are 0), or
+    ``None`` (noted) when the strategy's values cannot be read."""
+    try:
+        max_unavailable = unavailable_count(ctx.ds, ctx.desired)
+        max_surge = surge_count(ctx.ds, ctx.desired)
+    except ValueError as error:
+        ctx.note(f"rolling update skipped: {error}")
+        return None
+    if ctx.desired > 0 and max_unavailable == 0 and max_surge == 0:
+        max_unavailable = 1
+    return max_unavailable, max_surge
+
+
+# --- maxUnavailable and maxSurge (util/daemonset_util.go, intstr) ------------------------------------------
+
+
+def get_scaled_value_from_int_or_percent(value, total: int, round_up: bool = True) -> int:
+    """``intstr.GetScaledValueFromIntOrPercent``: an int as is, ``"N%"`` of ``total`` rounded up (or down).
+
+    Raises ``ValueError`` for a string that is not a percentage (upstream: "invalid value for IntOrString").
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"invalid value for IntOrString: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        if not value.endswith("%"):
+            raise ValueError("invalid value for IntOrString: invalid type: string is not a percentage")
+        try:
+            percent = int(value[:-1])
+        except ValueError:
+            raise ValueError(f"invalid value for IntOrString: invalid value {value!r}") from None
+        scaled = percent * total / 100
+        return int(math.ceil(scaled)) if round_up else int(math.floor(scaled))
+    raise ValueError(f"invalid value for IntOrString: {value!r}")
+
+
+def surge_count(ds: Mapping, number_to_schedule: int) -> int:
+    """``util.SurgeCount``: 0 unless RollingUpdate with ``maxSurge``; percentages of ``number_to_schedule``."""
+    if update_strategy_type(ds) != ROLLING_UPDATE:
+        return 0
+    rolling = _update_strategy(ds).get("rollingUpdate")
+    if rolling is None or rolling.get("maxSurge") is None:
+        return DEFAULT_MAX_SURGE
+    return get_scaled_value_from_int_or_percent(rolling["maxSurge"], number_to_schedule, True)
+
+
+def unavailable_count(ds: Mapping, number_to_schedule: int) -> int:
+    """``util.UnavailableCount``: 0 unless RollingUpdate; ``maxUnavailable`` (defaulted to 1) scaled."""
+    if update_strategy_type(ds) != ROLLING_UPDATE:
+        return 0
+    rolling = _update_strategy(ds).get("rollingUpdate") or {}
+    value = rolling.get("maxUnavailable")
+    if value is None:
+        value = DEFAULT_MAX_UNAVAILABLE
+    return get_scaled_value_from_int_or_percent(value, number_to_schedule, True)
+
+
+def allows_surge(ds: Mapping) -> bool:
+    """``util.AllowsSurge``: a surge of at least one pod per node is configured."""
+    try:
+        return surge_count(ds, 1) > 0
+    except ValueError:
+        return False
 
 
 # --- pods (pkg/api/v1/pod, util/daemonset_util.go) ---------------------------------------------------------
@@ -287,15 +1254,6 @@ def get_target_node_name(pod: Mapping) -> str | None:
                 values = expr.get("values") or []
                 return values[0] if len(values) == 1 else None
     return None
-
-
-def _pod_sort_key(pod: Mapping) -> tuple:
-    """``podByCreationTimestampAndPhase``: scheduled pods first, then oldest creation, then name."""
-    return (not _spec(pod).get("nodeName"), creation_time(pod), _name(pod))
-
-
-def sort_pods_by_creation(pods: Iterable[Mapping]) -> list:
-    return sorted(pods, key=_pod_sort_key)
 
 
 # --- tolerations, template, placement (util/daemonset_util.go) ----------------------------------------------
@@ -413,89 +1371,53 @@ def _pod_from_template(ds: Mapping, template: Mapping, node_name: str) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
 
 
-# --- which nodes run a daemon pod (daemon_controller.go) ----------------------------------------------------
+# --- failed-pod backoff (client-go util/flowcontrol Backoff) ------------------------------------------------
 
 
-def new_pod(ds: Mapping, node_name: str) -> dict:
-    """``NewPod``: the template as a pod bound to ``node_name``, with the default daemon tolerations."""
-    template = _template(ds)
-    spec = add_or_update_daemon_pod_tolerations(template.get("spec") or {})
-    spec["nodeName"] = node_name
-    return {"metadata": copy.deepcopy(dict(template.get("metadata") or {})), "spec": spec}
+@dataclass(frozen=True)
+class BackoffEntry:
+    """One ``flowcontrol.Backoff`` entry: the current delay and when it was last raised."""
+
+    backoff: float
+    last_update: datetime
 
 
-class Placement:
-    """What ``NodeShouldRunDaemonPod`` reads from a DaemonSet: the ``NewPod`` probe, reduced to the fields its
-    predicates look at (the template's ``nodeName``, ``nodeSelector`` and required node affinity, and the
-    tolerations with the daemon defaults added). ``key`` names it: two DaemonSets with the same key decide
-    every node the same way."""
+@dataclass(frozen=True)
+class DaemonSetMemory:
+    """What the engine keeps for a DaemonSet between syncs (``SyncResult.memory``); opaque to the engine.
 
-    __slots__ = ("node_name", "spec", "tolerations", "key")
-
-    def __init__(self, ds: Mapping):
-        template_spec = _template(ds).get("spec") or {}
-        self.node_name = template_spec.get("nodeName") or ""
-        self.tolerations = _daemon_pod_tolerations(template_spec)
-        self.spec = {"nodeSelector": template_spec.get("nodeSelector"), "affinity": template_spec.get("affinity"),
-                     "tolerations": self.tolerations}
-        required = (((template_spec.get("affinity") or {}).get("nodeAffinity") or {})
-                    .get("requiredDuringSchedulingIgnoredDuringExecution"))
-        self.key = json.dumps([self.node_name, template_spec.get("nodeSelector") or {}, required, self.tolerations],
-                              sort_keys=True, separators=(",", ":"), default=str)
-
-
-class NodeDecision:
-    """One node's ``NodeShouldRunDaemonPod`` answer, with the reason in words (empty when the pod should simply
-    run), and the Node object and resourceVersion it was decided for."""
-
-    __slots__ = ("node", "resource_version", "name", "should_run", "should_continue", "reason")
-
-    def __init__(self, node: Mapping | None, name: str, should_run: bool, should_continue: bool, reason: str):
-        self.node = node
-        self.resource_version = ((node or {}).get("metadata") or {}).get("resourceVersion") or ""
-        self.name = name
-        self.should_run = should_run
-        self.should_continue = should_continue
-        self.reason = reason
-
-    @classmethod
-    def missing(cls, name: str) -> NodeDecision:
-        """A node that pods target but that is not in the node list (``node`` is None)."""
-        return cls(None, name, False, False, "the node does not exist")
-
-
-def _decide(node: Mapping, placement: Placement) -> NodeDecision:
-    """``NodeShouldRunDaemonPod`` for one node."""
-    node_name = _name(node)
-    wanted_name = placement.node_name
-    if wanted_name and wanted_name != node_name:
-        return NodeDecision(node, node_name, False, False, f"the template's nodeName is {wanted_name}")
-    if not pod_matches_node_selector_and_affinity(placement.spec, node):
-        return NodeDecision(node, node_name, False, False, "nodeSelector / required node affinity do not match")
-    taints = _spec(node).get("taints")
-    if not taints:
-        return NodeDecision(node, node_name, True, True, "")
-    tolerations = placement.tolerations
-    untolerated = find_matching_untolerated_taint(
-        taints, tolerations, (TAINT_EFFECT_NO_SCHEDULE, TAINT_EFFECT_NO_EXECUTE))
-    if untolerated is None:
-        return NodeDecision(node, node_name, True, True, "")
-    no_execute = find_matching_untolerated_taint(taints, tolerations, (TAINT_EFFECT_NO_EXECUTE,))
-    if no_execute is not None:
-        return NodeDecision(node, node_name, False, False, f"untolerated taint {format_taint(no_execute)}")
-    return NodeDecision(node, node_name, False, True, f"untolerated taint {format_taint(untolerated)}")
-
-
-def node_should_run_daemon_pod(node: Mapping, ds: Mapping) -> tuple[bool, bool]:
-    """``NodeShouldRunDaemonPod``: ``(should_run, should_continue_running)``.
-
-    ``(False, False)`` when the template's ``nodeName`` names another node, or ``nodeSelector`` / required node
-    affinity do not match, or the node has a NoExecute taint the pod (with the default daemon tolerations) does
-    not tolerate; ``(False, True)`` for an untolerated NoSchedule taint (no new pod, an existing one stays);
-    ``(True, True)`` otherwise. Readiness, resources and host ports are the scheduler's business.
+    ``failed_pods_backoff`` maps ``failedPodsBackoffKey`` = ``<ds uid>/<status.observedGeneration>/<node>`` to
+    its entry, as sorted pairs so the memory compares and hashes by value.
     """
-    decision = _decide(node, Placement(ds))
-    return decision.should_run, decision.should_continue
+
+    failed_pods_backoff: tuple[tuple[str, BackoffEntry], ...] = ()
+
+    def entries(self) -> dict[str, BackoffEntry]:
+        return dict(self.failed_pods_backoff)
+
+
+def _has_expired(now: datetime, last_update: datetime) -> bool:
+    """``hasExpired``: an entry untouched for more than twice the maximum delay is forgotten."""
+    return (now - last_update).total_seconds() > 2 * FAILED_POD_BACKOFF_MAX
+
+
+def is_in_backoff_since_update(entries: Mapping[str, BackoffEntry], key: str, now: datetime) -> bool:
+    """``Backoff.IsInBackOffSinceUpdate``: less than the current delay has passed since the last kill."""
+    entry = entries.get(key)
+    if entry is None or _has_expired(now, entry.last_update):
+        return False
+    return (now - entry.last_update).total_seconds() < entry.backoff
+
+
+def next_backoff(entries: Mapping[str, BackoffEntry], key: str, now: datetime) -> BackoffEntry:
+    """``Backoff.Next``: 1 s for a new (or expired) entry, else twice the delay, capped at 15 min."""
+    entry = entries.get(key)
+    if entry is None or _has_expired(now, entry.last_update):
+        return BackoffEntry(FAILED_POD_BACKOFF_INITIAL, now)
+    return BackoffEntry(min(entry.backoff * 2, FAILED_POD_BACKOFF_MAX), now)
+
+
+# --- one sync's working state ------------------------------------------------------------------------------
 
 
 _UNREAD = object()
@@ -507,7 +1429,7 @@ class PodFacts:
 
     __slots__ = ("pod", "resource_version", "name", "namespace", "uid", "has_controller", "controller_uid", "labels",
                  "node", "bound", "deleting", "phase", "ready", "hash_label", "generation_label", "_ready_condition",
-                 "_ready_since", "_sort_key", "selector_key", "selected")
+                 "_ready_since", "_sort_key", "_selector", "_selected")
 
     def __init__(self, pod: Mapping):
         meta = pod.get("metadata") or {}
@@ -539,8 +1461,7 @@ class PodFacts:
         self.ready = condition is not None and condition.get("status") == "True"
         self._ready_since = _UNREAD
         self._sort_key = None
-        # whether the label selector named selector_key (see _claim_pods) selects the pod
-        self.selector_key, self.selected = "", False
+        self._selector, self._selected = None, False
 
     @property
     def terminal(self) -> bool:
@@ -577,493 +1498,16 @@ class PodFacts:
             self._sort_key = (not self.bound, creation_time(self.pod), self.name)
         return self._sort_key
 
+    def selected_by(self, label_selector) -> bool:
+        """Whether ``label_selector`` matches the pod's labels; the answer is kept for the last selector asked
+        (a ``DaemonSetCache`` hands the next sync the same pods and the very same selector)."""
+        if self._selector is not label_selector:
+            self._selector, self._selected = label_selector, label_selector.matches(self.labels)
+        return self._selected
+
 
 _by_sort_key = attrgetter("sort_key")
-
-
-def _selector_key(selector) -> str:
-    """A selector as text: equal selectors, equal texts (what a pod's ``selector_key`` remembers)."""
-    return json.dumps(selector, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _spec_key(ds: Mapping) -> tuple | None:
-    """What names a stored DaemonSet's spec: its uid and ``metadata.generation``, which the API server raises
-    with every spec change (None for a DaemonSet without a resourceVersion, which may be changed in place)."""
-    meta = _meta(ds)
-    if not meta.get("resourceVersion") or meta.get("generation") is None:
-        return None
-    return meta.get("uid") or "", meta["generation"]
-
-
-class DaemonSetCache:
-    """What one DaemonSet sync can reuse from the previous ones, so a sync redoes only what changed: each node's
-    ``NodeShouldRunDaemonPod`` answer and each pod's ``PodFacts`` and, for the DaemonSets
-    ``incremental_sync_applies`` to, each node's state (``state``: see "Cost" in the module text); also a
-    stored DaemonSet's ``Placement``, ``get_patch`` and label selector, per generation. The plan is the same with
-    or without it.
-
-    An entry is reused for the very same object (the entry keeps it alive, so its ``id`` cannot be reused), and
-    only objects that carry a resourceVersion are remembered: the engine's cached objects are never changed in
-    place, so a relabelled, tainted or otherwise changed node, or a changed pod, is a new object and is read
-    afresh. Hand-made objects without a resourceVersion (as in unit tests, which change them in place) are never
-    remembered. Node answers are kept per ``Placement``, so every node is decided afresh when a template's
-    placement fields change; a pod remembers which selector it was last matched against. Memory stays bounded: a
-    sync keeps only the nodes and pods it was given, and at most ``max_placements`` placements and
-    ``max_daemonsets`` DaemonSets' pods and states are remembered (least recently used first out; ``forget``
-    drops a deleted DaemonSet's). Not thread-safe: one per controller-manager.
-    """
-
-    def __init__(self, max_placements: int = DECISION_CACHE_PLACEMENTS, max_daemonsets: int = CACHE_DAEMONSETS):
-        self.max_placements = max_placements
-        self.max_daemonsets = max_daemonsets
-        # placement key -> {id(node): decision}; an entry holds its object, so the id cannot be reused meanwhile
-        self._decisions: OrderedDict[str, dict[int, NodeDecision]] = OrderedDict()
-        # DaemonSet uid -> {id(pod): facts}
-        self._pods: OrderedDict[str, dict[int, PodFacts]] = OrderedDict()
-        # DaemonSet uid -> what its incremental syncs keep
-        self._states: OrderedDict[str, _DaemonSetState] = OrderedDict()
-        # _spec_key(ds) -> its Placement / get_patch; selector JSON -> label selector
-        self._placements: OrderedDict[tuple, Placement] = OrderedDict()
-        self._patches: OrderedDict[tuple, dict] = OrderedDict()
-        self._selectors: OrderedDict[str, object] = OrderedDict()
-
-    def __len__(self) -> int:
-        """How many entries are remembered, nodes and pods, over every placement and DaemonSet."""
-        return (sum(len(t) for t in self._decisions.values()) + sum(len(t) for t in self._pods.values())
-                + sum(len(s) for s in self._states.values()))
-
-    @staticmethod
-    def _take(tables: OrderedDict, key: str, limit: int) -> dict:
-        """The table for ``key``, now the most recently used; the least recently used beyond ``limit`` go."""
-        table = tables.pop(key, None)
-        tables[key] = table = {} if table is None else table
-        while len(tables) > limit:
-            tables.popitem(last=False)
-        return table
-
-    def placement(self, ds: Mapping) -> Placement:
-        """``Placement(ds)``, remembered per stored DaemonSet and generation (see ``_spec_key``)."""
-        key = _spec_key(ds)
-        remembered = self._placements.get(key) if key is not None else None
-        if remembered is None:
-            remembered = Placement(ds)
-            if key is not None:
-                self._remember(self._placements, key, remembered)
-        return remembered
-
-    def patch(self, ds: Mapping) -> dict:
-        """``get_patch(ds)`` for comparisons only (never to be changed or handed out), remembered like
-        ``placement``."""
-        key = _spec_key(ds)
-        remembered = self._patches.get(key) if key is not None else None
-        if remembered is None:
-            remembered = get_patch(ds)
-            if key is not None:
-                self._remember(self._patches, key, remembered)
-        return remembered
-
-    def selector(self, selector: Mapping) -> tuple[str, object]:
-        """(the selector's key, ``selector_from_label_selector``), remembered by value (raises ``SelectorError``
-        as it does). The key is the selector's JSON, interned: the same selector gives the very same string."""
-        key = sys.intern(_selector_key(selector))
-        found = self._selectors.get(key)
-        if found is None:
-            found = selector_from_label_selector(selector)
-            self._remember(self._selectors, key, found)
-        return key, found
-
-    def _remember(self, table: OrderedDict, key, value) -> None:
-        table.pop(key, None)
-        table[key] = value
-        while len(table) > self.max_daemonsets:
-            table.popitem(last=False)
-
-    def decide(self, node: Mapping, placement: Placement) -> NodeDecision:
-        """One node's decision, remembered."""
-        table = self._take(self._decisions, placement.key, self.max_placements)
-        decision = table.get(id(node))
-        if decision is None or decision.node is not node:
-            decision = _decide(node, placement)
-            if decision.resource_version:
-                table[id(node)] = decision
-        return decision
-
-    def decide_all(self, nodes: Iterable[Mapping], placement: Placement) -> list[NodeDecision]:
-        """Every node's decision, in node-name order; the placement then remembers just these nodes."""
-        old = self._take(self._decisions, placement.key, self.max_placements)
-        fresh: dict[int, NodeDecision] = {}
-        decisions = []
-        for node in nodes:
-            decision = old.get(id(node))
-            if decision is None or decision.node is not node:
-                decision = _decide(node, placement)
-            if decision.resource_version:
-                fresh[id(node)] = decision
-            decisions.append(decision)
-        self._decisions[placement.key] = fresh
-        decisions.sort(key=attrgetter("name"))
-        return decisions
-
-    def pod_facts(self, ds_uid: str, pods: Iterable[Mapping]) -> Iterator[PodFacts]:
-        """Each pod's facts, in the given order; once all are read, the DaemonSet remembers just these pods."""
-        old = self._take(self._pods, ds_uid, self.max_daemonsets)
-        fresh: dict[int, PodFacts] = {}
-        for pod in pods:
-            facts = old.get(id(pod))
-            if facts is None or facts.pod is not pod:
-                facts = PodFacts(pod)
-            if facts.resource_version:
-                fresh[id(pod)] = facts
-            yield facts
-        self._pods[ds_uid] = fresh
-
-    def forget(self, ds_uid: str) -> None:
-        """Drop what is remembered of a deleted DaemonSet's pods."""
-        self._pods.pop(ds_uid, None)
-        self._states.pop(ds_uid, None)
-
-    def state(self, ds: Mapping, placement: Placement, selector_key: str, label_selector, nodes: Iterable[Mapping],
-              pods: Iterable[Mapping], changes: DaemonSetChanges | None) -> _DaemonSetState | None:
-        """The DaemonSet's remembered state brought up to date, or None when it is to be synced in full
-        (``incremental_sync_applies`` says no, or objects without a resourceVersion were given).
-
-        With ``changes`` relative to the remembered state, only they are read; otherwise the given lists are
-        compared with the state object by object (by identity), or the state is built from them afresh."""
-        uid = _meta(ds).get("uid") or ""
-        state = self._states.pop(uid, None)
-        if not incremental_sync_applies(ds):
-            return None
-        if state is not None and (state.placement_key != placement.key or state.selector_key is not selector_key):
-            state = None
-        if changes is None or changes.since is None or state is None or state.token != changes.since:
-            nodes, pods = list(nodes), list(pods)
-            if changes is None and not all(_meta(o).get("resourceVersion") for o in chain(nodes, pods)):
-                return None
-            token = None if changes is None else changes.token
-            if state is not None and changes is None:
-                changes = self._differences(state, nodes, pods)
-            else:
-                state = self._build(uid, placement, selector_key, label_selector, nodes, pods)
-                changes = None
-            state.token = token
-        if changes is not None:
-            self._apply(state, placement, label_selector, changes)
-            state.token = changes.token
-        self._states[uid] = state
-        while len(self._states) > self.max_daemonsets:
-            self._states.popitem(last=False)
-        return state
-
-    def _build(self, uid: str, placement: Placement, selector_key: str, label_selector, nodes: list[Mapping],
-               pods: list[Mapping]) -> _DaemonSetState:
-        state = _DaemonSetState(uid, placement.key, selector_key)
-        dirty: set[str] = set()
-        for decision in self.decide_all(nodes, placement):
-            state.set_node(decision.name, decision, dirty)
-        for facts in self.pod_facts(uid, pods):
-            state.set_pod(_pod_key(facts.pod), facts, label_selector, dirty)
-        self._pods.pop(uid, None)  # the state remembers them now
-        state.build_manage()
-        return state
-
-    @staticmethod
-    def _differences(state: _DaemonSetState, nodes: list[Mapping], pods: list[Mapping]) -> DaemonSetChanges:
-        """The nodes and pods that are not the very objects the state holds (or that are gone)."""
-        return DaemonSetChanges(state.token, None, _unlike(nodes, _name, state.decisions, attrgetter("node")),
-                                _unlike(pods, _pod_key, state.pods, attrgetter("pod")))
-
-    def _apply(self, state: _DaemonSetState, placement: Placement, label_selector,
-               changes: DaemonSetChanges) -> None:
-        table = self._take(self._decisions, placement.key, self.max_placements)
-        dirty: set[str] = set()
-        for name, node in changes.nodes.items():
-            old = state.decisions.get(name)
-            if node is not None and old is not None and old.node is node:
-                continue
-            if old is not None and old.node is not None and table.get(id(old.node)) is old:
-                del table[id(old.node)]
-            decision = None
-            if node is not None:
-                decision = table.get(id(node))
-                if decision is None or decision.node is not node:
-                    decision = _decide(node, placement)
-                    if decision.resource_version:
-                        table[id(node)] = decision
-            state.set_node(name, decision, dirty)
-        if len(table) > 2 * len(state.decisions) + 64:
-            # decide() remembers every version of a node the controller-manager asked about: keep the current ones
-            table.clear()
-            table.update((id(d.node), d) for d in state.decisions.values() if d.resource_version)
-        known = state.pods
-        for key, pod in changes.pods.items():
-            old = known.get(key)
-            if pod is not None and old is not None and old.pod is pod:
-                continue
-            state.set_pod(key, None if pod is None else PodFacts(pod), label_selector, dirty)
-        state.refresh(dirty)
-
-
-# --- update budget (update.go, util/daemonset_util.go) ------------------------------------------------------
-
-
-def get_scaled_value_from_int_or_percent(value, total: int, round_up: bool = True) -> int:
-    """``intstr.GetScaledValueFromIntOrPercent``: an int as is, ``"N%"`` of ``total`` rounded up (or down).
-
-    Raises ``ValueError`` for a string that is not a percentage (upstream: "invalid value for IntOrString").
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"invalid value for IntOrString: {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        if not value.endswith("%"):
-            raise ValueError("invalid value for IntOrString: invalid type: string is not a percentage")
-        try:
-            percent = int(value[:-1])
-        except ValueError:
-            raise ValueError(f"invalid value for IntOrString: invalid value {value!r}") from None
-        scaled = percent * total / 100
-        return int(math.ceil(scaled)) if round_up else int(math.floor(scaled))
-    raise ValueError(f"invalid value for IntOrString: {value!r}")
-
-
-def surge_count(ds: Mapping, number_to_schedule: int) -> int:
-    """``util.SurgeCount``: 0 unless RollingUpdate with ``maxSurge``; percentages of ``number_to_schedule``."""
-    if update_strategy_type(ds) != ROLLING_UPDATE:
-        return 0
-    rolling = _update_strategy(ds).get("rollingUpdate")
-    if rolling is None or rolling.get("maxSurge") is None:
-        return DEFAULT_MAX_SURGE
-    return get_scaled_value_from_int_or_percent(rolling["maxSurge"], number_to_schedule, True)
-
-
-def unavailable_count(ds: Mapping, number_to_schedule: int) -> int:
-    """``util.UnavailableCount``: 0 unless RollingUpdate; ``maxUnavailable`` (defaulted to 1) scaled."""
-    if update_strategy_type(ds) != ROLLING_UPDATE:
-        return 0
-    rolling = _update_strategy(ds).get("rollingUpdate") or {}
-    value = rolling.get("maxUnavailable")
-    if value is None:
-        value = DEFAULT_MAX_UNAVAILABLE
-    return get_scaled_value_from_int_or_percent(value, number_to_schedule, True)
-
-
-def allows_surge(ds: Mapping) -> bool:
-    """``util.AllowsSurge``: a surge of at least one pod per node is configured."""
-    try:
-        return surge_count(ds, 1) > 0
-    except ValueError:
-        return False
-
-
-def updated_desired_node_counts(
-    ds: Mapping, nodes: Iterable[Mapping], node_to_daemon_pods: Mapping[str, list]
-) -> tuple[int, int, int, dict[str, list]]:
-    """``updatedDesiredNodeCounts``: (maxSurge, maxUnavailable, desiredNumberScheduled, node→pods map).
-
-    The returned map is a copy of ``node_to_daemon_pods`` with an empty list for every node that should run
-    the pod and has none. When both budgets resolve to 0 on a non-empty DaemonSet, ``maxUnavailable`` is 1.
-    Raises ``ValueError`` for an invalid ``maxUnavailable`` / ``maxSurge``.
-    """
-    result = {name: list(pods) for name, pods in node_to_daemon_pods.items()}
-    desired = 0
-    for node in nodes:
-        if not node_should_run_daemon_pod(node, ds)[0]:
-            continue
-        desired += 1
-        result.setdefault(_name(node), [])
-    max_unavailable = unavailable_count(ds, desired)
-    max_surge = surge_count(ds, desired)
-    if desired > 0 and max_unavailable == 0 and max_surge == 0:
-        max_unavailable = 1
-    return max_surge, max_unavailable, desired, result
-
-
-def get_unavailable_numbers(
-    ds: Mapping, nodes: Iterable[Mapping], node_to_daemon_pods: Mapping[str, list] | None = None
-) -> tuple[int, int, int]:
-    """(maxSurge, maxUnavailable, desiredNumberScheduled) as the rolling update computes them
-    (``updatedDesiredNodeCounts``; upstream's test is still called TestGetUnavailableNumbers)."""
-    max_surge, max_unavailable, desired, _ = updated_desired_node_counts(ds, nodes, node_to_daemon_pods or {})
-    return max_surge, max_unavailable, desired
-
-
-def find_updated_pods_on_node(ds: Mapping, pods_on_node: Iterable[Mapping], hash: str):
-    """``findUpdatedPodsOnNode``: (new pod, old pod, ok) among the node's pods not being deleted; ``ok`` is
-    False when there are two of a kind (then ``manage`` prunes the node first)."""
-    generation = get_template_generation(ds)
-    new, old, ok = _split_pods(map(PodFacts, pods_on_node), hash, None if generation is None else str(generation))
-    return (new and new.pod), (old and old.pod), ok
-
-
-def _split_pods(pods: Iterable[PodFacts], hash: str, generation_text: str | None):
-    """``find_updated_pods_on_node`` over ``PodFacts``: (new, old, ok)."""
-    new, old = None, None
-    for pod in pods:
-        if pod.deleting:
-            continue
-        if pod.updated(hash, generation_text):
-            if new is not None:
-                return None, None, False
-            new = pod
-        else:
-            if old is not None:
-                return None, None, False
-            old = pod
-    return new, old, True
-
-
-# --- failed-pod backoff (client-go util/flowcontrol Backoff) ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BackoffEntry:
-    """One ``flowcontrol.Backoff`` entry: the current delay and when it was last raised."""
-
-    backoff: float
-    last_update: datetime
-
-
-@dataclass(frozen=True)
-class DaemonSetMemory:
-    """What the engine keeps for a DaemonSet between syncs (``SyncResult.memory``); opaque to the engine.
-
-    ``failed_pods_backoff`` maps ``failedPodsBackoffKey`` = ``<ds uid>/<status.observedGeneration>/<node>`` to
-    its entry, as sorted pairs so the memory compares and hashes by value.
-    """
-
-    failed_pods_backoff: tuple[tuple[str, BackoffEntry], ...] = ()
-
-    def entries(self) -> dict[str, BackoffEntry]:
-        return dict(self.failed_pods_backoff)
-
-
-def failed_pods_backoff_key(ds: Mapping, node_name: str) -> str:
-    """``failedPodsBackoffKey``: ``<uid>/<observedGeneration>/<node>`` (a new generation starts afresh)."""
-    return f"{_meta(ds).get('uid') or ''}/{int(_status(ds).get('observedGeneration') or 0)}/{node_name}"
-
-
-def _has_expired(now: datetime, last_update: datetime) -> bool:
-    """``hasExpired``: an entry untouched for more than twice the maximum delay is forgotten."""
-    return (now - last_update).total_seconds() > 2 * FAILED_POD_BACKOFF_MAX
-
-
-def is_in_backoff_since_update(entries: Mapping[str, BackoffEntry], key: str, now: datetime) -> bool:
-    """``Backoff.IsInBackOffSinceUpdate``: less than the current delay has passed since the last kill."""
-    entry = entries.get(key)
-    if entry is None or _has_expired(now, entry.last_update):
-        return False
-    return (now - entry.last_update).total_seconds() < entry.backoff
-
-
-def next_backoff(entries: Mapping[str, BackoffEntry], key: str, now: datetime) -> BackoffEntry:
-    """``Backoff.Next``: 1 s for a new (or expired) entry, else twice the delay, capped at 15 min."""
-    entry = entries.get(key)
-    if entry is None or _has_expired(now, entry.last_update):
-        return BackoffEntry(FAILED_POD_BACKOFF_INITIAL, now)
-    return BackoffEntry(min(entry.backoff * 2, FAILED_POD_BACKOFF_MAX), now)
-
-
-# --- one sync's working state -------------------------------------------------------------------------------
-
-
-def get_nodes_to_daemon_pods(pods: Iterable[Mapping], include_deleted_terminal: bool = False) -> dict[str, list]:
-    """``getNodesToDaemonPods``: pods grouped by target node (``get_target_node_name``), in list order.
-
-    Terminal pods that are already being deleted are left out unless ``include_deleted_terminal``: the DaemonSet
-    has nothing more to do with them (history cleanup still counts their hashes).
-    """
-    result: dict[str, list] = {}
-    for pod in pods:
-        if not include_deleted_terminal and is_pod_terminal(pod) and _meta(pod).get("deletionTimestamp"):
-            continue
-        node = get_target_node_name(pod)
-        if node is None:
-            continue
-        result.setdefault(node, []).append(pod)
-    return result
-
-
-class _Kind:
-    """Trace lines of one kind: the first ``NOTE_LIMIT`` in full, then only how many and the last subject."""
-
-    __slots__ = ("summary", "noun", "count", "subjects", "last", "last_position")
-
-    def __init__(self, summary: str, noun: str):
-        self.summary = summary
-        self.noun = noun
-        self.count = 0
-        self.subjects: list[str] = []
-        self.last = ""
-        self.last_position = None
-
-    def names(self) -> str:
-        if self.count <= 4:
-            return ", ".join(self.subjects[:self.count])
-        return f"{', '.join(self.subjects[:3])} … {self.last}"
-
-
-class _Lines:
-    """Trace lines in order. Lines of one kind (``add_kind``) past ``NOTE_LIMIT`` fold into one summary line
-    where the first of them stood; their texts are only rendered while they may still be shown."""
-
-    def __init__(self, *, by_node: bool):
-        # by_node: summaries read "<n> nodes (<names>): <summary>"; otherwise "<summary> × <n> (<names>)"
-        self._by_node = by_node
-        self._lines: list = []
-        self._kinds: dict[str, _Kind] = {}
-        #: where in the walk the lines now added stand (set by an incremental sync, which adds lines out of walk
-        #: order: see ``add_tail``)
-        self.position = None
-
-    def __bool__(self) -> bool:
-        return bool(self._lines)
-
-    def add(self, text: str) -> None:
-        self._lines.append(text)
-
-    def insert_first(self, text: str) -> None:
-        self._lines.insert(0, text)
-
-    def add_kind(self, summary: str, subject: str, text, noun: str = "nodes") -> None:
-        """A line about ``subject`` (a node or pod name). ``text`` is the line, or ``(prefix, detail)`` for
-        "<prefix>: <detail>" where ``detail`` may be a function rendering it (only called if it is shown)."""
-        kind = self._kinds.get(summary)
-        if kind is None:
-            kind = self._kinds[summary] = _Kind(summary, noun)
-        kind.count += 1
-        kind.last = subject
-        kind.last_position = self.position
-        if kind.count <= NOTE_LIMIT:
-            kind.subjects.append(subject)
-            if isinstance(text, tuple):
-                prefix, detail = text
-                text = f"{prefix}: {detail() if callable(detail) else detail}"
-            self._lines.append((kind, text))
-
-    def add_tail(self, summary: str, count: int, subject: str, position) -> None:
-        """``count`` more lines of a kind that already has ``NOTE_LIMIT`` lines, the last of them about
-        ``subject`` at ``position`` in the walk: only how many there are and the last subject are kept."""
-        kind = self._kinds[summary]
-        kind.count += count
-        if kind.last_position is None or position > kind.last_position:
-            kind.last, kind.last_position = subject, position
-
-    def render(self) -> list[str]:
-        out: list[str] = []
-        summarized = set()
-        for line in self._lines:
-            if isinstance(line, str):
-                out.append(line)
-                continue
-            kind, text = line
-            if kind.count <= NOTE_LIMIT:
-                out.append(text)
-            elif kind.summary not in summarized:  # the summary stands where the first line of its kind stood
-                summarized.add(kind.summary)
-                out.append(f"{kind.count} {kind.noun} ({kind.names()}): {kind.summary}" if self._by_node
-                           else f"{kind.summary} × {kind.count} ({kind.names()})")
-        return out
+_by_name_and_uid = attrgetter("name", "uid")
 
 
 _last_now: list = [None, ""]
@@ -1077,7 +1521,7 @@ def _format_now(now: datetime) -> str:
 
 
 @dataclass
-class _SyncCtx:
+class SyncContext:
     """One sync's working state: the DaemonSet, the nodes with their decisions, and the pods grouped by the
     node they target (``getNodesToDaemonPods``), which ``sync_nodes`` updates with the projected plan."""
 
@@ -1090,11 +1534,12 @@ class _SyncCtx:
     pods: list[PodFacts] = field(default_factory=list)
     #: ``getNodesToDaemonPods(pods)`` as the plan so far leaves it (each node's pods in name order)
     node_to_pods: dict[str, list[PodFacts]] = field(default_factory=dict)
-    #: the pods with a target node, deleted terminal ones included (what history cleanup counts)
-    targeted_pods: list[PodFacts] = field(default_factory=list)
+    #: the hash labels of the pods with a target node, deleted terminal ones and the planned ones included: the
+    #: live hashes whose revisions ``cleanup_history`` keeps
+    live_hashes: set[str] = field(default_factory=set)
     actions: list = field(default_factory=list)
-    action_notes: _Lines = field(default_factory=lambda: _Lines(by_node=False))
-    decisions: _Lines = field(default_factory=lambda: _Lines(by_node=True))
+    action_notes: TraceLines = field(default_factory=lambda: TraceLines(by_node=False))
+    decisions: TraceLines = field(default_factory=lambda: TraceLines(by_node=True))
     requeues: list[float] = field(default_factory=list)
     next_batch: int = 0
     projected: int = 0
@@ -1106,10 +1551,7 @@ class _SyncCtx:
     desired: int = 0
     #: how many nodes the cluster has
     node_count: int = 0
-    #: an incremental sync's hash labels of the remembered targeted pods, with how many carry each (the pods
-    #: themselves are not in ``targeted_pods``, which then only holds the projected creates)
-    base_hashes: Mapping[str, int] | None = None
-    #: ``get_patch(ds)`` when a cache remembers it (only compared with, never handed out)
+    #: ``get_patch(ds)`` when a ``DaemonSetCache`` remembers it (only compared with, never handed out)
     patch: dict | None = None
     _by_name: dict[str, NodeDecision] | None = None
 
@@ -1132,13 +1574,6 @@ class _SyncCtx:
             return []
         return sorted(name for name in self.node_to_pods if self.node(name) is None)
 
-    def live_hashes(self) -> set[str]:
-        """The hash labels the targeted pods carry, the projected plan included."""
-        live = {pod.hash_label for pod in self.targeted_pods if pod.hash_label}
-        if self.base_hashes is not None:
-            live.update(h for h, count in self.base_hashes.items() if h and count)
-        return live
-
     def event(self, event_type: str, reason: str, message: str) -> EmitEvent:
         return EmitEvent(self.reference, event_type, reason, message, COMPONENT)
 
@@ -1157,1469 +1592,148 @@ class _SyncCtx:
         self.decisions.add_kind(summary, node_name, (node_name, summary if detail is None else detail))
 
 
-# --- history (update.go constructHistory / cleanupHistory) --------------------------------------------------
+class NodeWalk:
+    """How a sync reads the cluster and goes over its nodes: upstream's way, every node at every step.
+
+    ``read`` fills the ``SyncContext`` (``read_nodes_and_pods``); ``manage``, ``rolling_update`` and
+    ``status_counts`` are the steps that walk the nodes. ``sync_daemonset`` uses this walk unless it is given a
+    ``DaemonSetCache``, whose walk (``controllers/daemonset_cache.py``) has the same four methods, remembers
+    between syncs, and plans exactly the same."""
+
+    read = staticmethod(read_nodes_and_pods)
+    manage = staticmethod(manage)
+    rolling_update = staticmethod(rolling_update)
+    status_counts = staticmethod(status_counts)
 
 
-@dataclass
-class _History:
-    hash: str = ""
-    current: dict | None = None
-    old: list = field(default_factory=list)
-    collision: bool = False
+# --- the trace: lines of one kind fold into one ------------------------------------------------------------
 
 
-def construct_history(ctx: _SyncCtx, revisions: list[dict]) -> _History:
-    """``constructHistory``: split the owned revisions into the current one and the old ones, creating the
-    current revision (``max(old)+1``) when none matches, renumbering it when it is older than an old one (a
-    ``rollout undo``), and deduplicating several matches (keep the highest, relabel pods, delete the rest)."""
-    ds = ctx.ds
-    namespace = _namespace(ds)
-    history = _History()
-    current: list[dict] = []
-    patch = ctx.patch or get_patch(ds)
-    for revision in sort_by_revision(revisions):
-        labels = _labels(revision)
-        if CONTROLLER_REVISION_HASH_LABEL not in labels:
-            # Upstream labels such a revision with its own name (no hash to recompute, no collision to fear).
-            ctx.actions.append(PatchObject("ControllerRevision", namespace, _name(revision),
-                                           {"metadata": {"labels": {CONTROLLER_REVISION_HASH_LABEL: _name(revision)}}}))
-            ctx.action_notes.add(f"label ControllerRevision {_name(revision)} with its hash")
-        if matches_patch(revision, patch):
-            current.append(revision)
-        else:
-            history.old.append(revision)
-    wanted = max_revision(history.old) + 1
-    if not current:
-        collision_count = _status(ds).get("collisionCount")
-        hash_ = compute_hash(_template(ds), collision_count)
-        name = f"{_name(ds)}-{hash_}"
-        if any(_name(r) == name for r in history.old):
-            # snapshot: AlreadyExists with a different template is a hash collision.
-            history.collision = True
-            history.hash = hash_
-            ctx.note(f"revision name {name} is taken by a different template: hash collision, "
-                     f"raise status.collisionCount to {int(collision_count or 0) + 1} and retry")
-            return history
-        revision = new_controller_revision(ds, wanted, hash_, get_patch(ds))
-        ctx.actions.append(CreateObject(revision))
-        ctx.action_notes.add(f"create ControllerRevision {name} (revision {wanted})")
-        ctx.note(f"the template is new: record it as revision {wanted} ({hash_})")
-        history.current, history.hash = revision, hash_
-        return history
-    keep = None
-    for revision in current:
-        if keep is None or revision_number(revision) >= revision_number(keep):
-            keep = revision
-    keep_hash = revision_hash(keep)
-    if len(current) > 1:
-        for pod in sorted(ctx.pods, key=attrgetter("name", "uid")):
-            if pod.hash_label != keep_hash:
-                ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name,
-                                               {"metadata": {"labels": {CONTROLLER_REVISION_HASH_LABEL: keep_hash}}}))
-                ctx.action_notes.add_kind("relabel pod", pod.name, f"relabel pod {pod.name} with "
-                                          f"{CONTROLLER_REVISION_HASH_LABEL}={keep_hash}", "pods")
-        for revision in current:
-            if revision is keep:
+class _Kind:
+    """Trace lines of one kind: the first ``NOTE_LIMIT`` in full, then only how many and the last subject."""
+
+    __slots__ = ("summary", "noun", "count", "subjects", "last")
+
+    def __init__(self, summary: str, noun: str):
+        self.summary = summary
+        self.noun = noun
+        self.count = 0
+        self.subjects: list[str] = []
+        self.last = ""
+
+    def names(self) -> str:
+        if self.count <= 4:
+            return ", ".join(self.subjects[:self.count])
+        return f"{', '.join(self.subjects[:3])} … {self.last}"
+
+
+class TraceLines:
+    """Trace lines in order. Lines of one kind (``add_kind``) past ``NOTE_LIMIT`` fold into one summary line
+    where the first of them stood; their texts are only rendered while they may still be shown."""
+
+    def __init__(self, *, by_node: bool):
+        # by_node: summaries read "<n> nodes (<names>): <summary>"; otherwise "<summary> × <n> (<names>)"
+        self._by_node = by_node
+        self._lines: list = []
+        self._kinds: dict[str, _Kind] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._lines)
+
+    def add(self, text: str) -> None:
+        self._lines.append(text)
+
+    def insert_first(self, text: str) -> None:
+        self._lines.insert(0, text)
+
+    def add_kind(self, summary: str, subject: str, text, noun: str = "nodes") -> None:
+        """A line about ``subject`` (a node or pod name). ``text`` is the line, or ``(prefix, detail)`` for
+        "<prefix>: <detail>" where ``detail`` may be a function rendering it (only called if it is shown)."""
+        kind = self._kinds.get(summary)
+        if kind is None:
+            kind = self._kinds[summary] = _Kind(summary, noun)
+        kind.count += 1
+        kind.last = subject
+        if kind.count <= NOTE_LIMIT:
+            kind.subjects.append(subject)
+            if isinstance(text, tuple):
+                prefix, detail = text
+                text = f"{prefix}: {detail() if callable(detail) else detail}"
+            self._lines.append((kind, text))
+
+    def count(self, summary: str) -> int:
+        """How many lines of the kind ``summary`` there are so far."""
+        kind = self._kinds.get(summary)
+        return 0 if kind is None else kind.count
+
+    def fold(self, summary: str, count: int, last: str | None) -> None:
+        """``count`` more lines of a kind that already has ``NOTE_LIMIT`` lines: only how many there are is kept,
+        and ``last`` (unless None) as the subject of the last of them."""
+        kind = self._kinds[summary]
+        kind.count += count
+        if last is not None:
+            kind.last = last
+
+    def render(self) -> list[str]:
+        out: list[str] = []
+        summarized = set()
+        for line in self._lines:
+            if isinstance(line, str):
+                out.append(line)
                 continue
-            ctx.actions.append(DeleteObject("ControllerRevision", namespace, _name(revision),
-                                            _meta(revision).get("uid") or ""))
-            ctx.action_notes.add(f"delete duplicate ControllerRevision {_name(revision)}")
-        ctx.note(f"{len(current)} revisions hold the current template: keep {_name(keep)}, delete the others")
-    if revision_number(keep) < wanted:
-        ctx.actions.append(PatchObject("ControllerRevision", namespace, _name(keep), {"revision": wanted}))
-        ctx.action_notes.add(f"renumber ControllerRevision {_name(keep)} to revision {wanted}")
-        ctx.note(f"the template returned to revision {revision_number(keep)} ({keep_hash}): renumber it {wanted}")
-        keep = dict(keep, revision=wanted)
-    history.current, history.hash = keep, keep_hash
-    return history
+            kind, text = line
+            if kind.count <= NOTE_LIMIT:
+                out.append(text)
+            elif kind.summary not in summarized:  # the summary stands where the first line of its kind stood
+                summarized.add(kind.summary)
+                out.append(f"{kind.count} {kind.noun} ({kind.names()}): {kind.summary}" if self._by_node
+                           else f"{kind.summary} × {kind.count} ({kind.names()})")
+        return out
 
 
-def cleanup_history(ctx: _SyncCtx, old: list[dict]) -> None:
-    """``cleanupHistory``: delete the oldest old revisions beyond ``revisionHistoryLimit``, skipping any whose
-    hash a pod of this DaemonSet still carries."""
-    to_kill = len(old) - revision_history_limit(ctx.ds)
-    if to_kill <= 0:
-        return
-    live = ctx.live_hashes()
-    deleted = []
-    for revision in sort_by_revision(old):
-        if to_kill <= 0:
-            break
-        if revision_hash(revision) in live:
-            continue
-        ctx.actions.append(DeleteObject("ControllerRevision", _namespace(ctx.ds), _name(revision),
-                                        _meta(revision).get("uid") or ""))
-        ctx.action_notes.add(f"delete ControllerRevision {_name(revision)} (revision {revision_number(revision)})")
-        deleted.append(str(revision_number(revision)))
-        to_kill -= 1
-    if deleted:
-        ctx.note(f"revisionHistoryLimit {revision_history_limit(ctx.ds)}: delete old revision"
-                 f"{'s' if len(deleted) > 1 else ''} {', '.join(deleted)}")
+# --- small accessors ---------------------------------------------------------------------------------------
 
 
-# --- manage (daemon_controller.go) --------------------------------------------------------------------------
+def _labels(obj: Mapping) -> Mapping[str, str]:
+    return _meta(obj).get("labels") or {}
 
 
-#: Marks the pods ``sync_nodes`` projects into the working state (their real names come from the API server).
-_PLANNED_MARK = "<planned-"
+def daemonset_key(ds: Mapping) -> str:
+    return f"{_namespace(ds)}/{_name(ds)}"
 
 
-def _pod_words(pod: PodFacts) -> str:
-    if _PLANNED_MARK in pod.name:
-        return "pod (being created)"
-    return f"pod {pod.name}"
+def daemonset_reference(ds: Mapping) -> dict:
+    """The ``involvedObject`` of events about this DaemonSet."""
+    return {
+        "apiVersion": ds.get("apiVersion") or "apps/v1",
+        "kind": "DaemonSet",
+        "namespace": _namespace(ds),
+        "name": _name(ds),
+        "uid": _meta(ds).get("uid") or "",
+    }
 
 
-def pods_should_be_on_node(ctx: _SyncCtx, node: NodeDecision, daemon_pods: list[PodFacts] | None, hash: str):
-    """``podsShouldBeOnNode``: (create a pod on this node?, pods to delete), given the node's decision and its
-    daemon pods (None when it has none). Emits ``FailedDaemonPod`` / ``SucceededDaemonPod``, keeps the
-    failed-pod backoff, and explains the node's decision in the trace."""
-    ds, now = ctx.ds, ctx.now
-    node_name = node.name
-    should_run, should_continue, reason = node.should_run, node.should_continue, node.reason
-    exists = daemon_pods is not None
-    to_delete: list[PodFacts] = []
-    if should_run and not exists:
-        ctx.node_note(node_name, "should run the daemon pod and has none → create one")
-        return True, to_delete
-    if should_continue:
-        running = []
-        for pod in daemon_pods or []:
-            if pod.deleting:
-                continue
-            phase = pod.phase
-            if phase == POD_FAILED:
-                key = failed_pods_backoff_key(ds, node_name)
-                if is_in_backoff_since_update(ctx.backoff, key, now):
-                    delay = ctx.backoff[key].backoff
-                    ctx.requeues.append(delay)
-                    ctx.node_note(node_name, "a failed daemon pod waits out its deletion backoff → wait",
-                                  f"{_pod_words(pod)} failed; deleting failed pods here backs off {delay:g}s → wait")
-                    continue
-                ctx.backoff[key] = next_backoff(ctx.backoff, key, now)
-                ctx.emit("Warning", EVENT_FAILED_DAEMON_POD, EVENT_MESSAGE_FAILED_DAEMON_POD.format(
-                    namespace=pod.namespace, pod=pod.name, node=node_name), pod.name)
-                ctx.node_note(node_name, "a daemon pod failed → delete it; its replacement comes in the next sync",
-                              f"{_pod_words(pod)} failed → delete it (next failure here backs off "
-                              f"{ctx.backoff[key].backoff:g}s); its replacement comes in the next sync")
-                to_delete.append(pod)
-            elif phase == POD_SUCCEEDED:
-                ctx.emit("Normal", EVENT_SUCCEEDED_DAEMON_POD, EVENT_MESSAGE_SUCCEEDED_DAEMON_POD.format(
-                    namespace=pod.namespace, pod=pod.name, node=node_name), pod.name)
-                ctx.node_note(node_name, "a daemon pod succeeded → delete it",
-                              f"{_pod_words(pod)} succeeded → delete it")
-                to_delete.append(pod)
-            else:
-                running.append(pod)
-        if not should_run and running:
-            ctx.node_note(node_name, f"{reason}; the existing pod keeps running (counted as misscheduled)")
-        if not ctx.allows_surge:
-            if not running and should_run and any(p.deleting for p in daemon_pods or []):
-                ctx.node_note(node_name, "its daemon pod is terminating → wait until it is gone, then create one")
-            if len(running) > 1:
-                ordered = sorted(running, key=_by_sort_key)
-                to_delete.extend(ordered[1:])
-                ctx.node_note(node_name, "several daemon pods → keep the oldest, delete the others",
-                              f"{len(running)} daemon pods → keep the oldest, {ordered[0].name}, "
-                              f"delete {len(running) - 1}")
-            return False, to_delete
-        if len(running) <= 1:
-            if not running and should_run:
-                # Surging: the node needs at least one pod that is not being deleted.
-                ctx.node_note(node_name, "no daemon pod left that is not being deleted → create one")
-                return True, to_delete
-            return False, to_delete
-        oldest_new, oldest_old = None, None
-        for pod in sorted(running, key=_by_sort_key):
-            if pod.hash_label == hash:
-                if oldest_new is None:
-                    oldest_new = pod
-                    continue
-            elif oldest_old is None:
-                oldest_old = pod
-                continue
-            to_delete.append(pod)
-            ctx.node_note(node_name, "surplus daemon pod → delete it", f"surplus {_pod_words(pod)} → delete it")
-        if oldest_new is not None and oldest_old is not None:
-            if not oldest_old.ready:
-                to_delete.append(oldest_old)
-                ctx.node_note(node_name, "the old pod is not ready and a new one exists → delete the old one",
-                              f"old {_pod_words(oldest_old)} is not ready and new {_pod_words(oldest_new)} exists "
-                              f"→ delete the old one")
-            elif oldest_new.available(ctx.min_ready, now):
-                to_delete.append(oldest_old)
-                ctx.node_note(node_name, "the new pod is available → delete the old one",
-                              f"new {_pod_words(oldest_new)} is available → delete old {_pod_words(oldest_old)}")
-        return False, to_delete
-    if exists:
-        live = [p for p in daemon_pods if not p.deleting]
-        to_delete.extend(live)
-        if live:
-            ctx.node_note(node_name, f"{reason} → delete its daemon pods",
-                          f"{reason} → delete its {len(live)} daemon pod{'s' if len(live) > 1 else ''}")
-    return False, to_delete
+def _template(ds: Mapping) -> Mapping:
+    return _spec(ds).get("template") or {}
 
 
-def get_unscheduled_pods_without_node(nodes: Iterable[Mapping], node_to_daemon_pods: Mapping[str, list]) -> list:
-    """``getUnscheduledPodsWithoutNode``: unbound pods aimed at a node that no longer exists (PodGC only
-    collects pods that were bound)."""
-    existing = {_name(n) for n in nodes}
-    result = []
-    for node_name in sorted(name for name in node_to_daemon_pods if name not in existing):
-        result.extend(p for p in node_to_daemon_pods[node_name] if not _spec(p).get("nodeName"))
-    return result
+def _min_ready_seconds(ds: Mapping) -> int:
+    return int(_spec(ds).get("minReadySeconds") or 0)
 
 
-def _project_create(ctx: _SyncCtx, pod: dict, node_name: str) -> None:
-    """Add a planned pod to the working state, as the informer will show it: pending, unbound, created now."""
-    ctx.projected += 1
-    meta = dict(pod["metadata"])
-    meta["name"] = f"{meta.get('generateName', '')}{_PLANNED_MARK}{ctx.projected}>"
-    meta["creationTimestamp"] = ctx.now_text
-    projected = PodFacts(dict(pod, metadata=meta, status={"phase": POD_PENDING}))
-    node_to_pods = ctx.node_to_pods
-    if isinstance(node_to_pods, _ProjectedPods):
-        node_to_pods.writable(node_name, True).append(projected)
-    else:
-        node_to_pods.setdefault(node_name, []).append(projected)
-    ctx.targeted_pods.append(projected)
+def _update_strategy(ds: Mapping) -> Mapping:
+    return _spec(ds).get("updateStrategy") or {}
 
 
-def _project_delete(ctx: _SyncCtx, pod: PodFacts) -> None:
-    """Mark a pod this plan deletes as a graceful delete leaves it: with a deletionTimestamp (a terminal pod
-    being deleted is no longer the DaemonSet's business: it leaves the working state)."""
-    node_to_pods = ctx.node_to_pods
-    pods = node_to_pods.get(pod.node) or []
-    for i, candidate in enumerate(pods):
-        if candidate is pod or (candidate.name == pod.name and candidate.uid == pod.uid):
-            if isinstance(node_to_pods, _ProjectedPods):
-                pods = node_to_pods.writable(pod.node, False)  # a copy, same order
-            if candidate.terminal:
-                del pods[i]
-                if not pods:
-                    del node_to_pods[pod.node]
-            else:
-                marked = candidate.pod
-                pods[i] = PodFacts(dict(marked, metadata=dict(marked["metadata"], deletionTimestamp=ctx.now_text)))
-            return
+def update_strategy_type(ds: Mapping) -> str:
+    """``spec.updateStrategy.type``, defaulted to RollingUpdate."""
+    return _update_strategy(ds).get("type") or ROLLING_UPDATE
 
 
-def sync_nodes(ctx: _SyncCtx, pods_to_delete: list, nodes_needing_daemon_pods: list[str], hash: str, *,
-               creates_total: int | None = None, deletes_total: int | None = None) -> None:
-    """``syncNodes``: plan up to 250 creates in slow-start batches (1, 2, 4, ...) and up to 250 deletes.
+def revision_history_limit(ds: Mapping) -> int:
+    value = _spec(ds).get("revisionHistoryLimit")
+    return DEFAULT_REVISION_HISTORY_LIMIT if value is None else int(value)
 
-    ``creates_total`` / ``deletes_total``: how many nodes need a pod and how many pods are to go, when the lists
-    only hold the first ``BURST_REPLICAS`` of them."""
-    ds = ctx.ds
-    creates_total = len(nodes_needing_daemon_pods) if creates_total is None else creates_total
-    deletes_total = len(pods_to_delete) if deletes_total is None else deletes_total
-    create_diff = min(creates_total, BURST_REPLICAS)
-    delete_diff = min(deletes_total, BURST_REPLICAS)
-    if creates_total > create_diff:
-        ctx.note(f"{creates_total} nodes need a pod; at most {BURST_REPLICAS} are created per sync")
-    if deletes_total > delete_diff:
-        ctx.note(f"{deletes_total} pods to delete; at most {BURST_REPLICAS} are deleted per sync")
-    position, batch_size = 0, min(create_diff, SLOW_START_INITIAL_BATCH_SIZE)
-    batch = ctx.next_batch
-    if create_diff:
-        template = create_pod_template(_template(ds), get_template_generation(ds), hash)
-        created = ctx.event("Normal", EVENT_SUCCESSFUL_CREATE, EVENT_MESSAGE_SUCCESSFUL_CREATE)
-        failed = ctx.event("Warning", EVENT_FAILED_CREATE, EVENT_MESSAGE_FAILED_CREATE)
-        what = f"create pod {_name(ds)}-…"
-    while position < create_diff:
-        for node_name in nodes_needing_daemon_pods[position:position + batch_size]:
-            pod = _pod_from_template(ds, template, node_name)
-            ctx.actions.append(CreateObject(pod, batch=batch, success_event=created, failure_event=failed))
-            ctx.action_notes.add_kind(what, node_name, f"{what} for {node_name}", "nodes")
-            _project_create(ctx, pod, node_name)
-        position += batch_size
-        batch += 1
-        batch_size = min(2 * batch_size, create_diff - position)
-    if create_diff:
-        ctx.next_batch = batch
-    if delete_diff:
-        deleted = ctx.event("Normal", EVENT_SUCCESSFUL_DELETE, EVENT_MESSAGE_SUCCESSFUL_DELETE)
-        failed = ctx.event("Warning", EVENT_FAILED_DELETE, EVENT_MESSAGE_FAILED_DELETE)
-    for pod in pods_to_delete[:delete_diff]:
-        name = pod.name
-        ctx.actions.append(DeleteObject(
-            "Pod",
-            pod.namespace,
-            name,
-            pod.uid,
-            success_event=deleted.bind(name=name),
-            failure_event=failed,
-        ))
-        ctx.action_notes.add_kind("delete pod", name, f"delete pod {name}", "pods")
-        _project_delete(ctx, pod)
 
-
-def manage(ctx: _SyncCtx, hash: str) -> None:
-    """``manage``: ``pods_should_be_on_node`` for every node, plus unbound pods whose node is gone."""
-    node_to_pods = ctx.node_to_pods
-    creates: list[str] = []
-    deletes: list = []
-    found = desired = 0
-    for node in ctx.nodes:
-        if node.should_run:
-            desired += 1
-        pods = node_to_pods.get(node.name)
-        if pods is None:
-            if node.should_run:
-                ctx.node_note(node.name, "should run the daemon pod and has none → create one")
-                creates.append(node.name)
-            continue
-        found += 1
-        if node.should_run and len(pods) == 1:
-            # The common case, settled at once (podsShouldBeOnNode would find nothing to do): a node that should
-            # run the pod has one, neither finished nor being deleted.
-            pod = pods[0]
-            if not pod.deleting and pod.phase not in _TERMINAL_PHASES:
-                continue
-        create, delete = pods_should_be_on_node(ctx, node, pods, hash)
-        if create:
-            creates.append(node.name)
-        deletes.extend(delete)
-    ctx.desired = desired
-    ctx.missing = ctx.missing_nodes(found)
-    # getUnscheduledPodsWithoutNode
-    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
-    for pod in orphaned:
-        node_name = pod.node
-        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
-                               node_name, f"{_pod_words(pod)} waits for node {node_name}, which no longer exists "
-                               f"→ delete it")
-    deletes.extend(orphaned)
-    sync_nodes(ctx, deletes, creates, hash)
-
-
-# --- rolling update (update.go) -----------------------------------------------------------------------------
-
-
-def _hash_of(pod: PodFacts) -> str:
-    return _short(pod.hash_label or "")
-
-
-def rolling_update(ctx: _SyncCtx, hash: str) -> None:
-    """``rollingUpdate``: replace old pods within the ``maxUnavailable`` / ``maxSurge`` budget."""
-    now = ctx.now
-    min_ready = ctx.min_ready
-    generation = ctx.generation_text
-    desired = ctx.desired
-    node_to_pods = ctx.node_to_pods
-    # updatedDesiredNodeCounts' map: every node that should run the pod or has pods, in node order, then the
-    # nodes that only pods mention
-    walk = chain(ctx.nodes, map(NodeDecision.missing, ctx.missing))
-    budget = _update_budget(ctx)
-    if budget is None:
-        return
-    max_unavailable, max_surge = budget
-
-    if max_surge == 0:
-        num_unavailable = 0
-        allowed: list = []
-        candidates: list = []
-        waits: dict[str, str] = {}  # old hash -> the summary of "wait" decisions (one string per hash)
-
-        def wait(old_hash: str) -> str:
-            summary = waits.get(old_hash)
-            if summary is None:
-                summary = waits[old_hash] = (f"old revision {old_hash}, unavailable budget {max_unavailable} of "
-                                             f"{max_unavailable} used → wait")
-            return summary
-
-        for node in walk:
-            node_name = node.name
-            pods = node_to_pods.get(node_name)
-            if pods is None:
-                if node.should_run:
-                    num_unavailable += 1  # no pod yet
-                continue
-            if len(pods) == 1 and not pods[0].deleting:
-                pod = pods[0]
-                new, old = (pod, None) if pod.updated(hash, generation) else (None, pod)
-            else:
-                new, old, ok = _split_pods(pods, hash, generation)
-                if not ok:
-                    num_unavailable += 1
-                    ctx.node_note(node_name, "more than one pod of a revision; manage prunes it first "
-                                  "(counts as unavailable)")
-                    continue
-            if (old is None) == (new is None):
-                num_unavailable += 1
-                continue
-            if new is not None:
-                if not new.available(min_ready, now):
-                    num_unavailable += 1
-                    ctx.node_note(node_name, "the new pod is not available yet (uses the unavailable budget)",
-                                  lambda new=new: f"new {_pod_words(new)} not available yet (uses the unavailable "
-                                                  f"budget)")
-                continue
-            old_hash = _hash_of(old)
-            if not old.available(min_ready, now):
-                allowed.append(old)
-                num_unavailable += 1
-                ctx.node_note(node_name, f"old revision {old_hash}, the old pod is not available → delete it "
-                              f"(an unavailable old pod is always replaced)",
-                              lambda old=old, h=old_hash: f"old revision {h}, {_pod_words(old)} not available → "
-                                                          f"delete it (an unavailable old pod is always replaced)")
-            elif num_unavailable >= max_unavailable:
-                ctx.node_note(node_name, wait(old_hash), lambda h=old_hash, n=num_unavailable:
-                              f"old revision {h}, unavailable budget {n} of {max_unavailable} used → wait")
-            else:
-                candidates.append((node_name, old))
-        remaining = max(0, max_unavailable - num_unavailable)
-        remaining = min(remaining, len(candidates))
-        for index, (node_name, old) in enumerate(candidates):
-            old_hash = _hash_of(old)
-            if index < remaining:
-                ctx.node_note(node_name, f"old revision {old_hash} → delete its pod; manage recreates it next sync",
-                              lambda old=old, h=old_hash, n=num_unavailable + index + 1:
-                              f"old revision {h} → delete {_pod_words(old)} (unavailable {n} of {max_unavailable}); "
-                              f"manage recreates it next sync")
-            else:
-                ctx.node_note(node_name, wait(old_hash))
-        sync_nodes(ctx, allowed + [old for _, old in candidates[:remaining]], [], hash)
-        return
-
-    old_to_delete: list = []
-    should_not_run_to_delete: list = []
-    candidate_nodes: list[str] = []
-    allowed_nodes: list[str] = []
-    num_surge = 0
-    num_available = 0
-    for node in walk:
-        node_name = node.name
-        pods = node_to_pods.get(node_name)
-        if pods is None:
-            continue  # no pod yet: nothing to surge over
-        new, old, ok = _split_pods(pods, hash, generation)
-        if not ok:
-            num_surge += 1
-            ctx.node_note(node_name, "more than one pod of a revision; manage prunes it first (counts as surge)")
-            continue
-        if old is not None:
-            if old.available(min_ready, now):
-                num_available += 1
-        elif new is not None and new.available(min_ready, now):
-            num_available += 1
-        if old is None:
-            continue
-        if new is None:
-            if node.node is None:
-                ctx.note(f"rolling update stopped: node {node_name} not found")
-                return
-            if not old.available(min_ready, now):
-                if not node.should_run:
-                    old_to_delete.append(old)
-                    ctx.node_note(node_name, "the old pod is not available and the node no longer qualifies → "
-                                  "delete it", f"old {_pod_words(old)} not available and the node no longer "
-                                  f"qualifies → delete it")
-                    continue
-                allowed_nodes.append(node_name)
-                ctx.node_note(node_name, "the old pod is not available → create the new pod now (outside the "
-                              "surge budget)", f"old {_pod_words(old)} not available → create the new pod now "
-                              f"(outside the surge budget)")
-                continue
-            if not node.should_run:
-                should_not_run_to_delete.append(old)
-                continue
-            if num_surge >= max_surge:
-                old_hash = _hash_of(old)
-                ctx.node_note(node_name, f"old revision {old_hash}, surge budget {max_surge} of {max_surge} used "
-                              f"→ wait", f"old revision {old_hash}, surge budget {num_surge} of {max_surge} used "
-                              f"→ wait")
-                continue
-            candidate_nodes.append(node_name)
-            continue
-        if not new.available(min_ready, now):
-            num_surge += 1
-            ctx.node_note(node_name, "the new pod is not available yet; the old pod keeps serving",
-                          lambda new=new, old=old: f"new {_pod_words(new)} not available yet; old {_pod_words(old)} "
-                                                   f"keeps serving")
-            continue
-        old_to_delete.append(old)
-        ctx.node_note(node_name, "the new pod is available → delete the old one",
-                      lambda new=new, old=old: f"new {_pod_words(new)} is available → delete old {_pod_words(old)}")
-
-    remaining = max_surge - num_surge
-    deletable = num_available - desired
-    if deletable > 0:
-        for pod in should_not_run_to_delete[:min(deletable, len(should_not_run_to_delete))]:
-            old_to_delete.append(pod)
-            ctx.node_note(pod.node, "no longer qualifies and enough pods are available → delete "
-                          "its pod", f"no longer qualifies and {num_available} pods are available for {desired} "
-                          f"nodes → delete {_pod_words(pod)}")
-    for pod in should_not_run_to_delete[max(deletable, 0):]:
-        ctx.node_note(pod.node, "no longer qualifies; keep its pod until a replacement elsewhere "
-                      "is available", f"no longer qualifies; keep {_pod_words(pod)} until a replacement elsewhere "
-                      f"is available")
-    remaining = min(max(remaining, 0), len(candidate_nodes))
-    for index, node_name in enumerate(candidate_nodes):
-        if index < remaining:
-            ctx.node_note(node_name, "the old pod is available → surge a new pod",
-                          f"old pod available → surge a new pod (surge {num_surge + index + 1} of {max_surge})")
-        else:
-            ctx.node_note(node_name, f"old pod available, surge budget {max_surge} of {max_surge} used → wait")
-    sync_nodes(ctx, old_to_delete, allowed_nodes + candidate_nodes[:remaining], hash)
-
-
-# --- status (updateDaemonSetStatus / storeDaemonSetStatus) --------------------------------------------------
-
-#: ``DaemonSetStatus`` fields in Go field order; the last four ints are ``omitempty``.
-_STATUS_INTS = ("currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady")
-_STATUS_OMITEMPTY = ("observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable")
-
-
-def _status_dict(counts: Mapping[str, int], old: Mapping) -> dict:
-    status: dict = {}
-    for key in _STATUS_INTS:
-        status[key] = int(counts.get(key) or 0)
-    for key in _STATUS_OMITEMPTY:
-        if int(counts.get(key) or 0):
-            status[key] = int(counts[key])
-    if old.get("collisionCount") is not None:
-        status["collisionCount"] = int(old["collisionCount"])
-    if old.get("conditions"):
-        status["conditions"] = copy.deepcopy(old["conditions"])
-    return status
-
-
-def _status_counts(nodes: Iterable[NodeDecision], node_to_pods: Mapping[str, list[PodFacts]], hash: str,
-                   generation_text: str | None, min_ready: int, now: datetime) -> dict[str, int]:
-    desired = current = ready = available = updated = misscheduled = 0
-    for node in nodes:
-        daemon_pods = node_to_pods.get(node.name)
-        if node.should_run:
-            desired += 1
-            if not daemon_pods:
-                continue
-            current += 1
-            pod = daemon_pods[0] if len(daemon_pods) == 1 else min(daemon_pods, key=_by_sort_key)
-            if pod.ready:
-                ready += 1
-                if pod.available(min_ready, now):
-                    available += 1
-            if pod.updated(hash, generation_text):
-                updated += 1
-        elif daemon_pods:
-            misscheduled += 1
-    return {"currentNumberScheduled": current, "numberMisscheduled": misscheduled, "desiredNumberScheduled": desired,
-            "numberReady": ready, "updatedNumberScheduled": updated, "numberAvailable": available,
-            "numberUnavailable": desired - available}
-
-
-def calculate_status(ds: Mapping, nodes: Iterable[Mapping], pods: Iterable[Mapping], hash: str,
-                     now: datetime) -> dict[str, int]:
-    """The counts of ``updateDaemonSetStatus``; for each node that should run the pod, its *oldest* pod decides
-    ready / available / updated; a pod on a node that should not run one is misscheduled."""
-    node_to_pods = {name: [PodFacts(p) for p in on_node] for name, on_node in get_nodes_to_daemon_pods(pods).items()}
-    generation = get_template_generation(ds)
-    return _status_counts(decide_nodes(nodes, Placement(ds)), node_to_pods, hash,
-                          None if generation is None else str(generation), _min_ready_seconds(ds), now)
-
-
-def update_daemonset_status(ctx: _SyncCtx, hash: str, update_observed_gen: bool,
-                            counts: dict[str, int] | None = None) -> tuple[dict | None, dict]:
-    """``updateDaemonSetStatus``: (the new status, or None when nothing changed; the counts, computed here
-    unless given)."""
-    ds = ctx.ds
-    old = _status(ds)
-    if counts is None:
-        counts = _status_counts(ctx.nodes, ctx.node_to_pods, hash, ctx.generation_text, ctx.min_ready, ctx.now)
-    generation = int(_meta(ds).get("generation") or 0)
-    observed = int(old.get("observedGeneration") or 0)
-    counts["observedGeneration"] = generation if update_observed_gen else observed
-    new_status = _status_dict(counts, old)
-    if new_status == _status_dict({k: old.get(k) for k in _STATUS_INTS + _STATUS_OMITEMPTY}, old):
-        return None, counts
-    return new_status, counts
-
-
-def _status_summary(counts: Mapping[str, int]) -> str:
-    return (f"desired {counts['desiredNumberScheduled']}, current {counts['currentNumberScheduled']}, "
-            f"ready {counts['numberReady']}, up-to-date {counts['updatedNumberScheduled']}, "
-            f"available {counts['numberAvailable']}, misscheduled {counts['numberMisscheduled']}")
-
-
-def _min_ready_requeue(ctx: _SyncCtx) -> float | None:
-    """When a ready pod will have been ready for ``minReadySeconds``: upstream requeues after
-    ``minReadySeconds`` (and one more second after a pod turns ready); we wait for the earliest such pod."""
-    min_ready = ctx.min_ready
-    if not min_ready:
-        return None
-    waits = []
-    for pods in ctx.node_to_pods.values():
-        for pod in pods:
-            if pod.deleting or not pod.ready:
-                continue
-            if pod.available(min_ready, ctx.now):
-                continue
-            since = pod.ready_since
-            if since is None or since == ZERO_TIME:
-                waits.append(float(min_ready))
-            else:
-                waits.append(max((since + timedelta(seconds=min_ready) - ctx.now).total_seconds(), 0.0) + 1.0)
-    return min(waits) if waits else None
-
-
-# --- the incremental sync (what a DaemonSetCache remembers per DaemonSet) -----------------------------------
-#
-# A sync walks every node three times (manage, rolling update, status), and upstream syncs a DaemonSet after
-# nearly every event of one of its pods. On a large cluster nearly every node is in one of a few settled states
-# ("has its pod, nothing to do", "old pod available, waits for the budget", ...), and a state changes only
-# when the node's Node object or its pods change. So a ``_DaemonSetState`` keeps, per node, its decision, its
-# pods, which state it is in for each step and its contribution to the status counts, and the nodes of each
-# state in name order; a sync then updates only the nodes that changed, asks ``pods_should_be_on_node`` only
-# about the nodes in no settled state, and reads the rest by state: how many, which come first (the trace
-# lists up to ``NOTE_LIMIT`` of a kind), which comes last, how many come before a node (the rolling update's
-# running count of unavailable nodes). The plan is exactly the one the full walk makes; tests compare both.
-#
-# Only what does not depend on the time is remembered: DaemonSets with ``minReadySeconds`` or a ``maxSurge``
-# are synced with the full walk.
-
-# manage: the node needs a pod, or its pod is terminating, or it no longer qualifies but keeps its pod
-# (the summary of its trace line names the state); _COMPLEX: podsShouldBeOnNode must look at it in every sync
-_MANAGE_CREATE = "should run the daemon pod and has none → create one"
-_MANAGE_TERMINATING = "its daemon pod is terminating → wait until it is gone, then create one"
-_COMPLEX = "\0complex"
-
-# rolling update (maxSurge 0): no pod yet, several pods of a revision, both or neither of old and new, new
-# pod not available, old pod not available (deleted at once), old pod available (deleted within the budget)
-_NO_POD, _NOT_OK, _BOTH, _NEW_UNAVAILABLE, _OLD_UNAVAILABLE, _OLD_AVAILABLE = range(6)
-_UNAVAILABLE = frozenset((_NO_POD, _NOT_OK, _BOTH, _NEW_UNAVAILABLE, _OLD_UNAVAILABLE))
-_NOT_OK_NOTE = "more than one pod of a revision; manage prunes it first (counts as unavailable)"
-_NEW_UNAVAILABLE_NOTE = "the new pod is not available yet (uses the unavailable budget)"
-
-_NO_STATUS = (0, 0, 0, 0, 0, 0)
-
-
-def incremental_sync_applies(ds: Mapping) -> bool:
-    """Whether a ``DaemonSetCache`` may sync ``ds`` incrementally: no ``minReadySeconds`` (availability would
-    change with the time alone) and no ``maxSurge`` (the surge walk is not kept incrementally)."""
-    if _min_ready_seconds(ds):
-        return False
-    if update_strategy_type(ds) != ROLLING_UPDATE:
-        return True
-    rolling = _update_strategy(ds).get("rollingUpdate") or {}
-    surge = rolling.get("maxSurge")
-    return surge is None or surge == "0%" or (type(surge) is int and surge == 0)
-
-
-def _unlike(objects: Iterable[Mapping], key_of: Callable, held: Mapping, held_object: Callable) -> dict:
-    """By key, the ``objects`` that are not the very object ``held`` has for their key (``held_object(entry)``),
-    and ``None`` for each key ``held`` has that ``objects`` no longer lists."""
-    changed: dict = {}
-    listed = set()
-    for obj in objects:
-        key = key_of(obj)
-        listed.add(key)
-        entry = held.get(key)
-        if entry is None or held_object(entry) is not obj:
-            changed[key] = obj
-    changed.update((key, None) for key in held if key not in listed)
-    return changed
-
-
-def _pod_key(pod: Mapping) -> tuple[str, str]:
-    meta = pod.get("metadata") or {}
-    return meta.get("namespace", ""), meta.get("name", "")
-
-
-def _manage_state(node: NodeDecision, pods: list[PodFacts] | None):
-    """Which state ``manage`` finds a node in (no surge): None when ``podsShouldBeOnNode`` has nothing to say,
-    a trace summary for the settled states, ``_COMPLEX`` when it must look again in every sync."""
-    if pods is None:
-        return _MANAGE_CREATE if node.should_run else None
-    if not node.should_continue:
-        return _COMPLEX if any(not p.deleting for p in pods) else None
-    running = 0
-    for pod in pods:
-        if pod.deleting:
-            continue
-        if pod.phase in _TERMINAL_PHASES:
-            return _COMPLEX
-        running += 1
-    if running > 1:
-        return _COMPLEX
-    if node.should_run:
-        return _MANAGE_TERMINATING if running == 0 else None
-    return f"{node.reason}; the existing pod keeps running (counted as misscheduled)" if running else None
-
-
-def _rolling_state(node: NodeDecision, pods: list[PodFacts] | None, hash: str, generation_text: str | None,
-                   min_ready: int, now: datetime):
-    """Which state the rolling update (maxSurge 0) finds a node in: None (nothing to do or count), or
-    (state, old pod's hash or None, the new or old pod it is about)."""
-    if pods is None:
-        return (_NO_POD, None, None) if node.should_run else None
-    if len(pods) == 1 and not pods[0].deleting:
-        pod = pods[0]
-        new, old = (pod, None) if pod.updated(hash, generation_text) else (None, pod)
-    else:
-        new, old, ok = _split_pods(pods, hash, generation_text)
-        if not ok:
-            return _NOT_OK, None, None
-    if (old is None) == (new is None):
-        return _BOTH, None, None
-    if new is not None:
-        return None if new.available(min_ready, now) else (_NEW_UNAVAILABLE, None, new)
-    if old.available(min_ready, now):
-        return _OLD_AVAILABLE, _hash_of(old), old
-    return _OLD_UNAVAILABLE, _hash_of(old), old
-
-
-def _node_status(node: NodeDecision, pods: list[PodFacts] | None, hash: str, generation_text: str | None,
-                 min_ready: int, now: datetime) -> tuple[int, int, int, int, int, int]:
-    """One node's share of ``_status_counts``: (desired, current, ready, available, updated, misscheduled)."""
-    if not node.should_run:
-        return (0, 0, 0, 0, 0, 1) if pods else _NO_STATUS
-    if not pods:
-        return 1, 0, 0, 0, 0, 0
-    pod = pods[0] if len(pods) == 1 else min(pods, key=_by_sort_key)
-    ready = pod.ready
-    return (1, 1, int(ready), int(ready and pod.available(min_ready, now)),
-            int(pod.updated(hash, generation_text)), 0)
-
-
-def _insert(names: list[str], name: str) -> None:
-    index = bisect_left(names, name)
-    if index == len(names) or names[index] != name:
-        names.insert(index, name)
-
-
-def _remove(names: list[str], name: str) -> None:
-    index = bisect_left(names, name)
-    if index < len(names) and names[index] == name:
-        del names[index]
-
-
-class _ProjectedPods:
-    """One sync's node → pods grouping: the remembered one (never changed) with the plan's projected creates
-    and deletes on top, copied per node on first change. Reads like the plain dict a full sync uses."""
-
-    __slots__ = ("base", "changed")
-
-    def __init__(self, base: Mapping[str, list[PodFacts]]):
-        self.base = base
-        self.changed: dict[str, list[PodFacts] | None] = {}
-
-    def get(self, name: str, default=None):
-        if name in self.changed:
-            pods = self.changed[name]
-            return default if pods is None else pods
-        return self.base.get(name, default)
-
-    def writable(self, name: str, create: bool) -> list[PodFacts] | None:
-        """The node's pods as a list this sync may change (None when it has none and ``create`` is false)."""
-        if name in self.changed:
-            pods = self.changed[name]
-            if pods is None and create:
-                pods = self.changed[name] = []
-            return pods
-        pods = self.base.get(name)
-        if pods is None and not create:
-            return None
-        pods = self.changed[name] = list(pods or ())
-        return pods
-
-    def __delitem__(self, name: str) -> None:
-        self.changed[name] = None
-
-    def values(self):
-        names = set(self.base) | set(self.changed)
-        return [pods for pods in map(self.get, names) if pods is not None]
-
-
-class _View:
-    """The nodes of one state in walk order, as one sync sees them: ``base`` (remembered node names, sorted)
-    without ``excluded`` (nodes this sync looks at afresh), plus ``extra`` positions. A position is
-    ``(0, node name)`` for a listed node and ``(1, node name)`` for a node only pods mention (walked last)."""
-
-    __slots__ = ("base", "excluded", "extra", "skip")
-
-    def __init__(self, base: list[str], excluded: Iterable[str] = (), extra: Iterable[tuple] = ()):
-        self.base = base
-        self.excluded = sorted(excluded) if excluded else ()
-        self.skip = set(self.excluded) if excluded else ()
-        self.extra = sorted(extra) if extra else ()
-
-    def __len__(self) -> int:
-        return len(self.base) - len(self.excluded) + len(self.extra)
-
-    def rank(self, position, *, inclusive: bool = False) -> int:
-        """How many nodes stand before ``position`` (or at it too, when ``inclusive``); None: none."""
-        if position is None:
-            return 0
-        find = bisect_right if inclusive else bisect_left
-        section, name = position
-        if section == 0:
-            before = find(self.base, name) - find(self.excluded, name)
-        else:
-            before = 0 if section < 0 else len(self.base) - len(self.excluded)
-        return before + find(self.extra, position)
-
-    def kth(self, k: int):
-        """The position of the ``k``-th node (from 0), None past the end."""
-        if k < 0 or k >= len(self):
-            return None
-        extras_before = 0
-        for position in self.extra:
-            at = self.rank(position)  # nodes before it, extras included
-            if at == k:
-                return position
-            if at > k:
-                break
-            extras_before += 1
-        index = k - extras_before  # the index-th base node that is not excluded
-        for name in self.excluded:
-            if bisect_left(self.base, name) <= index:
-                index += 1
-            else:
-                break
-        return 0, self.base[index]
-
-    def after(self, low=None, high=None) -> Iterator[tuple]:
-        """The positions strictly between ``low`` and ``high`` (None: no bound), in walk order."""
-        base, extra, skip = self.base, self.extra, self.skip
-        if not extra and not skip and high is None:  # a plain slice of the remembered names
-            start = 0 if low is None else self.rank(low, inclusive=True)
-            for index in range(start, len(base)):
-                yield 0, base[index]
-            return
-        if low is None:
-            i, j = 0, 0
-        else:
-            i = bisect_right(base, low[1]) if low[0] == 0 else (0 if low[0] < 0 else len(base))
-            j = bisect_right(extra, low)
-        nb, ne = len(base), len(extra)
-        while True:
-            while i < nb and base[i] in skip:
-                i += 1
-            b = (0, base[i]) if i < nb else None
-            e = extra[j] if j < ne else None
-            if e is None or (b is not None and b < e):
-                if b is None or (high is not None and b >= high):
-                    return
-                yield b
-                i += 1
-            else:
-                if high is not None and e >= high:
-                    return
-                yield e
-                j += 1
-
-    def count(self, low=None, high=None) -> int:
-        """How many positions lie strictly between ``low`` and ``high``."""
-        top = len(self) if high is None else self.rank(high)
-        return max(top - self.rank(low, inclusive=True), 0)
-
-    def last(self, low=None, high=None):
-        """The last position strictly between ``low`` and ``high`` (None when there is none)."""
-        if not self.count(low, high):
-            return None
-        return self.kth((len(self) if high is None else self.rank(high)) - 1)
-
-
-class _Stream:
-    """Trace lines of one kind, about the nodes of a ``_View`` between two positions; ``detail(position)``
-    gives a line's detail (None: the summary alone)."""
-
-    __slots__ = ("summary", "view", "low", "high", "detail")
-
-    def __init__(self, summary: str, view: _View, low=None, high=None, detail=None):
-        self.summary, self.view, self.low, self.high, self.detail = summary, view, low, high, detail
-
-
-def _walk_notes(ctx: _SyncCtx, stage: int, streams: Iterable[_Stream], visits: Iterable[tuple] = ()) -> None:
-    """Add one step's per-node trace lines as its walk over every node would, without the walk: the first
-    ``NOTE_LIMIT`` nodes of each stream and every ``visits`` (position, function) node, in walk order, then only
-    how many more each stream has and its last node."""
-    lines = ctx.decisions
-    items = []
-    visits = list(visits)
-    tails = []
-    streams = [stream for stream in streams if stream is not None and len(stream.view)]
-    for index, stream in enumerate(streams):
-        view, low, high = stream.view, stream.low, stream.high
-        end = len(view) if high is None else view.rank(high)
-        total = end - view.rank(low, inclusive=True)
-        if total <= 0:
-            continue
-        heads = list(islice(view.after(low, high), NOTE_LIMIT))
-        items.extend((position, index) for position in heads)
-        if total > len(heads):
-            tails.append((stream.summary, total - len(heads), view.kth(end - 1)))
-    items.extend((position, -1 - index) for index, (position, _) in enumerate(visits))
-    items.sort()
-    for position, index in items:
-        lines.position = (stage, position)
-        if index < 0:
-            visits[-1 - index][1]()
-            continue
-        stream = streams[index]
-        detail = stream.detail(position) if stream.detail is not None else None
-        ctx.node_note(position[1], stream.summary, detail)
-    for summary, rest, last in tails:
-        lines.add_tail(summary, rest, last[1], (stage, last))
-    lines.position = None
-
-
-class _DaemonSetState:
-    """What one DaemonSet's syncs keep of the cluster (see the comment above ``_MANAGE_CREATE``), valid for one
-    placement, selector, and (for the per-revision parts) one current hash and template generation."""
-
-    def __init__(self, uid: str, placement_key: str, selector_key: str):
-        self.uid = uid
-        self.placement_key = placement_key
-        self.selector_key = selector_key
-        self.token = None  # what the next changes must be relative to (``DaemonSetChanges.since``)
-        self.decisions: dict[str, NodeDecision] = {}
-        self.desired = 0
-        #: the pods this DaemonSet controls, by (namespace, name); released: those its selector no longer selects
-        self.pods: dict[tuple[str, str], PodFacts] = {}
-        #: whether the selector selects a label set (the pods of a DaemonSet mostly share a few)
-        self.selected: dict[frozenset, bool] = {}
-        self.released: dict[tuple[str, str], PodFacts] = {}
-        self.claimed: dict[tuple[str, str], PodFacts] = {}
-        #: getNodesToDaemonPods of the claimed pods, each node's in (name, uid) order
-        self.node_pods: dict[str, list[PodFacts]] = {}
-        #: hash labels of the claimed pods with a target node, deleted terminal ones included
-        self.hashes: dict[str, int] = {}
-        #: nodes pods target that are not in the node list
-        self.missing: set[str] = set()
-        self.manage: dict[str, str] = {}
-        self.manage_nodes: dict[str, list[str]] = {}
-        #: (hash, generation text) the rolling states and status shares below are for (None: not computed)
-        self.basis = None
-        self.rolling: dict[str, tuple] = {}
-        self.rolling_nodes: dict[tuple, list[str]] = {}
-        self.unavailable: list[str] = []
-        self.status: dict[str, tuple] = {}
-        self.totals = [0] * 6
-
-    def __len__(self) -> int:
-        return len(self.decisions) + len(self.pods)
-
-    # -- changes -------------------------------------------------------------------------------------------
-
-    def set_node(self, name: str, decision: NodeDecision | None, dirty: set[str]) -> None:
-        old = self.decisions.pop(name, None)
-        if old is not None:
-            self.desired -= old.should_run
-        if decision is not None:
-            self.decisions[name] = decision
-            self.desired += decision.should_run
-        dirty.add(name)
-
-    def set_pod(self, key: tuple[str, str], facts: PodFacts | None, label_selector, dirty: set[str]) -> None:
-        """Replace (or drop, when None) the pod at ``key``; the nodes whose pods changed go to ``dirty``."""
-        old = self.pods.pop(key, None)
-        if old is not None:
-            self.released.pop(key, None)
-            if self.claimed.pop(key, None) is not None and old.node is not None:
-                self.hashes[old.hash_label] -= 1
-                if not self.hashes[old.hash_label]:
-                    del self.hashes[old.hash_label]
-                on_node = self.node_pods.get(old.node)
-                if on_node is not None and old in on_node:
-                    on_node.remove(old)
-                    if not on_node:
-                        del self.node_pods[old.node]
-                    dirty.add(old.node)
-        if facts is None or not facts.has_controller or facts.controller_uid != self.uid:
-            return
-        self.pods[key] = facts
-        if facts.selector_key is not self.selector_key:
-            labels = frozenset(facts.labels.items())
-            selected = self.selected.get(labels)
-            if selected is None:
-                if len(self.selected) >= 256:
-                    self.selected.clear()
-                selected = self.selected[labels] = label_selector.matches(facts.labels)
-            facts.selector_key, facts.selected = self.selector_key, selected
-        if not facts.selected:
-            self.released[key] = facts
-            return
-        self.claimed[key] = facts
-        node = facts.node
-        if node is None:
-            return
-        self.hashes[facts.hash_label] = self.hashes.get(facts.hash_label, 0) + 1
-        if facts.deleting and facts.phase in _TERMINAL_PHASES:
-            return
-        on_node = self.node_pods.setdefault(node, [])
-        on_node.insert(bisect_right(on_node, (facts.name, facts.uid), key=_by_name_and_uid), facts)
-        dirty.add(node)
-
-    def refresh(self, names: Iterable[str]) -> None:
-        """Recompute the states of ``names`` (nodes whose decision or pods changed)."""
-        for name in names:
-            decision = self.decisions.get(name)
-            pods = self.node_pods.get(name)
-            state = self.manage.pop(name, None)
-            if state is not None:
-                names = self.manage_nodes[state]
-                _remove(names, name)
-                if not names:
-                    del self.manage_nodes[state]
-            if decision is None:
-                if pods:
-                    self.missing.add(name)
-                else:
-                    self.missing.discard(name)
-            else:
-                self.missing.discard(name)
-                state = _manage_state(decision, pods)
-                if state is not None:
-                    self.manage[name] = state
-                    _insert(self.manage_nodes.setdefault(state, []), name)
-            if self.basis is not None:
-                self._forget_rolling(name)
-                if decision is not None:
-                    self._add_rolling(name, decision, pods, insert=True)
-
-    def build_manage(self) -> None:
-        self.manage.clear()
-        self.manage_nodes.clear()
-        self.missing = {name for name in self.node_pods if name not in self.decisions}
-        for name in sorted(self.decisions):
-            state = _manage_state(self.decisions[name], self.node_pods.get(name))
-            if state is not None:
-                self.manage[name] = state
-                self.manage_nodes.setdefault(state, []).append(name)
-
-    def set_basis(self, hash: str, generation_text: str | None) -> None:
-        """Compute every node's rolling state and status share for a new current revision."""
-        if self.basis == (hash, generation_text):
-            return
-        self.basis = (hash, generation_text)
-        self.rolling.clear()
-        self.rolling_nodes.clear()
-        self.unavailable = []
-        self.status.clear()
-        self.totals = [0] * 6
-        for name in sorted(self.decisions):
-            self._add_rolling(name, self.decisions[name], self.node_pods.get(name), insert=False)
-
-    def _add_rolling(self, name: str, decision: NodeDecision, pods, *, insert: bool) -> None:
-        hash, generation_text = self.basis
-        add = _insert if insert else list.append
-        state = _rolling_state(decision, pods, hash, generation_text, 0, ZERO_TIME)
-        if state is not None:
-            self.rolling[name] = state
-            add(self.rolling_nodes.setdefault(state[:2], []), name)
-            if state[0] in _UNAVAILABLE:
-                add(self.unavailable, name)
-        share = _node_status(decision, pods, hash, generation_text, 0, ZERO_TIME)
-        if share != _NO_STATUS:
-            self.status[name] = share
-            totals = self.totals
-            for i, value in enumerate(share):
-                totals[i] += value
-
-    def _forget_rolling(self, name: str) -> None:
-        state = self.rolling.pop(name, None)
-        if state is not None:
-            names = self.rolling_nodes[state[:2]]
-            _remove(names, name)
-            if not names:
-                del self.rolling_nodes[state[:2]]
-            if state[0] in _UNAVAILABLE:
-                _remove(self.unavailable, name)
-        share = self.status.pop(name, None)
-        if share is not None:
-            totals = self.totals
-            for i, value in enumerate(share):
-                totals[i] -= value
-
-
-_by_name_and_uid = attrgetter("name", "uid")
-
-
-@dataclass(frozen=True)
-class DaemonSetChanges:
-    """What changed since a DaemonSet's previous sync, as the controller-manager's informer saw it: the Nodes
-    (by name; None: deleted) and the pods that are or were controlled by it (by (namespace, name); None:
-    deleted). ``since`` names the previous sync's ``token``; changes are only applied on top of a remembered
-    state built at ``since`` (else the full lists are read)."""
-
-    since: object
-    token: object
-    nodes: Mapping[str, dict | None] = field(default_factory=dict)
-    pods: Mapping[tuple[str, str], dict | None] = field(default_factory=dict)
-
-
-def _manage_incremental(ctx: _SyncCtx, state: _DaemonSetState, hash: str) -> None:
-    """``manage`` over the remembered states: ``pods_should_be_on_node`` for the nodes in no settled state,
-    the settled ones by state."""
-    node_to_pods = state.node_pods
-    ctx.desired = state.desired
-    ctx.missing = sorted(state.missing)
-    creates: list[str] = []
-    deletes: list = []
-
-    def visit(name: str):
-        def run():
-            create, delete = pods_should_be_on_node(ctx, state.decisions[name], node_to_pods.get(name), hash)
-            if create:
-                creates.append(name)
-            deletes.extend(delete)
-        return run
-
-    streams = [_Stream(summary, _View(names)) for summary, names in state.manage_nodes.items()
-               if summary is not _COMPLEX and names]
-    complex_nodes = state.manage_nodes.get(_COMPLEX) or ()
-    _walk_notes(ctx, 0, streams, [((0, name), visit(name)) for name in complex_nodes])
-    needing = state.manage_nodes.get(_MANAGE_CREATE) or []
-    creates_total = len(needing) + len(creates)
-    creates = sorted(needing[:BURST_REPLICAS] + creates)[:BURST_REPLICAS]
-    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
-    for pod in orphaned:
-        node_name = pod.node
-        ctx.decisions.position = (0, (1, node_name))
-        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
-                               node_name, f"{_pod_words(pod)} waits for node {node_name}, which no longer exists "
-                               f"→ delete it")
-    ctx.decisions.position = None
-    deletes.extend(orphaned)
-    sync_nodes(ctx, deletes, creates, hash, creates_total=creates_total)
-
-
-def _update_budget(ctx: _SyncCtx) -> tuple[int, int] | None:
-    """``updatedDesiredNodeCounts``' maxUnavailable and maxSurge (at least one unavailable when both are 0), or
-    ``None`` (noted) when the strategy's values cannot be read."""
-    try:
-        max_unavailable = unavailable_count(ctx.ds, ctx.desired)
-        max_surge = surge_count(ctx.ds, ctx.desired)
-    except ValueError as error:
-        ctx.note(f"rolling update skipped: {error}")
-        return None
-    if ctx.desired > 0 and max_unavailable == 0 and max_surge == 0:
-        max_unavailable = 1
-    return max_unavailable, max_surge
-
-
-def _rolling_update_incremental(ctx: _SyncCtx, state: _DaemonSetState, hash: str) -> None:
-    """``rolling_update`` with ``maxSurge`` 0 over the remembered states; the nodes ``manage`` changed and the
-    nodes only pods mention are looked at afresh."""
-    now = ctx.now
-    budget = _update_budget(ctx)
-    if budget is None:
-        return
-    max_unavailable, max_surge = budget
-    node_to_pods: _ProjectedPods = ctx.node_to_pods
-    hash_, generation_text = state.basis
-    # the nodes seen afresh: position -> rolling state
-    fresh: dict[tuple, tuple] = {}
-    excluded: dict[tuple, list[str]] = {}
-    excluded_unavailable = []
-    for name in node_to_pods.changed:
-        decision = state.decisions.get(name)
-        if decision is None:
-            continue
-        remembered = state.rolling.get(name)
-        if remembered is not None:
-            excluded.setdefault(remembered[:2], []).append(name)
-            if remembered[0] in _UNAVAILABLE:
-                excluded_unavailable.append(name)
-        found = _rolling_state(decision, node_to_pods.get(name), hash_, generation_text, ctx.min_ready, now)
-        if found is not None:
-            fresh[(0, name)] = found
-    for name in ctx.missing:
-        found = _rolling_state(NodeDecision.missing(name), node_to_pods.get(name), hash_, generation_text,
-                               ctx.min_ready, now)
-        if found is not None:
-            fresh[(1, name)] = found
-
-    fresh_by_key: dict[tuple, list] = {}
-    fresh_unavailable = []
-    for position, found in fresh.items():
-        fresh_by_key.setdefault(found[:2], []).append(position)
-        if found[0] in _UNAVAILABLE:
-            fresh_unavailable.append(position)
-
-    def view(key) -> _View:
-        return _View(state.rolling_nodes.get(key) or [], excluded.get(key, ()), fresh_by_key.get(key, ()))
-
-    def pod_at(position) -> PodFacts:
-        found = fresh.get(position)
-        return (found or state.rolling[position[1]])[2]
-
-    unavailable = _View(state.unavailable, excluded_unavailable, fresh_unavailable)
-    num_unavailable = len(unavailable)
-    keys = set(state.rolling_nodes).union(fresh_by_key)
-    old_hashes = sorted({h for s, h in keys if s == _OLD_AVAILABLE})
-    old_available = {h: view((_OLD_AVAILABLE, h)) for h in old_hashes}
-    old_unavailable = {h: view((_OLD_UNAVAILABLE, h)) for h in sorted({h for s, h in keys if s == _OLD_UNAVAILABLE})}
-    # an available old pod waits in the walk once max_unavailable nodes before it are unavailable: past the
-    # max_unavailable-th unavailable node (every one when the budget is 0)
-    if max_unavailable <= 0:
-        boundary = (-1, "")
-    elif num_unavailable >= max_unavailable:
-        boundary = unavailable.kth(max_unavailable - 1)
-    else:
-        boundary = None
-
-    def wait(old_hash: str) -> str:
-        return f"old revision {old_hash}, unavailable budget {max_unavailable} of {max_unavailable} used → wait"
-
-    streams = [_Stream(_NOT_OK_NOTE, view((_NOT_OK, None))) if (_NOT_OK, None) in keys else None,
-               _Stream(_NEW_UNAVAILABLE_NOTE, view((_NEW_UNAVAILABLE, None)),
-                       detail=lambda p: lambda new=pod_at(p): f"new {_pod_words(new)} not available yet (uses the "
-                                                              f"unavailable budget)")]
-    for old_hash, nodes in old_unavailable.items():
-        streams.append(_Stream(
-            f"old revision {old_hash}, the old pod is not available → delete it (an unavailable old pod is always "
-            f"replaced)", nodes,
-            detail=lambda p, h=old_hash: lambda old=pod_at(p): f"old revision {h}, {_pod_words(old)} not available "
-                                                               f"→ delete it (an unavailable old pod is always "
-                                                               f"replaced)"))
-    if boundary is not None:
-        for old_hash, nodes in old_available.items():
-            streams.append(_Stream(
-                wait(old_hash), nodes, low=boundary,
-                detail=lambda p, h=old_hash: lambda n=unavailable.rank(p): f"old revision {h}, unavailable budget "
-                                                                           f"{n} of {max_unavailable} used → wait"))
-    _walk_notes(ctx, 1, streams)
-
-    allowed = [pod_at(p) for p in heapq.merge(*(nodes.after() for nodes in old_unavailable.values()))]
-    candidates_total = sum(nodes.count(None, boundary) for nodes in old_available.values())
-    remaining = min(max(0, max_unavailable - num_unavailable), candidates_total)
-    deleted = []
-    last_deleted = None
-    merged = heapq.merge(*(zip(nodes.after(None, boundary), itertools.repeat(h)) for h, nodes in old_available.items()))
-    for index, (position, old_hash) in enumerate(islice(merged, remaining)):
-        old = pod_at(position)
-        deleted.append(old)
-        last_deleted = position
-        ctx.decisions.position = (2, position)
-        ctx.node_note(position[1], f"old revision {old_hash} → delete its pod; manage recreates it next sync",
-                      lambda old=old, h=old_hash, n=num_unavailable + index + 1:
-                      f"old revision {h} → delete {_pod_words(old)} (unavailable {n} of {max_unavailable}); "
-                      f"manage recreates it next sync")
-    ctx.decisions.position = None
-    _walk_notes(ctx, 3, [_Stream(wait(old_hash), nodes, low=last_deleted, high=boundary)
-                         for old_hash, nodes in old_available.items()])
-    sync_nodes(ctx, allowed + deleted, [], hash)
-
-
-def _status_counts_incremental(ctx: _SyncCtx, state: _DaemonSetState) -> dict[str, int]:
-    """``_status_counts`` from the remembered shares, the nodes the plan changed counted afresh."""
-    totals = list(state.totals)
-    hash_, generation_text = state.basis
-    node_to_pods = ctx.node_to_pods
-    for name in node_to_pods.changed:
-        decision = state.decisions.get(name)
-        if decision is None:
-            continue
-        for i, value in enumerate(state.status.get(name, _NO_STATUS)):
-            totals[i] -= value
-        share = _node_status(decision, node_to_pods.get(name), hash_, generation_text, ctx.min_ready, ctx.now)
-        for i, value in enumerate(share):
-            totals[i] += value
-    desired, current, ready, available, updated, misscheduled = totals
-    return {"currentNumberScheduled": current, "numberMisscheduled": misscheduled, "desiredNumberScheduled": desired,
-            "numberReady": ready, "updatedNumberScheduled": updated, "numberAvailable": available,
-            "numberUnavailable": desired - available}
-
-
-# --- the sync -----------------------------------------------------------------------------------------------
-
-
-def _selects_everything(selector) -> bool:
-    return (isinstance(selector, (dict, Mapping)) and not selector.get("matchLabels")
-            and not selector.get("matchExpressions"))
-
-
-def _release_patch(pod: Mapping, ds: Mapping) -> dict:
-    """Drop this DaemonSet's reference from a pod that no longer matches its selector (``ClaimPods`` release)."""
-    uid = _meta(ds).get("uid")
-    refs = [dict(r) for r in _meta(pod).get("ownerReferences") or [] if r.get("uid") != uid]
-    return {"metadata": {"ownerReferences": refs}}
-
-
-def _memory(backoff: Mapping[str, BackoffEntry], now: datetime) -> DaemonSetMemory | None:
-    """Forget expired entries (upstream's ``Backoff.GC`` every minute); None when nothing is left."""
-    kept = tuple(sorted((k, v) for k, v in backoff.items() if not _has_expired(now, v.last_update)))
-    return DaemonSetMemory(kept) if kept else None
-
-
-def decide_nodes(nodes: Iterable[Mapping], placement: Placement,
-                 cache: DaemonSetCache | None = None) -> list[NodeDecision]:
-    """``NodeShouldRunDaemonPod`` for every node, in node-name order (from ``cache`` where it can)."""
-    if cache is not None:
-        return cache.decide_all(nodes, placement)
-    return sorted((_decide(node, placement) for node in nodes), key=attrgetter("name"))
-
-
-def _claim_pods(ctx: _SyncCtx, pods: Iterable[PodFacts], label_selector) -> None:
-    """Keep the pods this DaemonSet controls whose labels match its selector, grouped by target node (each
-    node's pods in name order); plan the release of controlled pods that no longer match (``ClaimPods``)."""
-    ds = ctx.ds
-    owner_uid = (ds.get("metadata") or {}).get("uid", "")
-    # A pod remembers whether the selector it was last matched against selected it; the key is interned, so
-    # the same selector in the next sync is the very same string.
-    selector_key = sys.intern(_selector_key(ctx.ds["spec"]["selector"]))
-    matches = label_selector.matches
-    claimed, released, targeted = ctx.pods, [], ctx.targeted_pods
-    node_to_pods: dict[str, list[PodFacts]] = {}
-    crowded = []
-    for pod in pods:
-        if not pod.has_controller or pod.controller_uid != owner_uid:  # metav1.IsControlledBy
-            continue
-        if pod.selector_key is not selector_key:
-            pod.selector_key, pod.selected = selector_key, matches(pod.labels)
-        if not pod.selected:
-            released.append(pod)
-            continue
-        claimed.append(pod)
-        node_name = pod.node
-        if node_name is None:
-            continue
-        targeted.append(pod)
-        if pod.deleting and pod.phase in _TERMINAL_PHASES:
-            continue  # a terminal pod being deleted is no longer the DaemonSet's business
-        on_node = node_to_pods.get(node_name)
-        if on_node is None:
-            node_to_pods[node_name] = [pod]
-        else:
-            on_node.append(pod)
-            if len(on_node) == 2:
-                crowded.append(on_node)
-    by_name_and_uid = attrgetter("name", "uid")
-    for on_node in crowded:
-        on_node.sort(key=by_name_and_uid)
-    ctx.node_to_pods = node_to_pods
-    _release_pods(ctx, released)
-
-
-def _release_pods(ctx: _SyncCtx, released: Iterable[PodFacts]) -> None:
-    """Plan the release of controlled pods the selector no longer selects, in name order."""
-    for pod in sorted(released, key=_by_name_and_uid):
-        ctx.actions.append(PatchObject("Pod", pod.namespace, pod.name, _release_patch(pod.pod, ctx.ds)))
-        ctx.action_notes.add_kind("release pod", pod.name,
-                                  f"release pod {pod.name}: its labels no longer match the selector", "pods")
-
-
-def sync_daemonset(
-    ds: dict,
-    nodes: list[dict],
-    pods: list[dict],
-    revisions: list[dict],
-    now: datetime,
-    *,
-    memory: DaemonSetMemory | None = None,
-    expectations_satisfied: bool = True,
-    trigger: str = "",
-    cache: DaemonSetCache | None = None,
-    changes: DaemonSetChanges | None = None,
-) -> SyncResult:
-    """Reconcile one DaemonSet at ``now``; upstream ``syncDaemonSet``.
-
-    ``nodes`` are all the cluster's Nodes; ``pods`` the pods whose controller reference is this DaemonSet
-    (others are ignored; those whose labels no longer match the selector are released); ``revisions`` the
-    ControllerRevisions it controls. ``memory`` is the previous sync's ``SyncResult.memory``.
-    ``expectations_satisfied`` is false while the engine has not yet observed an earlier plan's creates and
-    deletes: then only the status counts are refreshed. ``cache`` carries what can be reused between syncs
-    (``NodeShouldRunDaemonPod`` answers, ``PodFacts``, and, where ``incremental_sync_applies``, each node's
-    state, so that a sync only looks at what changed); the plan is the same with or without it. ``changes``
-    (with a ``cache``) says what changed since this DaemonSet's previous sync: then ``nodes`` and ``pods`` may
-    be any iterables, read only when the cache has to start afresh. Inputs are never mutated.
-    """
-    key = daemonset_key(ds)
-    memory = memory or DaemonSetMemory()
-
-    def trace(observed: str, decision: str, notes=()) -> Trace:
-        return Trace(CONTROLLER, key, trigger, observed, decision, tuple(notes))
-
-    selector = _spec(ds).get("selector")
-    if _selects_everything(selector):
-        event = EmitEvent(daemonset_reference(ds), "Warning", EVENT_SELECTING_ALL, EVENT_MESSAGE_SELECTING_ALL,
-                          COMPONENT)
-        return SyncResult((event,), None, None, trace(
-            "spec.selector is empty", "a DaemonSet selecting every pod is not synced",
-            (f"event Warning {EVENT_SELECTING_ALL}: {EVENT_MESSAGE_SELECTING_ALL}",)),
-            memory if memory.failed_pods_backoff else None)
-    if _meta(ds).get("deletionTimestamp"):
-        return SyncResult((), None, None, trace("the DaemonSet is being deleted",
-                                                "do nothing: its pods and revisions belong to the garbage collector"),
-                          memory if memory.failed_pods_backoff else None)
-    try:
-        if cache is None:
-            label_selector = selector_from_label_selector(selector)
-        else:
-            selector_key, label_selector = cache.selector(selector)
-    except SelectorError as error:
-        return SyncResult((), None, None, trace(f"invalid selector: {error}", "cannot sync"),
-                          memory if memory.failed_pods_backoff else None)
-
-    ctx = _SyncCtx(ds=ds, now=now, backoff=memory.entries())
-    placement = Placement(ds) if cache is None else cache.placement(ds)
-    if cache is not None:
-        ctx.patch = cache.patch(ds)
-    state = None if cache is None else cache.state(ds, placement, selector_key, label_selector, nodes, pods,
-                                                   changes)
-    if state is not None:
-        ctx.node_count = len(state.decisions)
-        ctx.pods = state.claimed.values()
-        ctx.node_to_pods = _ProjectedPods(state.node_pods)
-        ctx.base_hashes = state.hashes
-        _release_pods(ctx, state.released.values())
-    else:
-        ctx.nodes = decide_nodes(nodes, placement, cache)
-        ctx.node_count = len(ctx.nodes)
-        facts = cache.pod_facts(_meta(ds).get("uid") or "", pods) if cache is not None else map(PodFacts, pods)
-        _claim_pods(ctx, facts, label_selector)
-    owned_revisions = [r for r in revisions if is_controlled_by(r, ds)]
-
-    history = construct_history(ctx, owned_revisions)
-    if history.collision:
-        status = copy.deepcopy(dict(_status(ds)))
-        status["collisionCount"] = int(status.get("collisionCount") or 0) + 1
-        return SyncResult(tuple(ctx.actions), status, 0.0,
-                          trace(f"{len(ctx.pods)} pods, {len(owned_revisions)} revisions",
-                                "; ".join(ctx.decisions.render()),
-                                ["write status.collisionCount"] + ctx.action_notes.render()),
-                          _memory(ctx.backoff, now))
-    hash_ = history.hash
-    current_revision = revision_number(history.current or {})
-    pod_count = len(ctx.pods)
-    if state is not None:
-        state.set_basis(hash_, ctx.generation_text)
-
-    if not expectations_satisfied:
-        ctx.note("expectations not satisfied: wait for earlier creations/deletions, only refresh the counts")
-        status, counts = update_daemonset_status(
-            ctx, hash_, False, None if state is None else _status_counts_incremental(ctx, state))
-    else:
-        ctx.allows_surge = allows_surge(ds)
-        if state is None:
-            manage(ctx, hash_)
-            if update_strategy_type(ds) == ROLLING_UPDATE:
-                rolling_update(ctx, hash_)
-        else:
-            _manage_incremental(ctx, state, hash_)
-            if update_strategy_type(ds) == ROLLING_UPDATE:
-                _rolling_update_incremental(ctx, state, hash_)
-        cleanup_history(ctx, history.old)
-        status, counts = update_daemonset_status(
-            ctx, hash_, True, None if state is None else _status_counts_incremental(ctx, state))
-    summary = _status_summary(counts)
-    if status is not None:
-        ctx.action_notes.insert_first(f"write status ({summary})")
-    requeue = _min_ready_requeue(ctx)
-    if requeue is not None:
-        ctx.requeues.append(requeue)
-    # desiredNumberScheduled is the number of nodes that should run the pod, whatever the pods do.
-    observed = (f"{ctx.node_count} nodes, {counts['desiredNumberScheduled']} should run the pod; {pod_count} pods; "
-                f"{update_strategy_type(ds)}; current revision {current_revision} ({hash_})")
-    decision = ("; ".join(ctx.decisions.render())
-                or f"every node has what it should: no pod to create or delete ({summary})")
-    return SyncResult(
-        actions=tuple(ctx.actions),
-        status=status,
-        requeue_after=min(ctx.requeues) if ctx.requeues else None,
-        trace=trace(observed, decision, ctx.action_notes.render()),
-        memory=_memory(ctx.backoff, now),
-    )
+def _short(hash_: str) -> str:
+    return hash_ or "<none>"

@@ -13,7 +13,8 @@ from dataclasses import replace
 from .apimachinery.ownerrefs import get_controller_of
 from .cache import controller_uid
 from .cronjob import sync_cronjob
-from .daemonset import DaemonSetCache, DaemonSetChanges, Placement, sync_daemonset
+from .daemonset import sync_daemonset
+from .daemonset_cache import DaemonSetCache
 from .job import (
     cleanup_pod_finalizers,
     has_backoff_limit_per_index,
@@ -178,28 +179,12 @@ class CronJobController(WorkloadController):
         return sync_cronjob(cronjob, jobs, engine.now, memory=memory)
 
 
-class _Listing:
-    """A list read from the informer cache only when iterated: a DaemonSet sync given its changes reads the
-    full lists only when its ``DaemonSetCache`` has to start afresh."""
-
-    __slots__ = ("read", "args")
-
-    def __init__(self, read, *args):
-        self.read = read
-        self.args = args
-
-    def __iter__(self):
-        return iter(self.read(*self.args))
-
-
 class DaemonSetController(WorkloadController):
     """pkg/controller/daemon: DaemonSets, woken by their pods, revisions and by nodes joining or changing.
 
-    It keeps one ``DaemonSetCache`` for all its DaemonSets and tells each sync what changed since that
-    DaemonSet's previous one: the nodes the informer cache reports changed since then (``nodes_changed_since``)
-    and the pods that are or were controlled by it, collected from the change stream. A sync then looks at
-    those alone, not at every node and pod. All of this follows one informer cache; when the engine relists into
-    a new one, it starts afresh.
+    Its syncs go through one ``DaemonSetCache`` (``controllers/daemonset_cache.py``), which follows the change
+    stream and tells each sync what changed since that DaemonSet's previous one, so that a sync looks at those
+    nodes and pods alone; the plans are the same without it.
     """
 
     name = "daemonset-controller"
@@ -207,75 +192,29 @@ class DaemonSetController(WorkloadController):
 
     def __init__(self):
         self.daemonset_cache = DaemonSetCache()
-        self._informer = None  # the engine's cache the bookkeeping below follows
-        self._epoch = 0
-        # by DaemonSet uid, for those synced since the informer cache was (re)built: the node generation of its
-        # last sync and the keys of its pods changed since (dict as an ordered set)
-        self._synced_at: dict[str, int] = {}
-        self._changed_pods: dict[str, dict[tuple[str, str], None]] = {}
-
-    def _follow(self, engine) -> None:
-        if engine.cache is not self._informer:
-            self._informer = engine.cache
-            self._epoch += 1
-            self._synced_at.clear()
-            self._changed_pods.clear()
 
     def keys_for_change(self, change: Change, old, engine):
-        self._follow(engine)
-        if change.kind == self.kind and change.type == "DELETED":
-            uid = change.object["metadata"].get("uid") or ""
-            self.daemonset_cache.forget(uid)
-            self._synced_at.pop(uid, None)
-            self._changed_pods.pop(uid, None)
+        self.daemonset_cache.observe(change, old, engine.cache)
         return super().keys_for_change(change, old, engine)
 
     def keys_for_dependent(self, change: Change, old, engine):
         if change.kind in ("Pod", "ControllerRevision"):
-            if change.kind == "Pod":
-                self._note(change, old)
             return _owner_keys(change, old, engine, "DaemonSet")
         if change.kind == "Node" and change.type != "DELETED":
+            # addNode / updateNode: the DaemonSets for which NodeShouldRunDaemonPod changed
+            should_run = self.daemonset_cache.node_should_run_daemon_pod
             keys = []
             for ds in engine.cache.list("DaemonSet"):
-                placement = self.daemonset_cache.placement(ds)
-                now_runs = self._should_run(change.object, placement)
-                if old is None and now_runs[0] or old is not None and self._should_run(old, placement) != now_runs:
+                now_runs = should_run(change.object, ds)
+                if old is None and now_runs[0] or old is not None and should_run(old, ds) != now_runs:
                     keys.append(_ns_name(ds))
             return keys
         return []
 
-    def _note(self, change: Change, old) -> None:
-        """Record a pod change for the DaemonSets that control the pod, before or after."""
-        key = _ns_name(change.object)
-        for uid in {controller_uid(obj) for obj in (change.object, old) if obj is not None}:
-            changed = self._changed_pods.get(uid)
-            if changed is not None:
-                changed[key] = None
-
-    def _should_run(self, node: dict, placement: Placement) -> tuple[bool, bool]:
-        decision = self.daemonset_cache.decide(node, placement)
-        return decision.should_run, decision.should_continue
-
     def sync_object(self, ds, engine, memory):
-        self._follow(engine)
-        uid = ds["metadata"]["uid"]
-        cache = engine.cache
-        since = self._synced_at.get(uid)
-        if since is None:
-            generation = cache.node_changes_generation
-            changes = DaemonSetChanges(None, (self._epoch, generation))
-            self._changed_pods[uid] = {}
-        else:
-            generation, names = cache.nodes_changed_since(since)
-            changed, self._changed_pods[uid] = self._changed_pods[uid], {}
-            changes = DaemonSetChanges((self._epoch, since), (self._epoch, generation),
-                                       {name: cache.get("Node", "", name) for name in names},
-                                       {key: cache.get("Pod", *key) for key in changed})
-        self._synced_at[uid] = generation
-        return sync_daemonset(ds, _Listing(cache.list, "Node"), _Listing(cache.owned_by, uid, "Pod"),
-                              cache.owned_by(uid, "ControllerRevision"), engine.now, memory=memory,
-                              cache=self.daemonset_cache, changes=changes)
+        nodes, pods, changes = self.daemonset_cache.inputs(ds, engine.cache)
+        return sync_daemonset(ds, nodes, pods, engine.cache.owned_by(ds["metadata"]["uid"], "ControllerRevision"),
+                              engine.now, memory=memory, cache=self.daemonset_cache, changes=changes)
 
 
 def _pending(pod: dict | None) -> bool:

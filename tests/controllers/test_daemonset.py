@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from controllers import daemonset as dsc
+from controllers import daemonset_cache as dscache
 from controllers.daemonset import (
     BackoffEntry,
     DaemonSetMemory,
@@ -1436,7 +1437,7 @@ class StoredCluster(Cluster):
 
     def __init__(self, ds: dict, nodes: list[dict], pods: list[dict] | None = None, now: datetime = NOW):
         super().__init__(ds, [stored(n) for n in nodes], [stored(p) for p in pods or []], now)
-        self.cache = dsc.DaemonSetCache()
+        self.cache = dscache.DaemonSetCache()
 
     def sync(self, **kwargs) -> tuple[int, int]:
         args = (self.ds, self.nodes, self.pods, self.revisions, self.now)
@@ -1475,7 +1476,7 @@ def _selector_cluster(strategy=None) -> StoredCluster:
 def test_cache_reuses_the_decisions_of_unchanged_nodes(monkeypatch):
     cluster = _selector_cluster()
     decided = []
-    monkeypatch.setattr(dsc, "_decide", lambda node, placement, real=dsc._decide: decided.append(
+    monkeypatch.setattr(dscache, "decide_node", lambda node, placement, real=dscache.decide_node: decided.append(
         node["metadata"]["name"]) or real(node, placement))
 
     def cached_sync():
@@ -1552,7 +1553,7 @@ def test_cache_reads_changed_pods_afresh():
 
 def test_cache_never_remembers_objects_without_a_resource_version():
     # Hand-made objects may be changed in place between syncs: the cache must not trust them.
-    cache = dsc.DaemonSetCache()
+    cache = dscache.DaemonSetCache()
     ds = new_daemonset()
     template_spec(ds)["nodeSelector"] = {"color": "blue"}
     nodes = add_nodes(0, 2, {"color": "blue"})
@@ -1584,7 +1585,7 @@ def test_plans_are_the_same_with_the_cache_through_rolling_updates():
 
 
 def test_cache_memory_is_bounded():
-    cache = dsc.DaemonSetCache(max_placements=2, max_daemonsets=2)
+    cache = dscache.DaemonSetCache(max_placements=2, max_daemonsets=2)
     nodes = [stored(n) for n in add_nodes(0, 10)]
     placements = []
     for color in ("blue", "red", "green"):

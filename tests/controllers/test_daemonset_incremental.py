@@ -20,7 +20,9 @@ from datetime import timedelta
 import pytest
 
 from controllers import daemonset as dsc
-from controllers.daemonset import DaemonSetCache, DaemonSetChanges, sync_daemonset
+from controllers import daemonset_cache as dscache
+from controllers.daemonset import sync_daemonset
+from controllers.daemonset_cache import DaemonSetCache, DaemonSetChanges
 from controllers.history import CONTROLLER_REVISION_HASH_LABEL
 from controllers.plan import CreateObject, DeleteObject, PatchObject
 from controllers.pods import format_time
@@ -331,7 +333,7 @@ def test_told_changes_the_sync_reads_no_list():
 def test_which_daemonsets_sync_incrementally(spec, applies):
     ds = new_daemonset()
     ds["spec"].update(spec)
-    assert dsc.incremental_sync_applies(ds) is applies
+    assert dscache.incremental_sync_applies(ds) is applies
 
 
 def test_unchanged_nodes_and_pods_are_not_looked_at_again(monkeypatch):
@@ -339,8 +341,8 @@ def test_unchanged_nodes_and_pods_are_not_looked_at_again(monkeypatch):
     for _ in range(4):
         sim.sync()
     looked = []
-    real = dsc._manage_state
-    monkeypatch.setattr(dsc, "_manage_state", lambda node, pods: looked.append(node.name) or real(node, pods))
+    real = dscache._manage_state
+    monkeypatch.setattr(dscache, "_manage_state", lambda node, pods: looked.append(node.name) or real(node, pods))
     sim.sync()
     assert looked == []
     sim.change_node("node-3", lambda n: n["metadata"]["labels"].update(disk="ssd"))
@@ -350,7 +352,7 @@ def test_unchanged_nodes_and_pods_are_not_looked_at_again(monkeypatch):
 
 
 def test_view_positions_counts_and_ranks():
-    view = dsc._View(["a", "c", "e", "g"], excluded=["c"], extra=[(0, "b"), (0, "f"), (1, "a")])
+    view = dscache._View(["a", "c", "e", "g"], excluded=["c"], extra=[(0, "b"), (0, "f"), (1, "a")])
     assert list(view.after()) == [(0, "a"), (0, "b"), (0, "e"), (0, "f"), (0, "g"), (1, "a")]
     assert len(view) == 6
     assert [view.kth(k) for k in range(7)] == [(0, "a"), (0, "b"), (0, "e"), (0, "f"), (0, "g"), (1, "a"), None]
