@@ -2,10 +2,10 @@
 
 The engine is the simulated control plane's controller-manager, scheduler and kubelets in one deterministic loop:
 
-1. ``pull`` reads every committed change from the store after the last resourceVersion it saw and feeds the cache;
+1. ``pull`` reads every committed change from the API server after the last resourceVersion it saw and feeds the cache;
    each controller's handler turns a change into keys on the work queue (``enqueue``).
 2. ``drain`` syncs queued keys one at a time: a controller returns a plan (``SyncResult``) and the engine applies
-   it through the store (status first, then actions), records its trace, keeps its memory, and schedules its
+   it through the client (status first, then actions), records its trace, keeps its memory, and schedules its
    requeue on the timer heap. After each plan the engine pulls again, so its own writes, the API server's garbage
    collection and every learner's write are seen in the order they happened. Each action type has one handler,
    listed in ``ACTION_HANDLERS``; Events go through the event recorder (``controllers.recorder``), which also
@@ -31,7 +31,7 @@ from .plan import (
     Action, AddNodeImage, AppendLog, BindPod, CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace,
 )
 from .recorder import EventRecorder
-from .store import Change, HistoryGone, LogEntry, Store, StoreError
+from .client import Change, Client, ClientError, HistoryGone, LogEntry
 from .workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class TraceRecord:
 
 @dataclass
 class Engine:
-    store: Store
+    client: Client
     controllers: list = field(default_factory=list)
     seed: str = "0"
     trace_history: int = 2000
@@ -97,7 +97,7 @@ class Engine:
         self._by_name = {c.name: c for c in self.controllers}
         self._trace_seq = 0
         # client-go's event recorder and, standing in for the API server, the Event TTL
-        self.recorder = EventRecorder(self.store)
+        self.recorder = EventRecorder(self.client)
         # slow start within one plan: the batch of the create that failed (later batches are skipped)
         self._failed_batch: int | None = None
         self.syncs = 0
@@ -109,7 +109,7 @@ class Engine:
 
     @property
     def now(self) -> datetime:
-        return self.store.now()
+        return self.client.now()
 
     def next_event_time(self) -> datetime | None:
         """When something is due next (None: nothing will ever happen without an outside change)."""
@@ -129,9 +129,9 @@ class Engine:
 
     def start(self) -> None:
         """List everything, then queue every controller's keys: a fresh controller-manager's first resync."""
-        self.last_seen_rv = self.store.resource_version()
+        self.last_seen_rv = self.client.resource_version()
         for kind in INFORMER_KINDS:
-            for obj in self.store.list(kind):
+            for obj in self.client.list(kind):
                 self.cache.apply_change("ADDED", kind, obj)
         self.recorder.relist(self.cache.list("Event"))
         for controller in self.controllers:
@@ -142,7 +142,7 @@ class Engine:
     def pull(self) -> int:
         """Feed the cache every change committed since the last pull; answers how many there were."""
         try:
-            changes = self.store.changes_since(self.last_seen_rv)
+            changes = self.client.changes_since(self.last_seen_rv)
         except HistoryGone:
             logger.warning("change history compacted past rv %s: relisting", self.last_seen_rv)
             self.cache = Cache()
@@ -205,12 +205,12 @@ class Engine:
             if due is None or due > target:
                 break
             if due > self.now:
-                self.store.set_now(due)
+                self.client.set_now(due)
             for key in self.timers.pop_due(due):
                 self.queue.add(key)
             self.drain()
         if target > self.now:
-            self.store.set_now(target)
+            self.client.set_now(target)
         self.drain()
 
     def advance(self, seconds: float) -> None:
@@ -230,7 +230,7 @@ class Engine:
         memory_key = (controller_name, key)
         try:
             result = controller.sync(key, self, self.memory.get(memory_key))
-        except StoreError as error:
+        except ClientError as error:
             delay = self.queue.rate_limit_delay(memory_key)
             logger.info("%s %s: %s; retrying in %.3fs", controller_name, key, error.message, delay)
             self.enqueue_after(controller_name, key, delay)
@@ -264,8 +264,8 @@ class Engine:
             if subject is not None:
                 obj = dict(subject[1], status=result.status)
                 try:
-                    self.store.update_status(obj)
-                except StoreError as error:
+                    self.client.update_status(obj)
+                except ClientError as error:
                     if not error.not_found:
                         failed = True
         self._failed_batch = None
@@ -291,8 +291,8 @@ class Engine:
         if self._failed_batch is not None and action.batch > self._failed_batch:
             return False  # slow start: a create of an earlier batch of this plan failed
         try:
-            created = self.store.create(action.obj)
-        except StoreError as error:
+            created = self.client.create(action.obj)
+        except ClientError as error:
             self._failed_batch = action.batch
             if action.failure_event is not None:
                 self.record_event(action.failure_event.bind(error=error.message))
@@ -303,12 +303,12 @@ class Engine:
 
     def apply_delete_object(self, action: DeleteObject) -> bool:
         try:
-            self.store.delete(
+            self.client.delete(
                 action.kind, action.namespace, action.name, uid=action.uid,
                 propagation_policy=action.propagation_policy,
                 grace_period_seconds=action.grace_period_seconds,
             )
-        except StoreError as error:
+        except ClientError as error:
             if error.not_found:
                 return False  # like upstream's RealPodControl: nothing to say about an object already gone
             if action.failure_event is not None:
@@ -320,9 +320,9 @@ class Engine:
 
     def apply_patch_object(self, action: PatchObject) -> bool:
         try:
-            self.store.patch(action.kind, action.namespace, action.name, action.patch, action.patch_type,
+            self.client.patch(action.kind, action.namespace, action.name, action.patch, action.patch_type,
                              subresource=action.subresource)
-        except StoreError as error:
+        except ClientError as error:
             return not error.not_found
         return False
 
@@ -332,8 +332,8 @@ class Engine:
 
     def apply_bind_pod(self, action: BindPod) -> bool:
         try:
-            self.store.bind(action.namespace, action.name, action.uid, action.node)
-        except StoreError as error:
+            self.client.bind(action.namespace, action.name, action.uid, action.node)
+        except ClientError as error:
             if action.failure_event is not None:
                 self.record_event(action.failure_event.bind(error=error.message))
             return not error.not_found
@@ -343,11 +343,11 @@ class Engine:
 
     def apply_append_log(self, action: AppendLog) -> bool:
         try:
-            self.store.append_log(
+            self.client.append_log(
                 LogEntry(action.namespace, action.pod, action.uid, action.container, action.restart_count,
                          tuple(action.lines))
             )
-        except StoreError as error:
+        except ClientError as error:
             return not error.not_found
         return False
 
@@ -360,9 +360,9 @@ class Engine:
             return False
         entry = {"names": [action.image, *action.extra_names], "sizeBytes": action.size_bytes}
         try:
-            self.store.update_status(dict(node, status=dict(node.get("status") or {}, images=images + [entry])))
+            self.client.update_status(dict(node, status=dict(node.get("status") or {}, images=images + [entry])))
             self.pull()  # the next image of this plan for the same node reads this one from the cache
-        except StoreError as error:
+        except ClientError as error:
             return not error.not_found
         return False
 

@@ -28,7 +28,7 @@ from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
 from .podgc import gc_pods
 from .pods import is_pod_terminal
 from .scheduler import NodeInfoCache, SchedulerState, schedule_pod
-from .store import Change
+from .client import Change
 from .ttl import sync_ttl_after_finished
 
 

@@ -1,9 +1,9 @@
 """The plan vocabulary every simulated controller returns.
 
-A controller never talks to the store. It looks at what it was given (an object, the pods it owns, the time)
+A controller never talks to the API server. It looks at what it was given (an object, the pods it owns, the time)
 and answers a ``SyncResult``: the actions it wants applied, the new status of its object, when it wants to be
 synced again, a human-readable ``Trace`` of why, and an opaque ``memory`` the engine keeps for it until the
-next sync. The engine (clock, work queue, informer, store) applies the plan; the dashboard shows the trace.
+next sync. The engine (clock, work queue, informer, client) applies the plan; the dashboard shows the trace.
 
 Everything here is a frozen dataclass so a plan can be compared, hashed into a log, and replayed.
 

@@ -35,7 +35,7 @@ from typing import Iterable
 
 from .apimachinery.timeutil import format_rfc3339, parse_rfc3339
 from .plan import EmitEvent
-from .store import Change, Store, StoreError
+from .client import Change, Client, ClientError
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +68,10 @@ class _EventLog:
 
 
 class EventRecorder:
-    """Writes core/v1 Events through ``store`` and expires them after ``EVENT_TTL`` (see the module docstring)."""
+    """Writes core/v1 Events through ``client`` and expires them after ``EVENT_TTL`` (see the module docstring)."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, client: Client):
+        self.client = client
         # the correlator's cache: per event key, the Event that counts its repeats
         self._logs: dict[tuple, _EventLog] = {}
         self._swept: datetime | None = None
@@ -98,9 +98,9 @@ class EventRecorder:
             log.count += 1
             log.last = now
             try:
-                self.store.patch("Event", log.namespace, log.name, {"count": log.count, "lastTimestamp": stamp})
+                self.client.patch("Event", log.namespace, log.name, {"count": log.count, "lastTimestamp": stamp})
                 return
-            except StoreError:
+            except ClientError:
                 pass  # the event was deleted meanwhile: write a new one
         name = self._event_name(involved.get("name", ""), now)
         source = {"component": event.component}
@@ -123,8 +123,8 @@ class EventRecorder:
             "reportingInstance": host,
         }
         try:
-            self.store.create(body)
-        except StoreError as error:
+            self.client.create(body)
+        except ClientError as error:
             logger.info("event %s not recorded: %s", name, error.message)
             return
         self._logs[key] = _EventLog(namespace, name, 1, now)
@@ -184,8 +184,8 @@ class EventRecorder:
             if written is None or written + EVENT_TTL > now:
                 continue  # gone already, or written again since: a later entry expires it
             try:
-                self.store.delete("Event", namespace, name)
-            except StoreError as error:
+                self.client.delete("Event", namespace, name)
+            except ClientError as error:
                 if not error.not_found:
                     logger.info("event %s/%s not expired: %s", namespace, name, error.message)
                     continue

@@ -19,12 +19,12 @@ from django.db import transaction
 from controllers.engine import Engine, TraceRecord
 from controllers.manager import default_controllers
 
+from apiserver.client import RegistryClient
 from kubeviz.store import events
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import publish_clock, registry_for
 
 from . import shutdown
-from .store import RegistryStore
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,12 @@ class EngineHost:
             entry = self._engines.get(cluster.name)
             if entry is not None and entry[0] == str(cluster.uid):
                 engine = entry[1]
-                engine.store.storage.cluster.refresh_from_db()
+                engine.client.storage.cluster.refresh_from_db()
                 return engine
-            store = RegistryStore(registry_for(cluster))
-            engine = Engine(store, default_controllers(), seed=str(cluster.seed))
+            client = RegistryClient(registry_for(cluster))
+            engine = Engine(client, default_controllers(), seed=str(cluster.seed))
             engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
-            for controller, key, data in store.storage.checkpoints():
+            for controller, key, data in client.storage.checkpoints():
                 engine.restore_memory(controller, _decode_key(key), data)
             self._engines[cluster.name] = (str(cluster.uid), engine)
             return engine
@@ -96,7 +96,7 @@ class EngineHost:
         # One transaction per simulated instant: a long fast-forward commits as it goes, so watchers see it
         # happen and a crash loses at most one instant. What an instant publishes goes out in one batch. A server
         # shutdown ends the run before its next instant (ShuttingDown): the clock stays at the last one committed.
-        storage = engine.store.storage
+        storage = engine.client.storage
         shutdown.raise_if_requested()
         with events.collected(), transaction.atomic(), storage.sole_writer():
             engine.drain()
@@ -128,7 +128,7 @@ def _save_checkpoints(engine: Engine) -> None:
     """Write the checkpointed memories that changed, inside the instant's transaction."""
     if not engine.dirty_checkpoints:
         return
-    storage = engine.store.storage
+    storage = engine.client.storage
     for controller, key in sorted(engine.dirty_checkpoints, key=repr):
         storage.save_checkpoint(controller, _encode_key(key), engine.memory.get((controller, key)))
     engine.dirty_checkpoints.clear()

@@ -14,12 +14,11 @@ from controllers.engine import Engine
 from controllers.manager import default_controllers
 
 from apiserver.apply import apply_manifests
+from apiserver.client import RegistryClient
 from apiserver.registry import Registry
 from apiserver.resources import RESOURCE_TYPES
 from apiserver.storage import MemoryStorage
 from kubeviz.store.services import populate_cluster
-
-from .store import RegistryStore
 
 
 @dataclass
@@ -61,5 +60,5 @@ def memory_cluster(*, nodes: int = 3, seed: int = 0, start: datetime, control_pl
     storage = MemoryStorage(now=start, seed=seed)
     registry = Registry(storage)
     populate_cluster(registry, nodes=nodes, control_plane=control_plane)
-    engine = Engine(RegistryStore(registry), default_controllers(), seed=str(seed))
+    engine = Engine(RegistryClient(registry), default_controllers(), seed=str(seed))
     return MemoryCluster(storage, registry, engine)

@@ -11,7 +11,7 @@ from controllers.cache import Cache
 from controllers.clock import TimerHeap
 from controllers.engine import ACTION_HANDLERS, Engine
 from controllers.plan import Action, CreateObject, DeleteObject, EmitEvent, SyncResult, Trace
-from controllers.store import Change, StoreError
+from controllers.client import Change, ClientError
 from controllers.workqueue import WorkQueue
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -97,7 +97,7 @@ class RecordingStore:
         name = obj["metadata"].get("name") or obj["metadata"]["generateName"] + "xyz"
         self.calls.append(("create", obj["kind"], name))
         if name in self.refuse:
-            raise StoreError(422, "Invalid", f"{name} refused")
+            raise ClientError(422, "Invalid", f"{name} refused")
         self.rv += 1
         created = {**obj, "metadata": {**obj["metadata"], "name": name, "resourceVersion": str(self.rv)}}
         self.changes.append(Change("ADDED", obj["kind"], created))
@@ -113,7 +113,7 @@ class RecordingStore:
 
     def delete(self, kind, namespace, name, **options):
         self.calls.append(("delete", kind, name))
-        raise StoreError(404, "NotFound", "gone")
+        raise ClientError(404, "NotFound", "gone")
 
 
 def event(reason, message="m"):

@@ -40,7 +40,7 @@ from controllers.job_indexed import (
 from controllers.manager import JobOrphanPodController
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult
 from controllers.pods import format_time, get_finished_time, is_pod_active, is_pod_ready, sort_active_pods
-from controllers.store import Change
+from controllers.client import Change
 from controllers.ttl import job_finished_time
 from tests.controllers.factories import LONG_AGO, NOW, new_job, new_pod, pod_list
 

@@ -7,7 +7,7 @@ import pytest
 
 from controllers.plan import EmitEvent
 from controllers.recorder import EVENT_AGGREGATION_WINDOW, EVENT_TTL, EventRecorder, event_write_time
-from controllers.store import Change, StoreError
+from controllers.client import Change, ClientError
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 T0_NANOS = int(T0.timestamp()) * 1_000_000_000
@@ -37,21 +37,21 @@ class EventStore:
         meta = obj["metadata"]
         self.calls.append(("create", meta["name"]))
         if self.refuse:
-            raise StoreError(403, "Forbidden", "namespace is terminating")
+            raise ClientError(403, "Forbidden", "namespace is terminating")
         self.events[(meta["namespace"], meta["name"])] = self._changed("ADDED", obj)
         return obj
 
     def patch(self, kind, namespace, name, patch, patch_type="merge", *, subresource=""):
         self.calls.append(("patch", name, patch))
         if (namespace, name) not in self.events:
-            raise StoreError(404, "NotFound", f'events "{name}" not found')
+            raise ClientError(404, "NotFound", f'events "{name}" not found')
         self.events[(namespace, name)] = self._changed("MODIFIED", {**self.events[(namespace, name)], **patch})
         return self.events[(namespace, name)]
 
     def delete(self, kind, namespace, name, **options):
         self.calls.append(("delete", name))
         if (namespace, name) not in self.events:
-            raise StoreError(404, "NotFound", f'events "{name}" not found')
+            raise ClientError(404, "NotFound", f'events "{name}" not found')
         self._changed("DELETED", self.events.pop((namespace, name)))
 
 

@@ -54,7 +54,7 @@ def test_a_restarted_engine_still_expires_the_events_written_before():
     emit(cluster, "Before", "written before the restart")
     cluster.advance(600)
     # a new engine over the same store, as after a server restart: it learns the expiries from the Events
-    cluster.engine = Engine(cluster.engine.store, default_controllers(), seed="0")
+    cluster.engine = Engine(cluster.engine.client, default_controllers(), seed="0")
     cluster.advance(50 * 60 - 1)  # 0:59:59
     assert events(cluster) == {("Before", 1)}
     cluster.advance(1)

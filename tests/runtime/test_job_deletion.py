@@ -91,7 +91,7 @@ def test_orphan_pods_finalizers_cleared_on_restart():
     cluster, names = running_job()
     # Deleted straight through the API rules, with no engine running.
     cluster.registry.delete(JOB, "default", "sleepy", propagation_policy="Background")
-    cluster.engine = Engine(cluster.engine.store, default_controllers(), seed="1")
+    cluster.engine = Engine(cluster.engine.client, default_controllers(), seed="1")
     cluster.advance(31)
     assert pods(cluster) == {}
 

@@ -1,8 +1,9 @@
-"""What the engine needs from the API server: a small, kind-addressed store.
+"""What the engine needs from the API server: a small, kind-addressed client (client-go's clientset and its
+informers' list, in one).
 
 The engine never touches a database or HTTP; it reads and writes through this protocol, which
-``kubeviz.runtime.store`` implements over the real registry (defaults, validation, resourceVersions, garbage
-collection) for both the database and the in-memory storage. Errors come back as ``StoreError`` carrying the
+``apiserver.client`` implements over the real registry (defaults, validation, resourceVersions, garbage
+collection) for both the database and the in-memory storage. Errors come back as ``ClientError`` carrying the
 Kubernetes Status code and reason, so controllers can react as upstream's do (NotFound on delete is fine, a
 Conflict means "look again").
 """
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 
-class StoreError(Exception):
+class ClientError(Exception):
     def __init__(self, code: int, reason: str, message: str):
         super().__init__(message)
         self.code, self.reason, self.message = code, reason, message
@@ -29,7 +30,7 @@ class StoreError(Exception):
 
 
 class HistoryGone(Exception):
-    """The store's change history no longer reaches back to what the engine last saw: relist."""
+    """The API server's change history no longer reaches back to what the engine last saw: relist."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class LogEntry:
     lines: tuple  # ((datetime, text), ...)
 
 
-class Store(Protocol):
+class Client(Protocol):
     def now(self) -> datetime: ...
 
     def set_now(self, now: datetime) -> None: ...

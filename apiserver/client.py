@@ -1,4 +1,4 @@
-"""The engine's ``controllers.store.Store`` over the real registry.
+"""The engine's ``controllers.client.Client`` over the real registry.
 
 The simulated controllers write through the same registry as kubectl does (defaults, validation, resourceVersions,
 graceful deletion, garbage collection), so what they create is exactly what a learner could have created by hand.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro
-from controllers.store import Change, HistoryGone, LogEntry, StoreError
+from controllers.client import Change, HistoryGone, LogEntry, ClientError
 
 from apiserver import errors
 from apiserver.registry import Registry
@@ -20,11 +20,11 @@ from apiserver.storage import HistoryCompacted, KeyNotFound, VersionConflict
 BY_KIND = {r.kind: r for r in RESOURCE_TYPES}
 
 
-def _store_error(error: errors.StatusError) -> StoreError:
-    return StoreError(error.code, error.reason, error.message)
+def _client_error(error: errors.StatusError) -> ClientError:
+    return ClientError(error.code, error.reason, error.message)
 
 
-class RegistryStore:
+class RegistryClient:
     def __init__(self, registry: Registry):
         self.registry = registry
         self.storage = registry.storage
@@ -55,7 +55,7 @@ class RegistryStore:
         try:
             return self.registry.create(resource, namespace, obj, trusted=True).object
         except errors.StatusError as error:
-            raise _store_error(error) from None
+            raise _client_error(error) from None
 
     def update_status(self, obj: dict) -> dict:
         resource = BY_KIND[obj["kind"]]
@@ -66,7 +66,7 @@ class RegistryStore:
                 subresource="status" if "status" in resource.subresources else "", trusted=True,
             ).object
         except errors.StatusError as error:
-            raise _store_error(error) from None
+            raise _client_error(error) from None
 
     def patch(self, kind, namespace, name, patch, patch_type="merge", *, subresource="") -> dict:
         content_type = {
@@ -78,7 +78,7 @@ class RegistryStore:
             return self.registry.patch(BY_KIND[kind], namespace, name, json.dumps(patch), content_type,
                                        subresource=subresource, trusted=True).object
         except errors.StatusError as error:
-            raise _store_error(error) from None
+            raise _client_error(error) from None
 
     def delete(self, kind, namespace, name, *, uid=None, propagation_policy=None, grace_period_seconds=None):
         try:
@@ -87,18 +87,18 @@ class RegistryStore:
                 grace_period_seconds=grace_period_seconds, preconditions={"uid": uid} if uid else None,
             )
         except errors.StatusError as error:
-            raise _store_error(error) from None
+            raise _client_error(error) from None
 
     def bind(self, namespace, name, uid, node) -> dict:
         """pods/binding: only an unbound pod can be bound, once."""
         pod_resource = BY_KIND["Pod"]
         pod = self.storage.get(pod_resource, namespace, name)
         if pod is None or (uid and pod["metadata"].get("uid") != uid):
-            raise StoreError(404, "NotFound", f'pods "{name}" not found')
+            raise ClientError(404, "NotFound", f'pods "{name}" not found')
         if (pod.get("spec") or {}).get("nodeName"):
-            raise StoreError(409, "Conflict", f'pod {name} is already assigned to node "{pod["spec"]["nodeName"]}"')
+            raise ClientError(409, "Conflict", f'pod {name} is already assigned to node "{pod["spec"]["nodeName"]}"')
         if pod["metadata"].get("deletionTimestamp"):
-            raise StoreError(409, "Conflict", f"pod {name} is being deleted, cannot be assigned to a host")
+            raise ClientError(409, "Conflict", f"pod {name} is being deleted, cannot be assigned to a host")
         bound = dict(pod, spec=dict(pod["spec"], nodeName=node))
         status = dict(pod.get("status") or {})
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
@@ -110,7 +110,7 @@ class RegistryStore:
         try:
             return self.storage.update(pod_resource, bound, pod["metadata"]["resourceVersion"])
         except (KeyNotFound, VersionConflict):
-            raise StoreError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding "{name}"') from None
+            raise ClientError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding "{name}"') from None
 
     def append_log(self, entry: LogEntry) -> None:
         lines = [[format_rfc3339_micro(t) if not isinstance(t, str) else t, text] for t, text in entry.lines]
