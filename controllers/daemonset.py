@@ -83,7 +83,15 @@ from controllers.history import (
     sort_by_revision,
 )
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace
-from controllers.pods import (
+from controllers.pods import (  # the pod events are RealPodControl's, as upstream's DaemonSet controller records
+    EVENT_FAILED_CREATE,
+    EVENT_FAILED_DELETE,
+    EVENT_MESSAGE_FAILED_CREATE,
+    EVENT_MESSAGE_FAILED_DELETE,
+    EVENT_MESSAGE_SUCCESSFUL_CREATE,
+    EVENT_MESSAGE_SUCCESSFUL_DELETE,
+    EVENT_SUCCESSFUL_CREATE,
+    EVENT_SUCCESSFUL_DELETE,
     POD_FAILED,
     POD_PENDING,
     POD_SUCCEEDED,
@@ -150,14 +158,6 @@ EVENT_SUCCEEDED_DAEMON_POD = "SucceededDaemonPod"
 EVENT_MESSAGE_SUCCEEDED_DAEMON_POD = (
     "Found succeeded daemon pod {namespace}/{pod} on node {node}, will try to delete it"
 )
-EVENT_SUCCESSFUL_CREATE = "SuccessfulCreate"
-EVENT_MESSAGE_SUCCESSFUL_CREATE = "Created pod: {name}"
-EVENT_FAILED_CREATE = "FailedCreate"
-EVENT_MESSAGE_FAILED_CREATE = "Error creating: {error}"
-EVENT_SUCCESSFUL_DELETE = "SuccessfulDelete"
-EVENT_MESSAGE_SUCCESSFUL_DELETE = "Deleted pod: {name}"
-EVENT_FAILED_DELETE = "FailedDelete"
-EVENT_MESSAGE_FAILED_DELETE = "Error deleting: {error}"
 
 #: ``AddOrUpdateDaemonPodTolerations``: every daemon pod tolerates these (operator Exists, no tolerationSeconds).
 DEFAULT_DAEMON_TOLERATIONS = (
