@@ -63,13 +63,13 @@ def _cross_site(request) -> str | None:
     meta = request.META
     site = meta.get("HTTP_SEC_FETCH_SITE")
     safe = request.method in SAFE_METHODS
-    if site in ("cross-site", "same-site"):
+    origin = meta.get("HTTP_ORIGIN")
+    trusted = origin is not None and origin_allowed(origin, scheme=request.scheme, host=request.get_host())
+    if site in ("cross-site", "same-site") and not trusted:
         if safe and meta.get("HTTP_SEC_FETCH_MODE") == "navigate" and meta.get("HTTP_SEC_FETCH_DEST") == "document":
             return None
         return f"the request was sent by a page on another site (Sec-Fetch-Site: {site})"
-    origin = meta.get("HTTP_ORIGIN")
-    if not safe and origin is not None and not origin_allowed(origin, scheme=request.scheme,
-                                                              host=request.get_host()):
+    if not safe and origin is not None and not trusted:
         return f"the request was sent by a page on another origin ({origin})"
     return None
 

@@ -196,3 +196,19 @@ def test_a_script_tag_on_another_site_reads_no_json():
     response = Client().get("/sim/clusters", HTTP_SEC_FETCH_SITE="cross-site", HTTP_SEC_FETCH_MODE="no-cors",
                             HTTP_SEC_FETCH_DEST="script")
     assert response.status_code == 403
+
+
+def test_a_trusted_origin_may_send_what_the_page_sends(settings):
+    """A page of the same school on another origin named in CSRF_TRUSTED_ORIGINS (say a portal in front) counts as
+    this server's own, token included; a neighbour that is not named is still refused."""
+    settings.CSRF_TRUSTED_ORIGINS = ["http://portal.example.org"]
+    client = browser_client()
+    token = client.cookies["csrftoken"].value
+    trusted = {"HTTP_ORIGIN": "http://portal.example.org", "HTTP_SEC_FETCH_SITE": "same-site",
+               "HTTP_X_CSRFTOKEN": token}
+    response = client.post("/sim/clusters/test/clock/advance", data={"seconds": 60},
+                           content_type="application/json", **trusted)
+    assert response.status_code == 200, response.content
+    other = dict(trusted, HTTP_ORIGIN="http://other.example.org")
+    assert client.post("/sim/clusters/test/clock/advance", data={"seconds": 60}, content_type="application/json",
+                       **other).status_code == 403
