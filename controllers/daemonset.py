@@ -394,14 +394,7 @@ def manage(ctx: SyncContext, hash: str) -> None:
         deletes.extend(delete)
     ctx.desired = desired
     ctx.missing = ctx.missing_nodes(found)
-    # getUnscheduledPodsWithoutNode
-    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
-    for pod in orphaned:
-        node_name = pod.node
-        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
-                               node_name, f"{describe_pod(pod)} waits for node {node_name}, which no longer exists "
-                               f"→ delete it")
-    deletes.extend(orphaned)
+    deletes.extend(get_unscheduled_pods_without_node(ctx, node_to_pods))
     sync_nodes(ctx, deletes, creates, hash)
 
 
@@ -797,14 +790,16 @@ def failed_pods_backoff_key(ds: Mapping, node_name: str) -> str:
     return f"{_meta(ds).get('uid') or ''}/{int(_status(ds).get('observedGeneration') or 0)}/{node_name}"
 
 
-def get_unscheduled_pods_without_node(nodes: Iterable[Mapping], node_to_daemon_pods: Mapping[str, list]) -> list:
+def get_unscheduled_pods_without_node(ctx: SyncContext, node_to_pods: Mapping[str, list[PodFacts]]) -> list:
     """``getUnscheduledPodsWithoutNode``: unbound pods aimed at a node that no longer exists (PodGC only
-    collects pods that were bound)."""
-    existing = {_name(n) for n in nodes}
-    result = []
-    for node_name in sorted(name for name in node_to_daemon_pods if name not in existing):
-        result.extend(p for p in node_to_daemon_pods[node_name] if not _spec(p).get("nodeName"))
-    return result
+    collects pods that were bound); ``manage`` deletes them. Each is noted in the trace."""
+    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
+    for pod in orphaned:
+        node_name = pod.node
+        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
+                               node_name, f"{describe_pod(pod)} waits for node {node_name}, which no longer exists "
+                               f"→ delete it")
+    return orphaned
 
 
 # --- rolling update and history (update.go) ----------------------------------------------------------------

@@ -59,6 +59,7 @@ from controllers.daemonset import (
     decide_node,
     describe_hash,
     describe_pod,
+    get_unscheduled_pods_without_node,
     pods_should_be_on_node,
     release_pods,
     split_updated_pods,
@@ -719,13 +720,7 @@ def manage_incrementally(ctx: SyncContext, state: _DaemonSetState, hash: str) ->
     needing = state.manage_nodes.get(_MANAGE_CREATE) or []
     creates_total = len(needing) + len(creates)
     creates = sorted(needing[:BURST_REPLICAS] + creates)[:BURST_REPLICAS]
-    orphaned = [pod for name in ctx.missing for pod in node_to_pods[name] if not pod.bound]
-    for pod in orphaned:
-        node_name = pod.node
-        ctx.decisions.add_kind("an unscheduled daemon pod waits for this node, which no longer exists → delete it",
-                               node_name, f"{describe_pod(pod)} waits for node {node_name}, which no longer exists "
-                               f"→ delete it")
-    deletes.extend(orphaned)
+    deletes.extend(get_unscheduled_pods_without_node(ctx, node_to_pods))
     sync_nodes(ctx, deletes, creates, hash, creates_total=creates_total)
 
 
