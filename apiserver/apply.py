@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from . import errors, fielderrors
 from .manifests import Document, ManifestError, load_documents
 from .registry import Registry
-from .resources import resource_for_object
+from .kinds import resource_for_object
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 

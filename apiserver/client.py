@@ -14,7 +14,7 @@ from controllers.client import Change, HistoryGone, LogEntry, ClientError
 
 from apiserver import errors
 from apiserver.registry import Registry
-from apiserver.resources import RESOURCE_TYPES
+from apiserver.kinds import RESOURCE_TYPES
 from apiserver.storage import HistoryCompacted, KeyNotFound, VersionConflict
 
 BY_KIND = {r.kind: r for r in RESOURCE_TYPES}

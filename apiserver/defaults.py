@@ -2,25 +2,27 @@
 
 What a learner sees in ``kubectl get job pi -o yaml`` is mostly written by the
 API server, not by them: ``backoffLimit: 6``, ``dnsPolicy: ClusterFirst``, the
-generated selector and labels, ``generation: 1``. This module reproduces that,
-in the order the real server runs it on a create:
+generated selector and labels, ``generation: 1``. This module holds each kind's
+part of that; ``kinds.py`` names which function serves which kind and runs them
+in the order the real server does on a create:
 
-1. :func:`apply_defaults` - the ``SetDefaults_*`` functions of
+1. the ``set_defaults_*`` functions - the ``SetDefaults_*`` functions of
    ``pkg/apis/{core,batch,apps}/v1/defaults.go`` (plus the generated
    ``+default`` markers such as container port ``protocol: TCP``). They also
    run every time a stored object is read back, so they must be idempotent.
 2. :func:`admit_pod` - the mutating admission plugins that touch Pods
    (ServiceAccount, Priority, DefaultTolerationSeconds); :func:`admit_node` - the
    one that touches a Node being created (TaintNodesByCondition).
-3. :func:`prepare_for_create` / :func:`prepare_for_update` - the registry
+3. the ``prepare_*_for_create`` / ``prepare_*_for_update`` hooks - the registry
    strategies (``pkg/registry/*/strategy.go``): selector generation for Jobs,
-   ``metadata.generation``, the DaemonSet template-generation annotation,
-   Pod status on creation, status/spec separation on updates.
+   the DaemonSet template-generation annotation, Pod status on creation. The
+   steps every kind shares (uid, ``metadata.generation``, status/spec separation
+   on updates) are ``kinds.prepare_for_create`` / ``kinds.prepare_for_update``.
 
-Validation (``validation.py``) runs after all of these. Every function returns
-a new dict and never mutates its input, unless told ``in_place`` by a caller
-that owns the object (the registry copies each body once, then works on it).
-Pure Python, no Django.
+Validation (``validation.py``) runs after all of these. The ``set_defaults_*``
+and ``prepare_*`` hooks change the object they are given (the registry copies
+each body once, then works on it); :func:`admit_pod` and :func:`admit_node`
+return a new dict unless told ``in_place``. Pure Python, no Django.
 """
 
 from __future__ import annotations
@@ -48,12 +50,6 @@ DEFAULT_TOLERATION_SECONDS = 300
 TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
 TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable"
 
-# Kinds whose registry strategy maintains metadata.generation.
-KINDS_WITH_GENERATION = frozenset({"Job", "CronJob", "DaemonSet"})
-# Kinds whose main endpoint ignores status (written only through /status).
-KINDS_WITH_STATUS = frozenset({"Job", "CronJob", "DaemonSet", "Pod", "Node", "Namespace"})
-CLUSTER_SCOPED_KINDS = frozenset({"Namespace", "Node"})
-
 # Pod QoS classes (pkg/apis/core/helper/qos).
 QOS_GUARANTEED = "Guaranteed"
 QOS_BURSTABLE = "Burstable"
@@ -63,16 +59,6 @@ QOS_BEST_EFFORT = "BestEffort"
 # ---------------------------------------------------------------------------
 # 1. Defaulting
 # ---------------------------------------------------------------------------
-
-
-def apply_defaults(obj: dict, *, in_place: bool = False) -> dict:
-    """A copy of ``obj`` with upstream's API defaults filled in (idempotent); ``in_place``: ``obj`` itself,
-    for a caller that owns it (the registry, which copies a request body once)."""
-    out = obj if in_place else deep_copy(obj)
-    defaulter = _DEFAULTERS.get(out.get("kind"))
-    if defaulter is not None:
-        defaulter(out)
-    return out
 
 
 def _set(d: dict, key: str, value) -> None:
@@ -199,16 +185,6 @@ def set_defaults_namespace(namespace: dict) -> None:
         labels = _dict(metadata, "labels")
         labels[NAMESPACE_NAME_LABEL] = metadata["name"]
     _set(_dict(namespace, "status"), "phase", "Active")
-
-
-_DEFAULTERS = {
-    "Job": set_defaults_job,
-    "CronJob": set_defaults_cron_job,
-    "DaemonSet": set_defaults_daemon_set,
-    "Pod": set_defaults_pod,
-    "Node": set_defaults_node,
-    "Namespace": set_defaults_namespace,
-}
 
 
 def _template_metadata(template: dict) -> dict:
@@ -421,50 +397,9 @@ def _tolerates_no_execute(toleration, key: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def prepare_for_create(obj: dict, *, uid: str, in_place: bool = False) -> dict:
-    """What BeforeCreate and the kind's ``PrepareForCreate`` do, on a copy.
-
-    Sets ``metadata.uid``; clears the namespace of cluster-scoped kinds; resets
-    status; ``generation: 1`` for Job/CronJob/DaemonSet; Job selector
-    generation; DaemonSet template-generation annotation; Pod ``Pending`` phase
-    and QoS class; Namespace ``kubernetes`` finalizer. ``creationTimestamp``,
-    ``resourceVersion`` and ``generateName`` expansion are the caller's.
-    Call it after :func:`apply_defaults` (and :func:`admit_pod` for Pods),
-    before ``validation.validate_create``. ``in_place``: change ``obj`` itself rather than a copy.
-    """
-    out = obj if in_place else deep_copy(obj)
-    kind = out.get("kind")
-    metadata = _dict(out, "metadata")
-    metadata["uid"] = uid
-    metadata.pop("deletionTimestamp", None)
-    metadata.pop("deletionGracePeriodSeconds", None)
-    if kind in CLUSTER_SCOPED_KINDS:
-        metadata.pop("namespace", None)
-    if kind in KINDS_WITH_GENERATION:
-        metadata["generation"] = 1
-    if kind in ("Job", "CronJob", "DaemonSet"):
-        out["status"] = {}
-    if kind == "Job":
-        _prepare_job_for_create(out)
-    elif kind == "DaemonSet":
-        annotations = _dict(metadata, "annotations")
-        annotations[DAEMONSET_TEMPLATE_GENERATION_ANNOTATION] = "1"
-        # DaemonSetStatus's counters are not omitempty: a fresh status serialises them as zeros.
-        out["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
-                         "numberReady": 0}
-    elif kind == "Pod":
-        _prepare_pod_for_create(out)
-    elif kind == "Namespace":
-        spec = _dict(out, "spec")
-        finalizers = list(spec.get("finalizers") or [])
-        if "kubernetes" not in finalizers:
-            finalizers.append("kubernetes")
-        spec["finalizers"] = finalizers
-        out["status"] = {"phase": "Active"}
-    return out
-
-
-def _prepare_job_for_create(job: dict) -> None:
+def prepare_job_for_create(job: dict) -> None:
+    """jobStrategy.PrepareForCreate: status reset, then the generated selector and labels."""
+    job["status"] = {}
     spec = _dict(job, "spec")
     metadata = job["metadata"]
     had_labels = bool(metadata.get("labels"))
@@ -475,6 +410,31 @@ def _prepare_job_for_create(job: dict) -> None:
     template_labels = _dict(_dict(spec, "template"), "metadata").get("labels")
     if template_labels and (not had_labels or metadata.get("labels") == _user_template_labels(job)):
         metadata["labels"] = dict(template_labels)
+
+
+def prepare_cron_job_for_create(cron_job: dict) -> None:
+    """cronJobStrategy.PrepareForCreate: status reset."""
+    cron_job["status"] = {}
+
+
+def prepare_daemon_set_for_create(daemon_set: dict) -> None:
+    """daemonSetStrategy.PrepareForCreate: status reset, template generation 1."""
+    daemon_set["status"] = {}
+    annotations = _dict(daemon_set["metadata"], "annotations")
+    annotations[DAEMONSET_TEMPLATE_GENERATION_ANNOTATION] = "1"
+    # DaemonSetStatus's counters are not omitempty: a fresh status serialises them as zeros.
+    daemon_set["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
+                            "numberReady": 0}
+
+
+def prepare_namespace_for_create(namespace: dict) -> None:
+    """namespaceStrategy.PrepareForCreate: the ``kubernetes`` finalizer, phase Active."""
+    spec = _dict(namespace, "spec")
+    finalizers = list(spec.get("finalizers") or [])
+    if "kubernetes" not in finalizers:
+        finalizers.append("kubernetes")
+    spec["finalizers"] = finalizers
+    namespace["status"] = {"phase": "Active"}
 
 
 def _user_template_labels(job: dict) -> dict:
@@ -502,7 +462,8 @@ def generate_selector(job: dict) -> None:
     match_labels.setdefault(CONTROLLER_UID_LABEL, uid)
 
 
-def _prepare_pod_for_create(pod: dict) -> None:
+def prepare_pod_for_create(pod: dict) -> None:
+    """podStrategy.PrepareForCreate: phase Pending, the QoS class, the scheduling-gated condition."""
     spec = _dict(pod, "spec")
     status = {"phase": "Pending", "qosClass": compute_qos_class(spec)}
     if spec.get("schedulingGates"):
@@ -573,55 +534,8 @@ def reset_status_for_update(new: dict, old: dict, *, in_place: bool = False) -> 
     return out
 
 
-def prepare_for_update(new: dict, old: dict, *, status_update: bool = False, in_place: bool = False) -> dict:
-    """What BeforeUpdate and the kind's ``PrepareForUpdate`` do, on a copy of ``new``.
-
-    ``status_update=False`` (PUT/PATCH on the object): status is kept from
-    ``old`` for kinds with a status subresource, and ``generation`` is bumped
-    when ``spec`` changed. ``status_update=True`` (the ``/status``
-    subresource): ``spec`` is kept from ``old`` and generation is untouched.
-    Both: uid, creationTimestamp and deletion fields come from ``old``.
-    Apply defaults to ``new`` first so that defaulted fields compare equal. ``in_place``: change ``new``
-    itself, sharing (not copying) what it takes from ``old``.
-    """
-    kind = new.get("kind")
-    out = new if in_place else deep_copy(new)
-    if kind in KINDS_WITH_STATUS:
-        if status_update:
-            if "spec" in old:
-                out["spec"] = old["spec"] if in_place else deep_copy(old["spec"])
-        else:
-            if "status" in old:
-                out["status"] = old["status"] if in_place else deep_copy(old["status"])
-            else:
-                out.pop("status", None)
-    metadata = _dict(out, "metadata")
-    old_metadata = old.get("metadata") or {}
-    if not metadata.get("uid") and old_metadata.get("uid"):
-        metadata["uid"] = old_metadata["uid"]
-    for key in ("creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
-        if old_metadata.get(key) is not None:
-            metadata[key] = old_metadata[key]
-        else:
-            metadata.pop(key, None)
-    if kind in CLUSTER_SCOPED_KINDS:
-        metadata.pop("namespace", None)
-    if kind in KINDS_WITH_GENERATION:
-        generation = old_metadata.get("generation") or 1
-        if not status_update and out.get("spec") != old.get("spec"):
-            generation += 1
-        metadata["generation"] = generation
-    if kind == "DaemonSet":
-        _prepare_daemon_set_for_update(out, old, status_update)
-    if kind == "Namespace" and not status_update:
-        # Finalizers change only through the /finalize subresource.
-        old_finalizers = (old.get("spec") or {}).get("finalizers")
-        if old_finalizers is not None:
-            _dict(out, "spec")["finalizers"] = list(old_finalizers)
-    return out
-
-
-def _prepare_daemon_set_for_update(new: dict, old: dict, status_update: bool) -> None:
+def prepare_daemon_set_for_update(new: dict, old: dict, status_update: bool) -> None:
+    """daemonSetStrategy.PrepareForUpdate: a template change bumps the template generation annotation."""
     old_annotations = (old.get("metadata") or {}).get("annotations") or {}
     try:
         template_generation = int(old_annotations.get(DAEMONSET_TEMPLATE_GENERATION_ANNOTATION, "1"))
@@ -633,3 +547,12 @@ def _prepare_daemon_set_for_update(new: dict, old: dict, status_update: bool) ->
         template_generation += 1
     annotations = _dict(new["metadata"], "annotations")
     annotations[DAEMONSET_TEMPLATE_GENERATION_ANNOTATION] = str(template_generation)
+
+
+def prepare_namespace_for_update(new: dict, old: dict, status_update: bool) -> None:
+    """namespaceStrategy.PrepareForUpdate: finalizers change only through the /finalize subresource."""
+    if status_update:
+        return
+    old_finalizers = (old.get("spec") or {}).get("finalizers")
+    if old_finalizers is not None:
+        _dict(new, "spec")["finalizers"] = list(old_finalizers)

@@ -4,7 +4,7 @@ kubectl's dispatcher re-executes a kubectl matching the server's minor version, 
 (kubectl-compat.md §0).
 """
 
-from .resources import RESOURCE_TYPES, group_versions
+from .kinds import RESOURCE_TYPES, group_versions
 
 KUBERNETES_VERSION = {
     "major": "1",

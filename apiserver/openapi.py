@@ -20,7 +20,7 @@ import functools
 import hashlib
 import json
 
-from .resources import RESOURCE_TYPES, ResourceType, group_versions
+from .kinds import RESOURCE_TYPES, ResourceType, group_versions
 
 _QUERY = {
     "dryRun": "When present, indicates that modifications should not be persisted. Valid value: All.",

@@ -43,7 +43,6 @@ from .manifests import ManifestError, load_documents, load_json
 
 __all__ = [
     "FieldMeta",
-    "KIND_SCHEMAS",
     "MAX_JSON_PATCH_OPERATIONS",
     "PatchError",
     "SCHEMAS",
@@ -249,12 +248,6 @@ SCHEMAS: dict[str, dict[str, FieldMeta]] = {
     "Lease": {"metadata": _struct("ObjectMeta")},
     "ControllerRevision": {"metadata": _struct("ObjectMeta")},
 }
-
-# Kinds that accept strategic merge patches, and their root schema.
-KIND_SCHEMAS: dict[str, str] = {kind: kind for kind in (
-    "Pod", "Job", "CronJob", "DaemonSet", "Node", "Namespace", "Event", "Lease", "ControllerRevision",
-)}
-
 
 def _lookup(schema: str | None, key: str) -> FieldMeta:
     if schema is None:
@@ -736,8 +729,10 @@ def _merge_plain_elements(original: list, patch: list, merge_key: str, schema: s
     return merged
 
 
-def strategic_merge_patch(target: Any, patch: Any, kind: str) -> dict:
-    """Apply a strategic merge patch to a ``kind`` object; returns a new object.
+def strategic_merge_patch(target: Any, patch: Any, root: str | None) -> dict:
+    """Apply a strategic merge patch to an object whose type is ``root``, an entry of :data:`SCHEMAS` (a kind's
+    declaration names it: ``"Job"`` for a Job); returns a new object. ``None`` or a name without an entry: the
+    kind takes no strategic merge patches (400), as a custom resource on a real server.
 
     Follows ``StrategicMergeMapPatch`` (apply side): maps merge, ``null`` deletes,
     lists tagged ``merge`` merge by their key (``containers`` by ``name``, ``env`` by
@@ -750,11 +745,11 @@ def strategic_merge_patch(target: Any, patch: Any, kind: str) -> dict:
 
     Raises :class:`PatchError` with the API server's code/reason/message.
     """
-    if kind not in KIND_SCHEMAS:
+    if root not in SCHEMAS:
         raise _bad_request(ERR_UNSUPPORTED_STRATEGIC_MERGE_PATCH_FORMAT)
     if not isinstance(target, dict) or not isinstance(patch, dict):
         raise _bad_request(ERR_BAD_JSON_DOC)
-    return _merge_map(deep_copy(target), deep_copy(patch), KIND_SCHEMAS[kind])
+    return _merge_map(deep_copy(target), deep_copy(patch), root)
 
 
 def decode_patch_body(body: bytes | str, patch_type: str) -> Any:

@@ -5,9 +5,11 @@ application/json;as=Table;v=v1;g=meta.k8s.io``) and prints the cells it gets bac
 rules live in the server, in ``pkg/printers/internalversion/printers.go`` (``printPod``, ``printJob``, ...), so
 this module is where kubeviz decides what a student sees in ``kubectl get``. Everything here follows 1.32:
 
-* :func:`table` builds the Table for a list (or one object) of a kind. Like the real ``TableConvertor`` it always
-  generates the *wide* cells; kubectl hides priority-1 columns unless ``-o wide``. Kinds without a printer get
-  the generic ``rest.DefaultTableConvertor`` table (``Name``, ``Created At``), as on a real server.
+* each kind's columns and ``print_<kind>`` cell function, which ``kinds.py`` pairs into the kind's
+  :class:`Printer`; :meth:`Printer.table` builds the Table for a list (or one object). Like the real
+  ``TableConvertor`` it always generates the *wide* cells; kubectl hides priority-1 columns unless ``-o wide``.
+  Kinds without a printer get the generic ``rest.DefaultTableConvertor`` table (``Name``, ``Created At``), as on a
+  real server (:data:`DEFAULT_PRINTER`); ``kinds.table`` finds a kind's printer.
 * :func:`render_text` prints a Table the way kubectl's table printer does (cli-runtime ``printers/tableprinter.go``
   through a ``text/tabwriter`` with minwidth 6, padding 3, blank padding), for the simulator's own terminal and
   for tests that compare against real kubectl output.
@@ -36,12 +38,12 @@ __all__ = [
     "INCLUDE_OBJECT",
     "TABLE_API_VERSION",
     "Column",
+    "DEFAULT_PRINTER",
+    "Printer",
     "accepts_table",
-    "column_definitions",
     "include_object_param",
     "negotiate_table_version",
     "render_text",
-    "table",
 ]
 
 TABLE_API_VERSION = "meta.k8s.io/v1"
@@ -364,7 +366,7 @@ _POD_SUCCEEDED_CONDITIONS = [{"type": "Completed", "status": "True", "reason": "
 _POD_FAILED_CONDITIONS = [{"type": "Completed", "status": "True", "reason": "Failed", "message": "The pod failed."}]
 
 
-def _pod_row_conditions(pod: Mapping) -> list | None:
+def pod_row_conditions(pod: Mapping) -> list | None:
     phase = (pod.get("status") or {}).get("phase")
     if phase == "Succeeded":
         return copy.deepcopy(_POD_SUCCEEDED_CONDITIONS)
@@ -615,34 +617,6 @@ def print_default(obj: Mapping, now: datetime) -> list:
     return [_name(obj), _format_rfc3339_go((obj.get("metadata") or {}).get("creationTimestamp"))]
 
 
-@dataclass(frozen=True)
-class _Printer:
-    columns: tuple[Column, ...]
-    cells: Callable[[Mapping, datetime], list]
-    conditions: Callable[[Mapping], list | None] | None = None
-
-
-_PRINTERS: dict[str, _Printer] = {
-    "Pod": _Printer(POD_COLUMNS, print_pod, _pod_row_conditions),
-    "Node": _Printer(NODE_COLUMNS, print_node),
-    "Job": _Printer(JOB_COLUMNS, print_job),
-    "CronJob": _Printer(CRONJOB_COLUMNS, print_cronjob),
-    "DaemonSet": _Printer(DAEMONSET_COLUMNS, print_daemonset),
-    "Event": _Printer(EVENT_COLUMNS, print_event),
-    "ControllerRevision": _Printer(CONTROLLER_REVISION_COLUMNS, print_controller_revision),
-    "Namespace": _Printer(NAMESPACE_COLUMNS, print_namespace),
-    "Lease": _Printer(LEASE_COLUMNS, print_lease),
-}
-_DEFAULT_PRINTER = _Printer(DEFAULT_COLUMNS, print_default)
-
-
-def column_definitions(kind: str) -> list[dict]:
-    """The ``columnDefinitions`` a 1.32 server sends for ``kind`` (all of them, wide included)."""
-    return [column.as_dict() for column in _PRINTERS.get(kind, _DEFAULT_PRINTER).columns]
-
-
-# --- the Table ------------------------------------------------------------------------------------------------
-
 def _row_object(obj: Mapping, include_object: str, api_version: str) -> dict | None:
     """``asTable``'s per-row object: PartialObjectMetadata, the object itself, or nothing."""
     if include_object == INCLUDE_NONE:
@@ -653,37 +627,56 @@ def _row_object(obj: Mapping, include_object: str, api_version: str) -> dict | N
             "metadata": copy.deepcopy(obj.get("metadata") or {})}
 
 
-def table(kind: str, objects: list[dict], now: datetime, *, include_object: str = INCLUDE_METADATA,
-          resource_version: str = "", api_version: str = "") -> dict:
-    """The ``Table`` a 1.32 API server returns for ``objects`` of ``kind`` at simulated time ``now``.
+@dataclass(frozen=True)
+class Printer:
+    """A kind's table convertor: its columns, the cells of one object, and (Pods) the row's conditions.
 
-    Rows carry every cell, wide ones included (the server prints with ``Wide: true``), in ``objects`` order.
-    ``include_object`` is ``Metadata`` (default, also ``""``), ``Object`` or ``None``; anything else raises
-    ``ValueError`` with the 400 message. ``api_version`` is ``meta.k8s.io/v1`` (default) or ``.../v1beta1``,
-    the version content negotiation picked; PartialObjectMetadata rows use the same. ``resource_version``
-    becomes ``metadata.resourceVersion`` (omitted when empty, as ``omitempty`` does).
+    ``kinds.py`` names each kind's printer, as upstream's ``AddHandlers`` does; a kind without one gets
+    :data:`DEFAULT_PRINTER`.
     """
-    policy = include_object_param(include_object)
-    api_version = api_version or TABLE_API_VERSION
-    printer = _PRINTERS.get(kind, _DEFAULT_PRINTER)
-    rows = []
-    for obj in objects:
-        row: dict[str, Any] = {"cells": printer.cells(obj, now)}
-        conditions = printer.conditions(obj) if printer.conditions else None
-        if conditions:
-            row["conditions"] = conditions
-        row_object = _row_object(obj, policy, api_version)
-        if row_object is not None:
-            row["object"] = row_object
-        rows.append(row)
-    metadata = {"resourceVersion": resource_version} if resource_version else {}
-    return {
-        "kind": "Table",
-        "apiVersion": api_version,
-        "metadata": metadata,
-        "columnDefinitions": [column.as_dict() for column in printer.columns],
-        "rows": rows,
-    }
+
+    columns: tuple[Column, ...]
+    cells: Callable[[Mapping, datetime], list]
+    conditions: Callable[[Mapping], list | None] | None = None
+
+    def column_definitions(self) -> list[dict]:
+        """The ``columnDefinitions`` a 1.32 server sends (all of them, wide included)."""
+        return [column.as_dict() for column in self.columns]
+
+    def table(self, objects: list[dict], now: datetime, *, include_object: str = INCLUDE_METADATA,
+              resource_version: str = "", api_version: str = "") -> dict:
+        """The ``Table`` a 1.32 API server returns for ``objects`` at simulated time ``now``.
+
+        Rows carry every cell, wide ones included (the server prints with ``Wide: true``), in ``objects`` order.
+        ``include_object`` is ``Metadata`` (default, also ``""``), ``Object`` or ``None``; anything else raises
+        ``ValueError`` with the 400 message. ``api_version`` is ``meta.k8s.io/v1`` (default) or ``.../v1beta1``,
+        the version content negotiation picked; PartialObjectMetadata rows use the same. ``resource_version``
+        becomes ``metadata.resourceVersion`` (omitted when empty, as ``omitempty`` does).
+        """
+        policy = include_object_param(include_object)
+        api_version = api_version or TABLE_API_VERSION
+        rows = []
+        for obj in objects:
+            row: dict[str, Any] = {"cells": self.cells(obj, now)}
+            conditions = self.conditions(obj) if self.conditions else None
+            if conditions:
+                row["conditions"] = conditions
+            row_object = _row_object(obj, policy, api_version)
+            if row_object is not None:
+                row["object"] = row_object
+            rows.append(row)
+        metadata = {"resourceVersion": resource_version} if resource_version else {}
+        return {
+            "kind": "Table",
+            "apiVersion": api_version,
+            "metadata": metadata,
+            "columnDefinitions": self.column_definitions(),
+            "rows": rows,
+        }
+
+
+#: ``rest.DefaultTableConvertor``, for kinds without a printer of their own.
+DEFAULT_PRINTER = Printer(DEFAULT_COLUMNS, print_default)
 
 
 # --- request side: Accept and includeObject -----------------------------------------------------------------

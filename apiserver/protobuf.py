@@ -25,9 +25,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
-
-from .resources import ResourceType
+from typing import Callable, Mapping
 
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAGIC = b"k8s\x00"
@@ -230,13 +228,11 @@ CRONJOB_SPEC = {
 }
 # A create's status is ignored by the registry, so it is read past, not decoded.
 _STATUS = Field("status", "skip")
-OBJECTS = {
-    ("batch/v1", "Job"): {1: M("metadata", OBJECT_META), 2: M("spec", JOB_SPEC), 3: _STATUS},
-    ("batch/v1", "CronJob"): {1: M("metadata", OBJECT_META), 2: M("spec", CRONJOB_SPEC), 3: _STATUS},
-    ("v1", "Namespace"): {1: M("metadata", OBJECT_META), 2: M("spec", {1: S("finalizers", repeated=True)}),
-                          3: _STATUS},
-    ("v1", "Pod"): {1: M("metadata", OBJECT_META), 2: M("spec", POD_SPEC), 3: _STATUS},
-}
+# The objects' own messages; ``kinds.py`` names each kind's (a kind without one is read in JSON only).
+JOB = {1: M("metadata", OBJECT_META), 2: M("spec", JOB_SPEC), 3: _STATUS}
+CRONJOB = {1: M("metadata", OBJECT_META), 2: M("spec", CRONJOB_SPEC), 3: _STATUS}
+NAMESPACE = {1: M("metadata", OBJECT_META), 2: M("spec", {1: S("finalizers", repeated=True)}), 3: _STATUS}
+POD = {1: M("metadata", OBJECT_META), 2: M("spec", POD_SPEC), 3: _STATUS}
 
 
 # --- decoding ----------------------------------------------------------------------------------------------
@@ -383,13 +379,14 @@ def decode_unknown(body: bytes) -> tuple[str, str, bytes]:
     return type_meta.get("apiVersion", ""), type_meta.get("kind", ""), envelope.get(2, b"")
 
 
-def decode_object(body: bytes, resource: ResourceType,
+def decode_object(body: bytes, messages: Mapping[tuple[str, str], dict],
                   lookup_owner: Callable[[str], dict | None] | None = None) -> dict:
-    """The JSON object of a protobuf request body for ``resource``; raises ProtobufError (→ 415)."""
+    """The JSON object of a protobuf request body; raises ProtobufError (→ 415). ``messages`` are the message
+    tables of the kinds served in protobuf, by (apiVersion, kind) (``kinds.decode_protobuf`` passes them)."""
     api_version, kind, raw = decode_unknown(body)
-    table = OBJECTS.get((api_version, kind))
+    table = messages.get((api_version, kind))
     if table is None:
-        supported = ", ".join(sorted(k for _, k in OBJECTS))
+        supported = ", ".join(sorted(k for _, k in messages))
         raise ProtobufError(
             f"kubeviz cannot decode a protobuf {kind or 'object'} ({api_version or 'no apiVersion'}): this simulated "
             f"cluster reads protobuf bodies only for {supported}; send the object as JSON instead "

@@ -21,10 +21,18 @@ from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.timeutil import format_rfc3339
 
 from . import errors, fielderrors, patch, schema
-from .defaults import admit_node, admit_pod, apply_defaults, prepare_for_create, prepare_for_update
-from .resources import RESOURCE_TYPES, ResourceType, resource_for_kind
+from .kinds import (
+    RESOURCE_TYPES,
+    admit,
+    apply_defaults,
+    prepare_for_create,
+    prepare_for_update,
+    resource_for_kind,
+    validate_create,
+    validate_update,
+)
+from .resources import ResourceType
 from .storage import KeyExists, KeyNotFound, Storage, VersionConflict
-from .validation import validate_create, validate_update
 
 NAMESPACE = resource_for_kind("", "Namespace")
 POD = resource_for_kind("", "Pod")
@@ -133,7 +141,7 @@ class Registry:
             return obj, ()
         if not isinstance(obj.get("metadata", {}), dict):
             obj["metadata"] = {}
-        result = schema.structural_errors(obj)
+        result = schema.structural_errors(obj, resource.schema)
         prefix = f'{resource.kind} in version "{resource.version}" cannot be handled as a {resource.kind}: '
         if result.type_errors:
             error = errors.bad_request(prefix + result.decode_error)
@@ -148,7 +156,7 @@ class Registry:
                 raise error
             if field_validation == "Warn":
                 warnings = tuple(unknown)
-            obj = schema.drop_unknown_fields(obj)
+            obj = schema.drop_unknown_fields(obj, resource.schema)
         return obj, warnings
 
     def _validate(self, resource: ResourceType, obj: dict, old: dict | None = None, status_update: bool = False) -> None:
@@ -235,10 +243,8 @@ class Registry:
         meta["creationTimestamp"] = self.now_rfc3339()
         apply_defaults(obj, in_place=True)
         prepare_for_create(obj, uid=meta["uid"], in_place=True)
-        if resource is POD:
-            admit_pod(obj, in_place=True)
-        elif resource is NODE and not kubelet_ready:
-            admit_node(obj, in_place=True)
+        if not (kubelet_ready and resource is NODE):
+            admit(obj, in_place=True)
         self._validate(resource, obj)
         if dry_run:
             if self.storage.get(resource, namespace if resource.namespaced else "", obj["metadata"]["name"]):
@@ -372,7 +378,7 @@ class Registry:
             elif patch_type == "merge":
                 patched = patch.json_merge_patch(current, document)
             else:
-                patched = patch.strategic_merge_patch(current, document, resource.kind)
+                patched = patch.strategic_merge_patch(current, document, resource.strategic_merge)
         except patch.PatchError as exc:
             details = {"name": name, "kind": resource.plural}
             if resource.group:

@@ -1,12 +1,45 @@
-"""The resource types kubeviz serves, described once.
+"""What a kind declaration holds: its identity (``ResourceType``) and its behaviour (``Strategy``, printer, schema,
+protobuf and patch tables).
 
-Routing, discovery, error messages (``jobs.batch "pi" not found``) and the store all read this table, so a kind is
-added in exactly one place. Values follow a real 1.32 API server (kubectl-compat.md §1.3).
+The declarations themselves are in ``kinds.py``, one entry per kind, and every layer reads them there. This module
+only defines their shape, so that modules the declarations refer to (errors, storage, protobuf) can name the type
+without importing the table. Values follow a real 1.32 API server (kubectl-compat.md §1.3).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .fielderrors import FieldError
+    from .printers import Printer
 
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A kind's registry strategy (``pkg/registry/<group>/<kind>/strategy.go``) with its scheme defaulting.
+
+    Every hook is named in every declaration, ``None`` where upstream's strategy does nothing beyond the generic
+    steps (``kinds.prepare_for_create`` and ``prepare_for_update`` do those: uid, generation, status kept apart).
+    Hooks change the object in place; validators answer field errors in upstream's order.
+    """
+
+    # SetDefaults_<Kind> (pkg/apis/<group>/v1/defaults.go); runs on every write and must be idempotent.
+    defaults: Callable[[dict], None] | None
+    # The mutating admission plugins a create of the kind passes (ServiceAccount, TaintNodesByCondition...),
+    # called as admit(obj, in_place=True).
+    admit: Callable[..., dict] | None
+    # PrepareForCreate beyond the generic steps (Job selector generation, Pod phase...).
+    prepare_for_create: Callable[[dict], None] | None
+    # PrepareForUpdate beyond the generic steps: (new, old, status_update) -> None.
+    prepare_for_update: Callable[[dict, dict, bool], None] | None
+    # Validate (create), ValidateUpdate, and the status strategy's ValidateUpdate.
+    validate: Callable[[dict], list[FieldError]] | None
+    validate_update: Callable[[dict, dict], list[FieldError]] | None
+    validate_status_update: Callable[[dict, dict], list[FieldError]] | None
 
 
 @dataclass(frozen=True)
@@ -26,7 +59,16 @@ class ResourceType:
     # Whether the dashboard shows the kind: its objects are in the live stream's snapshot and events, and the
     # page's state (a Lease only moves the stream's resourceVersion on).
     shown: bool = True
-    extra: dict = field(default_factory=dict, compare=False)
+    # The behaviour, named in every declaration (None says "nothing of that kind here", on purpose).
+    strategy: Strategy = field(kw_only=True, compare=False)
+    # The table convertor: kubectl get's columns and cells (None: rest.DefaultTableConvertor, Name and Created At).
+    printer: Printer | None = field(kw_only=True, compare=False)
+    # The strict JSON schema file of kubernetes-validate the decoder checks bodies against (schema.py).
+    schema: str = field(kw_only=True, compare=False)
+    # The protobuf message table of the kind (protobuf.py), for client-go's typed clients; None: JSON only.
+    protobuf: dict | None = field(kw_only=True, compare=False)
+    # The kind's root type in patch.SCHEMAS, for strategic merge patches; None: that patch type is refused.
+    strategic_merge: str | None = field(kw_only=True, compare=False)
 
     @property
     def api_version(self) -> str:
@@ -54,45 +96,3 @@ class ResourceType:
     def path(self) -> str:
         """The API path of the kind's group version: ``api/v1``, ``apis/batch/v1``."""
         return f"apis/{self.group}/{self.version}" if self.group else f"api/{self.version}"
-
-
-RESOURCE_TYPES = (
-    ResourceType("", "v1", "Namespace", "namespaces", False, ("ns",), subresources=("status",),
-                 verbs=tuple(v for v in VERBS if v != "deletecollection")),
-    ResourceType("", "v1", "Node", "nodes", False, ("no",), subresources=("status",)),
-    ResourceType("", "v1", "Pod", "pods", True, ("po",), ("all",), subresources=("status", "log")),
-    ResourceType("", "v1", "Event", "events", True, ("ev",)),
-    ResourceType("batch", "v1", "Job", "jobs", True, (), ("all",), ("status",), has_generation=True),
-    ResourceType("batch", "v1", "CronJob", "cronjobs", True, ("cj",), ("all",), ("status",), has_generation=True),
-    ResourceType("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), ("all",), ("status",), has_generation=True),
-    ResourceType("apps", "v1", "ControllerRevision", "controllerrevisions", True),
-    ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True, shown=False),
-)
-
-#: The kinds the dashboard shows, in the table's order.
-SHOWN_TYPES = tuple(r for r in RESOURCE_TYPES if r.shown)
-
-_BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCE_TYPES}
-_BY_KIND = {(r.group, r.kind): r for r in RESOURCE_TYPES}
-_BY_API_VERSION_KIND = {(r.api_version, r.kind): r for r in RESOURCE_TYPES}
-
-
-def resource_for_path(group: str, version: str, plural: str) -> ResourceType | None:
-    return _BY_PATH.get((group, version, plural))
-
-
-def resource_for_kind(group: str, kind: str) -> ResourceType | None:
-    return _BY_KIND.get((group, kind))
-
-
-def resource_for_object(api_version: str, kind: str) -> ResourceType | None:
-    return _BY_API_VERSION_KIND.get((api_version, kind))
-
-
-def group_versions() -> list[tuple[str, str]]:
-    """Every (group, version) served, core first, in a stable order."""
-    seen: list[tuple[str, str]] = []
-    for r in RESOURCE_TYPES:
-        if (r.group, r.version) not in seen:
-            seen.append((r.group, r.version))
-    return seen

@@ -45,19 +45,6 @@ from apiserver.fielderrors import go_quote
 
 SCHEMA_VERSION = "v1.32.0-local-strict"
 
-# (apiVersion, kind) -> schema file of kubernetes-validate.
-KIND_SCHEMA_FILES = {
-    ("v1", "Namespace"): "namespace-v1.json",
-    ("v1", "Node"): "node-v1.json",
-    ("v1", "Pod"): "pod-v1.json",
-    ("v1", "Event"): "event-v1.json",
-    ("batch/v1", "Job"): "job-batch-v1.json",
-    ("batch/v1", "CronJob"): "cronjob-batch-v1.json",
-    ("apps/v1", "DaemonSet"): "daemonset-apps-v1.json",
-    ("apps/v1", "ControllerRevision"): "controllerrevision-apps-v1.json",
-    ("coordination.k8s.io/v1", "Lease"): "lease-coordination-v1.json",
-}
-
 # Go named types the schemas cannot tell apart from their underlying type.
 # Keyed by (owning struct, JSON field name); used only to word type errors.
 GO_NAMED_TYPES = {
@@ -301,12 +288,16 @@ class _Compiler:
         return _Any(named or "interface {}")
 
 
+def schema_path(filename: str) -> str:
+    """Where a schema file of kubernetes-validate's v1.32.0 strict schemas is (``job-batch-v1.json``)."""
+    return os.path.join(_schema_dir(), filename)
+
+
 @lru_cache(maxsize=None)
-def _compiled(api_version: str, kind: str) -> _Struct | None:
-    filename = KIND_SCHEMA_FILES.get((api_version, kind))
+def _compiled(filename: str | None, kind: str) -> _Struct | None:
     if filename is None:
         return None
-    with open(os.path.join(_schema_dir(), filename), encoding="utf-8") as fh:
+    with open(schema_path(filename), encoding="utf-8") as fh:
         top = json.load(fh)
     compiler = _compiler()
     root = _Struct(kind, f"v1.{kind}")
@@ -318,10 +309,6 @@ def _compiled(api_version: str, kind: str) -> _Struct | None:
 @lru_cache(maxsize=1)
 def _compiler() -> _Compiler:
     return _Compiler(_definitions())
-
-
-def supported_kinds() -> list[tuple[str, str]]:
-    return sorted(KIND_SCHEMA_FILES)
 
 
 # ---------------------------------------------------------------------------
@@ -500,22 +487,23 @@ def render_path(keys) -> str:
     return "".join(out)
 
 
-def structural_errors(obj: dict) -> StructuralResult:
-    """Decode-time problems of ``obj`` (unknown fields, wrong JSON types) as upstream words them.
+def structural_errors(obj: dict, schema_file: str | None) -> StructuralResult:
+    """Decode-time problems of ``obj`` (unknown fields, wrong JSON types) as upstream words them, against the
+    schema file of its kind (``kinds.structural_errors`` finds it from the object's apiVersion and kind).
 
-    Unsupported apiVersion/kind pairs yield an empty result: recognising the kind
-    is the caller's job.
+    No schema file (a kind not served) yields an empty result: recognising the kind is the caller's job.
     """
-    root = _compiled(str(obj.get("apiVersion")), str(obj.get("kind")))
+    root = _compiled(schema_file, str(obj.get("kind")))
     walker = _Walker()
     if root is not None:
         walker.walk(root, obj, (), "", ())
     return walker.result
 
 
-def drop_unknown_fields(obj: dict) -> dict:
-    """A pruned deep copy of ``obj`` without unknown fields (``fieldValidation=Ignore``)."""
-    root = _compiled(str(obj.get("apiVersion")), str(obj.get("kind")))
+def drop_unknown_fields(obj: dict, schema_file: str | None) -> dict:
+    """A pruned deep copy of ``obj`` without unknown fields (``fieldValidation=Ignore``), against the schema file
+    of its kind."""
+    root = _compiled(schema_file, str(obj.get("kind")))
     if root is None:
         return copy.deepcopy(obj)
     pruned = _Walker(prune=True).walk(root, obj, (), "", ())

@@ -6,11 +6,11 @@ function here is named after its upstream counterpart so a learner can read
 both side by side. Errors are :class:`~apiserver.fielderrors.FieldError`
 values in upstream's order; ``str(error)`` is the line kubectl prints.
 
-Call order (as in the real API server): ``defaults.apply_defaults`` ->
-``defaults.admit_pod`` (Pods) -> ``defaults.prepare_for_create`` /
-``prepare_for_update`` -> :func:`validate_create` / :func:`validate_update`.
-Validation needs the prepared object: a Job's generated selector, for
-instance, is checked here.
+Each kind's validators are named in its declaration (``kinds.py``), which runs
+them in the real API server's order: ``kinds.apply_defaults`` -> admission
+(Pods, Nodes) -> ``kinds.prepare_for_create`` / ``prepare_for_update`` ->
+``kinds.validate_create`` / ``validate_update``. Validation needs the prepared
+object: a Job's generated selector, for instance, is checked here.
 
 Pure Python, no Django.
 """
@@ -1782,71 +1782,49 @@ def validate_event_involved_object(event: dict) -> Errors:
 
 
 # ---------------------------------------------------------------------------
-# Entry points
+# The strategies' ValidateUpdate where it is more than one upstream function (``kinds.py`` names which kind uses
+# which validator)
 # ---------------------------------------------------------------------------
 
-_CREATE = {
-    "Job": validate_job,
-    "CronJob": validate_cron_job_create,
-    "DaemonSet": validate_daemon_set,
-    "Pod": validate_pod_create,
-    "Node": validate_node,
-    "Namespace": validate_namespace,
-    "Lease": validate_lease,
-    "ControllerRevision": validate_controller_revision,
-    "Event": validate_event,
-}
 
-
-def validate_create(obj: dict) -> list[FieldError]:
-    """Validation errors for creating ``obj`` (defaulted and prepared), in upstream order."""
-    validator = _CREATE.get(obj.get("kind"))
-    return validator(obj) if validator else []
-
-
-def _meta_update(new: dict, old: dict) -> Errors:
+def validate_meta_update(new: dict, old: dict) -> Errors:
+    """ValidateObjectMetaUpdate of two whole objects."""
     return validate_object_meta_update(new.get("metadata"), old.get("metadata"))
 
 
-def _validate_controller_revision_update(new: dict, old: dict) -> Errors:
+def validate_status_update(new: dict, old: dict) -> Errors:
+    """A status strategy's ValidateUpdate, as far as it is modelled: the spec cannot change through /status (it is
+    reset to the old one), so upstream validates the metadata update and the status (ValidateJobUpdateStatus,
+    ValidatePodStatusUpdate...); status rules beyond the Node's resource quantities are not modelled."""
+    return validate_meta_update(new, old)
+
+
+def validate_node_strategy_update(new: dict, old: dict) -> Errors:
+    """nodeStrategy.ValidateUpdate (and nodeStatusStrategy's here): ValidateNode, then ValidateNodeUpdate."""
+    return validate_node(new) + validate_node_update(new, old)
+
+
+def validate_namespace_strategy_update(new: dict, old: dict) -> Errors:
+    """namespaceStrategy.ValidateUpdate: ValidateNamespace, then ValidateNamespaceUpdate (the metadata update)."""
+    return validate_namespace(new) + validate_meta_update(new, old)
+
+
+def validate_lease_update(new: dict, old: dict) -> Errors:
+    """ValidateLeaseUpdate: the metadata update, then the spec."""
+    return validate_meta_update(new, old) + validate_lease_spec(new.get("spec") or {})
+
+
+def validate_controller_revision_update(new: dict, old: dict) -> Errors:
+    """ValidateControllerRevisionUpdate: the metadata update, the revision, and data is immutable."""
     data = new.get("data")
     return (
-        _meta_update(new, old)
+        validate_meta_update(new, old)
         + validate_controller_revision(new)
         + validate_immutable_field(data, old.get("data"), "data",
                                    value=GoValue("runtime.RawExtension{...}") if data is not None else None)
     )
 
 
-# Each kind's strategy ValidateUpdate, in upstream's order (some repeat the create validation).
-_UPDATE = {
-    "Job": validate_job_update,
-    "CronJob": validate_cron_job_update,
-    "DaemonSet": validate_daemon_set_update,
-    "Pod": validate_pod_update,
-    "Node": lambda new, old: validate_node(new) + validate_node_update(new, old),
-    "Namespace": lambda new, old: validate_namespace(new) + _meta_update(new, old),
-    "Lease": lambda new, old: _meta_update(new, old) + validate_lease_spec(new.get("spec") or {}),
-    "ControllerRevision": _validate_controller_revision_update,
-    "Event": lambda new, old: _meta_update(new, old) + validate_event_involved_object(new),
-}
-
-
-# The status strategies' ValidateUpdate: the spec cannot change through /status (it is reset to the old one),
-# so upstream validates the metadata update and the status (ValidateJobUpdateStatus, ValidatePodStatusUpdate...).
-# Status rules beyond the Node's resource quantities are not modelled.
-_STATUS_UPDATE = {
-    "Node": lambda new, old: validate_node(new) + validate_node_update(new, old),
-}
-
-
-def validate_update(new: dict, old: dict, *, status_update: bool = False) -> list[FieldError]:
-    """Validation errors for replacing ``old`` by ``new`` (both defaulted; ``new`` prepared); ``status_update``:
-    a write through the ``/status`` subresource."""
-    if status_update:
-        validator = _STATUS_UPDATE.get(new.get("kind"))
-        if validator is None:
-            return validate_object_meta_update(new.get("metadata"), old.get("metadata"))
-        return validator(new, old)
-    validator = _UPDATE.get(new.get("kind"))
-    return validator(new, old) if validator else []
+def validate_event_update(new: dict, old: dict) -> Errors:
+    """ValidateEventUpdate, as far as it is modelled: the metadata update and the involved object's namespace."""
+    return validate_meta_update(new, old) + validate_event_involved_object(new)

@@ -91,7 +91,7 @@ def case_memory_job(args):
 
 
 def _job_type():
-    from apiserver.resources import resource_for_kind
+    from apiserver.kinds import resource_for_kind
 
     return resource_for_kind("batch", "Job")
 
@@ -121,7 +121,7 @@ def case_cronjobs(args):
 
 def case_daemonset_rollout(args):
     setup_django()
-    from apiserver.resources import resource_for_kind
+    from apiserver.kinds import resource_for_kind
     from kubeviz.runtime.memory import memory_cluster
     from tests.manifests import agent_daemonset
 

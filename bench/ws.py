@@ -160,7 +160,7 @@ def publish(port: int, cluster: str, template_name: str, first_rv: int, rate: fl
     django.setup()
     from channels.layers import get_channel_layer
 
-    from apiserver.resources import resource_for_kind
+    from apiserver.kinds import resource_for_kind
     from apiserver.storage import WatchEvent
     from kubeviz.store.events import cluster_group, watch_message
 

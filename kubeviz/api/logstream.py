@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from apiserver.resources import resource_for_kind
+from apiserver.kinds import resource_for_kind
 
 from controllers.apimachinery.timeutil import parse_rfc3339
 

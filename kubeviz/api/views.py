@@ -20,10 +20,10 @@ from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc333
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import registry_for
 
-from apiserver import discovery, errors, openapi, printers, protobuf
+from apiserver import discovery, errors, kinds, openapi, printers, protobuf
 from apiserver.manifests import ManifestError, load_documents, load_json
 from apiserver.registry import delete_warnings
-from apiserver.resources import ResourceType, resource_for_path
+from apiserver.kinds import ResourceType, resource_for_path
 
 from . import logstream, watch
 
@@ -108,7 +108,7 @@ def _read_json_body(request, resource: ResourceType, registry=None, namespace: s
     if content_type == protobuf.MEDIA_TYPE:
         # client-go 1.32's typed clients (kubectl create job/cronjob/namespace) send protobuf; answers stay JSON.
         try:
-            return protobuf.decode_object(request.body, resource, lookup_owner=_owner_lookup(registry, namespace))
+            return kinds.decode_protobuf(request.body, lookup_owner=_owner_lookup(registry, namespace))
         except protobuf.ProtobufError as exc:
             raise errors.StatusError(415, "UnsupportedMediaType", str(exc), {}) from None
     if content_type == YAML:
@@ -165,8 +165,8 @@ def _include_object(request) -> str:
 
 
 def _table_response(request, registry, resource: ResourceType, objects: list[dict], rv: str, version: str):
-    body = printers.table(resource.kind, objects, registry.storage.now(), include_object=_include_object(request),
-                          resource_version=rv, api_version=version)
+    body = kinds.table(resource.kind, objects, registry.storage.now(), include_object=_include_object(request),
+                       resource_version=rv, api_version=version)
     return json_response(body)
 
 

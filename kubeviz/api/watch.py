@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Protocol
 
-from apiserver import printers
-from apiserver.resources import ResourceType
+from apiserver import kinds, printers
+from apiserver.kinds import ResourceType
 from apiserver.storage import HistoryCompacted, WatchEvent
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class EventEncoder:
         obj.setdefault("apiVersion", self.resource.api_version)
         obj.setdefault("kind", self.resource.kind)
         if self.table_version:
-            obj = printers.table(
+            obj = kinds.table(
                 self.resource.kind, [obj], now, include_object=self.include_object,
                 resource_version=(obj.get("metadata") or {}).get("resourceVersion", ""),
                 api_version=self.table_version,

@@ -11,7 +11,7 @@ from django.contrib.staticfiles.views import serve
 from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy as _
 
-from apiserver.resources import SHOWN_TYPES
+from apiserver.kinds import SHOWN_TYPES
 from controllers import cronjob, daemonset, job, kubelet, nodelifecycle, podgc, scheduler, ttl
 from kubeviz.store.models import Cluster
 

@@ -30,10 +30,12 @@ from controllers.apimachinery import fields as fieldsel
 from controllers.apimachinery import labels as labelsel
 from controllers.pods import is_pod_ready, is_pod_terminal, pod_status_text
 
+from apiserver.kinds import RESOURCE_TYPES
+
 from .format import MISSING, parse_field_path, resolve_path
 
 # Kinds whose objects live outside namespaces.
-CLUSTER_SCOPED = ("Node", "Namespace")
+CLUSTER_SCOPED = tuple(r.kind for r in RESOURCE_TYPES if not r.namespaced)
 
 
 class ClusterView(Protocol):
@@ -286,7 +288,7 @@ def _field(spec: dict, ctx: Context) -> tuple[bool, str]:
     kind = spec["kind"]
     where = f"{kind} {spec.get('namespace', 'default') + '/' if kind not in CLUSTER_SCOPED else ''}{spec['name']}"
     if spec.get("column"):
-        from apiserver.printers import table
+        from apiserver.kinds import table
 
         obj = _find(ctx.view.objects(kind), spec)
         if obj is None:

@@ -25,7 +25,7 @@ from controllers.apimachinery.timeutil import parse_rfc3339
 from controllers.programs import parse_go_duration
 
 from apiserver.manifests import ManifestError, load_documents
-from apiserver.resources import RESOURCE_TYPES
+from apiserver.kinds import RESOURCE_TYPES
 
 API_VERSION = "kubeviz.io/v1alpha1"
 KIND = "Lesson"

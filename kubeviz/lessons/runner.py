@@ -26,7 +26,7 @@ from apiserver import errors
 from apiserver.apply import apply_manifests
 from apiserver.manifests import ManifestError
 from apiserver.registry import Registry
-from apiserver.resources import RESOURCE_TYPES
+from apiserver.kinds import RESOURCE_TYPES
 
 from .checks import ApplyRecord, CheckResult, ClusterView, Context, StepWindow, evaluate, object_filter
 from .format import Lesson
@@ -403,7 +403,7 @@ class LessonRun:
     def _get(self, kind: str, namespace: str, name: str) -> dict:
         for obj in self.cluster.objects(kind):
             meta = obj.get("metadata") or {}
-            if meta.get("name") == name and (kind in ("Node", "Namespace") or meta.get("namespace") == namespace):
+            if meta.get("name") == name and (not BY_KIND[kind].namespaced or meta.get("namespace") == namespace):
                 return obj
         raise ActionError(f'{kind} "{name}" not found')
 

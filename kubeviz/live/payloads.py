@@ -17,7 +17,7 @@ import json
 from collections import OrderedDict
 from typing import Callable, Literal, NotRequired, TypedDict
 
-from apiserver.resources import SHOWN_TYPES
+from apiserver.kinds import SHOWN_TYPES
 
 # The kinds the dashboard shows, in the order the snapshot lists them (the resource table's). Changes of other
 # kinds (Leases) only move the stream's resourceVersion forward (a ``bookmark``).

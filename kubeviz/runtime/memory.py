@@ -16,7 +16,7 @@ from controllers.manager import default_controllers
 from apiserver.apply import apply_manifests
 from apiserver.client import RegistryClient
 from apiserver.registry import Registry
-from apiserver.resources import RESOURCE_TYPES
+from apiserver.kinds import RESOURCE_TYPES
 from apiserver.storage import MemoryStorage
 from kubeviz.store.services import populate_cluster
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from controllers.apimachinery.timeutil import format_rfc3339
 
 from apiserver.registry import SYSTEM_NAMESPACES, Registry
-from apiserver.resources import resource_for_kind
+from apiserver.kinds import resource_for_kind
 
 from . import events
 from .models import Cluster

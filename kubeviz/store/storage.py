@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
 
-from apiserver.resources import ResourceType, resource_for_kind
+from apiserver.kinds import ResourceType, resource_for_kind
 from apiserver.storage import HistoryCompacted, KeyExists, KeyNotFound, VersionConflict, WatchEvent
 
 from . import events

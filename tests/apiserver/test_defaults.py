@@ -4,14 +4,12 @@ import copy
 
 import pytest
 
+from apiserver.kinds import apply_defaults, prepare_for_create, prepare_for_update
 from apiserver.defaults import (
     admit_node,
     admit_pod,
-    apply_defaults,
     compute_qos_class,
     image_pull_policy_default,
-    prepare_for_create,
-    prepare_for_update,
     reset_status_for_update,
 )
 

@@ -19,7 +19,7 @@ def get(path, accept=TABLE):
 
 
 def make_pod(registry, name, labels, node=None):
-    from apiserver.resources import resource_for_kind
+    from apiserver.kinds import resource_for_kind
 
     spec = {"containers": [{"name": "c", "image": "busybox:1.36"}]}
     if node:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from apiserver import openapi
-from apiserver.resources import RESOURCE_TYPES
+from apiserver.kinds import RESOURCE_TYPES
 
 BASE = "/clusters/test/openapi"
 

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro
+from apiserver.kinds import table
 from apiserver.printers import (
     accepts_table,
     include_object_param,
     negotiate_table_version,
     render_text,
-    table,
 )
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)

@@ -10,11 +10,7 @@ import pytest
 from django.test import Client
 
 from apiserver import protobuf
-from apiserver.resources import resource_for_kind
-
-JOB = resource_for_kind("batch", "Job")
-CRONJOB = resource_for_kind("batch", "CronJob")
-NAMESPACE = resource_for_kind("", "Namespace")
+from apiserver.kinds import decode_protobuf
 
 
 def varint(value: int) -> bytes:
@@ -72,7 +68,7 @@ def pod_template(*containers: bytes, restart_policy="Never") -> bytes:
 
 def test_namespace_drops_gogo_zero_values():
     body = envelope("v1", "Namespace", f_bytes(1, object_meta("team-a")) + f_bytes(2, b"") + f_bytes(3, f_bytes(1, "")))
-    assert protobuf.decode_object(body, NAMESPACE) == {"apiVersion": "v1", "kind": "Namespace",
+    assert decode_protobuf(body) == {"apiVersion": "v1", "kind": "Namespace",
                                                        "metadata": {"name": "team-a"}}
 
 
@@ -80,7 +76,7 @@ def test_job_keeps_pointer_zero_values_and_reads_maps_and_quantities():
     meta = object_meta("pi", labels=f_map(11, {"app": "pi"}), annotations=f_map(12, {"note": "x"}))
     spec = f_int(1, 0) + f_int(7, 4) + f_int(10, 0) + f_bytes(6, pod_template(container("pi", "perl:5.34.0", "perl")))
     body = envelope("batch/v1", "Job", f_bytes(1, meta) + f_bytes(2, spec) + f_bytes(3, f_int(1, 0)))
-    assert protobuf.decode_object(body, JOB) == {
+    assert decode_protobuf(body) == {
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {"name": "pi", "labels": {"app": "pi"}, "annotations": {"note": "x"}},
         "spec": {"parallelism": 0, "backoffLimit": 4, "suspend": False, "template": {"spec": {
@@ -99,7 +95,7 @@ def test_cronjob_with_inline_volume_source_env_and_owner_references():
     owner = f_bytes(13, f_bytes(1, "Node") + f_bytes(3, "n1") + f_bytes(4, "u-1") + f_bytes(5, "v1") + f_int(6, 1))
     spec = f_bytes(1, "*/1 * * * *") + f_bytes(3, "Forbid") + f_bytes(5, job_template) + f_int(6, 3)
     body = envelope("batch/v1", "CronJob", f_bytes(1, object_meta("hello") + owner) + f_bytes(2, spec))
-    decoded = protobuf.decode_object(body, CRONJOB)
+    decoded = decode_protobuf(body)
     assert decoded["metadata"] == {"name": "hello", "ownerReferences": [
         {"apiVersion": "v1", "kind": "Node", "name": "n1", "uid": "u-1", "controller": True}]}
     assert decoded["spec"] == {
@@ -115,10 +111,10 @@ def test_cronjob_with_inline_volume_source_env_and_owner_references():
 
 def test_unknown_fields_are_ignored_when_empty_and_refused_when_not():
     empty_unknown = f_bytes(1, object_meta("a")) + f_bytes(2, f_bytes(11, f_bytes(1, b"")))  # podFailurePolicy {}
-    assert protobuf.decode_object(envelope("batch/v1", "Job", empty_unknown), JOB)["metadata"] == {"name": "a"}
+    assert decode_protobuf(envelope("batch/v1", "Job", empty_unknown))["metadata"] == {"name": "a"}
     used = f_bytes(1, object_meta("a")) + f_bytes(2, f_bytes(11, f_bytes(1, f_bytes(1, "FailJob"))))
     with pytest.raises(protobuf.ProtobufError) as caught:
-        protobuf.decode_object(envelope("batch/v1", "Job", used), JOB)
+        decode_protobuf(envelope("batch/v1", "Job", used))
     assert str(caught.value).startswith("kubeviz cannot decode the protobuf field Job.spec.<field 11>")
 
 
@@ -128,7 +124,7 @@ def test_a_job_from_a_cronjob_takes_a_spec_it_cannot_read_from_the_cronjob():
     body = envelope("batch/v1", "Job", f_bytes(1, meta) + f_bytes(2, f_bytes(11, f_bytes(1, f_bytes(1, "x")))))
     template = {"podFailurePolicy": {"rules": []}, "template": {"spec": {"containers": []}}}
     cronjob = {"kind": "CronJob", "spec": {"jobTemplate": {"spec": template}}}
-    decoded = protobuf.decode_object(body, JOB, lookup_owner={"cj-uid": cronjob}.get)
+    decoded = decode_protobuf(body, lookup_owner={"cj-uid": cronjob}.get)
     assert decoded["spec"] == template and decoded["metadata"]["name"] == "manual"
 
 
@@ -142,7 +138,7 @@ def test_a_job_from_a_cronjob_takes_a_spec_it_cannot_read_from_the_cronjob():
 ], ids=["no magic", "unsupported kind", "truncated"])
 def test_undecodable_bodies(body, message):
     with pytest.raises(protobuf.ProtobufError) as caught:
-        protobuf.decode_object(body, NAMESPACE)
+        decode_protobuf(body)
     assert str(caught.value) == message
 
 

@@ -10,12 +10,11 @@ import copy
 import pytest
 
 from apiserver import fielderrors as fe
-from apiserver.defaults import apply_defaults, admit_pod, prepare_for_create, prepare_for_update
+from apiserver.defaults import admit_pod
+from apiserver.kinds import apply_defaults, prepare_for_create, prepare_for_update, validate_create, validate_update
 from apiserver.validation import (
     go_parse_duration_error,
     parse_schedule_error,
-    validate_create,
-    validate_update,
 )
 
 UID = "3c4b2f1e-0000-4000-8000-000000000001"

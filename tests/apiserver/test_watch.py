@@ -9,7 +9,7 @@ from django.test import Client
 
 from kubeviz.api import watch
 from apiserver.registry import Registry
-from apiserver.resources import resource_for_kind
+from apiserver.kinds import resource_for_kind
 from apiserver.storage import HistoryCompacted, MemoryStorage, WatchEvent
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)

@@ -311,7 +311,7 @@ def test_indexed_lists_hold_the_current_versions_and_follow_membership_changes()
 def test_every_informer_kind_is_served_by_the_api():
     """The engine's informers list kinds of the API's resource table (the one table of kinds; controllers/ cannot
     import it, so this test holds the two together)."""
-    from apiserver.resources import RESOURCE_TYPES
+    from apiserver.kinds import RESOURCE_TYPES
     from controllers.engine import INFORMER_KINDS
 
     served = {r.kind for r in RESOURCE_TYPES}

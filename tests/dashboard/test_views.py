@@ -190,7 +190,7 @@ def test_vendored_files_are_listed_with_their_package_and_version():
 
 def test_the_page_learns_its_kinds_from_the_resource_table(client, cluster):
     """The page keeps, streams and addresses exactly the kinds the resource table shows (no list of its own)."""
-    from apiserver.resources import RESOURCE_TYPES
+    from apiserver.kinds import RESOURCE_TYPES
 
     kinds = page_config(client.get("/c/test/"))["kinds"]
     assert [k["kind"] for k in kinds] == [r.kind for r in RESOURCE_TYPES if r.shown]

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
-from apiserver.resources import resource_for_kind
+from apiserver.kinds import resource_for_kind
 from kubeviz.live import payloads
 from kubeviz.live.consumers import CLOSE_NOT_FOUND, ClusterConsumer
 from kubeviz.live.hub import Batch

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apiserver.resources import resource_for_kind
+from apiserver.kinds import resource_for_kind
 from kubeviz.live import payloads
 from kubeviz.store import events as store_events
 from tests.live.test_consumers import (

@@ -10,7 +10,7 @@ from controllers.engine import Engine
 from controllers.job import JOB_TRACKING_FINALIZER
 from controllers.manager import default_controllers
 from apiserver.registry import delete_warnings
-from apiserver.resources import resource_for_kind
+from apiserver.kinds import resource_for_kind
 from kubeviz.runtime.memory import memory_cluster
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from apiserver.resources import resource_for_kind
+from apiserver.kinds import resource_for_kind
 from kubeviz.store import events
 from kubeviz.store.services import registry_for
 from kubeviz.store.storage import DatabaseStorage

@@ -16,11 +16,13 @@ from django.core.management.base import BaseCommand, CommandError
 from controllers.apimachinery.timeutil import parse_rfc3339
 from controllers.programs import parse_go_duration
 
+from apiserver.kinds import SHOWN_TYPES
 from apiserver.manifests import ManifestError
 from kubeviz.runtime.memory import memory_cluster
 
-# The order `kubectl get all` and friends would show them in.
-OUTPUT_KINDS = ("Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event")
+# What is printed: every kind the dashboard shows but Namespaces, in the table's order, with the Events (which
+# tell what happened to the rest) last.
+OUTPUT_TYPES = tuple(sorted((r for r in SHOWN_TYPES if r.kind != "Namespace"), key=lambda r: r.kind == "Event"))
 DEFAULT_START = "2025-01-01T00:00:00Z"
 
 
@@ -79,21 +81,22 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {error.strerror}") from None
 
     def _print_json(self, cluster) -> None:
-        items = [obj for kind in OUTPUT_KINDS for obj in cluster.objects(kind)]
+        items = [obj for resource in OUTPUT_TYPES for obj in cluster.objects(resource.kind)]
         body = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
         self.stdout.write(json.dumps(body, indent=2, ensure_ascii=False))
 
     def _print_tables(self, cluster) -> None:
-        from apiserver.printers import render_text, table
+        from apiserver.kinds import table
+        from apiserver.printers import render_text
 
         first = True
-        for kind in OUTPUT_KINDS:
+        for resource in OUTPUT_TYPES:
+            kind = resource.kind
             objects = cluster.objects(kind)
             if not objects:
                 continue
             if not first:
                 self.stdout.write("")
             first = False
-            namespaced = kind != "Node"
-            rendered = render_text(table(kind, objects, cluster.now), with_namespace=namespaced)
+            rendered = render_text(table(kind, objects, cluster.now), with_namespace=resource.namespaced)
             self.stdout.write(rendered.rstrip("\n"))
