@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from . import errors, fielderrors
 from .manifests import Document, ManifestError, load_documents
 from .registry import Registry
-from .kinds import resource_for_object
+from .kinds import RESOURCE_TYPES, resource_for_object
+
+# What a manifest of a kind not served is told, from the table of kinds (its order).
+_SERVED = ", ".join(f"{r.kind}s" for r in RESOURCE_TYPES[:-1]) + f" and {RESOURCE_TYPES[-1].kind}s"
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -127,8 +130,7 @@ def _apply_document(registry: Registry, document: Document, *, namespace: str, d
     if resource is None:
         error = errors.StatusError(
             404, "NotFound",
-            f'no matches for kind "{result.kind}" in version "{result.api_version}": kubeviz simulates Jobs, '
-            f"CronJobs, DaemonSets, Pods, Nodes, Namespaces, Events, ControllerRevisions and Leases",
+            f'no matches for kind "{result.kind}" in version "{result.api_version}": kubeviz simulates {_SERVED}',
             {},
         )
         error.field_paths = [(["kind"], error.message)]

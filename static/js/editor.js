@@ -8,16 +8,13 @@ import { toast } from "./controls.js";
 
 const VALIDATE_AFTER_MS = 450;
 
-// kubectl's resource names for `kubectl apply` output (job.batch/pi created).
-const RESOURCE_NAMES = {
-  Job: "job.batch", CronJob: "cronjob.batch", DaemonSet: "daemonset.apps", Pod: "pod", Node: "node",
-  Namespace: "namespace", ControllerRevision: "controllerrevision.apps", Deployment: "deployment.apps",
-  ConfigMap: "configmap", Service: "service",
-};
-
+// kubectl's resource name for `kubectl apply` output: the kind in lower case, qualified by its API group
+// (job.batch/pi created, pod/x created), for any kind, served or not.
 function resourceName(result) {
-  const kind = result.kind || "";
-  return `${RESOURCE_NAMES[kind] || kind.toLowerCase()}/${result.name || ""}`;
+  const kind = (result.kind || "").toLowerCase();
+  const apiVersion = result.apiVersion || "";
+  const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
+  return `${group ? `${kind}.${group}` : kind}/${result.name || ""}`;
 }
 
 /** Every error of an ApplyResult as {line, column, text}, duplicates dropped, in line order. */

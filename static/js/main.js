@@ -57,7 +57,8 @@ const cluster = createClusterView({
   animator,
   onSelect: select,
 });
-const tables = createTablesView({ root: document.querySelector('[data-panel="tables"]'), onSelect: select });
+const tables = createTablesView({ root: document.querySelector('[data-panel="tables"]'), kinds: config.kinds,
+  onSelect: select });
 const jobs = createJobsView({ root: document.getElementById("jobs-view"), onSelect: select });
 const cronjobs = createCronJobsView({ root: document.getElementById("cronjobs-view"), onSelect: select });
 const daemonsets = createDaemonSetsView({ root: document.getElementById("daemonsets-view"), onSelect: select });

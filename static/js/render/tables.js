@@ -6,13 +6,9 @@ import { PRINTERS, cellText } from "../kube.js";
 import { esc } from "../dom.js";
 import { eventTime } from "../derive.js";
 
-const PLURAL = {
-  Pod: "pods", Node: "nodes", Job: "jobs", CronJob: "cronjobs", DaemonSet: "daemonsets",
-  ControllerRevision: "controllerrevisions", Event: "events",
-};
-const CLUSTER_SCOPED = new Set(["Node"]);
-
-export function createTablesView({ root, onSelect }) {
+// `kinds`: the page config's kinds (the server's table of kinds): each one's plural and scope.
+export function createTablesView({ root, kinds: served, onSelect }) {
+  const byKind = Object.fromEntries(served.map((k) => [k.kind, k]));
   const table = root.querySelector("#resource-table");
   const kinds = root.querySelector("#table-kinds");
   const wide = root.querySelector("#table-wide");
@@ -46,10 +42,11 @@ export function createTablesView({ root, onSelect }) {
     last = { state, now };
     const printer = PRINTERS[kind];
     const showWide = wide.checked;
-    const withNamespace = allNamespaces.checked && !CLUSTER_SCOPED.has(kind);
-    command.textContent = `kubectl get ${PLURAL[kind]}${withNamespace ? " -A" : ""}${showWide ? " -o wide" : ""}`;
+    const { plural, namespaced } = byKind[kind];
+    const withNamespace = allNamespaces.checked && namespaced;
+    command.textContent = `kubectl get ${plural}${withNamespace ? " -A" : ""}${showWide ? " -o wide" : ""}`;
     let objects = Object.entries(state.objects[kind] || {});
-    if (!withNamespace && !CLUSTER_SCOPED.has(kind)) objects = objects.filter(([, o]) => (o.metadata.namespace || "default") === "default");
+    if (!withNamespace && namespaced) objects = objects.filter(([, o]) => (o.metadata.namespace || "default") === "default");
     // kubectl lists by namespace then name; events sort by when they were last seen (as `--sort-by` users do).
     if (kind === "Event") objects.sort(([, a], [, b]) => eventTime(a) - eventTime(b));
     else objects.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
