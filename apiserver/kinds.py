@@ -17,6 +17,7 @@ Below the table are the lookups, and the steps every kind shares around its stra
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from controllers.apimachinery.objcopy import deep_copy
 
@@ -37,6 +38,7 @@ __all__ = [
     "group_versions",
     "prepare_for_create",
     "prepare_for_update",
+    "printer_for",
     "resource_for_kind",
     "resource_for_object",
     "resource_for_path",
@@ -383,6 +385,6 @@ def drop_unknown_fields(obj: dict) -> dict:
     return schema.drop_unknown_fields(obj, _schema_file(obj))
 
 
-def decode_protobuf(body: bytes, lookup_owner=None) -> dict:
+def decode_protobuf(body: bytes, lookup_owner: Callable[[str], dict | None] | None = None) -> dict:
     """The JSON object of a protobuf request body, read with the message table of the kind it names."""
     return protobuf.decode_object(body, _PROTOBUF_MESSAGES, lookup_owner=lookup_owner)
