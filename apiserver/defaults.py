@@ -420,7 +420,7 @@ def prepare_cron_job_for_create(cron_job: dict) -> None:
 def prepare_daemon_set_for_create(daemon_set: dict) -> None:
     """daemonSetStrategy.PrepareForCreate: status reset, template generation 1."""
     daemon_set["status"] = {}
-    annotations = _dict(daemon_set["metadata"], "annotations")
+    annotations = _dict(_dict(daemon_set, "metadata"), "annotations")
     annotations[DAEMONSET_TEMPLATE_GENERATION_ANNOTATION] = "1"
     # DaemonSetStatus's counters are not omitempty: a fresh status serialises them as zeros.
     daemon_set["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
