@@ -11,7 +11,7 @@ from controllers.cache import Cache
 from controllers.clock import TimerHeap
 from controllers.engine import ACTION_HANDLERS, Engine
 from controllers.plan import Action, CreateObject, DeleteObject, EmitEvent, SyncResult, Trace
-from controllers.client import Change, ClientError
+from controllers.client import ClientError, WatchEvent
 from controllers.workqueue import WorkQueue
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -100,7 +100,7 @@ class RecordingStore:
             raise ClientError(422, "Invalid", f"{name} refused")
         self.rv += 1
         created = {**obj, "metadata": {**obj["metadata"], "name": name, "resourceVersion": str(self.rv)}}
-        self.changes.append(Change("ADDED", obj["kind"], created))
+        self.changes.append(WatchEvent("ADDED", obj["kind"], created))
         return created
 
     def update_status(self, obj):

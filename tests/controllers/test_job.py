@@ -18,6 +18,7 @@ import pytest
 from controllers import job as jobctl
 from controllers import job_backoff
 from controllers.cache import Cache
+from controllers.client import WatchEvent
 from controllers.job import (
     JobMemory,
     active_pods_for_removal,
@@ -40,7 +41,6 @@ from controllers.job_indexed import (
 from controllers.manager import JobOrphanPodController
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult
 from controllers.pods import format_time, get_finished_time, is_pod_active, is_pod_ready, sort_active_pods
-from controllers.client import Change
 from controllers.ttl import job_finished_time
 from tests.controllers.factories import LONG_AGO, NOW, new_job, new_pod, pod_list
 
@@ -1193,7 +1193,7 @@ def finished(job: dict) -> dict:
     return job
 
 
-def orphan_pod_queued_and_synced(engine: FakeEngine, change: Change) -> list[PatchObject]:
+def orphan_pod_queued_and_synced(engine: FakeEngine, change: WatchEvent) -> list[PatchObject]:
     """Feed a change to the orphan queue's handlers, then sync what they queued: the patches asked for."""
     orphans = JobOrphanPodController()
     engine.cache.apply_change(change.type, change.kind, change.object)
@@ -1220,7 +1220,7 @@ def test_watch_orphan_pods(job, in_cache):
         del pod["metadata"]["ownerReferences"]
     engine = FakeEngine(*([job] if in_cache else []))
     pod["metadata"]["resourceVersion"] = "10"
-    assert orphan_pod_queued_and_synced(engine, Change("ADDED", "Pod", pod)) == [
+    assert orphan_pod_queued_and_synced(engine, WatchEvent("ADDED", "Pod", pod)) == [
         PatchObject("Pod", "default", "orphan-pod", RELEASE)]
 
 
@@ -1232,7 +1232,7 @@ def test_finalizer_cleanup():
     engine = FakeEngine(job, pod)
     done = finished(job)
     done["metadata"]["resourceVersion"] = "50"
-    assert orphan_pod_queued_and_synced(engine, Change("MODIFIED", "Job", done)) == [
+    assert orphan_pod_queued_and_synced(engine, WatchEvent("MODIFIED", "Job", done)) == [
         PatchObject("Pod", "default", "test-pod", RELEASE)]
 
 
@@ -1248,7 +1248,7 @@ def test_delete_job_queues_the_pods_it_controls_that_keep_the_finalizer():
     engine = FakeEngine(job, other, tracked, released, relabelled, foreign)
     gone = copy.deepcopy(job)
     gone["metadata"]["resourceVersion"] = "60"
-    assert orphan_pod_queued_and_synced(engine, Change("DELETED", "Job", gone)) == [
+    assert orphan_pod_queued_and_synced(engine, WatchEvent("DELETED", "Job", gone)) == [
         PatchObject("Pod", "default", "tracked", RELEASE)]
     assert cleanup_pod_finalizers(job, [tracked, released, relabelled, foreign]) == [tracked]
 
@@ -1284,7 +1284,7 @@ def test_orphan_pod_handlers(jobs, change_type, pod, queued):
     pod = copy.deepcopy(pod)
     pod["metadata"]["resourceVersion"] = "10"
     engine.cache.apply_change(change_type, "Pod", pod)
-    keys = JobOrphanPodController().keys_for_change(Change(change_type, "Pod", pod), None, engine)
+    keys = JobOrphanPodController().keys_for_change(WatchEvent(change_type, "Pod", pod), None, engine)
     assert keys == ([("default", "p")] if queued else [])
 
 

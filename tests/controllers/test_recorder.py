@@ -7,7 +7,7 @@ import pytest
 
 from controllers.plan import EmitEvent
 from controllers.recorder import EVENT_AGGREGATION_WINDOW, EVENT_TTL, EventRecorder, event_write_time
-from controllers.client import Change, ClientError
+from controllers.client import ClientError, WatchEvent
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 T0_NANOS = int(T0.timestamp()) * 1_000_000_000
@@ -30,7 +30,7 @@ class EventStore:
     def _changed(self, type_, obj):
         self.rv += 1
         obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.rv)}}
-        self.changes.append(Change(type_, "Event", obj))
+        self.changes.append(WatchEvent(type_, "Event", obj))
         return obj
 
     def create(self, obj):
