@@ -1,6 +1,6 @@
 """The controller-manager: which controllers run, and which changes wake which of them.
 
-Each controller here is a thin adapter between the engine and a pure ``sync_*`` function: it turns store changes
+Each controller here is a thin adapter between the engine and a pure ``sync_*`` function: it turns watch events
 into work-queue keys (upstream's informer event handlers), gathers what the sync function needs from the cache,
 and names the object whose status a plan writes. The decisions live in the sync functions.
 """

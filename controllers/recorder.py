@@ -1,7 +1,7 @@
 """Events: how they are written (client-go's event recorder) and how they go away (kube-apiserver's Event TTL).
 
 A controller only says "emit this event" (``EmitEvent`` in its plan). Upstream, what happens next is split between
-a client library and the API server; here both live in this module, because the simulated API server (the store)
+a client library and the API server; here both live in this module, because the simulated API server
 has no clock of its own and the engine drives time.
 
 What it mirrors, and where to read upstream beside it:
