@@ -43,6 +43,7 @@ from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject,
 from controllers.pods import format_time, get_finished_time, is_pod_active, is_pod_ready, sort_active_pods
 from controllers.ttl import job_finished_time
 from tests.controllers.factories import LONG_AGO, NOW, new_job, new_pod, pod_list
+from tests.controllers.world import World
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
@@ -87,33 +88,10 @@ def created_indexes(result: SyncResult) -> set[int]:
     return {int(c.obj["metadata"]["annotations"][jobctl.JOB_COMPLETION_INDEX_ANNOTATION]) for c in creates(result)}
 
 
-def apply_plan(job: dict, pods: list[dict], result: SyncResult) -> tuple[dict, list[dict]]:
-    """A tiny stand-in for the engine: status first, then actions; deleted pods become terminating."""
-    job = copy.deepcopy(job)
-    if result.status is not None:
-        job["status"] = copy.deepcopy(result.status)
-    by_name = {p["metadata"]["name"]: copy.deepcopy(p) for p in pods}
-    for action in result.actions:
-        if isinstance(action, PatchObject):
-            pod = by_name.get(action.name)
-            if pod is not None:
-                finalizers = action.patch["metadata"]["finalizers"]
-                if finalizers is None:
-                    pod["metadata"].pop("finalizers", None)
-                else:
-                    pod["metadata"]["finalizers"] = finalizers
-        elif isinstance(action, DeleteObject):
-            pod = by_name.get(action.name)
-            if pod is not None:
-                pod["metadata"]["deletionTimestamp"] = format_time(NOW)
-        elif isinstance(action, CreateObject):
-            obj = copy.deepcopy(action.obj)
-            n = len(by_name)
-            obj["metadata"]["name"] = f"{obj['metadata']['generateName']}x{n:04d}"
-            obj["metadata"]["uid"] = f"uid-created-{n}"
-            obj["status"] = {"phase": "Pending"}
-            by_name[obj["metadata"]["name"]] = obj
-    return job, list(by_name.values())
+def apply_plan(world: World, job: dict, result: SyncResult) -> tuple[dict, list[dict]]:
+    """Apply ``result`` (a sync of ``job``) to ``world`` as the engine does; answers the Job and the pods then."""
+    world.apply(result, job)
+    return world.get("Job", job["metadata"]["namespace"], job["metadata"]["name"]), world.list("Pod")
 
 
 # --- TestControllerSyncJob ---------------------------------------------------------------------------------
@@ -454,9 +432,11 @@ def test_sync_job_past_deadline(tc):
 
 def test_past_deadline_failed_once_pods_are_gone():
     job = new_job(1, 1, 6, active_deadline_seconds=10, status={"startTime": format_time(NOW - timedelta(seconds=15))})
-    pods = [new_pod(job, "Running", name="slow")]
+    pods = [new_pod(job, "Running", name="slow", node_name="node-1")]
+    world = World(job, *pods)
     first = sync_job(job, pods, NOW)
-    job, pods = apply_plan(job, pods, first)
+    job, pods = apply_plan(world, job, first)
+    # Deleted on its node: terminating for the grace period (30 s), its finalizer gone.
     assert pods[0]["metadata"]["deletionTimestamp"] and "finalizers" not in pods[0]["metadata"]
     assert events(first) == []  # nothing is announced before the Job is really finished
 
@@ -465,7 +445,10 @@ def test_past_deadline_failed_once_pods_are_gone():
     assert deletes(still_terminating) == [] and creates(still_terminating) == []
 
     later = NOW + timedelta(seconds=31)
-    gone = sync_job(job, [], later, memory=first.memory)
+    world.set_now(later)
+    world.finish_termination("default", "slow")
+    assert world.list("Pod") == []
+    gone = sync_job(job, world.list("Pod"), later, memory=first.memory)
     status = gone.status
     assert conditions(status) == [("FailureTarget", "True", *DEADLINE), ("Failed", "True", *DEADLINE)]
     assert status["conditions"][1]["lastTransitionTime"] == format_time(later)
@@ -475,7 +458,7 @@ def test_past_deadline_failed_once_pods_are_gone():
     assert job_finished_time({"status": status}) == later.replace(microsecond=0)
 
     # A finished Job is left alone and its backoff record is forgotten.
-    finished, _ = apply_plan(job, [], gone)
+    finished, _ = apply_plan(world, job, gone)
     noop = sync_job(finished, [], later + timedelta(seconds=5), memory=gone.memory)
     assert noop.actions == () and noop.status is None and noop.memory is None
 
@@ -518,20 +501,22 @@ def test_consecutive_failures_wait_10s_20s_40s():
     pods: list[dict] = []
     clock = NOW
     waits = []
+    world = World(job)
     for attempt in range(3):
-        failed = new_pod(job, "Failed", name=f"attempt-{attempt}", finished_at=clock)
+        failed = world.put(new_pod(job, "Failed", name=f"attempt-{attempt}", finished_at=clock))
         pods = [failed]
         result = sync_job(job, pods, clock, memory=memory)
         assert creates(result) == []
         waits.append(result.requeue_after)
         assert result.memory.backoff == BackoffRecord(attempt + 1, clock)
-        job, pods = apply_plan(job, pods, result)
+        job, pods = apply_plan(world, job, result)
         memory = result.memory
         # When the backoff has elapsed, exactly one replacement pod is created.
         clock = clock + timedelta(seconds=result.requeue_after)
+        world.set_now(clock)
         retry = sync_job(job, [], clock, memory=memory)
         assert len(creates(retry)) == 1
-        job, _ = apply_plan(job, [], retry)
+        job, _ = apply_plan(world, job, retry)
         memory = retry.memory
     assert waits == [10.0, 20.0, 40.0]
     assert job["status"]["failed"] == 3
@@ -620,22 +605,27 @@ def test_job_created_suspended_has_no_start_time_and_no_pods():
 def test_suspend_deletes_pods_and_resume_resets_start_time():
     old_start = NOW - timedelta(minutes=1)
     job = new_job(2, 4, 6, suspend=True, active_deadline_seconds=600, status={"startTime": format_time(old_start)})
-    pods = pod_list(job, 2, "Running")
+    pods = pod_list(job, 2, "Running", node_name="node-1")
+    world = World(job, *pods)
     suspended = sync_job(job, pods, NOW)
     assert [d.name for d in deletes(suspended)] == sorted(p["metadata"]["name"] for p in pods)
     assert suspended.status["startTime"] == format_time(old_start)  # suspend does not clear startTime
     assert suspended.status["terminating"] == 2 and suspended.status.get("failed", 0) == 0
     assert suspended.requeue_after is None  # activeDeadlineSeconds does not tick while suspended
-    job, pods = apply_plan(job, pods, suspended)
+    job, pods = apply_plan(world, job, suspended)
+    assert [p["metadata"].get("deletionGracePeriodSeconds") for p in pods] == [30, 30]  # terminating on their node
 
     # Terminated while suspended: not counted as failed (their finalizers were removed before deletion).
     gone = [dict(p, status={"phase": "Failed"}) for p in pods]
     quiet = sync_job(job, gone, NOW + timedelta(seconds=30), memory=suspended.memory)
     assert new_status(job, quiet).get("failed", 0) == 0
+    for pod in pods:
+        world.finish_termination("default", pod["metadata"]["name"])
 
-    job["spec"]["suspend"] = False
+    job = world.change("Job", "default", "foobar", lambda job: job["spec"].update(suspend=False))
     later = NOW + timedelta(minutes=5)
-    resumed = sync_job(job, [], later, memory=suspended.memory)
+    world.set_now(later)
+    resumed = sync_job(job, world.list("Pod"), later, memory=suspended.memory)
     assert resumed.status["startTime"] == format_time(later)
     assert conditions(resumed.status) == RESUMED
     assert resumed.status["conditions"][0]["lastTransitionTime"] == format_time(later)
@@ -644,7 +634,7 @@ def test_suspend_deletes_pods_and_resume_resets_start_time():
     # Upstream computes the deadline requeue before the resume resets startTime (10 min - 6 min elapsed);
     # the status update re-triggers a sync that sees the fresh clock.
     assert resumed.requeue_after == 240.0
-    job, pods = apply_plan(job, [], resumed)
+    job, pods = apply_plan(world, job, resumed)
     assert sync_job(job, pods, later, memory=resumed.memory).requeue_after == 600.0
 
 
@@ -671,12 +661,13 @@ def test_parallelism_zero_deletes_active_pods_without_condition():
 
 def test_work_queue_job_creates_nothing_after_first_success_and_ignores_later_failure():
     job = new_job(3, -1, 6)
-    pods = [new_pod(job, "Succeeded"), new_pod(job, "Running")]
-    result = sync_job(job, pods, NOW)
+    succeeded, running = new_pod(job, "Succeeded"), new_pod(job, "Running")
+    world = World(job, succeeded, running)
+    result = sync_job(job, [succeeded, running], NOW)
     assert creates(result) == [] and result.status["active"] == 1
-    job, pods = apply_plan(job, pods, result)
-    pods[1]["status"] = {"phase": "Failed"}
-    done = sync_job(job, pods, NOW + timedelta(seconds=10), memory=result.memory)
+    job, pods = apply_plan(world, job, result)
+    world.change("Pod", "default", running["metadata"]["name"], lambda pod: pod.update(status={"phase": "Failed"}))
+    done = sync_job(job, world.list("Pod"), NOW + timedelta(seconds=10), memory=result.memory)
     assert conditions(done.status) == SUCCESS
     assert done.status["succeeded"] == 1 and done.status["failed"] == 1
 
@@ -694,12 +685,13 @@ def test_pod_failure_policy_fail_job_on_exit_code():
     ))
     failed = new_pod(job, "Failed", name="crash", exit_code=42)
     running = new_pod(job, "Running", name="other")
+    world = World(job, failed, running)
     result = sync_job(job, [failed, running], NOW)
     message = "Container main for pod default/crash failed with exit code 42 matching FailJob rule at index 0"
     assert conditions(result.status) == [("FailureTarget", "True", "PodFailurePolicy", message)]
     assert [d.name for d in deletes(result)] == ["other"]
     assert result.status["failed"] == 2  # the deleted running pod is counted failed as the Job fails
-    job, pods = apply_plan(job, [failed, running], result)
+    job, pods = apply_plan(world, job, result)
     final = sync_job(job, [], NOW + timedelta(seconds=30), memory=result.memory)
     assert conditions(final.status)[-1] == ("Failed", "True", "PodFailurePolicy", message)
     assert events(final) == [("Warning", "PodFailurePolicy", message)]
@@ -764,6 +756,7 @@ def test_backoff_limit_per_index_replaces_failed_index_and_carries_failure_count
     job = new_job(2, 2, None, completion_mode="Indexed", backoff_limit_per_index=1)
     failed = new_pod(job, "Failed", index=0, annotations={jobctl.JOB_INDEX_FAILURE_COUNT_ANNOTATION: "0"})
     running = new_pod(job, "Running", index=1, annotations={jobctl.JOB_INDEX_FAILURE_COUNT_ANNOTATION: "0"})
+    world = World(job, failed, running)
     result = sync_job(job, [failed, running], NOW)
     assert created_indexes(result) == {0}
     created = creates(result)[0].obj
@@ -772,7 +765,7 @@ def test_backoff_limit_per_index_replaces_failed_index_and_carries_failure_count
     # The failed pod keeps its finalizer (so it is not counted yet) until its replacement exists.
     assert patches(result) == [] and result.status.get("failed", 0) == 0
     assert conditions(result.status) == []
-    job, pods = apply_plan(job, [failed, running], result)
+    job, pods = apply_plan(world, job, result)
     counted = sync_job(job, pods, NOW + timedelta(seconds=1), memory=result.memory)
     assert [p.name for p in patches(counted)] == [failed["metadata"]["name"]]
     assert counted.status["failed"] == 1 and creates(counted) == []
@@ -828,13 +821,14 @@ def test_fail_index_action_fails_only_that_index():
 def test_success_policy_succeeded_indexes_deletes_the_rest_then_completes():
     job = new_job(3, 3, 6, completion_mode="Indexed", success_policy={"rules": [{"succeededIndexes": "0"}]})
     pods = [new_pod(job, "Succeeded", index=0), new_pod(job, "Running", index=1, name="leader-1")]
+    world = World(job, *pods)
     result = sync_job(job, pods, NOW)
     met = ("SuccessCriteriaMet", "True", "SuccessPolicy", "Matched rules at index 0")
     assert conditions(result.status) == [met]
     assert [d.name for d in deletes(result)] == ["leader-1"]
     assert result.status.get("failed", 0) == 0  # pods deleted after success are not failures
     assert "completionTime" not in result.status
-    job, pods = apply_plan(job, pods, result)
+    job, pods = apply_plan(world, job, result)
     done = sync_job(job, [], NOW + timedelta(seconds=20), memory=result.memory)
     assert conditions(done.status) == [met, ("Complete", "True", "SuccessPolicy", "Matched rules at index 0")]
     assert done.status["completionTime"] == format_time(NOW + timedelta(seconds=20))
@@ -1014,7 +1008,7 @@ def test_counts_are_not_doubled_when_the_status_lands_before_the_patches():
     first = sync_job(job, [done], NOW)
     assert first.status["succeeded"] == 1
     assert patches(first) == [PatchObject("Pod", "default", "done", {"metadata": {"finalizers": None}})]
-    job_after, _ = apply_plan(job, [done], SyncResult((), first.status, None, first.trace))  # status only
+    job_after, _ = apply_plan(World(job, done), job, SyncResult((), first.status, None, first.trace))  # status only
     again = sync_job(job_after, [done], NOW + timedelta(seconds=1), memory=first.memory)
     assert new_status(job_after, again)["succeeded"] == 1
     assert len(patches(again)) == 1  # the removal is asked again, idempotently
