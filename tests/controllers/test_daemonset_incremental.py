@@ -286,12 +286,14 @@ def test_told_changes_the_sync_reads_no_list():
 
 
 @pytest.mark.parametrize("spec, applies", [
-    ({"updateStrategy": on_delete()}, True),
-    ({"updateStrategy": rolling_update(1)}, True),
-    ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}}, True),
-    ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "0%"}}}, True),
-    ({"updateStrategy": update_surge(1)}, False),
-    ({"updateStrategy": rolling_update(1), "minReadySeconds": 5}, False),
+    pytest.param({"updateStrategy": on_delete()}, True, id="OnDelete"),
+    pytest.param({"updateStrategy": rolling_update(1)}, True, id="maxUnavailable 1"),
+    pytest.param({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}},
+                 True, id="maxSurge 0"),
+    pytest.param({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "0%"}}}, True,
+                 id="maxSurge 0%"),
+    pytest.param({"updateStrategy": update_surge(1)}, False, id="maxSurge 1"),
+    pytest.param({"updateStrategy": rolling_update(1), "minReadySeconds": 5}, False, id="minReadySeconds 5"),
 ])
 def test_which_daemonsets_sync_incrementally(spec, applies):
     ds = new_daemonset()

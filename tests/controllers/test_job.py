@@ -556,8 +556,10 @@ def test_backoff_reset_by_success():
 
 @pytest.mark.parametrize(
     ("indexes", "text"),
-    [([], ""), ([0], "0"), ([0, 1], "0,1"), ([0, 1, 2], "0-2"), ([1, 3, 4, 5, 7], "1,3-5,7"), ([7, 5, 4, 3, 1, 3], "1,3-5,7"),
-     ([0, 1, 3, 4], "0,1,3,4"), ([2, 4, 5, 7, 8, 9], "2,4,5,7-9")],
+    [pytest.param([], "", id="none"), pytest.param([0], "0", id="0"), pytest.param([0, 1], "0,1", id="0,1"),
+     pytest.param([0, 1, 2], "0-2", id="0-2"), pytest.param([1, 3, 4, 5, 7], "1,3-5,7", id="1,3-5,7"),
+     pytest.param([7, 5, 4, 3, 1, 3], "1,3-5,7", id="1,3-5,7 from unsorted duplicates"),
+     pytest.param([0, 1, 3, 4], "0,1,3,4", id="0,1,3,4"), pytest.param([2, 4, 5, 7, 8, 9], "2,4,5,7-9", id="2,4,5,7-9")],
 )
 def test_format_completed_indexes(indexes, text):
     assert format_completed_indexes(indexes) == text

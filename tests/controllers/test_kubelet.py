@@ -543,8 +543,8 @@ class CheckingDriver(Driver):
 
 
 @pytest.mark.parametrize("command,policy", [
-    (["sh", "-c", "sleep 3; exit 1"], "OnFailure"),  # restarts and crash-loop back-off
-    (["sh", "-c", "echo a; sleep 2; echo b; sleep 600"], "Never"),  # logs, then a graceful deletion
+    pytest.param(["sh", "-c", "sleep 3; exit 1"], "OnFailure", id="restarts and crash-loop back-off"),
+    pytest.param(["sh", "-c", "echo a; sleep 2; echo b; sleep 600"], "Never", id="logs, then a graceful deletion"),
 ])
 def test_memory_given_to_a_sync_is_never_changed(command, policy):
     driver = CheckingDriver(new_pod(command, restart_policy=policy), new_node()).run_until(90)
