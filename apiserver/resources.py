@@ -1,6 +1,6 @@
 """The resource types kubeviz serves, described once.
 
-Routing, discovery, error messages (``jobs.batch "pi" not found``) and the store all read this table, so a kind is
+Routing, discovery, error messages (``jobs.batch "pi" not found``) and the storage all read this table, so a kind is
 added in exactly one place. Values follow a real 1.32 API server (kubectl-compat.md §1.3).
 """
 

@@ -694,7 +694,7 @@ def test_a_finished_pod_is_forgotten_and_its_deletion_carried_out_at_once():
     assert driver.pod["status"]["phase"] == "Succeeded"
     assert driver.memory is not None  # the sync that wrote the phase still needs it, in case the write fails
     status = driver.pod["status"]
-    again = driver.sync()  # the sync after the write sees Succeeded in the store
+    again = driver.sync()  # the sync after the write sees Succeeded in the API server
     assert again.memory is None and again.status is None and again.actions == ()
     assert driver.sync().memory is None  # and stays forgotten: no re-admission, no restart
     assert driver.pod["status"] == status
