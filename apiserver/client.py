@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro
-from controllers.client import Change, HistoryGone, LogEntry, ClientError
+from controllers.client import ClientError, HistoryGone, LogEntry, WatchEvent
 
 from apiserver import errors
 from apiserver.registry import Registry
@@ -42,12 +42,12 @@ class RegistryClient:
         items, _ = self.storage.list(BY_KIND[kind], None)
         return items
 
-    def changes_since(self, resource_version: int) -> list[Change]:
+    def changes_since(self, resource_version: int) -> list[WatchEvent]:
         try:
             events = self.storage.changes_since(resource_version)
         except HistoryCompacted:
             raise HistoryGone(resource_version) from None
-        return [Change(e.type, e.resource.kind, e.object) for e in events]
+        return [WatchEvent(e.type, e.resource.kind, e.object) for e in events]
 
     def create(self, obj: dict) -> dict:
         resource = BY_KIND[obj["kind"]]

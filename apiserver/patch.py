@@ -27,7 +27,7 @@ drops leftover directive keys and ``null`` fields. Values this module copies
 wholesale from a patch are cleaned the same way, so the stored object looks like
 what the real server would store.
 
-Pure Python (no Django): the store, the API views and tests share it.
+Pure Python (no Django): the registry and tests share it.
 """
 
 from __future__ import annotations

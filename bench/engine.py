@@ -3,10 +3,10 @@
 Cases (run one with --case, or all by default):
 
 * ``memory-job``: a Job of --completions (100,000) at --parallelism (1,000) on --nodes (1,000), on the in-memory
-  store, fast-forward. Targets: under 60 s wall and 1.5 GB peak memory.
+  storage, fast-forward. Targets: under 60 s wall and 1.5 GB peak memory.
 * ``sqlite-job``: 10,000 completions, parallelism 500, 100 nodes through the live runtime (database storage on
   SQLite, one transaction per simulated instant). Target: under 60 s.
-* ``cronjobs``: --cronjobs (1,000) CronJobs on ``*/1`` over --hours (24) simulated hours on the in-memory store,
+* ``cronjobs``: --cronjobs (1,000) CronJobs on ``*/1`` over --hours (24) simulated hours on the in-memory storage,
   every Job created and cleaned by the history limits. Target: under 120 s wall.
 * ``daemonset-rollout``: a DaemonSet on --nodes (5,000) nodes, then an image change rolled out at
   ``maxUnavailable: 10%``, in memory, fast-forward. Target: under 30 s wall.

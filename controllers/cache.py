@@ -1,6 +1,6 @@
 """The engine's informer cache: every object of the cluster, indexed the way controllers look them up.
 
-Fed only by store changes (``apply_change``), in resourceVersion order; an older version of an object never
+Fed only by watch events (``apply_change``), in resourceVersion order; an older version of an object never
 replaces a newer one. Objects handed out are the cached dicts themselves: controllers must not mutate them
 (sample-controller: "NEVER modify objects from the store").
 """

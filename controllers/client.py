@@ -34,7 +34,11 @@ class HistoryGone(Exception):
 
 
 @dataclass(frozen=True)
-class Change:
+class WatchEvent:
+    """One committed write as a watch reports it (apimachinery's ``watch.Event{Type, Object}``, with the kind beside
+    it): what the engine's informers receive. Not the Django model ``kubeviz.store.models.Change``, which is the
+    row of the change log such an event is read from."""
+
     type: str  # ADDED, MODIFIED, DELETED
     kind: str
     object: dict
@@ -64,7 +68,7 @@ class Client(Protocol):
     def list(self, kind: str) -> list[dict]:
         """Every object of ``kind`` in every namespace."""
 
-    def changes_since(self, resource_version: int) -> list[Change]:
+    def changes_since(self, resource_version: int) -> list[WatchEvent]:
         """Changes committed after ``resource_version``, oldest first; raises HistoryGone."""
 
     def create(self, obj: dict) -> dict: ...

@@ -13,7 +13,7 @@ What a ``DaemonSetCache`` remembers
 -----------------------------------
 * Answers: each node's ``NodeShouldRunDaemonPod`` (a ``NodeDecision``, per ``Placement``), each pod's
   ``PodFacts``, a stored DaemonSet's ``Placement``, ``get_patch`` and label selector (per generation). That is
-  exact because store objects are never changed in place: a changed object is a new one with a new
+  exact because the API server's objects are never changed in place: a changed object is a new one with a new
   resourceVersion; objects without one are never trusted.
 * Per DaemonSet, where ``incremental_sync_applies``, a ``_DaemonSetState``: each node's decision, its pods, the
   state ``manage`` and the rolling update find it in ("needs a pod", "its pod is terminating", "old pod

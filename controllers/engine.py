@@ -31,7 +31,7 @@ from .plan import (
     Action, AddNodeImage, AppendLog, BindPod, CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult, Trace,
 )
 from .recorder import EventRecorder
-from .client import Change, Client, ClientError, HistoryGone, LogEntry
+from .client import Client, ClientError, HistoryGone, LogEntry, WatchEvent
 from .workqueue import WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ MAX_SYNCS_PER_INSTANT = 200_000
 class Controller(Protocol):
     name: str
 
-    def keys_for_change(self, change: Change, old: dict | None, engine: "Engine") -> Iterable[Hashable]:
+    def keys_for_change(self, change: WatchEvent, old: dict | None, engine: "Engine") -> Iterable[Hashable]:
         """Keys to sync because of a change (the informer event handlers)."""
 
     def initial_keys(self, engine: "Engine") -> Iterable[Hashable]:

@@ -45,7 +45,7 @@ pod IP, the condition transition times, and per container its stage (``creating`
 ``backoff``, ``stopped``, ``never-pull``), the instance number (``attempt``), the pull decision, the program
 being played (lines, duration, exit code, SIGTERM behaviour), how many lines are logged, readiness, the last
 two finished runs, a scheduled kill and the crash-loop back-off entry. Without memory the pod is admitted
-afresh. Once the pod's phase in the store is terminal (Succeeded or Failed), nothing of it runs again: the
+afresh. Once the pod's stored phase is terminal (Succeeded or Failed), nothing of it runs again: the
 kubelet forgets it once nothing is left to happen (its memory and checkpoint go, so a Job of 100,000 pods does
 not keep 100,000 of them); a later deletion is then carried out at once (its containers are long stopped).
 
@@ -936,7 +936,7 @@ def _next_stage(ctx: _Sync, before: datetime | None):
 
 
 def _prune_none(value):
-    """``value`` without ``None`` members, to compare a status with what the store kept of it."""
+    """``value`` without ``None`` members, to compare a status with what the API server kept of it."""
     if isinstance(value, dict):
         return {k: _prune_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
@@ -1036,7 +1036,7 @@ def sync_pod(pod: dict, node: dict | None, now: datetime, *, memory=None, seed: 
     trace = Trace(CONTROLLER, key, "sync", _summary(ctx), decision, tuple(ctx.fired))
     if (phase in ("Succeeded", "Failed") and status is None and upcoming is None and not ctx.actions
             and not ctx.deleting):
-        # The store has the terminal status and nothing is left to happen: forget the pod (see the module
+        # The API server has the terminal status and nothing is left to happen: forget the pod (see the module
         # docstring); a later deletion is handled without memory.
         return SyncResult((), None, None, trace, None)
     return SyncResult(tuple(ctx.actions), status, requeue, trace, ctx.mem)

@@ -1,6 +1,6 @@
 """The controller-manager: which controllers run, and which changes wake which of them.
 
-Each controller here is a thin adapter between the engine and a pure ``sync_*`` function: it turns store changes
+Each controller here is a thin adapter between the engine and a pure ``sync_*`` function: it turns watch events
 into work-queue keys (upstream's informer event handlers), gathers what the sync function needs from the cache,
 and names the object whose status a plan writes. The decisions live in the sync functions.
 """
@@ -28,7 +28,7 @@ from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
 from .podgc import gc_pods
 from .pods import is_pod_terminal
 from .scheduler import NodeInfoCache, SchedulerState, schedule_pod
-from .client import Change
+from .client import WatchEvent
 from .ttl import sync_ttl_after_finished
 
 
@@ -37,7 +37,7 @@ def _ns_name(obj: dict) -> tuple[str, str]:
     return meta.get("namespace", ""), meta["name"]
 
 
-def _owner_keys(change: Change, old: dict | None, engine, owner_kind: str) -> list[tuple[str, str]]:
+def _owner_keys(change: WatchEvent, old: dict | None, engine, owner_kind: str) -> list[tuple[str, str]]:
     """Keys of the ``owner_kind`` objects controlling the changed object, before and after the change."""
     keys = []
     for obj in (change.object, old):
@@ -60,7 +60,7 @@ class WorkloadController:
     def initial_keys(self, engine):
         return [_ns_name(obj) for obj in engine.cache.list(self.kind)]
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == self.kind:
             if change.type == "DELETED":
                 engine.forget_memory(self.name, _ns_name(change.object))
@@ -68,7 +68,7 @@ class WorkloadController:
             return [_ns_name(change.object)]
         return self.keys_for_dependent(change, old, engine)
 
-    def keys_for_dependent(self, change: Change, old, engine):
+    def keys_for_dependent(self, change: WatchEvent, old, engine):
         """Keys to sync because of a change to another kind (the objects this controller owns, nodes...)."""
         return []
 
@@ -96,7 +96,7 @@ class JobController(WorkloadController):
     name = "job-controller"
     kind = "Job"
 
-    def keys_for_dependent(self, change: Change, old, engine):
+    def keys_for_dependent(self, change: WatchEvent, old, engine):
         if change.kind == "Pod":
             # Pod events are batched: the Job syncs once a second at most for its pods (syncJobBatchPeriod).
             for key in _owner_keys(change, old, engine, "Job"):
@@ -129,7 +129,7 @@ class JobOrphanPodController:
         # A restarted controller's informer announces every pod again (addPod).
         return [_ns_name(pod) for pod in engine.cache.list("Pod") if self._orphaned(pod, engine, deleted=False)]
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == "Pod":
             return [_ns_name(change.object)] if self._orphaned(change.object, engine,
                                                                 deleted=change.type == "DELETED") else []
@@ -171,7 +171,7 @@ class CronJobController(WorkloadController):
     name = "cronjob-controller"
     kind = "CronJob"
 
-    def keys_for_dependent(self, change: Change, old, engine):
+    def keys_for_dependent(self, change: WatchEvent, old, engine):
         return _owner_keys(change, old, engine, "CronJob") if change.kind == "Job" else []
 
     def sync_object(self, cronjob, engine, memory):
@@ -193,11 +193,11 @@ class DaemonSetController(WorkloadController):
     def __init__(self):
         self.daemonset_cache = DaemonSetCache()
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         self.daemonset_cache.observe(change, old, engine.cache)
         return super().keys_for_change(change, old, engine)
 
-    def keys_for_dependent(self, change: Change, old, engine):
+    def keys_for_dependent(self, change: WatchEvent, old, engine):
         if change.kind in ("Pod", "ControllerRevision"):
             return _owner_keys(change, old, engine, "DaemonSet")
         if change.kind == "Node" and change.type != "DELETED":
@@ -226,7 +226,7 @@ def _pending(pod: dict | None) -> bool:
             and spec.get("schedulerName", "default-scheduler") == "default-scheduler" and not is_pod_terminal(pod))
 
 
-def _frees_room(change: Change, old: dict | None) -> bool:
+def _frees_room(change: WatchEvent, old: dict | None) -> bool:
     """Whether a change may let a pending pod fit somewhere: a node appeared or changed, or a bound pod went."""
     if change.kind == "Node":
         return change.type in ("ADDED", "MODIFIED")
@@ -251,7 +251,7 @@ class Scheduler:
         self.pending = {_ns_name(p) for p in engine.cache.list("Pod") if _pending(p)}
         return sorted(self.pending)
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == "Pod":
             key = _ns_name(change.object)
             if change.type != "DELETED" and _pending(change.object):
@@ -305,7 +305,7 @@ class PodGarbageCollector:
     def initial_keys(self, engine):
         return [self.KEY]
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == "Node" and change.type == "DELETED":
             return [self.KEY]
         if change.kind == "Pod" and change.object["metadata"].get("deletionTimestamp") and not (
@@ -331,7 +331,7 @@ class TTLAfterFinishedController:
         return [_ns_name(j) for j in engine.cache.list("Job") if (j.get("spec") or {}).get(
             "ttlSecondsAfterFinished") is not None]
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == "Job" and change.type != "DELETED" and (change.object.get("spec") or {}).get(
                 "ttlSecondsAfterFinished") is not None:
             return [_ns_name(change.object)]
@@ -352,7 +352,7 @@ class NodeLifecycleController:
     def initial_keys(self, engine):
         return [n["metadata"]["name"] for n in engine.cache.list("Node")]
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == "Node" and change.type != "DELETED":
             return [change.object["metadata"]["name"]]
         return []
@@ -377,7 +377,7 @@ class TaintEvictionController:
     def initial_keys(self, engine):
         return [n["metadata"]["name"] for n in engine.cache.list("Node") if _no_execute_taints(n)]
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == "Node" and change.type != "DELETED":
             if _no_execute_taints(change.object) or _no_execute_taints(old):
                 return [change.object["metadata"]["name"]]
@@ -410,7 +410,7 @@ class Kubelet:
     def initial_keys(self, engine):
         return [_ns_name(p) for p in engine.cache.list("Pod") if (p.get("spec") or {}).get("nodeName")]
 
-    def keys_for_change(self, change: Change, old, engine):
+    def keys_for_change(self, change: WatchEvent, old, engine):
         if change.kind == "Pod":
             key = _ns_name(change.object)
             if change.type == "DELETED":

@@ -1,7 +1,7 @@
 """Events: how they are written (client-go's event recorder) and how they go away (kube-apiserver's Event TTL).
 
 A controller only says "emit this event" (``EmitEvent`` in its plan). Upstream, what happens next is split between
-a client library and the API server; here both live in this module, because the simulated API server (the store)
+a client library and the API server; here both live in this module, because the simulated API server
 has no clock of its own and the engine drives time.
 
 What it mirrors, and where to read upstream beside it:
@@ -35,7 +35,7 @@ from typing import Iterable
 
 from .apimachinery.timeutil import format_rfc3339, parse_rfc3339
 from .plan import EmitEvent
-from .client import Change, Client, ClientError
+from .client import Client, ClientError, WatchEvent
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class EventRecorder:
             self._written[key] = written
             self._expiry.append((written + EVENT_TTL, *key))
 
-    def observe(self, change: Change, now: datetime) -> None:
+    def observe(self, change: WatchEvent, now: datetime) -> None:
         """An Event was written (its TTL starts again at ``now``) or deleted (its name is free again)."""
         meta = change.object["metadata"]
         key = (meta.get("namespace", ""), meta["name"])

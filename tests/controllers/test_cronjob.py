@@ -6,16 +6,15 @@ TestNextScheduleTimeDuration, TestNextScheduleTime, TestByJobStartTime and TestG
 
 Upstream calls ``syncCronJob`` once, with fakes that create a Job and hand back its reference in the same call.
 Here a plan cannot record a Job it has not created yet (see ``controllers.cronjob``'s docstring), so ``run``
-plays the engine: it applies each plan to a fake API and, when a Job was created, runs the sync its ADDED event
-triggers at the same instant. Expectations are checked on the combined outcome. Where upstream's fakes model
-something kubeviz's engine cannot produce (a CronJob lister older than the API server), the row says how it is
-adapted.
+plays the engine: it applies each plan to the controller tests' fake world (``tests.controllers.world``) and, when
+a Job was created, runs the sync its ADDED event triggers at the same instant. Expectations are checked on the
+combined outcome. Where upstream's fakes model something kubeviz's engine cannot produce (a CronJob lister older
+than the API server), the row says how it is adapted.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -36,8 +35,10 @@ from controllers.cronjob import (
     sync_cronjob,
 )
 from controllers.cronschedule import ScheduleError, parse_schedule
+from controllers.client import ClientError
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, SyncResult
 from controllers.pods import format_time
+from tests.controllers.world import World
 
 UTC = timezone.utc
 D = NEXT_SCHEDULE_DELTA
@@ -60,7 +61,6 @@ ERROR_TIME_ZONE = "bad timezone"
 NEW_YORK = "America/New_York"
 
 BACKOFF = "rate-limited retry"
-_uids = itertools.count(1)
 
 
 def new_cronjob(
@@ -153,49 +153,34 @@ class Outcome:
 def run(cj: dict, jobs: list[dict], now: datetime, *, create_error: str | None = None,
         api_jobs: list[dict] | None = None, appear_on_retry: list[dict] | None = None,
         memory: CronJobMemory | None = None) -> Outcome:
-    """Sync like the engine: write the status, apply the actions to a fake API, and sync again at once when a
-    Job was created (its ADDED event), or after a failed create when ``appear_on_retry`` shows the Job then."""
-    cj = copy.deepcopy(cj)
-    cache = copy.deepcopy(jobs)
+    """Sync like the engine: apply each plan to the fake world (``tests.controllers.world``), which refuses creates
+    with ``create_error`` when given, and sync again at once when a Job was created (its ADDED event), or after a
+    failed create when ``appear_on_retry`` shows the Job then. ``api_jobs``, when given, is what a direct GET
+    finds instead of the lister's Jobs (a lister that lags behind the API server)."""
+    world = World(cj, *jobs, now=now)
+    if create_error is not None:
+        world.refuse_creates = ClientError(*REFUSALS[create_error], create_error)
+    key = ("CronJob", cj["metadata"]["namespace"], cj["metadata"]["name"])
     out = Outcome(status=copy.deepcopy(cj.get("status") or {}))
     for _round in range(4):
-        result = sync_cronjob(cj, cache, now, memory=memory, api_jobs=api_jobs)
+        seen, emitted = world.resource_version(), len(world.events)
+        result = sync_cronjob(world.get(*key), world.list("Job"), now, memory=memory, api_jobs=api_jobs)
         out.results.append(result)
         if result.status is not None:
-            cj["status"] = copy.deepcopy(result.status)
             out.status, out.status_written = copy.deepcopy(result.status), True
-        failed = created = False
-        for action in result.actions:
-            if isinstance(action, EmitEvent):
-                out.events.append((action.type, action.reason, action.message))
-            elif isinstance(action, DeleteObject):
-                out.deleted.append(action)
-                cache = [j for j in cache if j["metadata"]["uid"] != action.uid]
-                out.events.append((action.success_event.type, action.success_event.reason,
-                                   action.success_event.message))
-            elif isinstance(action, CreateObject):
-                out.create_attempts += 1
-                if create_error is not None:
-                    failed = True
-                    event = action.failure_event.bind(error=create_error)
-                    out.events.append((event.type, event.reason, event.message))
-                    continue
-                serial = next(_uids)
-                job = copy.deepcopy(action.obj)
-                job["metadata"].update(uid=f"created-{serial}", resourceVersion=str(100 + serial),
-                                       creationTimestamp=format_time(now))
-                job["status"] = {}
-                cache.append(job)
-                out.created.append(job)
-                event = action.success_event.bind(name=job["metadata"]["name"])
-                out.events.append((event.type, event.reason, event.message))
-                created = True
+        out.deleted += [a for a in result.actions if isinstance(a, DeleteObject)]
+        out.create_attempts += sum(isinstance(a, CreateObject) for a in result.actions)
+        failed = world.apply(result, world.get(*key))
+        out.events += [(e.type, e.reason, e.message) for e in world.events[emitted:]]
+        created = [e.object for e in world.changes_since(seen) if e.kind == "Job" and e.type == "ADDED"]
+        out.created += created
         memory = out.memory = result.memory
         if failed:
             out.requeue = BACKOFF
             if appear_on_retry:
-                cache += copy.deepcopy(appear_on_retry)
-                appear_on_retry, create_error = None, None
+                for job in appear_on_retry:
+                    world.put(job)
+                appear_on_retry, world.refuse_creates = None, None
                 continue
             break
         out.requeue = result.requeue_after
@@ -236,6 +221,8 @@ POLICY = {"A": "Allow", "F": "Forbid", "R": "Replace", "f": "Forbid"}
 ALREADY_EXISTS = 'jobs.batch "mycronjob-24394200" already exists'
 NAMESPACE_TERMINATING = "jobs.batch is forbidden: unable to create new content in namespace snazzycats " \
                         "because it is being terminated"
+#: The Status code and reason the API server answers each refused create with.
+REFUSALS = {ALREADY_EXISTS: (409, "AlreadyExists"), NAMESPACE_TERMINATING: (403, "Forbidden")}
 
 
 def abc(base: str, **kwargs) -> list:

@@ -5,9 +5,10 @@ test names kept as pytest ids; like upstream, most run once per update strategy 
 with ``maxUnavailable: 1``). The fixture is upstream's: selector and template labels ``{name: simple-daemon,
 type: production}``, Ready nodes with room for 100 pods, ``revisionHistoryLimit: 2``.
 
-Sequences (update_test.go) run through ``Cluster``, a tiny in-test API server: it applies each plan the way
-upstream's fake pod control does (creates appear at once as unscheduled pods, deletes vanish at once,
-revisions are stored), so each sync's ``(creates, deletes)`` can be compared with upstream's.
+Sequences (update_test.go) run through ``Cluster``: the DaemonSet in the controller tests' fake world
+(``tests.controllers.world``), which applies each plan as the engine does. As with upstream's fake pod control,
+creates appear at once as unscheduled pods and deletes vanish at once (the world's kubelet finishes them in the
+same instant), so each sync's ``(creates, deletes)`` can be compared with upstream's.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from controllers.daemonset import (
 from controllers.history import CONTROLLER_REVISION_HASH_LABEL, compute_hash, new_controller_revision
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult
 from controllers.pods import format_time
+from tests.controllers.world import World
 
 NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -198,17 +200,41 @@ def sync(ds, nodes, pods, revisions=(), now=NOW, **kwargs) -> SyncResult:
 
 
 class Cluster:
-    """Applies plans like upstream's fake pod control: creates show up at once, deletes vanish at once."""
+    """A DaemonSet, its nodes and pods in the fake world (``tests.controllers.world``), synced one plan at a time.
+
+    Like upstream's fake pod control, deleted pods vanish at once: the world's kubelet finishes every deletion in
+    the same instant. Read ``ds``, ``nodes``, ``pods`` and ``revisions`` afresh after each change; change a pod
+    through ``change_pod`` (the world's objects are never changed in place)."""
 
     def __init__(self, ds: dict, nodes: list[dict], pods: list[dict] | None = None, now: datetime = NOW):
-        self.ds = copy.deepcopy(ds)
-        self.nodes = nodes
-        self.pods = list(pods or [])
-        self.revisions: list[dict] = []
+        self.world = World(ds, *nodes, *(pods or []), now=now, kubelet_finishes_at_once=True)
+        self.name = ds["metadata"]["name"]
         self.memory = None
-        self.now = now
-        self.apply_pod_deletes = True
         self.last: SyncResult | None = None
+
+    @property
+    def ds(self) -> dict:
+        return self.world.get("DaemonSet", "default", self.name)
+
+    @property
+    def nodes(self) -> list[dict]:
+        return self.world.list("Node")
+
+    @property
+    def pods(self) -> list[dict]:
+        return self.world.list("Pod")
+
+    @property
+    def revisions(self) -> list[dict]:
+        return self.world.list("ControllerRevision")
+
+    @property
+    def now(self) -> datetime:
+        return self.world.now()
+
+    @now.setter
+    def now(self, now: datetime) -> None:
+        self.world.set_now(now)
 
     def sync(self, **kwargs) -> tuple[int, int]:
         result = sync_daemonset(self.ds, self.nodes, self.pods, self.revisions, self.now, memory=self.memory,
@@ -219,44 +245,20 @@ class Cluster:
     def apply(self, result: SyncResult) -> None:
         self.last = result
         self.memory = result.memory
-        if result.status is not None:
-            self.ds["status"] = copy.deepcopy(result.status)
-        for action in result.actions:
-            if isinstance(action, CreateObject):
-                obj = copy.deepcopy(action.obj)
-                meta = obj["metadata"]
-                if "generateName" in meta:
-                    meta["name"] = f"{meta.pop('generateName')}{next(_numbers):05d}"
-                meta["uid"] = f"uid-{meta['name']}"
-                meta["creationTimestamp"] = format_time(self.now)
-                if obj["kind"] == "Pod":
-                    obj["status"] = {"phase": "Pending"}
-                    self.pods.append(obj)
-                else:
-                    self.revisions.append(obj)
-            elif isinstance(action, DeleteObject):
-                store = self.pods if action.kind == "Pod" else self.revisions
-                if action.kind == "Pod" and not self.apply_pod_deletes:
-                    continue
-                store[:] = [o for o in store if o["metadata"]["name"] != action.name]
-            elif isinstance(action, PatchObject):
-                store = self.pods if action.kind == "Pod" else self.revisions
-                for obj in store:
-                    if obj["metadata"]["name"] == action.name:
-                        if "revision" in action.patch:
-                            obj["revision"] = action.patch["revision"]
-                        labels = action.patch.get("metadata", {}).get("labels")
-                        if labels:
-                            obj["metadata"].setdefault("labels", {}).update(labels)
+        self.world.apply(result, self.ds)
+
+    def change_pod(self, pod: dict, change) -> dict:
+        return self.world.change("Pod", pod["metadata"]["namespace"], pod["metadata"]["name"], change)
 
     def update(self, **spec_changes) -> None:
         """Change the DaemonSet spec (``image=`` changes the first container); the generation goes up."""
-        ds = copy.deepcopy(self.ds)
-        if "image" in spec_changes:
-            template_spec(ds)["containers"][0]["image"] = spec_changes.pop("image")
-        ds["spec"].update(spec_changes)
-        ds["metadata"]["generation"] = int(ds["metadata"].get("generation") or 1) + 1
-        self.ds = ds
+        def change(ds: dict) -> None:
+            if "image" in spec_changes:
+                template_spec(ds)["containers"][0]["image"] = spec_changes.pop("image")
+            ds["spec"].update(spec_changes)
+            ds["metadata"]["generation"] = int(ds["metadata"].get("generation") or 1) + 1
+
+        self.world.change("DaemonSet", "default", self.name, change)
 
     def hash(self) -> str:
         for rev in self.revisions:
@@ -275,7 +277,7 @@ class Cluster:
             is_ready = any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
             if is_ready == ready or not where(pod):
                 continue
-            mark_ready(pod, ready, self.now)
+            self.change_pod(pod, lambda pod: mark_ready(pod, ready, self.now))
             changed += 1
         if count is not None:
             assert changed == count, f"could not mark {count} pods ready={ready}"
@@ -533,11 +535,14 @@ def test_TestDaemonKillFailedPodsBackoff(strategy):
     ds = new_daemonset(strategy=strategy)
     pod = new_pod("node-0-", "node-0", SIMPLE_DAEMONSET_LABEL, ds, phase="Failed")
     cluster = Cluster(ds, add_nodes(0, 1), [pod])
-    cluster.apply_pod_deletes = False  # the failed pod stays, as with upstream's fake pod control
     key = failed_pods_backoff_key(cluster.ds, "node-0")
 
-    # First sync deletes the pod, initialising the backoff.
+    # First sync deletes the pod, initialising the backoff. Upstream's fake pod control never removes it, so its
+    # next syncs see a failed pod on the node again: here the pod is put back, as a failed daemon pod that
+    # keeps coming back.
     assert cluster.sync() == (0, 1) and len(events(cluster.last)) == 1
+    assert cluster.pods == []
+    cluster.world.put(pod)
     initial = cluster.memory.entries()[key].backoff
     assert initial == 1.0
     # An immediate second sync is limited by the backoff (and asks to come back when it ends).
@@ -884,11 +889,12 @@ def test_TestDaemonSetUpdatesAllOldNotReadyPodsAndNewNotReadyPods():
     assert cluster.sync() == (0, 0)
     # 10 available old pods, 2 unavailable old pods, 88 unavailable new pods.
     old_unavailable = set()
-    for i, pod in enumerate(cluster.pods):
+    for i, pod in enumerate(cluster.pods):  # in creation order (generated names count up)
         if i >= 10:
-            mark_ready(pod, False, cluster.now)
+            cluster.change_pod(pod, lambda pod: mark_ready(pod, False, cluster.now))
         if i < 12:
-            pod["metadata"]["labels"][CONTROLLER_REVISION_HASH_LABEL] = hash1
+            cluster.change_pod(pod, lambda pod: pod["metadata"]["labels"].update(
+                {CONTROLLER_REVISION_HASH_LABEL: hash1}))
             if i >= 10:
                 old_unavailable.add(pod["metadata"]["name"])
     assert [cluster.sync(), cluster.sync(), cluster.sync()] == [(0, 2), (2, 0), (0, 0)]
@@ -1000,7 +1006,7 @@ def test_on_delete_does_not_roll():
     assert cluster.ds["status"].get("updatedNumberScheduled", 0) == 0
     # A user deletes one old pod: manage recreates it from the new template.
     victim = cluster.pods_on("node-3")[0]
-    cluster.pods.remove(victim)
+    cluster.world.delete("Pod", "default", victim["metadata"]["name"])
     assert cluster.sync() == (1, 0)
     assert cluster.pods_on("node-3")[0]["metadata"]["labels"][CONTROLLER_REVISION_HASH_LABEL] == cluster.hash()
     assert cluster.ds["status"]["updatedNumberScheduled"] == 1
@@ -1178,7 +1184,8 @@ def test_failed_pod_backoff_sequence_through_syncs():
         assert cluster.sync() == (0, 1)  # kill the failed pod
         seen.append(cluster.memory.entries()[key].backoff)
         assert cluster.sync() == (1, 0)  # its replacement
-        cluster.pods[-1]["status"]["phase"] = "Failed"  # ... fails at once (say, the kubelet rejects it)
+        (replacement,) = cluster.pods
+        cluster.change_pod(replacement, lambda p: p["status"].update(phase="Failed"))  # ... fails at once
         assert cluster.sync() == (0, 0)  # in backoff
         assert cluster.last.requeue_after == seen[-1]
         assert "backs off" in cluster.last.trace.decision
@@ -1412,31 +1419,24 @@ def test_plan_is_deterministic_and_independent_of_input_order():
 # --- the DaemonSetCache: reused answers, same plans -----------------------------------------------------------
 #
 # The engine's objects are never changed in place: a changed Node or Pod is a new object with a new
-# resourceVersion. These tests build objects the same way (``stored`` stamps a resourceVersion; ``changed``
-# makes the new version of an object), so the cache may reuse what it read.
+# resourceVersion. The fake world's objects follow the same rule, and ``stored`` stamps a hand-made object with a
+# resourceVersion, so the cache may reuse what it read.
 
 _versions = itertools.count(1000)
 
 
 def stored(obj: dict) -> dict:
-    """``obj`` as the store hands it out: with a fresh resourceVersion."""
+    """``obj`` as the API server hands it out: with a fresh resourceVersion."""
     obj["metadata"]["resourceVersion"] = str(next(_versions))
     return obj
 
 
-def changed(obj: dict, change) -> dict:
-    """The next version of a stored object: a copy, changed by ``change(copy)``, with a new resourceVersion."""
-    new = copy.deepcopy(obj)
-    change(new)
-    return stored(new)
-
-
 class StoredCluster(Cluster):
-    """``Cluster`` whose objects follow the store's rules (resourceVersions, no change in place), synced with
-    a ``DaemonSetCache``; every sync is checked against a sync of the same inputs without the cache."""
+    """``Cluster`` synced with a ``DaemonSetCache``; every sync is checked against a sync of the same inputs
+    without the cache."""
 
     def __init__(self, ds: dict, nodes: list[dict], pods: list[dict] | None = None, now: datetime = NOW):
-        super().__init__(ds, [stored(n) for n in nodes], [stored(p) for p in pods or []], now)
+        super().__init__(ds, nodes, pods, now)
         self.cache = dscache.DaemonSetCache()
 
     def sync(self, **kwargs) -> tuple[int, int]:
@@ -1446,20 +1446,8 @@ class StoredCluster(Cluster):
         self.apply(result)
         return len(creates(result)), len(deletes(result))
 
-    def apply(self, result: SyncResult) -> None:
-        # The parent patches pods in place: patch new versions of them; stamp the pods it creates.
-        patched = {a.name for a in result.actions if isinstance(a, PatchObject) and a.kind == "Pod"}
-        self.pods = [changed(p, lambda p: None) if p["metadata"]["name"] in patched else p for p in self.pods]
-        super().apply(result)
-        self.pods = [p if p["metadata"].get("resourceVersion") else stored(p) for p in self.pods]
-
-    def mark_pods_ready(self, ready: bool = True, count: int | None = None, where=lambda pod: True) -> None:
-        self.pods = [copy.deepcopy(p) for p in self.pods]  # the parent changes them in place
-        super().mark_pods_ready(ready, count, where)
-        self.pods = [stored(p) for p in self.pods]
-
     def change_node(self, name: str, change) -> None:
-        self.nodes = [changed(n, change) if n["metadata"]["name"] == name else n for n in self.nodes]
+        self.world.change("Node", "", name, change)
 
 
 def _selector_cluster(strategy=None) -> StoredCluster:
@@ -1545,8 +1533,7 @@ def test_cache_reads_changed_pods_afresh():
     cluster.sync()
     assert cluster.ds["status"]["numberReady"] == 1
     # A pod's new version that fails: deleted (and the backoff starts), then recreated.
-    cluster.pods = [changed(p, lambda p: p["status"].update(phase="Failed")) if i == 0 else p
-                    for i, p in enumerate(cluster.pods)]
+    cluster.change_pod(cluster.pods[0], lambda p: p["status"].update(phase="Failed"))
     assert cluster.sync() == (0, 1)
     assert cluster.sync() == (1, 0)
 

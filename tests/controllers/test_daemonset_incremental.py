@@ -6,8 +6,9 @@ previous one: the changes it is told (``DaemonSetChanges``, as the controller-ma
 objects that are not the very ones it saw (when it is given only the lists). Here a small simulated cluster goes
 through random node relabels, taints, cordons, deletions and joins, pod binds, readiness flips, failures,
 deletions and relabels, selector, template, strategy and nodeSelector changes, and syncs whose expectations are
-not satisfied; every sync is made three ways (no cache, a cache comparing the lists, a cache told the changes)
-and the three results (actions, status, requeue, trace, memory) must be equal.
+not satisfied, in the controller tests' fake world (``tests.controllers.world``); every sync is made three ways
+(no cache, a cache comparing the lists, a cache told the changes) and the three results (actions, status,
+requeue, trace, memory) must be equal.
 """
 
 from __future__ import annotations
@@ -24,12 +25,11 @@ from controllers import daemonset_cache as dscache
 from controllers.daemonset import sync_daemonset
 from controllers.daemonset_cache import DaemonSetCache, DaemonSetChanges
 from controllers.history import CONTROLLER_REVISION_HASH_LABEL
-from controllers.plan import CreateObject, DeleteObject, PatchObject
+from controllers.plan import DeleteObject
 from controllers.pods import format_time
 from tests.controllers.test_daemonset import (
     NO_EXECUTE_TAINTS,
     NO_SCHEDULE_TAINTS,
-    NOW,
     SIMPLE_DAEMONSET_LABEL,
     new_daemonset,
     new_node,
@@ -37,14 +37,9 @@ from tests.controllers.test_daemonset import (
     rolling_update,
     update_surge,
 )
+from tests.controllers.world import World
 
-_versions = itertools.count(1)
 _names = itertools.count()
-
-
-def _stored(obj: dict) -> dict:
-    obj["metadata"]["resourceVersion"] = str(next(_versions))
-    return obj
 
 
 class _Lists:
@@ -60,122 +55,89 @@ class _Lists:
 
 
 class Sim:
-    """A tiny cluster of stored objects (never changed in place), a DaemonSet and its plans applied the way the
-    engine applies them: created pods appear unscheduled, deleted pods get a deletionTimestamp and go later."""
+    """A tiny cluster in the controller tests' fake world (``tests.controllers.world``): a DaemonSet, its nodes and
+    pods, its plans applied as the engine applies them (created pods appear unscheduled; a deleted pod that runs
+    on a node gets a deletionTimestamp and goes when its kubelet finishes it, any other goes at once), and the
+    changes a sync is told read from the world's watch events, as the controller-manager reads them."""
 
     def __init__(self, seed: int, nodes: int = 10, strategy: dict | None = None):
         self.rng = random.Random(seed)
         ds = new_daemonset(strategy=strategy or rolling_update(2))
         ds["metadata"]["generation"] = 1
-        self.ds = _stored(ds)
-        self.nodes: dict[str, dict] = {}
-        self.pods: dict[str, dict] = {}
-        self.revisions: list[dict] = []
+        self.world = World(ds)
+        self.name = ds["metadata"]["name"]
         self.memory = None
-        self.now = NOW
         self.identity_cache = DaemonSetCache()
         self.delta_cache = DaemonSetCache()
         self.token = 0
-        self.changed_nodes: dict = {}
-        self.changed_pods: dict = {}
+        self.seen = 0  # the resourceVersion the previous sync was told the changes up to
         self.full_reads = 0
         for i in range(nodes):
-            self.set_node(new_node(f"node-{i}", {"color": self.rng.choice(["blue", "red"])}))
+            self.world.put(new_node(f"node-{i}", {"color": self.rng.choice(["blue", "red"])}))
 
-    # -- the store ---------------------------------------------------------------------------------------
+    # -- the world ---------------------------------------------------------------------------------------
 
-    def set_node(self, node: dict | None, name: str | None = None) -> None:
-        name = name or node["metadata"]["name"]
-        if node is None:
-            self.nodes.pop(name, None)
-        else:
-            self.nodes[name] = _stored(node)
-        self.changed_nodes[name] = node
+    @property
+    def ds(self) -> dict:
+        return self.world.get("DaemonSet", "default", self.name)
 
-    def set_pod(self, pod: dict | None, name: str) -> None:
-        if pod is None:
-            self.pods.pop(name, None)
-        else:
-            self.pods[name] = _stored(pod)
-        self.changed_pods[("default", name)] = pod
+    @property
+    def nodes(self) -> dict[str, dict]:
+        return {n["metadata"]["name"]: n for n in self.world.list("Node")}
+
+    @property
+    def pods(self) -> dict[str, dict]:
+        return {p["metadata"]["name"]: p for p in self.world.list("Pod")}
+
+    @property
+    def now(self):
+        return self.world.now()
 
     def change_pod(self, name: str, change) -> None:
-        pod = copy.deepcopy(self.pods[name])
-        change(pod)
-        self.set_pod(pod, name)
+        self.world.change("Pod", "default", name, change)
 
     def change_node(self, name: str, change) -> None:
-        node = copy.deepcopy(self.nodes[name])
-        change(node)
-        self.set_node(node)
+        self.world.change("Node", "", name, change)
 
     def change_ds(self, change) -> None:
-        ds = copy.deepcopy(self.ds)
-        change(ds)
-        ds["metadata"]["generation"] += 1
-        self.ds = _stored(ds)
+        def next_generation(ds):
+            change(ds)
+            ds["metadata"]["generation"] += 1
+        self.world.change("DaemonSet", "default", self.name, next_generation)
+
+    def changes(self) -> DaemonSetChanges:
+        """What changed since the previous sync: the Nodes and the pods (None: deleted), from the watch events."""
+        nodes: dict = {}
+        pods: dict = {}
+        for event in self.world.changes_since(self.seen):
+            obj = None if event.type == "DELETED" else event.object
+            meta = event.object["metadata"]
+            if event.kind == "Node":
+                nodes[meta["name"]] = obj
+            elif event.kind == "Pod":
+                pods[(meta["namespace"], meta["name"])] = obj
+        self.seen = self.world.resource_version()
+        self.token += 1
+        return DaemonSetChanges(self.token - 1, self.token, nodes, pods)
 
     # -- syncing -----------------------------------------------------------------------------------------
 
     def sync(self, expectations_satisfied: bool = True):
-        nodes = [self.nodes[n] for n in sorted(self.nodes)]
-        pods = [self.pods[n] for n in sorted(self.pods)]
-        args = (self.ds, nodes, pods, list(self.revisions), self.now)
+        ds, nodes, pods, revisions = self.ds, self.world.list("Node"), self.world.list("Pod"), \
+            self.world.list("ControllerRevision")
+        args = (ds, nodes, pods, revisions, self.now)
         kwargs = {"memory": self.memory, "expectations_satisfied": expectations_satisfied}
         plain = sync_daemonset(*args, **kwargs)
         compared = sync_daemonset(*args, **kwargs, cache=self.identity_cache)
-        changes = DaemonSetChanges(self.token, self.token + 1, dict(self.changed_nodes), dict(self.changed_pods))
-        self.token += 1
-        self.changed_nodes.clear()
-        self.changed_pods.clear()
         node_list, pod_list = _Lists(nodes), _Lists(pods)
-        told = sync_daemonset(self.ds, node_list, pod_list, list(self.revisions), self.now, **kwargs,
-                              cache=self.delta_cache, changes=changes)
+        told = sync_daemonset(ds, node_list, pod_list, list(revisions), self.now, **kwargs,
+                              cache=self.delta_cache, changes=self.changes())
         self.full_reads += node_list.reads + pod_list.reads
         assert compared == plain
         assert told == plain
-        self.apply(plain)
+        self.memory = plain.memory
+        self.world.apply(plain, ds)
         return plain
-
-    def apply(self, result) -> None:
-        self.memory = result.memory
-        if result.status is not None:
-            ds = copy.deepcopy(self.ds)
-            ds["status"] = copy.deepcopy(result.status)
-            self.ds = _stored(ds)
-        for action in result.actions:
-            if isinstance(action, CreateObject) and action.obj["kind"] == "Pod":
-                pod = copy.deepcopy(action.obj)
-                name = f"{pod['metadata'].pop('generateName')}{next(_names):05d}"
-                pod["metadata"].update(name=name, uid=f"uid-{name}", creationTimestamp=format_time(self.now))
-                pod["status"] = {"phase": "Pending"}
-                self.set_pod(pod, name)
-            elif isinstance(action, CreateObject):
-                revision = copy.deepcopy(action.obj)
-                revision["metadata"]["uid"] = f"uid-{revision['metadata']['name']}"
-                self.revisions.append(_stored(revision))
-            elif isinstance(action, DeleteObject) and action.kind == "Pod":
-                if action.name in self.pods:
-                    self.change_pod(action.name, lambda p: p["metadata"].update(
-                        deletionTimestamp=format_time(self.now)))
-            elif isinstance(action, DeleteObject):
-                self.revisions = [r for r in self.revisions if r["metadata"]["name"] != action.name]
-            elif isinstance(action, PatchObject) and action.kind == "Pod":
-                def patch(pod, action=action):
-                    meta = action.patch.get("metadata", {})
-                    if "ownerReferences" in meta:
-                        pod["metadata"]["ownerReferences"] = meta["ownerReferences"]
-                    pod["metadata"].setdefault("labels", {}).update(meta.get("labels") or {})
-                self.change_pod(action.name, patch)
-            elif isinstance(action, PatchObject):
-                for i, revision in enumerate(self.revisions):
-                    if revision["metadata"]["name"] == action.name:
-                        revision = copy.deepcopy(revision)
-                        if "revision" in action.patch:
-                            revision["revision"] = action.patch["revision"]
-                        revision["metadata"].setdefault("labels", {}).update(
-                            action.patch.get("metadata", {}).get("labels") or {})
-                        self.revisions[i] = _stored(revision)
 
     # -- what happens in the cluster ---------------------------------------------------------------------
 
@@ -196,8 +158,8 @@ class Sim:
             name = self._pick(n for n, p in pods.items() if not p["spec"].get("nodeName"))
             if name is not None:
                 target = dsc.get_target_node_name(pods[name])
-                if target in self.nodes:
-                    self.change_pod(name, lambda p: p["spec"].update(nodeName=target))
+                if target in self.nodes:  # the scheduler's binding
+                    self.world.bind("default", name, pods[name]["metadata"]["uid"], target)
         elif kind in ("ready", "unready"):
             name = self._pick(n for n, p in pods.items() if p["spec"].get("nodeName"))
             if name is not None:
@@ -208,7 +170,7 @@ class Sim:
         elif kind == "gone":
             name = self._pick(n for n, p in pods.items() if p["metadata"].get("deletionTimestamp"))
             if name is not None:
-                self.set_pod(None, name)
+                self.world.finish_termination("default", name)
         elif kind in ("fail", "succeed"):
             name = self._pick(n for n, p in pods.items() if p["spec"].get("nodeName"))
             if name is not None:
@@ -221,7 +183,8 @@ class Sim:
                 new_name = f"extra-{next(_names):05d}"
                 extra["metadata"].update(name=new_name, uid=f"uid-{new_name}")
                 extra["metadata"].pop("deletionTimestamp", None)
-                self.set_pod(extra, new_name)
+                extra["metadata"].pop("deletionGracePeriodSeconds", None)
+                self.world.put(extra)
         elif kind == "relabel pod":
             name = self._pick(pods)
             if name is not None:
@@ -244,11 +207,11 @@ class Sim:
         elif kind == "delete node":
             name = self._pick(self.nodes)
             if len(self.nodes) > 3:
-                self.set_node(None, name)
+                self.world.delete("Node", "", name)
         elif kind == "add node":
-            self.set_node(new_node(f"node-{next(_names)}", {"color": rng.choice(["blue", "red"])}))
+            self.world.put(new_node(f"node-{next(_names)}", {"color": rng.choice(["blue", "red"])}))
         elif kind == "time":
-            self.now += timedelta(seconds=rng.choice([1, 5, 30, 600]))
+            self.world.set_now(self.now + timedelta(seconds=rng.choice([1, 5, 30, 600])))
         elif kind == "image":
             self.change_ds(lambda ds: ds["spec"]["template"]["spec"]["containers"][0].update(
                 image=f"foo/bar:{rng.randrange(4)}"))
@@ -283,7 +246,7 @@ def test_random_histories_plan_the_same_with_and_without_the_cache(seed):
 def _run_everything(sim: Sim) -> None:
     for name in sorted(sim.pods):
         if sim.pods[name]["metadata"].get("deletionTimestamp"):
-            sim.set_pod(None, name)
+            sim.world.finish_termination("default", name)
             continue
         sim.change_pod(name, lambda p: p["spec"].update(nodeName=dsc.get_target_node_name(p)))
         sim.change_pod(name, lambda p: p["status"].update(phase="Running", conditions=[
@@ -323,12 +286,14 @@ def test_told_changes_the_sync_reads_no_list():
 
 
 @pytest.mark.parametrize("spec, applies", [
-    ({"updateStrategy": on_delete()}, True),
-    ({"updateStrategy": rolling_update(1)}, True),
-    ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}}, True),
-    ({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "0%"}}}, True),
-    ({"updateStrategy": update_surge(1)}, False),
-    ({"updateStrategy": rolling_update(1), "minReadySeconds": 5}, False),
+    pytest.param({"updateStrategy": on_delete()}, True, id="OnDelete"),
+    pytest.param({"updateStrategy": rolling_update(1)}, True, id="maxUnavailable 1"),
+    pytest.param({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}}},
+                 True, id="maxSurge 0"),
+    pytest.param({"updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "0%"}}}, True,
+                 id="maxSurge 0%"),
+    pytest.param({"updateStrategy": update_surge(1)}, False, id="maxSurge 1"),
+    pytest.param({"updateStrategy": rolling_update(1), "minReadySeconds": 5}, False, id="minReadySeconds 5"),
 ])
 def test_which_daemonsets_sync_incrementally(spec, applies):
     ds = new_daemonset()

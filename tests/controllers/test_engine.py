@@ -1,4 +1,4 @@
-"""The engine's parts: timer heap, work queue, informer cache, and plan application through a recording store."""
+"""The engine's parts: timer heap, work queue, informer cache, and plan application through a recording client."""
 
 import dataclasses
 import typing
@@ -11,7 +11,7 @@ from controllers.cache import Cache
 from controllers.clock import TimerHeap
 from controllers.engine import ACTION_HANDLERS, Engine
 from controllers.plan import Action, CreateObject, DeleteObject, EmitEvent, SyncResult, Trace
-from controllers.client import Change, ClientError
+from controllers.client import ClientError, WatchEvent
 from controllers.workqueue import WorkQueue
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -68,8 +68,9 @@ def test_cache_indexes_owner_and_node_and_ignores_stale_changes():
     assert cache.by_uid("uid-b") is None and cache.pods_on_node("n1") == []
 
 
-class RecordingStore:
-    """A store that keeps objects in a dict and logs each call, failing creates of names listed in ``refuse``."""
+class RecordingClient:
+    """A client that logs each call and the watch events of what it created, failing creates of names listed in
+    ``refuse``; every delete answers NotFound."""
 
     def __init__(self, refuse=()):
         self._now = T0
@@ -100,7 +101,7 @@ class RecordingStore:
             raise ClientError(422, "Invalid", f"{name} refused")
         self.rv += 1
         created = {**obj, "metadata": {**obj["metadata"], "name": name, "resourceVersion": str(self.rv)}}
-        self.changes.append(Change("ADDED", obj["kind"], created))
+        self.changes.append(WatchEvent("ADDED", obj["kind"], created))
         return created
 
     def update_status(self, obj):
@@ -151,30 +152,30 @@ def test_slow_start_stops_after_a_failed_batch_and_events_follow_their_action():
         {"kind": "Pod", "metadata": {"name": name, "namespace": "default"}}, batch=batch,
         success_event=event("SuccessfulCreate", "Created pod: {name}"),
         failure_event=event("FailedCreate", "Error creating: {error}"))
-    store = RecordingStore(refuse={"b"})
-    engine = Engine(store, [OneShot(plan(create("a", 0), create("b", 1), create("c", 1), create("d", 2)))])
+    client = RecordingClient(refuse={"b"})
+    engine = Engine(client, [OneShot(plan(create("a", 0), create("b", 1), create("c", 1), create("d", 2)))])
     engine.drain()
-    creates = [c for c in store.calls if c[0] == "create"]
+    creates = [c for c in client.calls if c[0] == "create"]
     assert [c[2] for c in creates if c[1] == "Pod"] == ["a", "b", "c"]  # batch 2 skipped after batch 1 failed
     messages = [c[2] for c in creates if c[1] == "Event"]
     assert len(messages) == 3  # SuccessfulCreate a, FailedCreate b, SuccessfulCreate c
-    events = [c.object for c in store.changes if c.kind == "Event"]
+    events = [c.object for c in client.changes if c.kind == "Event"]
     assert [e["message"] for e in events] == ["Created pod: a", "Error creating: b refused", "Created pod: c"]
 
 
 def test_delete_of_a_missing_object_is_not_a_failure_and_emits_nothing():
-    store = RecordingStore()
+    client = RecordingClient()
     action = DeleteObject("Pod", "default", "gone", "uid", success_event=event("SuccessfulDelete"))
-    engine = Engine(store, [OneShot(plan(action))])
+    engine = Engine(client, [OneShot(plan(action))])
     engine.drain()
-    assert ("delete", "Pod", "gone") in store.calls
-    assert not [c for c in store.changes if c.kind == "Event"]
+    assert ("delete", "Pod", "gone") in client.calls
+    assert not [c for c in client.changes if c.kind == "Event"]
     assert engine.next_event_time() is None  # no retry scheduled
 
 
 def test_requeue_and_memory_come_back_at_the_right_simulated_time():
     controller = OneShot(plan(requeue=30, memory={"n": 1}))
-    engine = Engine(RecordingStore(), [controller])
+    engine = Engine(RecordingClient(), [controller])
     engine.run_until(at(100))
     assert controller.synced == [(T0, None), (at(30), {"n": 1})]
     assert engine.now == at(100)
@@ -196,31 +197,31 @@ def test_an_action_without_a_handler_fails_loudly():
     class ScaleObject:
         replicas: int
 
-    engine = Engine(RecordingStore(), [OneShot(plan(ScaleObject(3)))])
+    engine = Engine(RecordingClient(), [OneShot(plan(ScaleObject(3)))])
     with pytest.raises(TypeError, match="the engine has no handler for ScaleObject: add one to ACTION_HANDLERS"):
         engine.drain()
 
 
 def test_repeated_events_are_counted_on_one_event():
-    store = RecordingStore()
-    engine = Engine(store, [])
+    client = RecordingClient()
+    engine = Engine(client, [])
     engine.record_event(event("BackOff", "Back-off restarting failed container"))
     engine.record_event(event("BackOff", "Back-off restarting failed container"))
     engine.record_event(event("Other"))
-    assert [c[0] for c in store.calls] == ["create", "patch", "create"]
-    assert store.calls[1][3] == {"count": 2, "lastTimestamp": "2025-01-01T00:00:00Z"}
+    assert [c[0] for c in client.calls] == ["create", "patch", "create"]
+    assert client.calls[1][3] == {"count": 2, "lastTimestamp": "2025-01-01T00:00:00Z"}
 
 
 def test_event_names_are_unique_at_one_instant():
-    store = RecordingStore()
-    engine = Engine(store, [])
+    client = RecordingClient()
+    engine = Engine(client, [])
     engine.record_event(event("A"))
     engine.record_event(event("B"))
-    names = [c.object["metadata"]["name"] for c in store.changes]
+    names = [c.object["metadata"]["name"] for c in client.changes]
     assert len(set(names)) == 2 and all(n.startswith("j.") for n in names)
     for i in range(300):  # a DaemonSet creating pods on 300 nodes at one instant: the next nanoseconds in turn
         engine.record_event(event(f"Created {i}"))
-    nanos = [int(c.object["metadata"]["name"].split(".")[1], 16) for c in store.changes]
+    nanos = [int(c.object["metadata"]["name"].split(".")[1], 16) for c in client.changes]
     assert nanos == list(range(nanos[0], nanos[0] + 302))
 
 

@@ -18,6 +18,7 @@ import pytest
 from controllers import job as jobctl
 from controllers import job_backoff
 from controllers.cache import Cache
+from controllers.client import WatchEvent
 from controllers.job import (
     JobMemory,
     active_pods_for_removal,
@@ -40,9 +41,9 @@ from controllers.job_indexed import (
 from controllers.manager import JobOrphanPodController
 from controllers.plan import CreateObject, DeleteObject, EmitEvent, PatchObject, SyncResult
 from controllers.pods import format_time, get_finished_time, is_pod_active, is_pod_ready, sort_active_pods
-from controllers.client import Change
 from controllers.ttl import job_finished_time
 from tests.controllers.factories import LONG_AGO, NOW, new_job, new_pod, pod_list
+from tests.controllers.world import World
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
@@ -87,33 +88,10 @@ def created_indexes(result: SyncResult) -> set[int]:
     return {int(c.obj["metadata"]["annotations"][jobctl.JOB_COMPLETION_INDEX_ANNOTATION]) for c in creates(result)}
 
 
-def apply_plan(job: dict, pods: list[dict], result: SyncResult) -> tuple[dict, list[dict]]:
-    """A tiny stand-in for the engine: status first, then actions; deleted pods become terminating."""
-    job = copy.deepcopy(job)
-    if result.status is not None:
-        job["status"] = copy.deepcopy(result.status)
-    by_name = {p["metadata"]["name"]: copy.deepcopy(p) for p in pods}
-    for action in result.actions:
-        if isinstance(action, PatchObject):
-            pod = by_name.get(action.name)
-            if pod is not None:
-                finalizers = action.patch["metadata"]["finalizers"]
-                if finalizers is None:
-                    pod["metadata"].pop("finalizers", None)
-                else:
-                    pod["metadata"]["finalizers"] = finalizers
-        elif isinstance(action, DeleteObject):
-            pod = by_name.get(action.name)
-            if pod is not None:
-                pod["metadata"]["deletionTimestamp"] = format_time(NOW)
-        elif isinstance(action, CreateObject):
-            obj = copy.deepcopy(action.obj)
-            n = len(by_name)
-            obj["metadata"]["name"] = f"{obj['metadata']['generateName']}x{n:04d}"
-            obj["metadata"]["uid"] = f"uid-created-{n}"
-            obj["status"] = {"phase": "Pending"}
-            by_name[obj["metadata"]["name"]] = obj
-    return job, list(by_name.values())
+def apply_plan(world: World, job: dict, result: SyncResult) -> tuple[dict, list[dict]]:
+    """Apply ``result`` (a sync of ``job``) to ``world`` as the engine does; answers the Job and the pods then."""
+    world.apply(result, job)
+    return world.get("Job", job["metadata"]["namespace"], job["metadata"]["name"]), world.list("Pod")
 
 
 # --- TestControllerSyncJob ---------------------------------------------------------------------------------
@@ -454,9 +432,11 @@ def test_sync_job_past_deadline(tc):
 
 def test_past_deadline_failed_once_pods_are_gone():
     job = new_job(1, 1, 6, active_deadline_seconds=10, status={"startTime": format_time(NOW - timedelta(seconds=15))})
-    pods = [new_pod(job, "Running", name="slow")]
+    pods = [new_pod(job, "Running", name="slow", node_name="node-1")]
+    world = World(job, *pods)
     first = sync_job(job, pods, NOW)
-    job, pods = apply_plan(job, pods, first)
+    job, pods = apply_plan(world, job, first)
+    # Deleted on its node: terminating for the grace period (30 s), its finalizer gone.
     assert pods[0]["metadata"]["deletionTimestamp"] and "finalizers" not in pods[0]["metadata"]
     assert events(first) == []  # nothing is announced before the Job is really finished
 
@@ -465,7 +445,10 @@ def test_past_deadline_failed_once_pods_are_gone():
     assert deletes(still_terminating) == [] and creates(still_terminating) == []
 
     later = NOW + timedelta(seconds=31)
-    gone = sync_job(job, [], later, memory=first.memory)
+    world.set_now(later)
+    world.finish_termination("default", "slow")
+    assert world.list("Pod") == []
+    gone = sync_job(job, world.list("Pod"), later, memory=first.memory)
     status = gone.status
     assert conditions(status) == [("FailureTarget", "True", *DEADLINE), ("Failed", "True", *DEADLINE)]
     assert status["conditions"][1]["lastTransitionTime"] == format_time(later)
@@ -475,7 +458,7 @@ def test_past_deadline_failed_once_pods_are_gone():
     assert job_finished_time({"status": status}) == later.replace(microsecond=0)
 
     # A finished Job is left alone and its backoff record is forgotten.
-    finished, _ = apply_plan(job, [], gone)
+    finished, _ = apply_plan(world, job, gone)
     noop = sync_job(finished, [], later + timedelta(seconds=5), memory=gone.memory)
     assert noop.actions == () and noop.status is None and noop.memory is None
 
@@ -518,20 +501,22 @@ def test_consecutive_failures_wait_10s_20s_40s():
     pods: list[dict] = []
     clock = NOW
     waits = []
+    world = World(job)
     for attempt in range(3):
-        failed = new_pod(job, "Failed", name=f"attempt-{attempt}", finished_at=clock)
+        failed = world.put(new_pod(job, "Failed", name=f"attempt-{attempt}", finished_at=clock))
         pods = [failed]
         result = sync_job(job, pods, clock, memory=memory)
         assert creates(result) == []
         waits.append(result.requeue_after)
         assert result.memory.backoff == BackoffRecord(attempt + 1, clock)
-        job, pods = apply_plan(job, pods, result)
+        job, pods = apply_plan(world, job, result)
         memory = result.memory
         # When the backoff has elapsed, exactly one replacement pod is created.
         clock = clock + timedelta(seconds=result.requeue_after)
+        world.set_now(clock)
         retry = sync_job(job, [], clock, memory=memory)
         assert len(creates(retry)) == 1
-        job, _ = apply_plan(job, [], retry)
+        job, _ = apply_plan(world, job, retry)
         memory = retry.memory
     assert waits == [10.0, 20.0, 40.0]
     assert job["status"]["failed"] == 3
@@ -571,8 +556,10 @@ def test_backoff_reset_by_success():
 
 @pytest.mark.parametrize(
     ("indexes", "text"),
-    [([], ""), ([0], "0"), ([0, 1], "0,1"), ([0, 1, 2], "0-2"), ([1, 3, 4, 5, 7], "1,3-5,7"), ([7, 5, 4, 3, 1, 3], "1,3-5,7"),
-     ([0, 1, 3, 4], "0,1,3,4"), ([2, 4, 5, 7, 8, 9], "2,4,5,7-9")],
+    [pytest.param([], "", id="none"), pytest.param([0], "0", id="0"), pytest.param([0, 1], "0,1", id="0,1"),
+     pytest.param([0, 1, 2], "0-2", id="0-2"), pytest.param([1, 3, 4, 5, 7], "1,3-5,7", id="1,3-5,7"),
+     pytest.param([7, 5, 4, 3, 1, 3], "1,3-5,7", id="1,3-5,7 from unsorted duplicates"),
+     pytest.param([0, 1, 3, 4], "0,1,3,4", id="0,1,3,4"), pytest.param([2, 4, 5, 7, 8, 9], "2,4,5,7-9", id="2,4,5,7-9")],
 )
 def test_format_completed_indexes(indexes, text):
     assert format_completed_indexes(indexes) == text
@@ -620,22 +607,27 @@ def test_job_created_suspended_has_no_start_time_and_no_pods():
 def test_suspend_deletes_pods_and_resume_resets_start_time():
     old_start = NOW - timedelta(minutes=1)
     job = new_job(2, 4, 6, suspend=True, active_deadline_seconds=600, status={"startTime": format_time(old_start)})
-    pods = pod_list(job, 2, "Running")
+    pods = pod_list(job, 2, "Running", node_name="node-1")
+    world = World(job, *pods)
     suspended = sync_job(job, pods, NOW)
     assert [d.name for d in deletes(suspended)] == sorted(p["metadata"]["name"] for p in pods)
     assert suspended.status["startTime"] == format_time(old_start)  # suspend does not clear startTime
     assert suspended.status["terminating"] == 2 and suspended.status.get("failed", 0) == 0
     assert suspended.requeue_after is None  # activeDeadlineSeconds does not tick while suspended
-    job, pods = apply_plan(job, pods, suspended)
+    job, pods = apply_plan(world, job, suspended)
+    assert [p["metadata"].get("deletionGracePeriodSeconds") for p in pods] == [30, 30]  # terminating on their node
 
     # Terminated while suspended: not counted as failed (their finalizers were removed before deletion).
     gone = [dict(p, status={"phase": "Failed"}) for p in pods]
     quiet = sync_job(job, gone, NOW + timedelta(seconds=30), memory=suspended.memory)
     assert new_status(job, quiet).get("failed", 0) == 0
+    for pod in pods:
+        world.finish_termination("default", pod["metadata"]["name"])
 
-    job["spec"]["suspend"] = False
+    job = world.change("Job", "default", "foobar", lambda job: job["spec"].update(suspend=False))
     later = NOW + timedelta(minutes=5)
-    resumed = sync_job(job, [], later, memory=suspended.memory)
+    world.set_now(later)
+    resumed = sync_job(job, world.list("Pod"), later, memory=suspended.memory)
     assert resumed.status["startTime"] == format_time(later)
     assert conditions(resumed.status) == RESUMED
     assert resumed.status["conditions"][0]["lastTransitionTime"] == format_time(later)
@@ -644,7 +636,7 @@ def test_suspend_deletes_pods_and_resume_resets_start_time():
     # Upstream computes the deadline requeue before the resume resets startTime (10 min - 6 min elapsed);
     # the status update re-triggers a sync that sees the fresh clock.
     assert resumed.requeue_after == 240.0
-    job, pods = apply_plan(job, [], resumed)
+    job, pods = apply_plan(world, job, resumed)
     assert sync_job(job, pods, later, memory=resumed.memory).requeue_after == 600.0
 
 
@@ -671,12 +663,13 @@ def test_parallelism_zero_deletes_active_pods_without_condition():
 
 def test_work_queue_job_creates_nothing_after_first_success_and_ignores_later_failure():
     job = new_job(3, -1, 6)
-    pods = [new_pod(job, "Succeeded"), new_pod(job, "Running")]
-    result = sync_job(job, pods, NOW)
+    succeeded, running = new_pod(job, "Succeeded"), new_pod(job, "Running")
+    world = World(job, succeeded, running)
+    result = sync_job(job, [succeeded, running], NOW)
     assert creates(result) == [] and result.status["active"] == 1
-    job, pods = apply_plan(job, pods, result)
-    pods[1]["status"] = {"phase": "Failed"}
-    done = sync_job(job, pods, NOW + timedelta(seconds=10), memory=result.memory)
+    job, pods = apply_plan(world, job, result)
+    world.change("Pod", "default", running["metadata"]["name"], lambda pod: pod.update(status={"phase": "Failed"}))
+    done = sync_job(job, world.list("Pod"), NOW + timedelta(seconds=10), memory=result.memory)
     assert conditions(done.status) == SUCCESS
     assert done.status["succeeded"] == 1 and done.status["failed"] == 1
 
@@ -694,12 +687,13 @@ def test_pod_failure_policy_fail_job_on_exit_code():
     ))
     failed = new_pod(job, "Failed", name="crash", exit_code=42)
     running = new_pod(job, "Running", name="other")
+    world = World(job, failed, running)
     result = sync_job(job, [failed, running], NOW)
     message = "Container main for pod default/crash failed with exit code 42 matching FailJob rule at index 0"
     assert conditions(result.status) == [("FailureTarget", "True", "PodFailurePolicy", message)]
     assert [d.name for d in deletes(result)] == ["other"]
     assert result.status["failed"] == 2  # the deleted running pod is counted failed as the Job fails
-    job, pods = apply_plan(job, [failed, running], result)
+    job, pods = apply_plan(world, job, result)
     final = sync_job(job, [], NOW + timedelta(seconds=30), memory=result.memory)
     assert conditions(final.status)[-1] == ("Failed", "True", "PodFailurePolicy", message)
     assert events(final) == [("Warning", "PodFailurePolicy", message)]
@@ -764,6 +758,7 @@ def test_backoff_limit_per_index_replaces_failed_index_and_carries_failure_count
     job = new_job(2, 2, None, completion_mode="Indexed", backoff_limit_per_index=1)
     failed = new_pod(job, "Failed", index=0, annotations={jobctl.JOB_INDEX_FAILURE_COUNT_ANNOTATION: "0"})
     running = new_pod(job, "Running", index=1, annotations={jobctl.JOB_INDEX_FAILURE_COUNT_ANNOTATION: "0"})
+    world = World(job, failed, running)
     result = sync_job(job, [failed, running], NOW)
     assert created_indexes(result) == {0}
     created = creates(result)[0].obj
@@ -772,7 +767,7 @@ def test_backoff_limit_per_index_replaces_failed_index_and_carries_failure_count
     # The failed pod keeps its finalizer (so it is not counted yet) until its replacement exists.
     assert patches(result) == [] and result.status.get("failed", 0) == 0
     assert conditions(result.status) == []
-    job, pods = apply_plan(job, [failed, running], result)
+    job, pods = apply_plan(world, job, result)
     counted = sync_job(job, pods, NOW + timedelta(seconds=1), memory=result.memory)
     assert [p.name for p in patches(counted)] == [failed["metadata"]["name"]]
     assert counted.status["failed"] == 1 and creates(counted) == []
@@ -828,13 +823,14 @@ def test_fail_index_action_fails_only_that_index():
 def test_success_policy_succeeded_indexes_deletes_the_rest_then_completes():
     job = new_job(3, 3, 6, completion_mode="Indexed", success_policy={"rules": [{"succeededIndexes": "0"}]})
     pods = [new_pod(job, "Succeeded", index=0), new_pod(job, "Running", index=1, name="leader-1")]
+    world = World(job, *pods)
     result = sync_job(job, pods, NOW)
     met = ("SuccessCriteriaMet", "True", "SuccessPolicy", "Matched rules at index 0")
     assert conditions(result.status) == [met]
     assert [d.name for d in deletes(result)] == ["leader-1"]
     assert result.status.get("failed", 0) == 0  # pods deleted after success are not failures
     assert "completionTime" not in result.status
-    job, pods = apply_plan(job, pods, result)
+    job, pods = apply_plan(world, job, result)
     done = sync_job(job, [], NOW + timedelta(seconds=20), memory=result.memory)
     assert conditions(done.status) == [met, ("Complete", "True", "SuccessPolicy", "Matched rules at index 0")]
     assert done.status["completionTime"] == format_time(NOW + timedelta(seconds=20))
@@ -1014,7 +1010,7 @@ def test_counts_are_not_doubled_when_the_status_lands_before_the_patches():
     first = sync_job(job, [done], NOW)
     assert first.status["succeeded"] == 1
     assert patches(first) == [PatchObject("Pod", "default", "done", {"metadata": {"finalizers": None}})]
-    job_after, _ = apply_plan(job, [done], SyncResult((), first.status, None, first.trace))  # status only
+    job_after, _ = apply_plan(World(job, done), job, SyncResult((), first.status, None, first.trace))  # status only
     again = sync_job(job_after, [done], NOW + timedelta(seconds=1), memory=first.memory)
     assert new_status(job_after, again)["succeeded"] == 1
     assert len(patches(again)) == 1  # the removal is asked again, idempotently
@@ -1193,7 +1189,7 @@ def finished(job: dict) -> dict:
     return job
 
 
-def orphan_pod_queued_and_synced(engine: FakeEngine, change: Change) -> list[PatchObject]:
+def orphan_pod_queued_and_synced(engine: FakeEngine, change: WatchEvent) -> list[PatchObject]:
     """Feed a change to the orphan queue's handlers, then sync what they queued: the patches asked for."""
     orphans = JobOrphanPodController()
     engine.cache.apply_change(change.type, change.kind, change.object)
@@ -1220,7 +1216,7 @@ def test_watch_orphan_pods(job, in_cache):
         del pod["metadata"]["ownerReferences"]
     engine = FakeEngine(*([job] if in_cache else []))
     pod["metadata"]["resourceVersion"] = "10"
-    assert orphan_pod_queued_and_synced(engine, Change("ADDED", "Pod", pod)) == [
+    assert orphan_pod_queued_and_synced(engine, WatchEvent("ADDED", "Pod", pod)) == [
         PatchObject("Pod", "default", "orphan-pod", RELEASE)]
 
 
@@ -1232,7 +1228,7 @@ def test_finalizer_cleanup():
     engine = FakeEngine(job, pod)
     done = finished(job)
     done["metadata"]["resourceVersion"] = "50"
-    assert orphan_pod_queued_and_synced(engine, Change("MODIFIED", "Job", done)) == [
+    assert orphan_pod_queued_and_synced(engine, WatchEvent("MODIFIED", "Job", done)) == [
         PatchObject("Pod", "default", "test-pod", RELEASE)]
 
 
@@ -1248,7 +1244,7 @@ def test_delete_job_queues_the_pods_it_controls_that_keep_the_finalizer():
     engine = FakeEngine(job, other, tracked, released, relabelled, foreign)
     gone = copy.deepcopy(job)
     gone["metadata"]["resourceVersion"] = "60"
-    assert orphan_pod_queued_and_synced(engine, Change("DELETED", "Job", gone)) == [
+    assert orphan_pod_queued_and_synced(engine, WatchEvent("DELETED", "Job", gone)) == [
         PatchObject("Pod", "default", "tracked", RELEASE)]
     assert cleanup_pod_finalizers(job, [tracked, released, relabelled, foreign]) == [tracked]
 
@@ -1284,7 +1280,7 @@ def test_orphan_pod_handlers(jobs, change_type, pod, queued):
     pod = copy.deepcopy(pod)
     pod["metadata"]["resourceVersion"] = "10"
     engine.cache.apply_change(change_type, "Pod", pod)
-    keys = JobOrphanPodController().keys_for_change(Change(change_type, "Pod", pod), None, engine)
+    keys = JobOrphanPodController().keys_for_change(WatchEvent(change_type, "Pod", pod), None, engine)
     assert keys == ([("default", "p")] if queued else [])
 
 

@@ -1,7 +1,8 @@
 """Tests for the simulated kubelet (``controllers.kubelet``) and the kubectl pod columns (``controllers.pods``).
 
-A small driver plays the engine's part: it applies each plan (status first, then ``AddNodeImage`` on the node),
-records events and log lines with the simulated time, and syncs again when the kubelet asked to be requeued.
+A small driver plays the engine's part: it applies each plan to the controller tests' fake world (status first,
+then ``AddNodeImage`` on the node, log lines, events, the kubelet's final delete), records events with the
+simulated time, and syncs again when the kubelet asked to be requeued.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from controllers.kubelet import (
     normalize_image,
     sync_pod,
 )
-from controllers.plan import AddNodeImage, AppendLog, DeleteObject, EmitEvent
+from controllers.client import LogEntry
+from controllers.plan import DeleteObject, EmitEvent
 from controllers.pods import pod_ready_text, pod_restarts_text, pod_status_text
 from controllers.programs import pi_significant_digits
+from tests.controllers.world import World
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 SEED = "cluster-seed"
@@ -66,37 +69,50 @@ def new_pod(command=None, *, name="p", uid="u1", image="busybox:1.36", restart_p
 
 
 class Driver:
-    """Plays one pod through the kubelet, as the engine would."""
+    """Plays one pod through the kubelet, as the engine would: the pod and its node live in the controller tests'
+    fake world (``tests.controllers.world``), each plan is applied there, and the driver syncs again when the
+    kubelet asked to be requeued. ``pod`` is the pod as last stored (as it was deleted, once it is gone)."""
 
     def __init__(self, pod, node, *, seed=SEED, start=T0):
-        self.pod, self.node, self.seed = pod, node, seed
-        self.now = start
+        self.world = World(pod, node, now=start)
+        self.key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        self.node_name = node["metadata"]["name"]
+        self.seed = seed
+        self.pod = self.world.get("Pod", *self.key)
         self.memory = None
         self.events: list[tuple[datetime, EmitEvent]] = []
-        self.logs: list[AppendLog] = []
         self.deletes: list[tuple[datetime, DeleteObject]] = []
         self.history: list[tuple[datetime, str]] = []  # (time, STATUS column) whenever the status changed
         self.results = []
         self.next_at: datetime | None = start
 
+    @property
+    def now(self) -> datetime:
+        return self.world.now()
+
+    @now.setter
+    def now(self, now: datetime) -> None:
+        self.world.set_now(now)
+
+    @property
+    def node(self) -> dict:
+        return self.world.get("Node", "", self.node_name)
+
+    @property
+    def logs(self) -> list[LogEntry]:
+        return self.world.logs
+
     def sync(self):
         result = sync_pod(self.pod, self.node, self.now, memory=self.memory, seed=self.seed)
         self.results.append((self.now, result))
+        seen, emitted = self.world.resource_version(), len(self.world.events)
+        self.world.apply(result, self.pod)
+        gone = [e.object for e in self.world.changes_since(seen) if e.kind == "Pod" and e.type == "DELETED"]
+        self.pod = self.world.get("Pod", *self.key) or (gone[-1] if gone else self.pod)
         if result.status is not None:
-            self.pod = {**self.pod, "status": result.status}
             self.history.append((self.now, pod_status_text(self.pod)))
-        for action in result.actions:
-            if isinstance(action, EmitEvent):
-                self.events.append((self.now, action))
-            elif isinstance(action, AppendLog):
-                self.logs.append(action)
-            elif isinstance(action, AddNodeImage):
-                status = self.node["status"]
-                if not any(action.image in e["names"] for e in status["images"]):
-                    status["images"].append({"names": [action.image, *action.extra_names],
-                                             "sizeBytes": action.size_bytes})
-            elif isinstance(action, DeleteObject):
-                self.deletes.append((self.now, action))
+        self.events += [(self.now, event) for event in self.world.events[emitted:]]
+        self.deletes += [(self.now, action) for action in result.actions if isinstance(action, DeleteObject)]
         self.memory = result.memory
         self.next_at = None if result.requeue_after is None else self.now + timedelta(seconds=result.requeue_after)
         return result
@@ -111,10 +127,11 @@ class Driver:
         return self
 
     def delete(self, at: float, grace: int = 30):
+        """``kubectl delete pod --grace-period=<grace>`` at ``T0 + at`` seconds, then the kubelet's sync."""
         self.now = T0 + timedelta(seconds=at)
-        self.pod = copy.deepcopy(self.pod)
-        self.pod["metadata"]["deletionTimestamp"] = format_rfc3339(self.now + timedelta(seconds=grace))
-        self.pod["metadata"]["deletionGracePeriodSeconds"] = grace
+        self.world.delete("Pod", *self.key, grace_period_seconds=grace)
+        self.pod = self.world.get("Pod", *self.key)
+        assert self.pod is not None, "the API server removed the pod at once: its kubelet never sees the deletion"
         return self.sync()
 
     def event_texts(self):
@@ -213,8 +230,8 @@ def test_sleep_then_date_on_a_fresh_node():
     assert event.component == "kubelet" and event.host == "node-1" and event.type == "Normal"
     assert event.involved == {"kind": "Pod", "namespace": "default", "name": "paral-1-x7k2p", "uid": "u1",
                               "apiVersion": "v1", "fieldPath": "spec.containers{c}"}
-    assert driver.logs == [AppendLog("default", "paral-1-x7k2p", "u1", "c", 0,
-                                     ((end, format_date_text(end)),))]
+    assert driver.logs == [LogEntry("default", "paral-1-x7k2p", "u1", "c", 0,
+                                    ((end, format_date_text(end)),))]
     assert driver.history == [(T0, "ContainerCreating"), (T0 + timedelta(seconds=pull), "Running"), (end, "Completed")]
 
 
@@ -230,7 +247,7 @@ def test_image_cache_second_pod_starts_faster():
     assert first.event_texts()[0] == ("Pulling", 'Pulling image "perl:5.34.0"')
     first_start = seconds(next(t for t, e in first.events if e.reason == "Started"))
 
-    second = Driver(new_pod(["sleep", "1"], name="p2", uid="u2", image="perl:5.34.0"), node).run_until(60)
+    second = Driver(new_pod(["sleep", "1"], name="p2", uid="u2", image="perl:5.34.0"), first.node).run_until(60)
     assert second.event_texts() == [
         ("Pulled", 'Container image "perl:5.34.0" already present on machine'),
         ("Created", "Created container: c"),
@@ -238,7 +255,7 @@ def test_image_cache_second_pod_starts_faster():
     ]
     second_start = seconds(next(t for t, e in second.events if e.reason == "Started"))
     assert 0.3 <= second_start <= 1.0 < 2.0 <= first_start
-    assert len(node["status"]["images"]) == 1
+    assert len(second.node["status"]["images"]) == 1
 
 
 def test_image_pull_policy_always_pulls_again_quickly():
@@ -526,8 +543,8 @@ class CheckingDriver(Driver):
 
 
 @pytest.mark.parametrize("command,policy", [
-    (["sh", "-c", "sleep 3; exit 1"], "OnFailure"),  # restarts and crash-loop back-off
-    (["sh", "-c", "echo a; sleep 2; echo b; sleep 60"], "Never"),  # logs, then a graceful deletion
+    pytest.param(["sh", "-c", "sleep 3; exit 1"], "OnFailure", id="restarts and crash-loop back-off"),
+    pytest.param(["sh", "-c", "echo a; sleep 2; echo b; sleep 600"], "Never", id="logs, then a graceful deletion"),
 ])
 def test_memory_given_to_a_sync_is_never_changed(command, policy):
     driver = CheckingDriver(new_pod(command, restart_policy=policy), new_node()).run_until(90)
@@ -667,13 +684,17 @@ def test_pod_restarts_text():
 
 
 def test_a_finished_pod_is_forgotten_and_its_deletion_carried_out_at_once():
-    """Once the store holds the terminal status and nothing is left to happen, the kubelet keeps no memory of
-    the pod; deleting it later removes it for good at once, with no Killing event (its container is gone)."""
-    driver = Driver(new_pod(["sh", "-c", "sleep 5"], restart_policy="Never"), new_node()).run_until(60)
+    """Once the API server holds the terminal status and nothing is left to happen, the kubelet keeps no memory
+    of the pod; deleting it later removes it for good at once, with no Killing event (its container is gone).
+    The pod is a Job's: its tracking finalizer keeps it, terminating, for the kubelet to see (a finished pod
+    without finalizers is removed by the API server itself)."""
+    pod = new_pod(["sh", "-c", "sleep 5"], restart_policy="Never")
+    pod["metadata"]["finalizers"] = ["batch.kubernetes.io/job-tracking"]
+    driver = Driver(pod, new_node()).run_until(60)
     assert driver.pod["status"]["phase"] == "Succeeded"
     assert driver.memory is not None  # the sync that wrote the phase still needs it, in case the write fails
     status = driver.pod["status"]
-    again = driver.sync()  # the sync after the write sees Succeeded in the store
+    again = driver.sync()  # the sync after the write sees Succeeded in the API server
     assert again.memory is None and again.status is None and again.actions == ()
     assert driver.sync().memory is None  # and stays forgotten: no re-admission, no restart
     assert driver.pod["status"] == status

@@ -244,6 +244,7 @@ def test_args_without_command_replace_cmd():
         (["sh", "-c", "exec nginx -g 'daemon off;'"], True),
         (["sh", "-c", "nginx -g 'daemon off;'"], False),  # the shell stays PID 1
     ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else ("handles" if value else "ignores"),
 )
 def test_sigterm_handling(command, handles):
     assert run(command).handles_sigterm is handles

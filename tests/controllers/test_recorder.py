@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from controllers.client import ClientError, WatchEvent
 from controllers.plan import EmitEvent
 from controllers.recorder import EVENT_AGGREGATION_WINDOW, EVENT_TTL, EventRecorder, event_write_time
-from controllers.client import Change, ClientError
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 T0_NANOS = int(T0.timestamp()) * 1_000_000_000
@@ -17,7 +17,7 @@ def at(seconds):
     return T0 + timedelta(seconds=seconds)
 
 
-class EventStore:
+class EventClient:
     """Keeps Events by (namespace, name) and the changes it made; ``refuse`` fails creates, ``gone`` fails patches."""
 
     def __init__(self):
@@ -30,7 +30,7 @@ class EventStore:
     def _changed(self, type_, obj):
         self.rv += 1
         obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.rv)}}
-        self.changes.append(Change(type_, "Event", obj))
+        self.changes.append(WatchEvent(type_, "Event", obj))
         return obj
 
     def create(self, obj):
@@ -55,11 +55,11 @@ class EventStore:
         self._changed("DELETED", self.events.pop((namespace, name)))
 
 
-def feed(store, recorder, now):
+def feed(client, recorder, now):
     """What the engine's informer does: hand the recorder every Event change since the last feed."""
-    for change in store.changes:
+    for change in client.changes:
         recorder.observe(change, now)
-    store.changes.clear()
+    client.changes.clear()
 
 
 def back_off(name="j"):
@@ -68,9 +68,9 @@ def back_off(name="j"):
 
 
 def test_an_event_is_written_as_core_v1_with_upstreams_name():
-    store = EventStore()
-    EventRecorder(store).record(back_off(), T0)
-    assert list(store.events.values()) == [{
+    client = EventClient()
+    EventRecorder(client).record(back_off(), T0)
+    assert list(client.events.values()) == [{
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {"name": f"j.{T0_NANOS:x}", "namespace": "default", "resourceVersion": "1"},
@@ -97,85 +97,85 @@ def test_an_event_is_written_as_core_v1_with_upstreams_name():
     ],
 )
 def test_repeats_are_counted_on_one_event_within_the_window(gap, calls):
-    store = EventStore()
-    recorder = EventRecorder(store)
+    client = EventClient()
+    recorder = EventRecorder(client)
     recorder.record(back_off(), T0)
     recorder.record(back_off(), T0 + gap)
-    assert [c[0] for c in store.calls] == calls
+    assert [c[0] for c in client.calls] == calls
 
 
 def test_the_count_and_last_timestamp_move_and_the_first_timestamp_stays():
-    store = EventStore()
-    recorder = EventRecorder(store)
+    client = EventClient()
+    recorder = EventRecorder(client)
     for seconds in (0, 10, 300):
         recorder.record(back_off(), at(seconds))
-    (event,) = store.events.values()
+    (event,) = client.events.values()
     assert (event["count"], event["firstTimestamp"], event["lastTimestamp"]) == (
         3, "2025-01-01T00:00:00Z", "2025-01-01T00:05:00Z")
 
 
 def test_a_repeat_of_a_deleted_event_writes_a_new_one():
-    store = EventStore()
-    recorder = EventRecorder(store)
+    client = EventClient()
+    recorder = EventRecorder(client)
     recorder.record(back_off(), T0)
-    feed(store, recorder, T0)
-    store.delete("Event", "default", f"j.{T0_NANOS:x}")  # a learner's kubectl delete
+    feed(client, recorder, T0)
+    client.delete("Event", "default", f"j.{T0_NANOS:x}")  # a learner's kubectl delete
     recorder.record(back_off(), at(1))
-    assert [c[0] for c in store.calls] == ["create", "delete", "patch", "create"]
-    (event,) = store.events.values()
+    assert [c[0] for c in client.calls] == ["create", "delete", "patch", "create"]
+    (event,) = client.events.values()
     assert (event["count"], event["metadata"]["name"]) == (1, f"j.{T0_NANOS + 1_000_000_000:x}")
 
 
 def test_events_at_one_instant_take_the_next_free_nanoseconds():
-    store = EventStore()
-    recorder = EventRecorder(store)
+    client = EventClient()
+    recorder = EventRecorder(client)
     for i in range(3):
         recorder.record(EmitEvent({"name": "ds", "uid": "u"}, "Normal", "SuccessfulCreate", f"pod {i}", "ds"), T0)
     recorder.record(back_off("other"), T0)
-    assert [c[1] for c in store.calls] == [f"ds.{T0_NANOS:x}", f"ds.{T0_NANOS + 1:x}", f"ds.{T0_NANOS + 2:x}",
+    assert [c[1] for c in client.calls] == [f"ds.{T0_NANOS:x}", f"ds.{T0_NANOS + 1:x}", f"ds.{T0_NANOS + 2:x}",
                                            f"other.{T0_NANOS:x}"]
 
 
 def test_a_refused_create_is_logged_and_not_counted(caplog):
-    store = EventStore()
-    recorder = EventRecorder(store)
-    store.refuse = True
+    client = EventClient()
+    recorder = EventRecorder(client)
+    client.refuse = True
     with caplog.at_level(logging.INFO, logger="controllers.recorder"):
         recorder.record(back_off(), T0)
     assert "not recorded: namespace is terminating" in caplog.text
-    store.refuse = False
+    client.refuse = False
     recorder.record(back_off(), at(1))
-    assert [c[0] for c in store.calls] == ["create", "create"]  # nothing to patch: the first never existed
+    assert [c[0] for c in client.calls] == ["create", "create"]  # nothing to patch: the first never existed
 
 
 def test_an_event_expires_an_hour_after_its_last_write():
-    store = EventStore()
-    recorder = EventRecorder(store)
+    client = EventClient()
+    recorder = EventRecorder(client)
     recorder.record(back_off(), T0)
-    feed(store, recorder, T0)
+    feed(client, recorder, T0)
     assert recorder.next_expiry() == T0 + EVENT_TTL
     recorder.record(back_off(), at(600))  # the count patch renews the lease
-    feed(store, recorder, at(600))
+    feed(client, recorder, at(600))
     assert recorder.expire(T0 + EVENT_TTL) is False
-    assert store.events
+    assert client.events
     assert recorder.expire(at(600) + EVENT_TTL) is True
-    assert not store.events and recorder.next_expiry() is None
-    assert [c[0] for c in store.calls] == ["create", "patch", "delete"]
+    assert not client.events and recorder.next_expiry() is None
+    assert [c[0] for c in client.calls] == ["create", "patch", "delete"]
 
 
 def test_an_event_deleted_by_someone_else_is_not_expired_again():
-    store = EventStore()
-    recorder = EventRecorder(store)
+    client = EventClient()
+    recorder = EventRecorder(client)
     recorder.record(back_off(), T0)
-    feed(store, recorder, T0)
-    store.delete("Event", "default", f"j.{T0_NANOS:x}")
-    feed(store, recorder, at(5))
+    feed(client, recorder, T0)
+    client.delete("Event", "default", f"j.{T0_NANOS:x}")
+    feed(client, recorder, at(5))
     assert recorder.expire(T0 + EVENT_TTL) is False
-    assert [c[0] for c in store.calls] == ["create", "delete"]
+    assert [c[0] for c in client.calls] == ["create", "delete"]
 
 
 def test_a_relist_learns_each_events_expiry_from_its_last_timestamp():
-    recorder = EventRecorder(EventStore())
+    recorder = EventRecorder(EventClient())
     events = [
         {"metadata": {"namespace": "default", "name": "late"}, "lastTimestamp": "2025-01-01T00:30:00Z"},
         {"metadata": {"namespace": "default", "name": "early", "creationTimestamp": "2025-01-01T00:10:00Z"}},

@@ -142,31 +142,31 @@ def test_pod_matches_node_selector_and_affinity(spec, labels, expected):
     assert pod_matches_node_selector_and_affinity(spec, _node(labels=labels)) is expected
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("100m", Fraction(1, 10)),
-        ("0.5", Fraction(1, 2)),
-        ("2", Fraction(2)),
-        (2, Fraction(2)),
-        (0.25, Fraction(1, 4)),
-        ("200Mi", Fraction(200 * 2**20)),
-        ("1Gi", Fraction(2**30)),
-        ("128974848", Fraction(128974848)),
-        ("129e6", Fraction(129_000_000)),
-        ("123M", Fraction(123_000_000)),
-        ("64Ki", Fraction(65536)),
-        ("1.5Gi", Fraction(3 * 2**29)),
-        ("1k", Fraction(1000)),
-        ("1E", Fraction(10**18)),
-        ("1E3", Fraction(1000)),
-        ("5e-3", Fraction(5, 1000)),
-        ("250u", Fraction(1, 4000)),
-        ("10n", Fraction(1, 10**8)),
-        (".5", Fraction(1, 2)),
-        ("+1", Fraction(1)),
-    ],
-)
+QUANTITIES = [
+    ("100m", Fraction(1, 10)),
+    ("0.5", Fraction(1, 2)),
+    ("2", Fraction(2)),
+    (2, Fraction(2)),
+    (0.25, Fraction(1, 4)),
+    ("200Mi", Fraction(200 * 2**20)),
+    ("1Gi", Fraction(2**30)),
+    ("128974848", Fraction(128974848)),
+    ("129e6", Fraction(129_000_000)),
+    ("123M", Fraction(123_000_000)),
+    ("64Ki", Fraction(65536)),
+    ("1.5Gi", Fraction(3 * 2**29)),
+    ("1k", Fraction(1000)),
+    ("1E", Fraction(10**18)),
+    ("1E3", Fraction(1000)),
+    ("5e-3", Fraction(5, 1000)),
+    ("250u", Fraction(1, 4000)),
+    ("10n", Fraction(1, 10**8)),
+    (".5", Fraction(1, 2)),
+    ("+1", Fraction(1)),
+]
+
+
+@pytest.mark.parametrize("text, expected", QUANTITIES, ids=[repr(text) for text, _ in QUANTITIES])
 def test_parse_quantity(text, expected):
     assert parse_quantity(text) == expected
 
