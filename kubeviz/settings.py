@@ -180,6 +180,8 @@ DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_s
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so that two writers queue
     # on the busy timeout instead of failing with "database is locked" half-way through a transaction.
+    # The same backend, with this process's writers served in turn (kubeviz/store/backends/sqlite3).
+    DATABASES["default"]["ENGINE"] = "kubeviz.store.backends.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
