@@ -221,6 +221,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 3 * 1024 * 1024)
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
 
+# How many wall seconds a clock advance request runs before it answers 202 with its progress and goes on in the
+# background (a request may ask for less or more with "wait", up to KUBEVIZ_ADVANCE_MAX_WAIT).
+KUBEVIZ_ADVANCE_WAIT = env_int("KUBEVIZ_ADVANCE_WAIT", 10, minimum=0)
+KUBEVIZ_ADVANCE_MAX_WAIT = env_int("KUBEVIZ_ADVANCE_MAX_WAIT", 300, minimum=0)
+
 # The kubectl binary the dashboard's console runs against the server's own clusters.
 KUBEVIZ_KUBECTL = env_str("KUBEVIZ_KUBECTL", "/usr/bin/kubectl")
 # The unprivileged user the console runs kubectl as when the server runs as root.
