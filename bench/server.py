@@ -19,12 +19,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp: Path, redis_url: str | None = None) -> tuple[subprocess.Popen, int]:
+def start_server(tmp: Path, redis_url: str | None = None, *, player: bool = False) -> tuple[subprocess.Popen, int]:
     """Start the server; answers the process and its port once ``/version`` answers (30 s at most). With a
-    ``redis_url`` it uses the Redis channel layer (as a multi-process deployment does), else the in-memory one."""
+    ``redis_url`` it uses the Redis channel layer (as a multi-process deployment does), else the in-memory one;
+    ``player`` plays unpaused clusters in real time."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", DJANGO_SETTINGS_MODULE="kubeviz.settings",
-               KUBEVIZ_PLAYER="false")
+               KUBEVIZ_PLAYER="true" if player else "false")
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url

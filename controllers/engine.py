@@ -102,6 +102,9 @@ class Engine:
         self._failed_batch: int | None = None
         self.syncs = 0
         self.started = False
+        # syncs run at the current instant (a loop that never settles is cut off at MAX_SYNCS_PER_INSTANT)
+        self._instant: datetime | None = None
+        self._instant_syncs = 0
         # Memories of controllers marked ``checkpoint = True`` that changed since the host last saved them.
         self.dirty_checkpoints: set[tuple[str, Hashable]] = set()
 
@@ -178,40 +181,64 @@ class Engine:
 
     # -- the loop --------------------------------------------------------------------------------------
 
-    def drain(self) -> int:
-        """Sync queued keys until the queue is empty at this instant; answers how many syncs ran."""
+    def drain(self, stop: Callable[[], bool] | None = None) -> int:
+        """Sync queued keys until the queue is empty at this instant; answers how many syncs ran. ``stop``, asked
+        after each sync, may end the drain early: the rest stays queued for the next call."""
         if not self.started:
             self.start()
         self.pull()
         if self.recorder.expire(self.now):
             self.pull()
+        if self.now != self._instant:
+            self._instant, self._instant_syncs = self.now, 0
         done = 0
         while len(self.queue):
-            if done >= MAX_SYNCS_PER_INSTANT:
-                logger.error("engine did not settle at %s after %s syncs; leaving the rest queued", self.now, done)
+            if self._instant_syncs >= MAX_SYNCS_PER_INSTANT:
+                logger.error("engine did not settle at %s after %s syncs; leaving the rest queued", self.now,
+                             self._instant_syncs)
                 break
             controller_name, key = self.queue.pop()
             self._sync(controller_name, key)
             done += 1
+            self._instant_syncs += 1
             self.pull()
+            if stop is not None and stop():
+                break
         self.syncs += done
         return done
 
-    def run_until(self, target: datetime) -> None:
-        """Process everything due up to ``target``, in time order, then leave the clock at ``target``."""
-        self.drain()
+    def settled(self) -> bool:
+        """Whether nothing is left to sync at this instant (or the instant gave up: ``MAX_SYNCS_PER_INSTANT``)."""
+        return not len(self.queue) or (self._instant == self.now and self._instant_syncs >= MAX_SYNCS_PER_INSTANT)
+
+    def run_until(self, target: datetime, stop: Callable[[], bool] | None = None) -> bool:
+        """Process everything due up to ``target``, in time order, then leave the clock at ``target``.
+
+        ``stop``, asked after each sync, may end the run early (the host runs a long advance in slices this way);
+        answers whether the run got to ``target``. Calling again goes on where it stopped, so a run cut into any
+        number of slices does exactly what one uncut run does."""
+        self.drain(stop)
+        if not self.settled():
+            return False
+        moved = False
         while True:
             due = self.next_due()
             if due is None or due > target:
                 break
+            if moved and stop is not None and stop():
+                return False
             if due > self.now:
                 self.client.set_now(due)
             for key in self.timers.pop_due(due):
                 self.queue.add(key)
-            self.drain()
+            moved = True
+            self.drain(stop)
+            if not self.settled():
+                return False
         if target > self.now:
             self.client.set_now(target)
-        self.drain()
+        self.drain(stop)
+        return self.settled()
 
     def advance(self, seconds: float) -> None:
         self.run_until(self.now + timedelta(seconds=seconds))

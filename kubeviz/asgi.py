@@ -4,6 +4,7 @@ Django is set up (``get_asgi_application()``) before anything that imports model
 runtime, is imported: that is why the imports below are not at the top of the file.
 """
 
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -15,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
+from kubeviz.runtime.host import host  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
 from kubeviz.security import SameOriginWebsocket  # noqa: E402
 
@@ -29,7 +31,8 @@ router = ProtocolTypeRouter(
 
 async def application(scope, receive, send):
     """The router, plus the real-time player started on the server's event loop by the first connection
-    (Daphne has no lifespan events to start it earlier)."""
+    (Daphne has no lifespan events to start it earlier), which also runs the background advances."""
+    host.serve_on(asyncio.get_running_loop())
     if settings.KUBEVIZ_PLAYER:
         player.ensure_started()
     await router(scope, receive, send)

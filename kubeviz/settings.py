@@ -180,6 +180,8 @@ DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_s
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so that two writers queue
     # on the busy timeout instead of failing with "database is locked" half-way through a transaction.
+    # The same backend, with this process's writers served in turn (kubeviz/store/backends/sqlite3).
+    DATABASES["default"]["ENGINE"] = "kubeviz.store.backends.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -218,6 +220,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 3 * 1024 * 1024)
 
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
+
+# How many wall seconds a clock advance request runs before it answers 202 with its progress and goes on in the
+# background (a request may ask for less or more with "wait", up to KUBEVIZ_ADVANCE_MAX_WAIT).
+KUBEVIZ_ADVANCE_WAIT = env_int("KUBEVIZ_ADVANCE_WAIT", 10, minimum=0)
+KUBEVIZ_ADVANCE_MAX_WAIT = env_int("KUBEVIZ_ADVANCE_MAX_WAIT", 300, minimum=0)
 
 # The kubectl binary the dashboard's console runs against the server's own clusters.
 KUBEVIZ_KUBECTL = env_str("KUBEVIZ_KUBECTL", "/usr/bin/kubectl")

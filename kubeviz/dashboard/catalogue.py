@@ -10,6 +10,7 @@ from django.utils.translation import gettext, gettext_noop as _
 
 MESSAGES = (
     _("Play"),
+    _("Fast-forwarding to {time}: {percent}%"),
     _("Pause"),
     _("node/{name} joined the cluster"),
     _("checking…"),

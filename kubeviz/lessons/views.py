@@ -270,7 +270,7 @@ def _api(handler):
                 return JsonResponse({"error": "invalid JSON"}, status=400)
             if not isinstance(body, dict):
                 return JsonResponse({"error": "expected a JSON object"}, status=400)
-        with host.transaction():  # actions and checks drive the engine: its lock first
+        with host.transaction(progress.cluster.name):  # actions and checks drive the engine: its lock first
             result = handler(request, progress, body)
         if isinstance(result, JsonResponse):
             return result

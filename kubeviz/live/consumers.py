@@ -447,7 +447,7 @@ def _read_snapshot(cluster: Cluster, attempts: int = 3):
 def _recent_traces(cluster: Cluster) -> list[dict]:
     # Under the host lock no engine work is half-done, so every trace read here has been published (or will
     # never be); the trace guard drops the published copies still queued for this client.
-    with host.lock:
+    with host.lock(cluster.name):
         engine = host.engine_for(cluster)
         records = list(engine.traces)[-payloads.TRACE_LIMIT:]
     return [record.as_json() for record in records]

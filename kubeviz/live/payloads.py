@@ -29,10 +29,14 @@ TRACE_LIMIT = 500
 EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 
 
+Advance = TypedDict("Advance", {"from": str, "target": str})  # RFC 3339: a background advance's start and end
+
+
 class Clock(TypedDict):
     now: str
     paused: bool
     speed: float
+    advance: NotRequired[Advance]
 
 
 class ClusterRef(TypedDict):
@@ -202,7 +206,9 @@ def trace_frame(cluster_uid: str, record: dict) -> str:
 
 
 def clock_frame(cluster_uid: str, value: Clock) -> str:
-    key = ("clock", cluster_uid, value.get("now"), value.get("paused"), value.get("speed"))
+    advance = value.get("advance") or {}
+    key = ("clock", cluster_uid, value.get("now"), value.get("paused"), value.get("speed"), advance.get("from"),
+           advance.get("target"))
     return frames.get(key, lambda: clock(value))
 
 

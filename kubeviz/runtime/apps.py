@@ -22,4 +22,4 @@ class RuntimeConfig(AppConfig):
         from .host import host
         from .shutdown import follow_reactor
 
-        follow_reactor(host.lock)
+        follow_reactor(host.wait_until_idle)

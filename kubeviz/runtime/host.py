@@ -1,20 +1,34 @@
 """Hosting engines: one simulation engine per live cluster, inside the server process.
 
 An engine is built on first use from what is stored (a restart rebuilds every timer from the objects: a pod in
-the middle of ``sleep 30`` still finishes at the right simulated time) and kept while the process lives. All
-engine work of a process happens under one lock and each simulated instant is written in one transaction, so the
-API's writes and the engine's never interleave half-way, and a run stops between two instants when the server shuts
-down (``shutdown``). Reconcile traces are kept by the engine and published to the cluster's channel group.
+the middle of ``sleep 30`` still finishes at the right simulated time) and kept while the process lives.
+
+Engines work in slices. A run (an advance, a step, a player tick) takes the cluster's lock and one database
+transaction for at most ``SLICE_SECONDS`` of wall time (an instant with more work than that is cut, and the rest
+stays queued for the next slice), commits, and lets both go before the next slice. So the clock controls of the same
+cluster, which take the same lock, wait for one slice at most; other clusters' runs and the API's writes take turns
+with it at the database (SQLite's writers queue in ``kubeviz.store.backends.sqlite3``, PostgreSQL's on its row
+locks). Lock order: a cluster's lock first, then the transaction, everywhere.
+
+Between slices a run looks whether it should stop: a pause or a speed change ends a player tick, a cancel or a
+pause ends an advance, a server shutdown ends everything (``shutdown``). What is stored is then the last slice
+committed. An advance whose request may not wait for it (``wait``) answers how far it got and goes on in a thread
+of its own; the cluster's clock shows where it is heading (``advance_from``, ``advance_target``) until it arrives
+or is cancelled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from asgiref.sync import sync_to_async
+from django.db import connection, transaction
 
 from controllers.engine import Engine, TraceRecord
 from controllers.manager import default_controllers
@@ -30,16 +44,72 @@ logger = logging.getLogger(__name__)
 
 # The longest single advance a request may ask for (a month of simulated time).
 MAX_ADVANCE_SECONDS = 31 * 24 * 3600
+# Wall time of one slice: what a clock control of the same cluster waits at most, and a writer of another.
+SLICE_SECONDS = 0.05
+# While a long run goes on, how often its clock is published to the cluster's watchers (wall seconds).
+PUBLISH_SECONDS = 0.25
+
+# Outcomes of a run.
+DONE, TIMED_OUT, STOPPED = "done", "timed out", "stopped"
+
+
+class AdvanceConflict(Exception):
+    """An advance was asked for while another of the same cluster goes on in the background."""
+
+    def __init__(self, cluster: Cluster):
+        super().__init__(cluster.name)
+        self.cluster = cluster
+
+
+class ClusterLock:
+    """A cluster's engine lock (re-entrant), which knows whether someone waits for it: a run between two slices
+    steps aside for them."""
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._count = threading.Lock()
+        self.waiting = 0
+
+    def __enter__(self):
+        with self._count:
+            self.waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._count:
+                self.waiting -= 1
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
 
 
 class EngineHost:
     def __init__(self):
         self._engines: dict[str, tuple[str, Engine]] = {}
-        self.lock = threading.RLock()
+        self._locks: dict[str, ClusterLock] = {}
+        self._guard = threading.Lock()
+        # Bumped to stop the runs of a cluster under way: ("play", name) by a pause or speed change, ("advance",
+        # name) by a cancel or a pause. A run remembers the count it started with.
+        self._epochs: dict[tuple[str, str], int] = {}
+        # Background advances under way, by cluster: set when each ends.
+        self._background: dict[str, threading.Event] = {}
+        # The server's event loop (``serve_on``): background advances run as its tasks, in threads of their own.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor = ThreadPoolExecutor(thread_name_prefix="kubeviz-advance")
+        self._runs = 0
+        self._idle = threading.Condition()
+
+    def lock(self, name: str) -> ClusterLock:
+        with self._guard:
+            lock = self._locks.get(name)
+            if lock is None:
+                lock = self._locks[name] = ClusterLock()
+            return lock
 
     def engine_for(self, cluster: Cluster) -> Engine:
         """The cluster's engine, built (and started from stored state) on first use."""
-        with self.lock:
+        with self.lock(cluster.name):
             entry = self._engines.get(cluster.name)
             if entry is not None and entry[0] == str(cluster.uid):
                 engine = entry[1]
@@ -54,65 +124,204 @@ class EngineHost:
             return engine
 
     @contextmanager
-    def transaction(self):
-        """A database transaction that may drive engines: the engine lock first, then the transaction, in the
-        order every engine run takes them. (A transaction that took SQLite's write lock and then waited for the
-        engine lock would deadlock with a player tick holding the engine lock and waiting to write.)"""
-        with self.lock, transaction.atomic():
+    def transaction(self, name: str):
+        """A database transaction that may drive the cluster's engine: its lock first, then the transaction, in
+        the order every engine run takes them. (A transaction that took the database's write lock and then waited
+        for the engine lock would deadlock with a slice holding the engine lock and waiting to write.)"""
+        with self.lock(name), transaction.atomic():
             yield
 
     def forget(self, name: str) -> None:
-        with self.lock:
+        """The cluster is gone: its runs stop at their next slice and its engine is dropped."""
+        with self.lock(name):
             self._engines.pop(name, None)
+            self._bump("play", name)
+            self._bump("advance", name)
 
-    def advance(self, cluster: Cluster, seconds: float) -> Engine:
-        """Process every event due in the next ``seconds`` of simulated time, deterministically."""
-        with self.lock:
+    # -- stopping runs -----------------------------------------------------------------------------------
+
+    def _epoch(self, what: str, name: str) -> int:
+        return self._epochs.get((what, name), 0)
+
+    def _bump(self, what: str, name: str) -> None:
+        with self._guard:
+            self._epochs[(what, name)] = self._epoch(what, name) + 1
+
+    def clock_changed(self, cluster: Cluster) -> None:
+        """A pause or a speed change was stored (call it under ``transaction(name)``): the player tick under way
+        stops at its next slice, and a pause stops an advance too."""
+        self._bump("play", cluster.name)
+        if cluster.paused:
+            self._end_advance(cluster)
+
+    def cancel_advance(self, cluster: Cluster) -> bool:
+        """Stop the cluster's background advance at its next slice; answers whether one was going on."""
+        with self.lock(cluster.name):
+            return self._end_advance(cluster)
+
+    def _end_advance(self, cluster: Cluster) -> bool:
+        self._bump("advance", cluster.name)
+        ended = cluster.advance_target is not None or self.advancing(cluster.name)
+        self._record_advance(cluster, None, None)
+        return ended
+
+    def _record_advance(self, cluster: Cluster, start: datetime | None, target: datetime | None) -> None:
+        """Store where the cluster's background advance goes (None: nowhere), in the database and in the engine's
+        copy of the cluster, whose clock its runs publish."""
+        Cluster.objects.filter(pk=cluster.pk).update(advance_from=start, advance_target=target)
+        copies = [cluster]
+        entry = self._engines.get(cluster.name)
+        if entry is not None:
+            copies.append(entry[1].client.storage.cluster)
+        for copy in copies:
+            copy.advance_from, copy.advance_target = start, target
+
+    def advancing(self, name: str) -> bool:
+        ended = self._background.get(name)
+        return ended is not None and not ended.is_set()
+
+    def serve_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run background advances as tasks of the server's event loop (so what they publish goes through it,
+        as a request's does). Without one (a management command, a test) they run in plain threads."""
+        self._loop = loop
+
+    # -- running -----------------------------------------------------------------------------------------
+
+    def advance(self, cluster: Cluster, seconds: float, *, wait: float | None = None) -> str:
+        """Process every event due in the next ``seconds`` of simulated time, deterministically; answers DONE.
+
+        With ``wait`` (wall seconds), a run not done by then answers TIMED_OUT and goes on in the background
+        (``cluster.advance_target``), and one stopped meanwhile (a pause, a cancel) answers STOPPED."""
+        with self.lock(cluster.name):
+            if self.advancing(cluster.name):
+                raise AdvanceConflict(cluster)
             engine = self.engine_for(cluster)
-            target = engine.now + timedelta(seconds=seconds)
-            self._run(engine, target)
-            return engine
+            start, target = engine.now, engine.now + timedelta(seconds=seconds)
+            epoch = self._epoch("advance", cluster.name)
+        if wait is None:
+            return self._run(cluster.name, target)
+        outcome = self._run(cluster.name, target, deadline=time.monotonic() + wait, stop_on=("advance", epoch))
+        if outcome == TIMED_OUT:
+            self._continue_in_background(cluster, start, target, epoch)
+        return outcome
 
-    def play(self, cluster: Cluster, wall_seconds: float) -> None:
-        """Advance a playing cluster by ``wall_seconds`` times its speed; nothing if it was paused meanwhile
-        (checked under the lock that clock changes take, so no tick runs after a pause was answered)."""
-        with self.lock:
-            cluster.refresh_from_db(fields=["paused", "speed"])
-            if cluster.paused:
-                return
-            self.advance(cluster, wall_seconds * cluster.speed)
+    def play(self, cluster: Cluster, wall_seconds: float, *, budget: float) -> str:
+        """Advance a playing cluster by ``wall_seconds`` times its speed, for at most ``budget`` wall seconds;
+        nothing if it was paused meanwhile, and no slice after a pause or speed change was answered."""
+        epoch = self._epoch("play", cluster.name)
+        cluster.refresh_from_db(fields=["paused", "speed"])
+        if cluster.paused:
+            return STOPPED
+        with self.lock(cluster.name):
+            target = self.engine_for(cluster).now + timedelta(seconds=wall_seconds * cluster.speed)
+        return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch))
 
     def step(self, cluster: Cluster) -> Engine:
-        """Jump to the next due event and process it."""
-        with self.lock:
-            engine = self.engine_for(cluster)
-            self._run(engine, engine.now)
-            due = engine.next_event_time()
-            if due is not None:
-                self._run(engine, max(due, engine.now))
-            return engine
-
-    def _run(self, engine: Engine, target: datetime) -> None:
-        # One transaction per simulated instant: a long fast-forward commits as it goes, so watchers see it
-        # happen and a crash loses at most one instant. What an instant publishes goes out in one batch. A server
-        # shutdown ends the run before its next instant (ShuttingDown): the clock stays at the last one committed.
-        storage = engine.client.storage
-        shutdown.raise_if_requested()
-        with events.collected(), transaction.atomic(), storage.sole_writer():
-            engine.drain()
-            _save_checkpoints(engine)
-        while True:
+        """Finish the current instant, then jump to the next due event and process it."""
+        engine = self.engine_for(cluster)
+        self._run(cluster.name, engine.now)
+        with self.lock(cluster.name):
             due = engine.next_due()
-            if due is None or due > target:
-                break
-            shutdown.raise_if_requested()
-            with events.collected(), transaction.atomic(), storage.sole_writer():
-                engine.run_until(due)
-                _save_checkpoints(engine)
-        with events.collected(), transaction.atomic(), storage.sole_writer():
-            engine.run_until(target)
-            _save_checkpoints(engine)
-            publish_clock(storage.cluster)
+        if due is not None:
+            self._run(cluster.name, max(due, engine.now))
+        return engine
+
+    def _run(self, name: str, target: datetime, *, deadline: float | None = None,
+             stop_on: tuple[str, int] | None = None) -> str:
+        """Run the cluster's engine to ``target`` in slices, one transaction each; answers DONE, TIMED_OUT (past
+        ``deadline``, a monotonic time) or STOPPED (the epoch ``stop_on`` moved on, or the engine was forgotten)."""
+        last_published = time.monotonic()
+
+        def stopped() -> bool:
+            return stop_on is not None and self._epoch(stop_on[0], name) != stop_on[1]
+
+        with self._counted():
+            while True:
+                shutdown.raise_if_requested()
+                lock = self.lock(name)
+                with lock:
+                    entry = self._engines.get(name)
+                    if entry is None or stopped():
+                        return STOPPED
+                    engine = entry[1]
+                    storage = engine.client.storage
+                    slice_end = time.monotonic() + SLICE_SECONDS
+
+                    def stop() -> bool:  # asked after each sync
+                        return time.monotonic() >= slice_end or shutdown.requested() or stopped()
+
+                    with events.collected(), transaction.atomic(), storage.sole_writer():
+                        done = engine.run_until(target, stop=stop)
+                        _save_checkpoints(engine)
+                        if done or time.monotonic() - last_published >= PUBLISH_SECONDS:
+                            publish_clock(storage.cluster)
+                            last_published = time.monotonic()
+                if done:
+                    return DONE
+                if deadline is not None and time.monotonic() >= deadline:
+                    return TIMED_OUT
+                if lock.waiting:
+                    time.sleep(0.001)  # a clock control (or a reader) waits: its turn first
+
+    def _continue_in_background(self, cluster: Cluster, start: datetime, target: datetime, epoch: int) -> None:
+        with self.lock(cluster.name):
+            if self._epoch("advance", cluster.name) != epoch:
+                return
+            self._record_advance(cluster, start, target)
+            ended = self._background[cluster.name] = threading.Event()
+            run = (cluster, target, epoch, ended)
+            if self._loop is not None and self._loop.is_running():
+                work = sync_to_async(self._background_run, thread_sensitive=False, executor=self._executor)
+                asyncio.run_coroutine_threadsafe(work(*run), self._loop)
+            else:
+                threading.Thread(target=self._background_run, args=run, daemon=True,
+                                 name=f"kubeviz-advance-{cluster.name}").start()
+
+    def _background_run(self, cluster: Cluster, target: datetime, epoch: int, ended: threading.Event) -> None:
+        try:
+            outcome = self._run(cluster.name, target, stop_on=("advance", epoch))
+            if outcome == DONE:
+                with self.lock(cluster.name), transaction.atomic():
+                    if self._epoch("advance", cluster.name) == epoch:
+                        self._record_advance(cluster, None, None)
+                        cluster.refresh_from_db()
+                        publish_clock(cluster)
+        except shutdown.ShuttingDown:
+            pass  # the advance stays recorded: the next server process goes on with it (resume_advances)
+        except Exception:  # noqa: BLE001 - a thread's error has nobody to answer it
+            logger.exception("background advance of %s failed", cluster.name)
+        finally:
+            ended.set()
+            with self._guard:
+                if self._background.get(cluster.name) is ended:
+                    del self._background[cluster.name]
+            connection.close()
+
+    def resume_advances(self) -> None:
+        """Go on with the background advances recorded by a server process that stopped before they finished."""
+        for cluster in Cluster.objects.filter(advance_target__isnull=False):
+            if not self.advancing(cluster.name):
+                epoch = self._epoch("advance", cluster.name)
+                self._continue_in_background(cluster, cluster.advance_from or cluster.sim_now,
+                                             cluster.advance_target, epoch)
+
+    # -- shutdown ----------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _counted(self):
+        with self._idle:
+            self._runs += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._runs -= 1
+                self._idle.notify_all()
+
+    def wait_until_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no run is under way (after ``shutdown.request()`` each stops at its next slice)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._runs == 0, timeout)
 
 
 def _encode_key(key) -> str:
@@ -125,7 +334,7 @@ def _decode_key(text: str):
 
 
 def _save_checkpoints(engine: Engine) -> None:
-    """Write the checkpointed memories that changed, inside the instant's transaction."""
+    """Write the checkpointed memories that changed, inside the slice's transaction."""
     if not engine.dirty_checkpoints:
         return
     storage = engine.client.storage

@@ -24,12 +24,16 @@ from .host import host
 logger = logging.getLogger(__name__)
 
 TICK = 0.1
+# The most wall time one tick spends on one cluster: a cluster with more work than its speed allows falls behind
+# (``lag``) rather than holding back the clocks of the others.
+PLAY_BUDGET = 0.25
 
 
 class Player:
     def __init__(self):
         self._task: asyncio.Task | None = None
         self._last: dict[str, float] = {}
+        self._resumed = False
         # how far (wall seconds) the last tick of each cluster started behind its schedule
         self.lag: dict[str, float] = {}
 
@@ -55,6 +59,9 @@ class Player:
             await asyncio.sleep(delay)
 
     def tick(self) -> None:
+        if not self._resumed:  # the first tick of a process goes on with the advances a stopped one left
+            self._resumed = True
+            host.resume_advances()
         now = time.monotonic()
         playing = list(Cluster.objects.filter(paused=False))
         names = {c.name for c in playing}
@@ -69,7 +76,7 @@ class Player:
                 continue
             elapsed = now - last
             self.lag[cluster.name] = max(0.0, elapsed - TICK)
-            host.play(cluster, elapsed)
+            host.play(cluster, elapsed, budget=PLAY_BUDGET)
 
 
 player = Player()

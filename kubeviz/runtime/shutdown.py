@@ -3,14 +3,15 @@
 On SIGTERM (or Ctrl-C) Daphne stops its Twisted reactor, and before closing its ports it cancels the requests in
 flight. A request's sync view runs in a worker thread, though, which nothing can cancel: a clock advance of a month
 would go on, and the interpreter, which waits for its worker threads at exit, with it, until the month was
-simulated. So the engine host looks at one process-wide flag before each simulated instant and gives up when it is
-set, and the flag is set as the server begins to shut down. Each instant commits on its own, so what is stored is
-then the last instant reached, as after a crash.
+simulated. So the engine host looks at one process-wide flag before each slice of a run and gives up when it is
+set, and the flag is set as the server begins to shut down. Each slice commits on its own, so what is stored is
+then the last slice done, as after a crash.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 from apiserver.errors import StatusError
 
@@ -35,13 +36,13 @@ def raise_if_requested() -> None:
 
 
 def request() -> None:
-    """Ask every simulation run of this process to stop at its next instant (and the player to stop ticking)."""
+    """Ask every simulation run of this process to stop at its next slice (and the player to stop ticking)."""
     _requested.set()
 
 
-def follow_reactor(engine_lock: threading.RLock) -> None:
-    """Request the stop when Daphne's reactor begins to shut down, and hold the shutdown until the simulation run
-    in progress (the holder of ``engine_lock``) has given up.
+def follow_reactor(wait_until_idle: Callable[[], object]) -> None:
+    """Request the stop when Daphne's reactor begins to shut down, and hold the shutdown until the simulation runs
+    in progress have given up (``wait_until_idle`` returns).
 
     Daphne 4.2 has no ASGI lifespan events, and the reactor replaces any SIGTERM handler of ours with its own
     (which calls ``reactor.stop()``) when it starts, so the reactor's "shutdown" system event is the hook. The
@@ -54,12 +55,8 @@ def follow_reactor(engine_lock: threading.RLock) -> None:
     import daphne.server  # noqa: F401 - installs the asyncio reactor Daphne runs, before anything else asks for one
     from twisted.internet import reactor, threads
 
-    def wait_for_engines():
-        with engine_lock:
-            pass
-
     def stop():
         request()
-        return threads.deferToThread(wait_for_engines)
+        return threads.deferToThread(wait_until_idle)
 
     reactor.addSystemEventTrigger("before", "shutdown", stop)

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
-from kubeviz.runtime.host import MAX_ADVANCE_SECONDS, host
+from kubeviz.runtime.host import DONE, MAX_ADVANCE_SECONDS, STOPPED, AdvanceConflict, host
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import (
     NODE,
@@ -144,23 +144,32 @@ def clock(request, cluster):
         obj.paused = body["paused"]
     if "speed" in body:
         obj.speed = _speed(body["speed"])
-    # Under the engine lock, so that a player tick already under way cannot publish the clock it read before
-    # this change after it.
-    with host.transaction():
+    # Under the engine lock, which a run takes for each slice: the slice under way ends first, and the run sees
+    # the change before its next one (a pause also ends an advance going on in the background).
+    with host.transaction(cluster):
         obj.save(update_fields=["paused", "speed"])
-        obj.refresh_from_db()  # a tick may have moved the clock while this request waited for the lock
+        host.clock_changed(obj)
+        obj.refresh_from_db()  # a run may have moved the clock while this request waited for the lock
         publish_clock(obj)
     return json_response(clock_json(obj))
 
 
 @api_endpoint
 def clock_advance(request, cluster):
-    """Run every event due in the next N simulated seconds (deterministically), then answer the clock."""
+    """POST ``{"seconds": N}``: run every event due in the next N simulated seconds (deterministically), then answer
+    the clock (200). A run longer than the request may wait (``"wait"``: wall seconds, KUBEVIZ_ADVANCE_WAIT by
+    default) answers 202 with the clock, whose ``advance`` shows where it is heading, and goes on in the
+    background. DELETE: cancel the advance going on (the clock stays where it got to)."""
+    obj = get_cluster(cluster)
+    if request.method == "DELETE":
+        if not host.cancel_advance(obj):
+            raise errors.StatusError(404, "NotFound", f'cluster "{cluster}" has no advance going on', {})
+        obj.refresh_from_db()
+        return json_response(clock_json(obj))
     if request.method != "POST":
         raise errors.method_not_supported("clock/advance", request.method.lower())
-    obj = get_cluster(cluster)
     body = _json_object(request)
-    unknown = sorted(set(body) - {"seconds"})
+    unknown = sorted(set(body) - {"seconds", "wait"})
     if unknown:
         raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
     seconds = body.get("seconds")
@@ -169,14 +178,32 @@ def clock_advance(request, cluster):
             422, "Invalid",
             f"seconds: Invalid value: {json.dumps(seconds)}: must be a number from 0 to {MAX_ADVANCE_SECONDS}", {},
         )
+    max_wait = settings.KUBEVIZ_ADVANCE_MAX_WAIT
+    wait = body.get("wait", min(settings.KUBEVIZ_ADVANCE_WAIT, max_wait))
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait <= max_wait:
+        raise errors.StatusError(
+            422, "Invalid", f"wait: Invalid value: {json.dumps(wait)}: must be a number of seconds from 0 to {max_wait}",
+            {},
+        )
     if obj.sim_now + timedelta(seconds=seconds) > SIM_TIME_MAX:
         raise errors.StatusError(
             422, "Invalid",
             f"seconds: Invalid value: {json.dumps(seconds)}: the clock cannot pass {format_rfc3339(SIM_TIME_MAX)}", {},
         )
-    host.advance(obj, seconds)
+    try:
+        outcome = host.advance(obj, seconds, wait=wait)
+    except AdvanceConflict:
+        obj.refresh_from_db()
+        raise errors.StatusError(
+            409, "Conflict", f'cluster "{cluster}" is already advancing to {format_rfc3339(obj.advance_target)}: '
+            "wait for it, or cancel it with DELETE", {},
+        ) from None
     obj.refresh_from_db()
-    return json_response(clock_json(obj))
+    if outcome == STOPPED:
+        raise errors.StatusError(
+            409, "Conflict", f"the advance was stopped (paused or cancelled) at {format_rfc3339(obj.sim_now)}", {},
+        )
+    return json_response(clock_json(obj), status=200 if outcome == DONE else 202)
 
 
 @api_endpoint

@@ -19,6 +19,9 @@ class Cluster(models.Model):
     sim_now = models.DateTimeField()
     paused = models.BooleanField(default=True)
     speed = models.FloatField(default=1.0)
+    # An advance that outlasted its request goes on in the background: from when, to when; null when none does.
+    advance_from = models.DateTimeField(null=True, blank=True)
+    advance_target = models.DateTimeField(null=True, blank=True)
     # The last resourceVersion handed out; every write takes the next one (monotonic, survives restarts).
     resource_version = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

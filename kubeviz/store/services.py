@@ -42,8 +42,13 @@ class ClusterError(Exception):
 
 
 def clock_json(cluster: Cluster) -> dict:
-    """The clock as the API answers it: ``{"now": RFC 3339, "paused": bool, "speed": float}``."""
-    return {"now": format_rfc3339(cluster.sim_now), "paused": cluster.paused, "speed": cluster.speed}
+    """The clock as the API answers it: ``{"now": RFC 3339, "paused": bool, "speed": float}``, and while an advance
+    goes on in the background ``"advance": {"from": RFC 3339, "target": RFC 3339}``."""
+    clock = {"now": format_rfc3339(cluster.sim_now), "paused": cluster.paused, "speed": cluster.speed}
+    if cluster.advance_target is not None:
+        clock["advance"] = {"from": format_rfc3339(cluster.advance_from or cluster.sim_now),
+                            "target": format_rfc3339(cluster.advance_target)}
+    return clock
 
 
 def publish_clock(cluster: Cluster) -> None:

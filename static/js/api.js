@@ -51,6 +51,7 @@ export function createApi(config) {
     clock: () => request(`${sim}/clock`),
     setClock: (changes) => request(`${sim}/clock`, { method: "PATCH", body: changes }),
     advance: (seconds) => request(`${sim}/clock/advance`, { method: "POST", body: { seconds } }),
+    cancelAdvance: () => request(`${sim}/clock/advance`, { method: "DELETE" }),
     step: () => request(`${sim}/clock/step`, { method: "POST" }),
     apply: (yaml, { dryRun = false } = {}) =>
       request(`${sim}/apply${dryRun ? "?dryRun=All" : ""}`, { method: "POST", body: yaml, contentType: "application/yaml" }),

@@ -30,6 +30,8 @@ export function createClock({ api, dispatch, getState, simNow }) {
   const speed = document.querySelector('[data-testid="clock-speed"]');
   const now = document.querySelector('[data-testid="clock-now"]');
   const advanceForm = document.querySelector('[data-testid="clock-advance-form"]');
+  const progress = document.querySelector('[data-testid="clock-advance-progress"]');
+  const cancel = document.querySelector('[data-testid="clock-advance-cancel"]');
 
   /** Feed an HTTP answer's clock to the reducer; simulated time never goes back on the page. */
   function adopt(clock) {
@@ -69,8 +71,10 @@ export function createClock({ api, dispatch, getState, simNow }) {
     event.preventDefault();
     const seconds = Number(new FormData(advanceForm).get("seconds"));
     if (!(seconds > 0)) return;
+    // A long fast-forward answers before it is done (202) and goes on on the server: the progress bar follows it.
     run(advanceForm.querySelector("button"), () => api.advance(seconds));
   });
+  cancel.addEventListener("click", () => run(cancel, () => api.cancelAdvance()));
 
   function render() {
     const clock = getState().clock;
@@ -85,7 +89,21 @@ export function createClock({ api, dispatch, getState, simNow }) {
       if (option) speed.value = option.value;
       else speed.value = value;
     }
+    renderProgress(clock);
     tick();
+  }
+
+  function renderProgress(clock) {
+    const advance = clock.advance;
+    progress.hidden = !advance;
+    advanceForm.querySelector("button").disabled = Boolean(advance);
+    if (!advance) return;
+    const from = Date.parse(advance.from), target = Date.parse(advance.target);
+    const done = target > from ? (Date.parse(clock.now) - from) / (target - from) : 1;
+    progress.querySelector("progress").value = Math.max(0, Math.min(1, done));
+    progress.querySelector(".label").textContent =
+      t("Fast-forwarding to {time}: {percent}%").replace("{time}", formatSimTime(target))
+        .replace("{percent}", String(Math.floor(Math.max(0, Math.min(1, done)) * 100)));
   }
 
   function tick() {

@@ -504,6 +504,30 @@ def test_a_jump_of_the_paused_clock_moves_the_views(browser, kubeviz_server):  #
     page.close()
 
 
+def test_a_background_fast_forward_shows_its_progress_and_can_be_cancelled(browser, kubeviz_server):  # noqa: F811
+    """A fast-forward too long for one request goes on on the server: the page shows how far it got and where it is
+    heading, and Cancel stops it where it is."""
+    name = new_cluster(kubeviz_server, "walk-progress", nodes=3)
+    many = ("apiVersion: batch/v1\nkind: Job\nmetadata: {name: many}\nspec:\n  completions: 5000\n"
+            "  parallelism: 500\n  template:\n    spec:\n      containers: [{name: w, image: busybox:1.36, "
+            "command: [sh, -c, 'sleep 5']}]\n      restartPolicy: Never\n").encode()
+    call(kubeviz_server, "POST", f"/sim/clusters/{name}/apply", many, headers={"Content-Type": "application/yaml"})
+    page = Page(browser, kubeviz_server, name).open()
+    p = page.page
+    assert p.is_hidden('[data-testid="clock-advance-progress"]')
+
+    answer = call(kubeviz_server, "POST", f"/sim/clusters/{name}/clock/advance", {"seconds": 3600, "wait": 0})
+    assert answer["advance"]["target"] == "2025-01-01T01:00:00Z"
+    p.wait_for_selector('[data-testid="clock-advance-progress"]:has-text("Fast-forwarding to 2025-01-01 01:00:00")')
+    assert p.is_disabled('[data-testid="clock-advance"]')
+    p.click('[data-testid="clock-advance-cancel"]')
+    p.wait_for_selector('[data-testid="clock-advance-progress"]', state="hidden")
+    assert p.is_enabled('[data-testid="clock-advance"]')
+    stopped = call(kubeviz_server, "GET", f"/sim/clusters/{name}/clock")
+    assert "advance" not in stopped and stopped["now"] < "2025-01-01T01:00:00Z"
+    page.close()
+
+
 def test_forbid_skips_are_drawn_per_slot_that_never_ran(browser, kubeviz_server):  # noqa: F811
     """The recorder folds the JobAlreadyActive Events into one; a refused slot may still start late when the running
     Job ends. The axis marks each slot that never got a Job, and counts those."""
