@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from apiserver.kinds import resource_for_kind
 from kubeviz.runtime.memory import memory_cluster
 from tests.conftest import START
 from tests.manifests import FLUENTD, HELLO, PI
@@ -29,6 +30,7 @@ spec:
         command: ["sh", "-c", "sleep 20; exit 0"]
       restartPolicy: Never
 """
+DAEMONSET = resource_for_kind("apps", "DaemonSet")
 KINDS = ("Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Node", "Event")
 
 
@@ -66,15 +68,9 @@ def test_a_run_cut_after_every_n_syncs_equals_the_uncut_run(n):
         if minutes == 3:
             assert calls > 0, "the stop never cut the run: the test would prove nothing"
             for cluster in (whole, sliced):
-                daemonset = cluster.registry.get(_resource("DaemonSet"), "kube-system", "fluentd-elasticsearch")
+                daemonset = cluster.registry.get(DAEMONSET, "kube-system", "fluentd-elasticsearch")
                 daemonset["spec"]["template"]["spec"]["containers"][0]["image"] = "fluentd:v2"
-                cluster.registry.update(_resource("DaemonSet"), "kube-system", "fluentd-elasticsearch", daemonset)
+                cluster.registry.update(DAEMONSET, "kube-system", "fluentd-elasticsearch", daemonset)
         assert sliced.now == whole.now == target
         assert world(sliced) == world(whole)
         assert traces(sliced) == traces(whole)
-
-
-def _resource(kind):
-    from apiserver.resources import RESOURCE_TYPES
-
-    return next(r for r in RESOURCE_TYPES if r.kind == kind)
