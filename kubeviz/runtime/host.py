@@ -301,6 +301,7 @@ class EngineHost:
         """Go on with the background advances recorded by a server process that stopped before they finished."""
         for cluster in Cluster.objects.filter(advance_target__isnull=False):
             if not self.advancing(cluster.name):
+                self.engine_for(cluster)
                 epoch = self._epoch("advance", cluster.name)
                 self._continue_in_background(cluster, cluster.advance_from or cluster.sim_now,
                                              cluster.advance_target, epoch)

@@ -171,3 +171,18 @@ def test_a_pause_is_answered_while_the_player_plays_a_heavy_cluster(fresh_kubevi
     assert results and results[0][0] == 200 and results[0][1]["paused"] is True
     time.sleep(0.5)
     assert clock(server, "playing") == results[0][1], "the clock moved after the pause was answered"
+
+
+def test_an_advance_left_by_a_stopped_server_goes_on_in_the_next(fresh_kubeviz_server):
+    server = fresh_kubeviz_server
+    create(server, "resumed")
+    assert apply(server, "resumed", job("many", completions=1500, parallelism=300, sleep=5))[0] == 200
+    status, answer = call(server, "POST", "/sim/clusters/resumed/clock/advance", {"seconds": 120, "wait": 0})
+    assert status == 202 and answer["advance"]["target"] == "2025-01-01T00:02:00Z"
+
+    server.restart()
+    left = clock(server, "resumed")  # (this first request also starts the new process's player)
+    assert left["advance"] == {"from": START, "target": "2025-01-01T00:02:00Z"}
+    assert left["now"] < "2025-01-01T00:02:00Z", "the first server finished before it stopped: nothing to resume"
+    finished = wait_for_the_advance(server, "resumed")
+    assert finished["now"] == "2025-01-01T00:02:00Z"
