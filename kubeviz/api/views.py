@@ -5,6 +5,8 @@ kubectl and the official clients work unchanged. Every answer is JSON; every fai
 Views stay thin: they parse the request, call the registry inside a transaction, and shape the response.
 """
 
+import functools
+import gzip
 import json
 import logging
 import re
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc3339
@@ -63,6 +66,35 @@ def api_endpoint(view):
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+# A response body larger than this is gzipped for a client that accepts it (the APIResponseCompression feature,
+# on by default: responsewriters.go's defaultGzipThresholdBytes, at gzip's fastest level).
+GZIP_THRESHOLD_BYTES = 128 * 1024
+
+
+def _accepts_gzip(request) -> bool:
+    """``negotiateContentEncoding``: some comma-separated token of Accept-Encoding is exactly ``gzip``."""
+    return any(token.strip() == "gzip" for token in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","))
+
+
+def compress_large_responses(view):
+    """Gzip what ``view`` answers as the API server's ``SerializeObject`` does: a JSON body over the threshold,
+    for a client that accepts gzip, with ``Content-Encoding: gzip`` and ``Vary: Accept-Encoding``. Streams
+    (watches, logs) are not objects and stay as they are, as do the simulator's HTML pages (where a secret
+    beside what a page reflects would leak through the compressed length: BREACH)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if (not response.streaming and response.get("Content-Type", "").startswith(JSON)
+                and len(response.content) > GZIP_THRESHOLD_BYTES and _accepts_gzip(request)):
+            response.content = gzip.compress(response.content, compresslevel=1, mtime=0)
+            response["Content-Encoding"] = "gzip"
+            patch_vary_headers(response, ["Accept-Encoding"])
+        return response
+
     return wrapper
 
 
@@ -192,6 +224,7 @@ def version(request, cluster):
     return json_response(discovery.version_info())
 
 
+@compress_large_responses
 @kubernetes_endpoint
 def kube_api(request, cluster, path):
     """Route a Kubernetes API path: ``api/v1/...`` or ``apis/<group>/<version>/...``."""
