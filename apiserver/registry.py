@@ -225,6 +225,8 @@ class Registry:
                                matches=None if lsel.empty and fsel.empty else matches,
                                key_prefix=key_prefix, resource_version=found.revision)
         except HistoryCompacted:
+            if not continue_:  # compacted while a first chunk was read
+                raise errors.StatusError(410, "Expired", paging.EXPIRED) from None
             raise errors.StatusError(410, "Expired", paging.INCONSISTENT_CONTINUE, list_meta={
                 "continue": paging.encode_continue(start, key_prefix, paging.LATEST)}) from None
         except FutureRevision as exc:

@@ -10,10 +10,15 @@ def fill_keys_and_compaction(apps, schema_editor):
     kept."""
     Change = apps.get_model("store", "Change")
     Cluster = apps.get_model("store", "Cluster")
-    for change in Change.objects.only("id", "data").iterator():
+    batch = []
+    for change in Change.objects.only("id", "data").iterator(chunk_size=1000):
         meta = (change.data or {}).get("metadata") or {}
         change.namespace, change.name = meta.get("namespace", ""), meta.get("name", "")
-        change.save(update_fields=["namespace", "name"])
+        batch.append(change)
+        if len(batch) == 1000:
+            Change.objects.bulk_update(batch, ["namespace", "name"])
+            batch = []
+    Change.objects.bulk_update(batch, ["namespace", "name"])
     for cluster in Cluster.objects.all():
         oldest = Change.objects.filter(cluster=cluster).aggregate(oldest=Min("resource_version"))["oldest"]
         cluster.compacted_version = cluster.resource_version if oldest is None else oldest - 1
