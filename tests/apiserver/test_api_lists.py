@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from apiserver import paging
-from apiserver.resources import resource_for_kind
+from apiserver.registry import POD
 from kubeviz.store.storage import DatabaseStorage
 
 from .test_api import BASE, PODS, Api, pod
@@ -156,7 +156,7 @@ def test_only_large_api_objects_are_gzipped(api, cluster):
     assert not small.has_header("Content-Encoding")
     assert json.loads(small.content)["items"][0]["metadata"]["name"] == "a"
     registry = registry_for(cluster)
-    uid = registry.get(resource_for_kind("", "Pod"), "default", "a")["metadata"]["uid"]
+    uid = registry.get(POD, "default", "a")["metadata"]["uid"]
     registry.storage.append_log("default", "a", uid, "c", 0, [["2025-01-01T00:00:00Z", "y" * 200_000]])
     log = api.client.get(f"{PODS}/a/log", HTTP_ACCEPT_ENCODING="gzip")
     assert log.status_code == 200 and not log.has_header("Content-Encoding")

@@ -9,13 +9,8 @@ import pytest
 
 from apiserver import errors, paging
 from apiserver.goencoding import GoError, check_valid, raw_url_b64decode
-from apiserver.registry import Registry
-from apiserver.resources import resource_for_kind
+from apiserver.registry import NAMESPACE, NODE, POD, Registry
 from apiserver.storage import HistoryCompacted, MemoryStorage
-
-POD = resource_for_kind("", "Pod")
-NODE = resource_for_kind("", "Node")
-NAMESPACE = resource_for_kind("", "Namespace")
 
 
 def token(version="meta.k8s.io/v1", rv=1, start="key"):

@@ -2,12 +2,10 @@
 
 import pytest
 
-from apiserver.resources import resource_for_kind
+from apiserver.registry import POD
 from apiserver.storage import FutureRevision, HistoryCompacted
 from kubeviz.store.models import Change, Cluster
 from kubeviz.store.storage import DatabaseStorage
-
-POD = resource_for_kind("", "Pod")
 
 
 def pod(name, **labels):
