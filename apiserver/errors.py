@@ -11,12 +11,15 @@ from .resources import ResourceType
 class StatusError(Exception):
     """An API failure that is answered with a Status object and its HTTP code."""
 
-    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None, *,
+                 list_meta: dict | None = None):
         super().__init__(message)
         self.code = code
         self.reason = reason
         self.message = message
         self.details = details
+        # The Status's own ListMeta: a 410 to a list in chunks hands a token to go on with.
+        self.list_meta = list_meta or {}
         # (path, message) pairs locating a decoding failure in the request body, for the YAML apply endpoint.
         self.field_paths: list[tuple] = []
 
@@ -24,12 +27,14 @@ class StatusError(Exception):
         body = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.list_meta),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:  # StatusReasonUnknown, left out as omitempty does
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body

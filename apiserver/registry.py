@@ -20,7 +20,7 @@ from controllers.apimachinery.names import ALPHANUMS
 from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.timeutil import format_rfc3339
 
-from . import errors, fielderrors, patch, schema
+from . import errors, fielderrors, paging, patch, schema
 from .kinds import (
     RESOURCE_TYPES,
     admit,
@@ -32,7 +32,7 @@ from .kinds import (
     validate_update,
 )
 from .resources import ResourceType
-from .storage import KeyExists, KeyNotFound, Storage, VersionConflict
+from .storage import FutureRevision, HistoryCompacted, KeyExists, KeyNotFound, Storage, VersionConflict
 
 NAMESPACE = resource_for_kind("", "Namespace")
 POD = resource_for_kind("", "Pod")
@@ -184,8 +184,63 @@ class Registry:
         items, rv = self.storage.list(resource, namespace)
         return [o for o in items if labels_match(o) and fields_match(o)], rv
 
-    def selectors(self, resource: ResourceType, label_selector: str, field_selector: str):
-        """Two predicates over objects, or a 400 Status for a selector upstream would refuse."""
+    def get_list(
+        self,
+        resource: ResourceType,
+        namespace: str | None = None,
+        *,
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int = 0,
+        continue_: str = "",
+        resource_version: str = "",
+    ) -> paging.Chunk:
+        """A list as the API server answers one (the store's ``ListPredicate`` and the storage's ``GetList``),
+        in chunks when asked (``paging.py``).
+
+        With a ``continue_`` token the list goes on from the token's key at the token's resourceVersion (410
+        ``Expired`` when that is compacted, answering a token that goes on at the newest). Without one, a
+        ``limit`` makes the first chunk, at the newest resourceVersion; a ``resource_version`` of ``"0"`` asks
+        for any state, which the watch cache serves whole, ignoring ``limit``, and so does a field selector that
+        names the one object to list. ``resource_version`` is otherwise read as ``""`` (the newest state is never
+        older than any it names); an exact read at it is not served yet."""
+        lsel, fsel = self._parse_selectors(resource, label_selector, field_selector)
+
+        def matches(obj):
+            return lsel.matches(_meta(obj).get("labels") or {}) and fsel.matches(fieldsel.field_set(resource.kind, obj))
+
+        if continue_:
+            key_prefix = paging.storage_prefix(namespace)
+            try:
+                start, revision = paging.decode_continue(continue_, key_prefix)
+            except paging.InvalidContinue as exc:
+                raise errors.bad_request(f"invalid continue token: {exc}") from None
+            if resource_version not in ("", "0"):
+                raise errors.bad_request(paging.RESOURCE_VERSION_WITH_CONTINUE)
+            read_at = revision if revision > 0 else None
+        else:
+            single = fsel.requires_exact_match("metadata.name")[1] and (namespace is not None
+                                                                         or not resource.namespaced)
+            if limit <= 0 or resource_version == "0" or single:
+                items, rv = self.list(resource, namespace, label_selector=label_selector,
+                                      field_selector=field_selector)
+                return paging.Chunk(items, rv)
+            start, read_at, key_prefix = "", None, paging.cache_prefix(namespace)
+        try:
+            found = self.storage.list_range(resource, namespace, start=start, revision=read_at,
+                                            size_hint=limit + 1 if limit > 0 else 0)
+            return paging.take(found.objects, found.count, limit=max(limit, 0),
+                               matches=None if lsel.empty and fsel.empty else matches,
+                               key_prefix=key_prefix, resource_version=found.revision)
+        except HistoryCompacted:
+            if not continue_:  # compacted while a first chunk was read
+                raise errors.StatusError(410, "Expired", paging.EXPIRED) from None
+            raise errors.StatusError(410, "Expired", paging.INCONSISTENT_CONTINUE, list_meta={
+                "continue": paging.encode_continue(start, key_prefix, paging.LATEST)}) from None
+        except FutureRevision as exc:
+            raise errors.StatusError(500, "", exc.message) from None
+
+    def _parse_selectors(self, resource: ResourceType, label_selector: str, field_selector: str):
         try:
             lsel = labelsel.parse_selector(label_selector or "")
             fsel = fieldsel.parse_field_selector(field_selector or "")
@@ -194,6 +249,11 @@ class Registry:
             raise errors.bad_request(str(exc)) from None
         except labelsel.SelectorError as exc:
             raise errors.bad_request(str(exc)) from None
+        return lsel, fsel
+
+    def selectors(self, resource: ResourceType, label_selector: str, field_selector: str):
+        """Two predicates over objects, or a 400 Status for a selector upstream would refuse."""
+        lsel, fsel = self._parse_selectors(resource, label_selector, field_selector)
 
         def labels_match(obj):
             return lsel.matches(_meta(obj).get("labels") or {})

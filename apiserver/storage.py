@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from .resources import ResourceType
 
@@ -36,6 +36,34 @@ class VersionConflict(StorageError):
 
 class HistoryCompacted(StorageError):
     """The change history no longer reaches back to the requested resourceVersion (410 Gone)."""
+
+
+class FutureRevision(StorageError):
+    """A read at a resourceVersion the cluster has not reached (etcd's ``ErrFutureRev``)."""
+
+    message = "etcdserver: mvcc: required revision is a future revision"
+
+
+def object_key(namespace: str, name: str) -> str:
+    """An object's key below its kind, as etcd's keys sort: ``/<namespace>/<name>``, or ``/<name>`` for a
+    cluster-scoped object. (Sorting by it differs from sorting by (namespace, name) where one namespace's name
+    begins with another's and goes on with a character before ``/``: ``team-a`` lists before ``team``.)"""
+    return f"/{namespace}/{name}" if namespace else f"/{name}"
+
+
+def _sort_key(key: tuple) -> tuple:
+    # (namespace + "/", name) orders as object_key does: neither part can hold a "/"
+    return key[0] + "/", key[1]
+
+
+@dataclass(frozen=True)
+class ListRange:
+    """What ``Storage.list_range`` answers: the objects of one kind from a key on, as they were at
+    ``revision``."""
+
+    revision: int
+    count: int  # how many objects lie in the range (etcd's Count)
+    objects: Iterator[dict]  # those objects in key order, read as the caller goes
 
 
 @dataclass(frozen=True)
@@ -62,8 +90,16 @@ class Storage(Protocol):
     def get(self, resource: ResourceType, namespace: str, name: str) -> dict | None: ...
 
     def list(self, resource: ResourceType, namespace: str | None = None) -> tuple[list[dict], str]:
-        """All objects of a type (in one namespace, or all when None) sorted by namespace and name, and the
+        """All objects of a type (in one namespace, or all when None) in key order (``object_key``), and the
         resourceVersion the list is consistent with."""
+
+    def list_range(self, resource: ResourceType, namespace: str | None = None, *, start: str = "",
+                   revision: int | None = None, size_hint: int = 0) -> ListRange:
+        """The objects of a type (in one namespace, or all) whose keys are ``start`` or after, in key order, as
+        they were at ``revision`` (the newest when None), like an etcd range read at a revision. An object
+        changed since then is answered as it was, one created since is not there, one deleted since is. Raises
+        ``HistoryCompacted`` when the history no longer reaches back to ``revision`` (also while the objects are
+        read), ``FutureRevision`` past the newest. ``size_hint``: how many objects the caller expects to read."""
 
     def create(self, resource: ResourceType, obj: dict) -> dict:
         """Store a new object, giving it the next resourceVersion. Raises KeyExists."""
@@ -118,6 +154,10 @@ class MemoryStorage:
         # The newest changes, oldest first; trimmed in halves so reads can index it directly.
         self._history: list[WatchEvent] = []
         self._history_length = history_length
+        # What etcd's compaction keeps: the resourceVersion the history was trimmed up to, and each object's
+        # last version from before it (unless that was its deletion), by (group, kind, namespace, name).
+        self._compacted = 0
+        self._retained: dict[tuple, dict] = {}
         self._logs: dict[tuple, tuple[str, str, list]] = {}
 
     # time is owned by the engine; tests and the simulate command move it
@@ -141,7 +181,7 @@ class MemoryStorage:
         event = WatchEvent(type_, resource, obj)
         self._history.append(event)
         if len(self._history) > 2 * self._history_length:
-            del self._history[: len(self._history) - self._history_length]
+            self.compact(int(self._history[-self._history_length - 1].resource_version))
         for listener in self._listeners:
             listener(event)
 
@@ -152,12 +192,27 @@ class MemoryStorage:
         entry = self._logs.get((uid, container, restart_count))
         return list(entry[2]) if entry else None
 
+    def compact(self, revision: int) -> None:
+        """Forget the history up to ``revision`` as etcd's compaction does: reads and watches from before it
+        answer 410; an object's state at ``revision`` stays known."""
+        first = int(self._history[0].resource_version) if self._history else self._rv + 1
+        trimmed = self._history[: max(0, min(revision, self._rv) - first + 1)]
+        for event in trimmed:
+            meta = event.object["metadata"]
+            key = (event.resource.group, event.resource.kind, meta.get("namespace", ""), meta["name"])
+            if event.type == "DELETED":
+                self._retained.pop(key, None)
+            else:
+                self._retained[key] = event.object
+        del self._history[: len(trimmed)]
+        self._compacted = max(self._compacted, min(revision, self._rv))
+
     def changes_since(self, resource_version, limit=None):
+        if resource_version and resource_version < self._compacted:
+            raise HistoryCompacted(resource_version)
         if not self._history:
             return []
         first = int(self._history[0].resource_version)
-        if resource_version and first > resource_version + 1:
-            raise HistoryCompacted(resource_version)
         # every write takes the next resourceVersion and records one event, so positions follow versions
         start = max(0, resource_version - first + 1)
         stop = len(self._history) if limit is None else min(len(self._history), start + limit)
@@ -171,8 +226,52 @@ class MemoryStorage:
 
     def list(self, resource, namespace=None):
         objects = self._kind(resource)
-        keys = sorted(k for k in objects if namespace is None or k[0] == namespace)
+        keys = sorted((k for k in objects if namespace is None or k[0] == namespace), key=_sort_key)
         return [objects[k] for k in keys], str(self._rv)
+
+    def list_range(self, resource, namespace=None, *, start="", revision=None, size_hint=0):
+        if revision is None:
+            revision = self._rv
+        elif revision > self._rv:
+            raise FutureRevision(revision)
+        elif revision < self._compacted:
+            raise HistoryCompacted(revision)
+        states = {k: obj for k, obj in self._kind(resource).items()
+                  if (namespace is None or k[0] == namespace) and int(obj["metadata"]["resourceVersion"]) <= revision}
+        states.update(self._states_at(resource, namespace, revision, exclude=states))
+        keys = sorted((k for k in states if object_key(*k) >= start), key=_sort_key)
+        return ListRange(revision, len(keys), iter([states[k] for k in keys]))
+
+    def _states_at(self, resource, namespace, revision, exclude) -> dict[tuple, dict]:
+        """The objects changed after ``revision`` (but for those in ``exclude``) as they were at it: the last
+        version at or before it, from the history or from what compaction kept; none if that is a deletion or
+        they were created later."""
+        first = int(self._history[0].resource_version) if self._history else self._rv + 1
+        split = max(0, revision - first + 1)  # positions follow versions: history[:split] is at or before it
+        wanted: dict[tuple, str] = {}  # key -> type of its first change after the revision
+        for event in self._history[split:]:
+            meta = event.object["metadata"]
+            if event.resource is resource and (namespace is None or meta.get("namespace", "") == namespace):
+                key = (meta.get("namespace", ""), meta["name"])
+                if key not in exclude:
+                    wanted.setdefault(key, event.type)
+        found: dict[tuple, dict | None] = {}
+        for event in reversed(self._history[:split]):
+            if len(found) == len(wanted):
+                break
+            meta = event.object["metadata"]
+            key = (meta.get("namespace", ""), meta["name"])
+            if event.resource is resource and key in wanted and key not in found:
+                found[key] = None if event.type == "DELETED" else event.object
+        states = {}
+        for key, first_type in wanted.items():
+            if key not in found:
+                found[key] = self._retained.get((resource.group, resource.kind, *key))
+                if found[key] is None and first_type != "ADDED":
+                    raise HistoryCompacted(revision)  # it existed then, but no version of it is left
+            if found[key] is not None:
+                states[key] = found[key]
+        return states
 
     def _index(self, resource, obj, add: bool) -> None:
         meta = obj["metadata"]

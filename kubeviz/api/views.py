@@ -5,14 +5,18 @@ kubectl and the official clients work unchanged. Every answer is JSON; every fai
 Views stay thin: they parse the request, call the registry inside a transaction, and shape the response.
 """
 
+import functools
+import gzip
 import json
 import logging
+import re
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc3339
@@ -20,7 +24,8 @@ from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc333
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import registry_for
 
-from apiserver import discovery, errors, kinds, openapi, printers, protobuf
+from apiserver import discovery, errors, kinds, openapi, paging, printers, protobuf
+from apiserver.goencoding import INT64_MAX, INT64_MIN
 from apiserver.manifests import ManifestError, load_documents, load_json
 from apiserver.registry import delete_warnings
 from apiserver.kinds import ResourceType, resource_for_path
@@ -61,6 +66,35 @@ def api_endpoint(view):
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+# A response body larger than this is gzipped for a client that accepts it (the APIResponseCompression feature,
+# on by default: responsewriters.go's defaultGzipThresholdBytes, at gzip's fastest level).
+GZIP_THRESHOLD_BYTES = 128 * 1024
+
+
+def _accepts_gzip(request) -> bool:
+    """``negotiateContentEncoding``: some comma-separated token of Accept-Encoding is exactly ``gzip``."""
+    return any(token.strip() == "gzip" for token in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","))
+
+
+def compress_large_responses(view):
+    """Gzip what ``view`` answers as the API server's ``SerializeObject`` does: a JSON body over the threshold,
+    for a client that accepts gzip, with ``Content-Encoding: gzip`` and ``Vary: Accept-Encoding``. Streams
+    (watches, logs) are not objects and stay as they are, as do the simulator's HTML pages (where a secret
+    beside what a page reflects would leak through the compressed length: BREACH)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if (not response.streaming and response.get("Content-Type", "").startswith(JSON)
+                and len(response.content) > GZIP_THRESHOLD_BYTES and _accepts_gzip(request)):
+            response.content = gzip.compress(response.content, compresslevel=1, mtime=0)
+            response["Content-Encoding"] = "gzip"
+            patch_vary_headers(response, ["Accept-Encoding"])
+        return response
+
     return wrapper
 
 
@@ -127,15 +161,15 @@ def _read_json_body(request, resource: ResourceType, registry=None, namespace: s
         raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
 
 
-def _list_body(resource: ResourceType, items: list[dict], rv: str) -> dict:
-    for item in items:
+def _list_body(resource: ResourceType, chunk: paging.Chunk) -> dict:
+    for item in chunk.items:
         item.setdefault("apiVersion", resource.api_version)
         item.setdefault("kind", resource.kind)
     return {
         "kind": resource.list_kind,
         "apiVersion": resource.api_version,
-        "metadata": {"resourceVersion": rv},
-        "items": items,
+        "metadata": chunk.list_meta,
+        "items": chunk.items,
     }
 
 
@@ -164,9 +198,14 @@ def _include_object(request) -> str:
         raise errors.bad_request(str(exc)) from None
 
 
-def _table_response(request, registry, resource: ResourceType, objects: list[dict], rv: str, version: str):
+def _table_response(request, registry, resource: ResourceType, objects: list[dict], rv: str, version: str,
+                    list_meta: dict | None = None):
+    """The Table of ``objects``; a list's carries the list's ``list_meta`` (continue, remainingItemCount), as the
+    table convertor copies it."""
     body = kinds.table(resource.kind, objects, registry.storage.now(), include_object=_include_object(request),
                        resource_version=rv, api_version=version)
+    if list_meta:
+        body["metadata"] = {**body["metadata"], **list_meta}
     return json_response(body)
 
 
@@ -185,6 +224,7 @@ def version(request, cluster):
     return json_response(discovery.version_info())
 
 
+@compress_large_responses
 @kubernetes_endpoint
 def kube_api(request, cluster, path):
     """Route a Kubernetes API path: ``api/v1/...`` or ``apis/<group>/<version>/...``."""
@@ -265,19 +305,17 @@ def simulated_away(resource: ResourceType, subresource: str, name: str) -> error
     )
 
 
-def _consistent_list(registry, resource, namespace, *, label_selector="", field_selector=""):
-    """``registry.list`` whose items are exactly the state at the resourceVersion it reports.
-
-    The store reads the items and then the cluster's resourceVersion; a write committed in between would make
-    the version newer than the items, and a watch started from it would miss that write. Reading the version
-    before as well, and retrying when the two differ, closes the gap.
-    """
-    for _ in range(5):
-        before = Cluster.objects.values_list("resource_version", flat=True).get(pk=registry.storage.cluster.pk)
-        items, rv = registry.list(resource, namespace, label_selector=label_selector, field_selector=field_selector)
-        if str(before) == rv:
-            return items, rv
-    return items, str(before)
+def _query_int64(request, name: str) -> int:
+    """An integer of ListOptions as the parameter codec reads it (Go's ``strconv.ParseInt``); 0 when absent."""
+    values = request.GET.getlist(name)
+    if not values:
+        return 0
+    raw = values[0]
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):
+        raise errors.bad_request(f"strconv.ParseInt: parsing {json.dumps(raw, ensure_ascii=False)}: invalid syntax")
+    if not INT64_MIN <= int(raw) <= INT64_MAX:
+        raise errors.bad_request(f"strconv.ParseInt: parsing {json.dumps(raw)}: value out of range")
+    return int(raw)
 
 
 def _is_watch(request) -> bool:
@@ -287,19 +325,23 @@ def _is_watch(request) -> bool:
 def _collection(request, registry, resource, namespace):
     method = request.method
     if method == "GET":
+        limit = _query_int64(request, "limit")
         if _is_watch(request):
             return _watch(request, registry, resource, namespace)
-        items, rv = _consistent_list(
-            registry,
+        chunk = registry.get_list(
             resource,
             namespace,
             label_selector=request.GET.get("labelSelector", ""),
             field_selector=request.GET.get("fieldSelector", ""),
+            limit=limit,
+            continue_=request.GET.get("continue", ""),
+            resource_version=request.GET.get("resourceVersion", ""),
         )
         table_version = _table_version(request)
         if table_version:
-            return _table_response(request, registry, resource, items, rv, table_version)
-        return json_response(_list_body(resource, items, rv))
+            return _table_response(request, registry, resource, chunk.items, chunk.resource_version, table_version,
+                                   chunk.list_meta)
+        return json_response(_list_body(resource, chunk))
     if method == "POST":
         if resource.namespaced and namespace is None:
             raise errors.not_found_path()
@@ -328,7 +370,7 @@ def _collection(request, registry, resource, namespace):
                 grace_period_seconds=options.get("gracePeriodSeconds"),
                 dry_run=_query_flag_dry_run(request) or options.get("dryRun") == ["All"],
             )
-        return json_response(_list_body(resource, items, rv),
+        return json_response(_list_body(resource, paging.Chunk(items, rv)),
                              headers=_warning_headers(delete_warnings(resource, options.get("propagationPolicy"))))
     raise errors.method_not_supported(resource.plural, method.lower())
 
@@ -447,8 +489,8 @@ def _watch(request, registry, resource, namespace, name=None):
     table_version = _table_version(request)
     include_object = _include_object(request)
     filtered = bool(label_selector or field_selector)
-    current, list_rv = _consistent_list(registry, resource, namespace, label_selector=label_selector,
-                                       field_selector=field_selector)
+    current, list_rv = registry.list(resource, namespace, label_selector=label_selector,
+                                     field_selector=field_selector)
 
     def matches(obj):
         return labels_match(obj) and fields_match(obj)

@@ -24,6 +24,8 @@ class Cluster(models.Model):
     advance_target = models.DateTimeField(null=True, blank=True)
     # The last resourceVersion handed out; every write takes the next one (monotonic, survives restarts).
     resource_version = models.BigIntegerField(default=0)
+    # The resourceVersion the change history was last compacted at: reads and watches from before it get 410 Gone.
+    compacted_version = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -66,7 +68,9 @@ class Change(models.Model):
     """One committed write, kept for a while like etcd's revision history.
 
     Watches and the engine read what happened after a resourceVersion from here, in order, deletions
-    included; old entries are compacted away (a watch from before the oldest one gets 410 Gone).
+    included; lists in chunks read objects as they were at one. Compaction at a resourceVersion forgets what
+    etcd's forgets: every version at or before it that a later one at or before it replaces, and the deletions;
+    a watch or list from before it gets 410 Gone (``Cluster.compacted_version``).
     """
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="changes")
@@ -74,11 +78,18 @@ class Change(models.Model):
     type = models.CharField(max_length=8)  # ADDED, MODIFIED, DELETED
     api_group = models.CharField(max_length=63, blank=True)
     kind = models.CharField(max_length=63)
+    # The object's key, to find its versions without reading the JSON.
+    namespace = models.CharField(max_length=63, blank=True, default="")
+    name = models.CharField(max_length=253, default="")
     data = models.JSONField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["cluster", "resource_version"], name="store_change_unique_rv"),
+        ]
+        indexes = [
+            models.Index(fields=["cluster", "api_group", "kind", "namespace", "name", "resource_version"],
+                         name="store_change_key"),
         ]
 
     def __str__(self):

@@ -9,9 +9,11 @@ from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 
 from apiserver.kinds import ResourceType, resource_for_kind
-from apiserver.storage import HistoryCompacted, KeyExists, KeyNotFound, VersionConflict, WatchEvent
+from apiserver.storage import (FutureRevision, HistoryCompacted, KeyExists, KeyNotFound, ListRange, VersionConflict,
+                               WatchEvent, object_key)
 
 from . import events
 from .models import Change, Checkpoint, Cluster, ContainerLog, StoredObject
@@ -19,6 +21,8 @@ from .models import Change, Checkpoint, Cluster, ContainerLog, StoredObject
 # How many changes a cluster's history keeps (etcd compacts too); older resourceVersions answer 410 Gone.
 HISTORY_LENGTH = 20_000
 COMPACT_EVERY = 1_000
+# How many objects list_range reads at most per query (etcd's maxLimit for one range request).
+RANGE_BATCH_MAX = 10_000
 
 
 @lru_cache(maxsize=None)
@@ -39,11 +43,12 @@ def _statements(vendor: str) -> dict[str, str]:
         "update": f"UPDATE {objects} SET resource_version = %s, owner_uids = %s, data = %s "
                   f"WHERE {key} AND resource_version = %s",
         "delete": f"DELETE FROM {objects} WHERE {key}",
-        "record": f"INSERT INTO {changes} (cluster_id, resource_version, type, api_group, kind, data) "
-                  f"VALUES (%s, %s, %s, %s, %s, %s)",
+        "record": f"INSERT INTO {changes} (cluster_id, resource_version, type, api_group, kind, namespace, name, "
+                  f"data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         "changes": f"SELECT resource_version, type, api_group, kind, data FROM {changes} "
                    f"WHERE cluster_id = %s AND resource_version > %s ORDER BY resource_version",
-        "oldest": f"SELECT MIN(resource_version) FROM {changes} WHERE cluster_id = %s",
+        "compacted": f"SELECT compacted_version FROM {clusters} WHERE id = %s",
+        "versions": f"SELECT resource_version, compacted_version FROM {clusters} WHERE id = %s",
         # SQLite's transactions take the write lock as they begin (BEGIN IMMEDIATE, see settings); PostgreSQL's
         # take the cluster row's when they ask
         "lock": f"SELECT resource_version FROM {clusters} WHERE id = %s"
@@ -189,15 +194,29 @@ class DatabaseStorage:
     def _publish(self, type_: str, resource: ResourceType, obj: dict, encoded=None) -> None:
         """Record the change in the history and queue its watch event; ``encoded``: the object as the JSON
         column takes it, when the caller has it already."""
-        rv = int(obj["metadata"]["resourceVersion"])
-        _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind,
-                        _to_db(obj) if encoded is None else encoded))
-        if rv % COMPACT_EVERY == 0:
-            Change.objects.filter(cluster=self.cluster, resource_version__lte=rv - HISTORY_LENGTH).delete()
+        meta = obj["metadata"]
+        rv = int(meta["resourceVersion"])
+        _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind, meta.get("namespace", ""),
+                        meta["name"], _to_db(obj) if encoded is None else encoded))
+        if rv % COMPACT_EVERY == 0 and rv > HISTORY_LENGTH:
+            self.compact(rv - HISTORY_LENGTH)
         event = WatchEvent(type_, resource, obj)
         if self._locked:
             self._log.append((rv, event))
         transaction.on_commit(lambda: events.publish_watch_event(self.cluster.name, event))
+
+    def compact(self, revision: int) -> None:
+        """Compact the history at ``revision`` as etcd does: forget every change at or before it that a later one
+        at or before it replaces, and every deletion at or before it. Each object's state at ``revision`` stays
+        known (``list_range``); reads and watches from before it answer 410 Gone."""
+        replaced = Change.objects.filter(
+            cluster_id=OuterRef("cluster_id"), api_group=OuterRef("api_group"), kind=OuterRef("kind"),
+            namespace=OuterRef("namespace"), name=OuterRef("name"),
+            resource_version__gt=OuterRef("resource_version"), resource_version__lte=revision,
+        )
+        Change.objects.filter(cluster=self.cluster, resource_version__lte=revision).filter(
+            Q(type="DELETED") | Exists(replaced)).delete()
+        Cluster.objects.filter(pk=self.cluster.pk, compacted_version__lt=revision).update(compacted_version=revision)
 
     def changes_since(self, resource_version: int, limit: int | None = None) -> list[WatchEvent]:
         """Committed changes after ``resource_version``, oldest first. Raises ``HistoryCompacted`` when the
@@ -219,10 +238,9 @@ class DatabaseStorage:
         else:
             found = [(rv, type_, group, kind, _from_db(data))
                      for rv, type_, group, kind, data in _fetch("changes", (self.cluster.pk, resource_version))]
-        if resource_version and (not found or found[0][0] != resource_version + 1):
-            oldest = _fetch("oldest", (self.cluster.pk,))[0][0]
-            if oldest is not None and oldest > resource_version + 1:
-                raise HistoryCompacted(resource_version)
+        # Asked after the changes were read: a compaction meanwhile may have taken some of them.
+        if resource_version and resource_version < _fetch("compacted", (self.cluster.pk,))[0][0]:
+            raise HistoryCompacted(resource_version)
         return [WatchEvent(type_, resource_for_kind(group, kind), data) for _, type_, group, kind, data in found]
 
     def get(self, resource, namespace, name):
@@ -240,15 +258,102 @@ class DatabaseStorage:
             self._known[(resource.group, resource.kind, namespace, name)] = obj
 
     def list(self, resource, namespace=None):
+        """The objects and the resourceVersion they are the state at. Outside ``sole_writer()`` a write may
+        commit between the two reads, which would make the version newer than the objects (and a watch started
+        from it miss that write): the version is read before as well, and the list read again when the two
+        differ."""
         rows = self._rows(resource)
         if namespace is not None:
             rows = rows.filter(namespace=namespace)
-        items = list(rows.order_by("namespace", "name").values_list("data", flat=True))
+        rows = rows.values_list("namespace", "name", "data")
+        for _ in range(5):
+            before = self.cluster.resource_version if self._locked else _fetch("version", (self.cluster.pk,))[0][0]
+            found = sorted(rows.all(), key=lambda row: (row[0] + "/", row[1]))  # object_key order
+            rv = self.cluster.resource_version if self._locked else _fetch("version", (self.cluster.pk,))[0][0]
+            if rv == before:
+                break
+        return [data for _, _, data in found], str(rv)
+
+    def list_range(self, resource, namespace=None, *, start="", revision=None, size_hint=0):
+        """The objects at ``revision``: those whose row has not changed since, and, for those changed (or deleted)
+        since, their last version at or before it from the history. Only keys are read here; the objects are
+        read as the caller goes (``_read_range``), each checked again against ``revision``."""
+        current, compacted = _fetch("versions", (self.cluster.pk,))[0]
         if self._locked:
-            rv = self.cluster.resource_version
-        else:
-            rv = Cluster.objects.values_list("resource_version", flat=True).get(pk=self.cluster.pk)
-        return items, str(rv)
+            current = self.cluster.resource_version
+        if revision is None:
+            revision = current
+        elif revision > current:
+            raise FutureRevision(revision)
+        if revision < compacted:
+            raise HistoryCompacted(revision)
+        of_kind = {"cluster_id": self.cluster.pk, "api_group": resource.group, "kind": resource.kind}
+        if namespace is not None:
+            of_kind["namespace"] = namespace
+        source: dict[tuple, tuple] = {
+            (ns, name): (StoredObject, pk) for pk, ns, name in StoredObject.objects.filter(
+                **of_kind, resource_version__lte=revision).values_list("pk", "namespace", "name")
+        }
+        # Read after the rows: every object whose row had moved past the revision has its change in here.
+        first_after: dict[tuple, str] = {}
+        for ns, name, type_ in Change.objects.filter(**of_kind, resource_version__gt=revision).order_by(
+                "resource_version").values_list("namespace", "name", "type"):
+            if (ns, name) not in source:
+                first_after.setdefault((ns, name), type_)
+        for key, pk in self._versions_at(of_kind, revision, first_after).items():
+            source[key] = (Change, pk)
+        keys = sorted((k for k in source if object_key(*k) >= start), key=lambda k: (k[0] + "/", k[1]))
+        return ListRange(revision, len(keys), self._read_range(of_kind, keys, source, revision, size_hint))
+
+    def _versions_at(self, of_kind: dict, revision: int, wanted: dict[tuple, str | None]) -> dict[tuple, int]:
+        """The change holding each wanted object's state at ``revision`` (none: it did not exist then). ``wanted``
+        maps each key to the type of its first change after the revision (None: known to exist then). Raises
+        HistoryCompacted when an object existed then but no version of it from then is left."""
+        if not wanted:
+            return {}
+        found: dict[tuple, tuple[int, int, str]] = {}
+        keys = list(wanted)
+        for i in range(0, len(keys), 400):
+            either = Q()
+            for ns, name in keys[i:i + 400]:
+                either |= Q(namespace=ns, name=name)
+            for pk, ns, name, rv, type_ in Change.objects.filter(either, **of_kind, resource_version__lte=revision) \
+                    .values_list("pk", "namespace", "name", "resource_version", "type"):
+                if (ns, name) not in found or rv > found[(ns, name)][1]:
+                    found[(ns, name)] = (pk, rv, type_)
+        if revision < _fetch("compacted", (self.cluster.pk,))[0][0]:
+            raise HistoryCompacted(revision)  # compacted while reading
+        versions = {}
+        for key, first_type in wanted.items():
+            if key not in found:
+                if first_type != "ADDED":
+                    raise HistoryCompacted(revision)
+            elif found[key][2] != "DELETED":
+                versions[key] = found[key][0]
+        return versions
+
+    def _read_range(self, of_kind, keys, source, revision, size_hint):
+        """The objects of ``keys`` at ``revision``, in order, read in growing batches. A row changed since the
+        keys were read no longer holds the state at ``revision``: that object is read from the history."""
+        size = max(size_hint, 100)
+        done = 0
+        while done < len(keys):
+            batch = keys[done:done + size]
+            done += len(batch)
+            size = min(size * 2, RANGE_BATCH_MAX)
+            rows = [source[key][1] for key in batch if source[key][0] is StoredObject]
+            current = dict(StoredObject.objects.filter(pk__in=rows, resource_version__lte=revision)
+                           .values_list("pk", "data"))
+            moved = {key: None for key in batch if source[key][0] is StoredObject and source[key][1] not in current}
+            changes = [source[key][1] for key in batch if source[key][0] is Change]
+            versions = self._versions_at(of_kind, revision, moved) if moved else {}
+            older = dict(Change.objects.filter(pk__in=changes + list(versions.values())).values_list("pk", "data"))
+            for key in batch:
+                if key in versions:
+                    yield older[versions[key]]
+                else:
+                    table, pk = source[key]
+                    yield current[pk] if table is StoredObject else older[pk]
 
     def _write(self):
         """The block of one write: a savepoint, whose rollback gives a refused write's resourceVersion back. Not

@@ -15,6 +15,7 @@ from kubeviz.live.hub import Batch
 from kubeviz.store import events as store_events
 from kubeviz.store.models import Change, Cluster
 from kubeviz.store.services import clock_json, cluster_create, cluster_delete, registry_for
+from kubeviz.store.storage import DatabaseStorage
 from tests.conftest import START
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -257,7 +258,7 @@ async def test_a_reconnect_after_compaction_gets_a_fresh_snapshot(cluster):
     old = await current_rv(cluster)
     await write(cluster, create_pod("a"))
     await write(cluster, create_pod("b"))
-    await sync_to_async(lambda: Change.objects.filter(cluster_id=cluster.pk, resource_version__lte=old + 1).delete())()
+    await sync_to_async(lambda: DatabaseStorage(cluster).compact(old + 1))()
     stream = await open_stream(f"/ws/clusters/test/?resourceVersion={old}")
     assert await stream.receive_json_from() == await expected_snapshot(cluster)
     assert await stream.receive_nothing()
@@ -335,8 +336,7 @@ async def test_a_gap_past_the_compacted_history_resends_the_snapshot(cluster, mo
     with monkeypatch.context() as patch:
         patch.setattr(store_events, "publish_watch_event", lambda *args: None)
         lost = await write(cluster, create_pod("lost"))
-    await sync_to_async(lambda: Change.objects.filter(
-        cluster_id=cluster.pk, resource_version__lte=int(lost["metadata"]["resourceVersion"])).delete())()
+    await sync_to_async(lambda: DatabaseStorage(cluster).compact(int(lost["metadata"]["resourceVersion"])))()
     await write(cluster, create_pod("seen"))
     assert await stream.receive_json_from() == await expected_snapshot(cluster)
     assert await stream.receive_nothing()
