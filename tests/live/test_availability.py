@@ -62,6 +62,11 @@ def clock(server, name):
     return call(server, "GET", f"/sim/clusters/{name}/clock")[1]
 
 
+def server_log(server) -> str:
+    server.log.flush()
+    return (server.tmp / "daphne.log").read_text()[-4000:]
+
+
 def wait_for_the_advance(server, name, timeout=240):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -92,7 +97,7 @@ def test_a_long_advance_answers_202_goes_on_in_the_background_and_ends_as_a_wait
     assert answer["now"] < "2025-01-01T00:05:00Z"
     # one advance at a time
     status, conflict = call(server, "POST", "/sim/clusters/background/clock/advance", {"seconds": 1})
-    assert status == 409 and conflict["reason"] == "Conflict"
+    assert status == 409 and conflict["reason"] == "Conflict", (conflict, server_log(server))
     assert conflict["message"] == ('cluster "background" is already advancing to 2025-01-01T00:05:00Z: wait for it, '
                                    "or cancel it with DELETE")
 
