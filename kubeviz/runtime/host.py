@@ -300,7 +300,10 @@ class EngineHost:
     def resume_advances(self) -> None:
         """Go on with the background advances recorded by a server process that stopped before they finished."""
         for cluster in Cluster.objects.filter(advance_target__isnull=False):
-            if not self.advancing(cluster.name):
+            with self.lock(cluster.name):  # not while a request of this process is starting one
+                cluster.refresh_from_db()
+                if cluster.advance_target is None or self.advancing(cluster.name):
+                    continue
                 self.engine_for(cluster)
                 epoch = self._epoch("advance", cluster.name)
                 self._continue_in_background(cluster, cluster.advance_from or cluster.sim_now,
