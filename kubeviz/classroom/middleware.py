@@ -137,12 +137,14 @@ def _sim_principal(request):
     return principal, None
 
 
-def _sim_info(request, resource: str, name: str = "") -> requestinfo.RequestInfo:
+def _sim_info(request, name: str = "", subresource: str = "") -> requestinfo.RequestInfo:
+    """The request to ``/sim`` in the authorizer's terms: the resource ``clusters``, its subresource (``clock``,
+    ``console``...) and the cluster's name."""
     verb = requestinfo.METHOD_VERBS.get(request.method, request.method.lower())
     if verb == "get" and not name:
         verb = "list"
-    return requestinfo.RequestInfo(path=request.path, verb=verb, is_resource_request=True, resource=resource,
-                                   name=name)
+    return requestinfo.RequestInfo(path=request.path, verb=verb, is_resource_request=True, resource="clusters",
+                                   subresource=subresource, name=name)
 
 
 def _sim_list(request):
@@ -150,7 +152,7 @@ def _sim_list(request):
     if refusal is not None:
         return refusal
     if request.method not in ("GET", "HEAD") and not principal.is_teacher:
-        return status_response(requestinfo.forbidden(principal.username, _sim_info(request, "clusters")))
+        return status_response(requestinfo.forbidden(principal.username, _sim_info(request)))
     request.kubeviz_principal = principal
     return None
 
@@ -163,8 +165,7 @@ def _sim_cluster(request, cluster: str, rest: str | None):
     needed = Access.READ if request.method in ("GET", "HEAD") else Access.WRITE
     if cluster_access(principal, found) < needed:
         subresource = (rest or "").strip("/").split("/", 1)[0]
-        resource = f"clusters/{subresource}" if subresource else "clusters"
-        return status_response(requestinfo.forbidden(principal.username, _sim_info(request, resource, cluster)))
+        return status_response(requestinfo.forbidden(principal.username, _sim_info(request, cluster, subresource)))
     _grant(request, principal, found)
     return None
 

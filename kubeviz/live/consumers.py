@@ -8,6 +8,9 @@ Protocol
 
         {"type": "error", "message": "cluster \\"<name>\\" not found"}
 
+    In classroom mode a stream is first authorized (``kubeviz.classroom.middleware.stream_refusal``): without a
+    login it gets an ``error`` and closes with 4401, with one that does not reach the cluster 4403.
+
     On connect the server sends the whole state once::
 
         {"type": "snapshot", "cluster": {"name": "<name>", "uid": "<uid>"}, "resourceVersion": "N",
