@@ -21,6 +21,7 @@ everything through untouched (and costs nothing: the setting is read, nothing el
 ``/lessons/...``               a login (pages send nobody to join; the panel's API answers 401 JSON)
 ``/teach/...``                 teachers (others are sent to the login page)
 ``/class/...``                 learners (others are sent to join)
+anything else                  a login; nobody gets the server's 404 Status
 =============================  ================================================================================
 
 The websocket stream is authorized by its consumer (``kubeviz.live.consumers``, ``stream_refusal`` below).
@@ -223,8 +224,8 @@ def _refusal(request):
         return JsonResponse({"error": "join a class first"}, status=401)
     if LESSONS.match(path) and not principal.authenticated:
         return _redirect(JOIN_URL, request)
-    if not principal.authenticated:
-        return _redirect(JOIN_URL, request)
+    if not principal.authenticated:  # any other path: the server's 404, whatever is there
+        return status_response(errors.not_found_path())
     return None
 
 
