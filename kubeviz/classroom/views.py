@@ -8,6 +8,7 @@ learners) reach pages through Django's templates only, which escape them.
 from __future__ import annotations
 
 import functools
+import io
 from datetime import datetime
 
 import segno
@@ -223,8 +224,10 @@ def class_detail(request, pk: int):
 def class_qr(request, pk: int):
     """The join link as a QR code (SVG), for the projector."""
     classroom = _own_class(request, pk)
-    svg = segno.make(_join_url(request, classroom), error="m").svg_inline(scale=8, border=2)
-    response = HttpResponse(svg, content_type="image/svg+xml")
+    out = io.BytesIO()
+    segno.make(_join_url(request, classroom), error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False,
+                                                              title=classroom.join_code)
+    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
