@@ -12,9 +12,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubeviz.settings")
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from kubeviz.classroom.lifecycle import sweeper  # noqa: E402
 from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
 from kubeviz.runtime.host import host  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
@@ -23,16 +25,20 @@ from kubeviz.security import SameOriginWebsocket  # noqa: E402
 router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Only this server's own pages may open a cluster's live stream (kubeviz/security.py).
-        "websocket": SameOriginWebsocket(URLRouter(websocket_urlpatterns)),
+        # Only this server's own pages may open a cluster's live stream (kubeviz/security.py); the session tells
+        # the consumer who watches (classroom mode).
+        "websocket": SameOriginWebsocket(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 
 
 async def application(scope, receive, send):
     """The router, plus the real-time player started on the server's event loop by the first connection
-    (Daphne has no lifespan events to start it earlier), which also runs the background advances."""
+    (Daphne has no lifespan events to start it earlier), which also runs the background advances; in classroom mode
+    the sweep of idle sandboxes too."""
     host.serve_on(asyncio.get_running_loop())
     if settings.KUBEVIZ_PLAYER:
         player.ensure_started()
+    if settings.KUBEVIZ_CLASSROOM:
+        sweeper.ensure_started()
     await router(scope, receive, send)

@@ -109,7 +109,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
     "daphne",
+    "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.sessions",
     "django.contrib.staticfiles",
     "channels",
     "kubeviz.store",
@@ -117,15 +119,21 @@ INSTALLED_APPS = [
     "kubeviz.live",
     "kubeviz.lessons",
     "kubeviz.dashboard",
+    "kubeviz.classroom",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the session and CSRF middleware, so that it sees their cookies: Secure over HTTPS.
+    "kubeviz.classroom.middleware.secure_cookies_over_tls",
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Picks the dashboard's language: the language cookie set by the switcher, else the browser's Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Teachers' logins and learners' sessions (classroom mode; laptop mode never touches a session).
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets the API server's 413 Status, whatever the URL.
     "kubeviz.api.middleware.request_body_limit",
     # A page on another origin changes nothing (kubeviz/security.py): not through the Kubernetes API, and not
@@ -133,6 +141,8 @@ MIDDLEWARE = [
     "kubeviz.security.cross_site_refusal",
     "kubeviz.security.csrf_for_browsers",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Classroom mode: nothing without a login or a capability (kubeviz/classroom/middleware.py).
+    "kubeviz.classroom.middleware.classroom_authorization",
 ]
 CSRF_FAILURE_VIEW = "kubeviz.security.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -212,6 +222,32 @@ TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Classroom mode (README "Running a class"): teachers log in, learners join a class with its code and a name and
+# get sandboxes of their own; nothing is reachable without a login or a capability. Off: the open laptop mode.
+KUBEVIZ_CLASSROOM = env_bool("KUBEVIZ_CLASSROOM", False)
+# A sandbox nobody used for this long is paused (no engine work); one unused for this long is deleted (0: never).
+KUBEVIZ_IDLE_PAUSE_SECONDS = env_int("KUBEVIZ_IDLE_PAUSE_SECONDS", 20 * 60, minimum=60)
+KUBEVIZ_IDLE_DELETE_SECONDS = env_int("KUBEVIZ_IDLE_DELETE_SECONDS", 7 * 24 * 3600, minimum=0)
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/teach/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Session and CSRF cookies are HttpOnly (the session's) and SameSite=Lax, and Secure on every request that came
+# over HTTPS (kubeviz/classroom/middleware.py); SESSION_COOKIE_SECURE=true makes them Secure always. Behind an
+# HTTPS proxy, SECURE_PROXY_SSL_HEADER names the header it sets to "https" (e.g. X-Forwarded-Proto).
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+_proxy_header = env_str("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 
 # Manifests are small; a bigger body is refused with a 413 Status before it is parsed. Any request body is
 # limited as the API server limits them (3 MiB, its MaxRequestBodyBytes).

@@ -232,8 +232,8 @@ def _child_refusal(name: str, child: str) -> str:
 # --- parsing its flags, as pflag does ---------------------------------------------------------------------------
 
 
-def _check_value(flag: Flag, value: str, cluster: str) -> str:
-    """The value kubectl gets (``get --raw`` is put under this cluster's prefix), or Refused."""
+def _check_value(flag: Flag, value: str, prefix: str) -> str:
+    """The value kubectl gets (``get --raw`` is put under this cluster's API ``prefix``), or Refused."""
     if flag.name == "filename" and value != "-":
         raise Refused(f"error: {_FILE} (not -f {value})")
     if flag.name == "output" and value.split("=", 1)[0].strip().lower() in FILE_OUTPUTS:
@@ -242,7 +242,7 @@ def _check_value(flag: Flag, value: str, cluster: str) -> str:
         if not RAW_PATH.fullmatch(value) or ".." in value.split("?", 1)[0].split("/"):
             raise Refused(f'error: --raw takes a path of this cluster\'s API, such as "/apis/batch/v1" '
                           f"(not {value!r})")
-        return f"/clusters/{cluster}{value}"
+        return f"{prefix}{value}"
     return value
 
 
@@ -256,8 +256,10 @@ def _refuse_flag(path: tuple[str, ...], shown: str, name: str) -> Refused:
                    f"and -n/--namespace")
 
 
-def parse_flags(path: tuple[str, ...], args: list[str], *, cluster: str) -> Command:
-    """Check every flag of ``args`` against the allow-list of ``path``; answers the arguments to run."""
+def parse_flags(path: tuple[str, ...], args: list[str], *, cluster: str, prefix: str | None = None) -> Command:
+    """Check every flag of ``args`` against the allow-list of ``path``; answers the arguments to run. ``prefix``
+    is where the server serves the cluster's API (``/clusters/<cluster>``, or a capability's ``/k/<token>``)."""
+    prefix = prefix or f"/clusters/{cluster}"
     flags = {**GLOBAL, **COMMANDS[path]}
     by_short = {flag.short: flag for flag in flags.values() if flag.short}
     streaming_names = STREAMING_FLAGS.get(path, ())
@@ -267,7 +269,7 @@ def parse_flags(path: tuple[str, ...], args: list[str], *, cluster: str) -> Comm
     def accept(flag: Flag, value: str | None, shown: str) -> str | None:
         nonlocal streaming
         if value is not None and flag.kind != "bool":
-            value = _check_value(flag, value, cluster)
+            value = _check_value(flag, value, prefix)
         if flag.name in streaming_names:
             streaming = value is None or value in _TRUE
         return value
@@ -319,7 +321,7 @@ def parse_flags(path: tuple[str, ...], args: list[str], *, cluster: str) -> Comm
 
 
 
-def parse(command: str, *, cluster: str) -> Command:
+def parse(command: str, *, cluster: str, prefix: str | None = None) -> Command:
     """Read a console line as kubectl would; answers what to run, or raises Refused saying what is not allowed."""
     if len(command) > MAX_COMMAND_CHARS:
         raise Refused(f"error: the command is longer than {MAX_COMMAND_CHARS} characters")
@@ -333,4 +335,4 @@ def parse(command: str, *, cluster: str) -> Command:
         raise Refused(f'error: unknown command "{words[0]}": the console runs kubectl commands only, '
                       f'such as "kubectl get pods"')
     path, args = find_command(words[1:])
-    return parse_flags(path, args, cluster=cluster)
+    return parse_flags(path, args, cluster=cluster, prefix=prefix)

@@ -5,7 +5,8 @@ against its own cluster URL, so printers and error texts are exactly a real clus
 ``{"command": "kubectl get pods -o wide", "stdin": "..."}``, answer ``{"stdout", "stderr", "exitCode"}`` (plus
 ``note`` when the console stopped a watch or cut the output). A line the console will not run is answered at once
 as kubectl answers an error (exit code 1, the reason on stderr); one over the limit of commands running, likewise
-with status 429.
+with status 429. In classroom mode kubectl reaches the cluster through the caller's capability (``/k/<token>``),
+the only way in: whatever flags are typed, it reaches no other cluster.
 """
 
 from datetime import datetime, timedelta, timezone
@@ -17,6 +18,7 @@ from controllers.apimachinery.timeutil import format_rfc3339
 from apiserver import errors
 from apiserver.manifests import load_json
 from kubeviz.api.views import JSON, json_response, request_body, status_response
+from kubeviz.classroom.access import classroom_mode, kube_api_prefix
 from kubeviz.store.models import Cluster
 
 from .commands import Refused, parse
@@ -30,18 +32,19 @@ DESCRIBE_AGES_NOTE = ("(kubectl describe works out the ages of Events from this 
                       "simulated time.)")
 
 
-def _self_url(request, cluster: str) -> str:
-    """This server's own address: the socket Daphne listens on (loopback for a wildcard bind), else the Host."""
+def _self_url(request, prefix: str) -> str:
+    """This server's own address: the socket Daphne listens on (loopback for a wildcard bind), else the Host;
+    then the cluster's API ``prefix``."""
     host, port = request.META.get("SERVER_NAME", ""), str(request.META.get("SERVER_PORT", ""))
     if host in ("", "unknown") or not port.isdigit() or port == "0":
-        return f"{request.scheme}://{request.get_host()}/clusters/{cluster}"
+        return f"{request.scheme}://{request.get_host()}{prefix}"
     if host in ("0.0.0.0", ""):
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"
     if ":" in host:
         host = f"[{host}]"
-    return f"{request.scheme}://{host}:{port}/clusters/{cluster}"
+    return f"{request.scheme}://{host}:{port}{prefix}"
 
 
 def _body(request) -> dict:
@@ -70,20 +73,22 @@ async def console(request, cluster):
             raise errors.method_not_supported("console", request.method.lower())
         body = _body(request)
         sim_now = await sync_to_async(_sim_now)(cluster)
+        # The cluster's API as the caller reaches it: /clusters/<name>, or their capability in classroom mode.
+        prefix = await sync_to_async(_api_prefix)(request, cluster) if sim_now is not None else ""
         if sim_now is None:
             raise errors.StatusError(404, "NotFound", f'clusters "{cluster}" not found',
                                      {"name": cluster, "kind": "clusters"})
     except errors.StatusError as error:
         return status_response(error)
     try:
-        command = parse(body.get("command") or "", cluster=cluster)
+        command = parse(body.get("command") or "", cluster=cluster, prefix=prefix)
     except Refused as refused:
         return _refusal(str(refused))
     if not command.args:
         return json_response({"stdout": "", "stderr": "", "exitCode": 0})
     try:
         with slot(cluster):
-            result = await run_kubectl(command.args, server=_self_url(request, cluster), stdin=body.get("stdin"),
+            result = await run_kubectl(command.args, server=_self_url(request, prefix), stdin=body.get("stdin"),
                                        window=WATCH_SECONDS if command.streaming else TIMEOUT_SECONDS)
     except Busy as busy:
         return _refusal(str(busy), status=429)
@@ -91,6 +96,12 @@ async def console(request, cluster):
         note = DESCRIBE_AGES_NOTE.format(now=format_rfc3339(sim_now))
         result["note"] = f"{result['note']} {note}" if result.get("note") else note
     return json_response(result)
+
+
+def _api_prefix(request, cluster: str) -> str:
+    if not classroom_mode():
+        return f"/clusters/{cluster}"
+    return kube_api_prefix(request.kubeviz_principal, request.kubeviz_cluster)
 
 
 def _sim_now(cluster: str) -> datetime | None:

@@ -13,6 +13,7 @@ from django.utils.translation import get_language, gettext_lazy as _
 
 from apiserver.kinds import SHOWN_TYPES
 from controllers import cronjob, daemonset, job, kubelet, nodelifecycle, podgc, scheduler, ttl
+from kubeviz.classroom.access import kube_api_prefix, request_principal, visible_clusters
 from kubeviz.store.models import Cluster
 
 from .catalogue import js_catalogue
@@ -45,11 +46,13 @@ def _examples() -> list[dict]:
     ]
 
 
-def page_config(cluster: Cluster) -> dict:
+def page_config(cluster: Cluster, *, api: str | None = None) -> dict:
+    """The page's configuration; ``api`` is where it reaches the cluster's Kubernetes API (``/clusters/<name>``,
+    or in classroom mode the viewer's capability, ``kubeviz.classroom.access.kube_api_prefix``)."""
     name = cluster.name
     return {
         "cluster": name,
-        "api": f"/clusters/{name}",
+        "api": api or f"/clusters/{name}",
         "sim": f"/sim/clusters/{name}",
         "ws": f"/ws/clusters/{name}/",
         "examples": _examples(),
@@ -63,7 +66,7 @@ def page_config(cluster: Cluster) -> dict:
 
 
 def _not_found(request, name: str | None):
-    clusters = list(Cluster.objects.order_by("name").values_list("name", flat=True))
+    clusters = list(visible_clusters(request_principal(request)).order_by("name").values_list("name", flat=True))
     return render(request, "dashboard/404.html", {"missing": name, "clusters": clusters}, status=404)
 
 
@@ -74,7 +77,7 @@ def cluster_page(request, name: str):
         return _not_found(request, name)
     return render(request, "dashboard/cluster.html", {
         "cluster": cluster,
-        "config": page_config(cluster),
+        "config": page_config(cluster, api=kube_api_prefix(request_principal(request), cluster)),
         "catalogue": js_catalogue(),
         "speeds": SPEEDS,
         "examples": EXAMPLES,

@@ -9,6 +9,7 @@ app_name = "lessons"
 urlpatterns = [
     path("", views.lesson_list, name="list"),
     path("<slug:slug>/", views.lesson_page, name="lesson"),
+    path("<slug:slug>/start", views.lesson_start, name="start"),
     path("<slug:slug>/api/step", views.api_step, name="api-step"),
     path("<slug:slug>/api/check", views.api_check, name="api-check"),
     path("<slug:slug>/api/show-me", views.api_show_me, name="api-show-me"),

@@ -1,8 +1,10 @@
 """The lesson player: the lesson list, and a lesson page that gives each learner a sandbox cluster of their own.
 
-A learner is known by a signed cookie holding ``{slug: {"cluster": name, "step": index}}`` (no sessions app).
+In laptop mode a learner is known by a signed cookie holding ``{slug: {"cluster": name, "step": index}}``.
 Opening ``/lessons/<slug>/`` re-opens the cluster named there, or creates a fresh one from the lesson's
-``cluster`` section. The page is the dashboard for that cluster plus a lesson panel; the panel talks to
+``cluster`` section (so does ``POST start``). In classroom mode a learner is the one who joined the class in this
+session, and their run of a lesson is their sandbox (``kubeviz.classroom``): opening the page without one shows a
+Start button, and only ``POST /lessons/<slug>/start`` makes it; a teacher's previews stay in the cookie. The page is the dashboard for that cluster plus a lesson panel; the panel talks to
 ``/lessons/<slug>/api/...``:
 
 - ``GET api/step``: the current step (title, text as safe HTML, kubectl commands, manifests, hints, progress);
@@ -24,13 +26,17 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 from django.urls import reverse
 from django.utils.translation import get_language, gettext as _
 
 from apiserver.manifests import load_json
 from kubeviz.api.views import JSON
+from kubeviz.classroom.access import classroom_mode, kube_api_prefix, request_principal
+from kubeviz.classroom.models import Sandbox
+from kubeviz.classroom.services import SandboxExists, cluster_discard, sandbox_create
 from kubeviz.dashboard.catalogue import js_catalogue
 from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, page_config
 from kubeviz.runtime.host import host
@@ -73,6 +79,8 @@ def _read_cookie(request) -> dict:
 
 
 def _write_cookie(request, response, progress: LessonProgress) -> None:
+    if request_principal(request).is_learner:  # a learner's runs are their sandboxes, not a cookie's
+        return
     data = _read_cookie(request)
     data[progress.lesson.slug] = {"cluster": progress.cluster.name, "step": progress.step}
     response.set_signed_cookie(COOKIE, json.dumps(data, separators=(",", ":")), salt=COOKIE_SALT,
@@ -130,16 +138,40 @@ def _start(lesson: Lesson) -> LessonProgress:
     return progress
 
 
-def _progress(request, lesson: Lesson, *, create: bool) -> LessonProgress | None:
+def _cookie_progress(request, lesson: Lesson) -> LessonProgress | None:
     entry = _read_cookie(request).get(lesson.slug)
     if isinstance(entry, dict) and isinstance(entry.get("cluster"), str):
-        progress = (LessonProgress.objects.select_related("cluster", "lesson")
-                    .filter(cluster__name=entry["cluster"], lesson=lesson).first())
-        if progress is not None:
-            if progress.step >= len(lesson.content["steps"]):  # the lesson lost steps since
-                _begin(progress, _run_for(progress), 0)
-            return progress
-    return _start(lesson) if create else None
+        return (LessonProgress.objects.select_related("cluster", "lesson")
+                .filter(cluster__name=entry["cluster"], lesson=lesson).first())
+    return None
+
+
+def _classroom_progress(request, lesson: Lesson) -> LessonProgress | None:
+    """Classroom mode: a learner's run is their sandbox for the lesson (whatever the browser); a teacher's is a
+    preview kept in the cookie as in laptop mode, never a learner's sandbox."""
+    principal = request_principal(request)
+    if principal.is_learner:
+        sandbox = Sandbox.objects.filter(learner=principal.learner, lesson=lesson).first()
+        if sandbox is None:
+            return None
+        return (LessonProgress.objects.select_related("cluster", "lesson")
+                .filter(cluster_id=sandbox.cluster_id).first())
+    progress = _cookie_progress(request, lesson) if principal.is_teacher else None
+    if progress is None or Sandbox.objects.filter(cluster_id=progress.cluster_id).exists():
+        return None
+    return progress
+
+
+def _progress(request, lesson: Lesson, *, create: bool) -> LessonProgress | None:
+    """The learner's run of ``lesson``; in laptop mode made when ``create`` (opening the page), in classroom mode
+    only by Start (``lesson_start``)."""
+    classroom = classroom_mode()
+    progress = _classroom_progress(request, lesson) if classroom else _cookie_progress(request, lesson)
+    if progress is not None:
+        if progress.step >= len(lesson.content["steps"]):  # the lesson lost steps since
+            _begin(progress, _run_for(progress), 0)
+        return progress
+    return _start(lesson) if create and not classroom else None
 
 
 # --- what the panel shows ------------------------------------------------------------------------------------
@@ -223,6 +255,8 @@ def _lesson_row(lesson: Lesson, cookie: dict) -> dict:
 
 
 def lesson_list(request):
+    if request_principal(request).is_learner:  # a learner's lessons are their class's
+        return HttpResponseRedirect(reverse("classroom:learner"))
     cookie = _read_cookie(request)
     return render(request, "lessons/list.html", {"lessons": [_lesson_row(l, cookie) for l in Lesson.objects.all()]})
 
@@ -237,14 +271,61 @@ def lesson_page(request, slug: str):
     if lesson is None:
         return _not_found(request, slug)
     progress = _progress(request, lesson, create=True)
+    if progress is None:  # classroom mode: a sandbox is made by Start (a POST), never by opening a page
+        return _start_page(request, lesson)
     cluster = progress.cluster
-    config = page_config(cluster)
+    config = page_config(cluster, api=kube_api_prefix(request_principal(request), cluster))
     lesson_config = {"api": reverse("lessons:api-step", args=[slug]).rsplit("/", 1)[0], "step": _step_json(progress)}
     response = render(request, "lessons/player.html", {
         "cluster": cluster, "config": config, "catalogue": js_catalogue(), "speeds": SPEEDS,
         "examples": EXAMPLES, "controllers": CONTROLLERS, "lesson": lesson,
         "lesson_title": _text(lesson.title), "lesson_config": lesson_config, "step": lesson_config["step"],
     })
+    _write_cookie(request, response, progress)
+    return response
+
+
+def _start_refusal(request, lesson: Lesson) -> str | None:
+    """Why this learner may not start ``lesson`` now (None: they may, as may everyone else)."""
+    principal = request_principal(request)
+    if not principal.is_learner:
+        return None
+    classroom = principal.learner.classroom
+    if not classroom.lessons.filter(pk=lesson.pk).exists():
+        return _("This lesson is not one of your class's.")
+    if not classroom.is_open():
+        return _("Your class is not open now: ask your teacher.")
+    return None
+
+
+def _start_page(request, lesson: Lesson, *, status: int = 200):
+    refusal = _start_refusal(request, lesson)
+    return render(request, "lessons/start.html", {
+        "lesson": lesson, "lesson_title": _text(lesson.title), "summary": _text(lesson.summary),
+        "refusal": refusal, "learner": request_principal(request).learner,
+    }, status=403 if refusal else status)
+
+
+@require_POST
+def lesson_start(request, slug: str):
+    """Start the lesson: the learner's sandbox cluster is made here, and only here in classroom mode. Starting a
+    lesson already started goes on with it."""
+    lesson = Lesson.objects.filter(slug=slug).first()
+    if lesson is None:
+        return _not_found(request, slug)
+    progress = _progress(request, lesson, create=False)
+    if progress is None:
+        if _start_refusal(request, lesson):
+            return _start_page(request, lesson)
+        progress = _start(lesson)
+        principal = request_principal(request)
+        if principal.is_learner:
+            try:
+                sandbox_create(learner=principal.learner, progress=progress)
+            except SandboxExists:  # a second Start raced this one: keep the first sandbox
+                cluster_discard(progress.cluster.name)
+                progress = _progress(request, lesson, create=False)
+    response = HttpResponseRedirect(reverse("lessons:lesson", args=[slug]))
     _write_cookie(request, response, progress)
     return response
 

@@ -8,6 +8,9 @@ Protocol
 
         {"type": "error", "message": "cluster \\"<name>\\" not found"}
 
+    In classroom mode a stream is first authorized (``kubeviz.classroom.middleware.stream_refusal``): without a
+    login it gets an ``error`` and closes with 4401, with one that does not reach the cluster 4403.
+
     On connect the server sends the whole state once::
 
         {"type": "snapshot", "cluster": {"name": "<name>", "uid": "<uid>"}, "resourceVersion": "N",
@@ -88,6 +91,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from apiserver.storage import HistoryCompacted, WatchEvent
+from kubeviz.classroom.middleware import stream_refusal
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster, StoredObject
 from kubeviz.store.services import clock_json
@@ -143,6 +147,13 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         self.outbox: list[str] = []
         self.bookmark_rv: int | None = None
         await self.accept()
+        # Classroom mode: only a login that reaches the cluster may watch it (4401 without one, 4403 otherwise).
+        refusal = await database_sync_to_async(stream_refusal)(self.scope, self.cluster_name)
+        if refusal is not None:
+            code, message = refusal
+            await self.send(text_data=payloads.encode(payloads.error(message)))
+            await self.close(code=code)
+            return
         cluster = await database_sync_to_async(_find_cluster)(self.cluster_name)
         if cluster is None:
             await self.close_not_found()

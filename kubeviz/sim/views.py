@@ -13,6 +13,7 @@ from django.db import transaction
 
 from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
+from kubeviz.classroom.access import NOBODY, visible_clusters
 from kubeviz.runtime.host import DONE, MAX_ADVANCE_SECONDS, STOPPED, AdvanceConflict, host
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import (
@@ -67,8 +68,9 @@ def _cluster_error(exc: ClusterError) -> errors.StatusError:
 
 @api_endpoint
 def clusters(request):
-    if request.method == "GET":
-        return json_response({"items": [cluster_json(c) for c in Cluster.objects.all()]})
+    if request.method == "GET":  # in classroom mode, the clusters the caller may see
+        clusters = visible_clusters(getattr(request, "kubeviz_principal", None) or NOBODY)
+        return json_response({"items": [cluster_json(c) for c in clusters]})
     if request.method != "POST":
         raise errors.method_not_supported("clusters", request.method.lower())
     body = _json_object(request)

@@ -9,7 +9,8 @@ const MAX_DELAY = 10000;
 
 /**
  * connect({url, resourceVersion: () => string|null, onMessage(msg), onStatus(state)}) → {close()}
- * `state` is "connecting" | "live" | "reconnecting" | "gone" (the cluster does not exist: close code 4404).
+ * `state` is "connecting" | "live" | "reconnecting" | "gone" (the cluster does not exist: close code 4404) |
+ * "forbidden" (classroom mode: no login, 4401, or one that does not reach this cluster, 4403).
  */
 export function connect({ url, resourceVersion, onMessage, onStatus }) {
   let socket = null;
@@ -42,6 +43,10 @@ export function connect({ url, resourceVersion, onMessage, onStatus }) {
       if (closed) return;
       if (event.code === 4404) {
         onStatus("gone");
+        return;
+      }
+      if (event.code === 4401 || event.code === 4403) {
+        onStatus("forbidden");
         return;
       }
       onStatus("reconnecting");

@@ -92,5 +92,6 @@ def test_check_deploy_warns_only_about_https():
                           text=True, timeout=60, env={**os.environ, "DJANGO_SETTINGS_MODULE": "kubeviz.settings"})
     assert done.returncode == 0, done.stderr
     found = sorted({word.strip("():") for word in (done.stdout + done.stderr).split() if word.startswith("(security.")})
-    # HSTS, the redirect to HTTPS, and a CSRF cookie sent over HTTPS only: the README says why they stay
-    assert found == ["security.W004", "security.W008", "security.W016"], done.stdout + done.stderr
+    # HSTS, the redirect to HTTPS, and session and CSRF cookies sent over HTTPS only (they are, on every request
+    # that came over HTTPS): the README says why they stay
+    assert found == ["security.W004", "security.W008", "security.W012", "security.W016"], done.stdout + done.stderr

@@ -1,0 +1,142 @@
+"""Writes of the classroom, named ``<entity>_<action>``: classes, learners joining, sandboxes and their resets.
+
+A sandbox's cluster is deleted through ``cluster_delete`` (its watchers are told, its capabilities go with it) and
+its engine dropped (``host.forget``), whoever asks: a reset, a learner removed, a class deleted, the idle sweep.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kubeviz.runtime.host import host
+from kubeviz.store.services import ClusterError, cluster_delete
+
+from .models import Capability, ClassLesson, Classroom, Learner, Sandbox, name_key
+
+MAX_DISPLAY_NAME = 40
+MAX_CLASS_NAME = 100
+
+
+class ClassroomError(Exception):
+    """A request the classroom cannot honour; the message is shown to the person who made it."""
+
+
+def clean_display_name(raw: str) -> str:
+    """A display name as kept: spaces collapsed, 1 to 40 characters, no control characters."""
+    name = " ".join((raw or "").split())
+    if not name:
+        raise ClassroomError("Type the name the class will see you as.")
+    if len(name) > MAX_DISPLAY_NAME:
+        raise ClassroomError(f"A name has at most {MAX_DISPLAY_NAME} characters.")
+    if any(not ch.isprintable() for ch in name):
+        raise ClassroomError("A name cannot hold control characters.")
+    return name
+
+
+def class_create(*, teacher, name: str, lessons, opens_at: datetime | None = None,
+                 closes_at: datetime | None = None) -> Classroom:
+    name = " ".join((name or "").split())
+    if not name or len(name) > MAX_CLASS_NAME:
+        raise ClassroomError(f"A class needs a name of 1 to {MAX_CLASS_NAME} characters.")
+    lessons = list(lessons)
+    if not lessons:
+        raise ClassroomError("Pick at least one lesson.")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise ClassroomError("The class must close after it opens.")
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                classroom = Classroom.objects.create(name=name, teacher=teacher, opens_at=opens_at,
+                                                     closes_at=closes_at)
+                ClassLesson.objects.bulk_create(
+                    ClassLesson(classroom=classroom, lesson=lesson, order=i) for i, lesson in enumerate(lessons))
+                return classroom
+        except IntegrityError:  # the join code was taken: draw another
+            continue
+    raise ClassroomError("Could not find a free join code; try again.")
+
+
+def find_class(code: str) -> Classroom | None:
+    code = "".join((code or "").split()).upper()
+    return Classroom.objects.filter(join_code=code).first() if code else None
+
+
+def learner_join(*, classroom: Classroom, display_name: str, now: datetime | None = None) -> Learner:
+    """The learner of this class with this name (case and spacing aside), made on their first join."""
+    if not classroom.is_open(now):
+        raise ClassroomError("This class is not open for joining now.")
+    name = clean_display_name(display_name)
+    key = name_key(name)
+    try:
+        with transaction.atomic():
+            learner, _created = Learner.objects.get_or_create(
+                classroom=classroom, name_key=key, defaults={"display_name": name})
+    except IntegrityError:  # joined at the same moment from two browsers
+        learner = Learner.objects.get(classroom=classroom, name_key=key)
+    Learner.objects.filter(pk=learner.pk).update(last_seen=timezone.now())
+    return learner
+
+
+class SandboxExists(Exception):
+    """The learner already has a sandbox for this lesson (a second Start raced the first)."""
+
+
+def sandbox_create(*, learner: Learner, progress) -> Sandbox:
+    """Record ``progress.cluster`` (just made for ``progress.lesson``) as the learner's sandbox, with the learner's
+    capability for its API. Raises SandboxExists when one exists already."""
+    try:
+        with transaction.atomic():
+            sandbox = Sandbox.objects.create(learner=learner, lesson=progress.lesson, cluster=progress.cluster)
+            Capability.objects.create(cluster=progress.cluster, learner=learner, access=Capability.Access.WRITE)
+    except IntegrityError:
+        raise SandboxExists() from None
+    return sandbox
+
+
+def sandbox_learner_capability(sandbox: Sandbox) -> Capability:
+    capability = Capability.objects.filter(cluster=sandbox.cluster_id, learner=sandbox.learner_id,
+                                           access=Capability.Access.WRITE).first()
+    if capability is None:
+        capability = Capability.objects.create(cluster_id=sandbox.cluster_id, learner_id=sandbox.learner_id,
+                                               access=Capability.Access.WRITE)
+    return capability
+
+
+def cluster_discard(name: str) -> None:
+    """Delete a cluster and drop its engine (nothing if it is already gone)."""
+    try:
+        cluster_delete(name=name)
+    except ClusterError:
+        pass
+    host.forget(name)
+
+
+def sandboxes_delete(sandboxes) -> list[str]:
+    """Delete these sandboxes' clusters (the sandboxes, their progress and capabilities go with them)."""
+    names = [name for name in sandboxes.values_list("cluster__name", flat=True)]
+    for name in names:
+        cluster_discard(name)
+    return names
+
+
+def learner_reset(*, learner: Learner) -> list[str]:
+    """Every sandbox of the learner deleted: their next Start begins each lesson afresh."""
+    return sandboxes_delete(Sandbox.objects.filter(learner=learner))
+
+
+def learner_remove(*, learner: Learner) -> None:
+    """The learner leaves the class (a duplicate, or someone who should not be there): sandboxes and all."""
+    learner_reset(learner=learner)
+    learner.delete()
+
+
+def class_reset(*, classroom: Classroom) -> list[str]:
+    return sandboxes_delete(Sandbox.objects.filter(learner__classroom=classroom))
+
+
+def class_delete(*, classroom: Classroom) -> None:
+    class_reset(classroom=classroom)
+    classroom.delete()

@@ -1,0 +1,265 @@
+"""The classroom's pages: joining a class, a learner's class page, the teacher's classes, and the Kubernetes API
+through a capability (``/k/<token>/...``).
+
+Every form posts with Django's CSRF token; every change is a POST answered with a redirect. Names (classes,
+learners) reach pages through Django's templates only, which escape them.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from datetime import datetime
+
+import segno
+from django.contrib import auth
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apiserver import requestinfo
+from kubeviz.api.views import status_response
+from kubeviz.lessons.models import Lesson, LessonProgress
+from kubeviz.lessons.views import _text
+
+from . import services
+from .access import LEARNER_SESSION_KEY, bearer_token, classroom_mode, find_capability, request_principal
+from .models import Classroom, Learner, Sandbox
+
+
+def classroom_only(view):
+    """A page of classroom mode: in laptop mode there are no classes (everything is open), and it says so."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not classroom_mode():
+            return render(request, "classroom/off.html", status=404)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# -- the Kubernetes API through a capability ------------------------------------------------------------------
+
+
+def through_capability(view):
+    """A Kubernetes API view served under ``/k/<token>`` instead of ``/clusters/<name>``: the token names the
+    cluster. In classroom mode the middleware has found and authorized it already."""
+
+    @functools.wraps(view)  # keeps csrf_exempt: kubectl sends no CSRF token
+    def wrapper(request, token, **kwargs):
+        cluster = getattr(request, "kubeviz_cluster", None)
+        if cluster is None:
+            capability = find_capability(token)
+            bearer = bearer_token(request)
+            if capability is None or (bearer is not None and bearer != token):
+                return status_response(requestinfo.unauthorized())
+            cluster = capability.cluster
+        return view(request, cluster=cluster.name, **kwargs)
+
+    return wrapper
+
+
+# -- joining --------------------------------------------------------------------------------------------------
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+@classroom_only
+def join(request, code: str = ""):
+    """The join form (``/join/``, or ``/join/<code>/`` from the QR code): a class code and a display name."""
+    values = {"code": code or request.GET.get("code", ""), "name": ""}
+    error = None
+    if request.method == "POST":
+        values = {"code": request.POST.get("code", ""), "name": request.POST.get("name", "")}
+        classroom = services.find_class(values["code"])
+        if classroom is None:
+            error = _("There is no class with this code. Check it with your teacher.")
+        else:
+            try:
+                learner = services.learner_join(classroom=classroom, display_name=values["name"])
+            except services.ClassroomError as exc:
+                error = _(str(exc))
+            else:
+                auth.logout(request)  # one identity per browser: a teacher who joins is logged out
+                request.session.cycle_key()
+                request.session[LEARNER_SESSION_KEY] = learner.pk
+                return HttpResponseRedirect(_safe_next(request, reverse("classroom:learner")))
+    elif code and services.find_class(code) is None:
+        error = _("There is no class with this code. Check it with your teacher.")
+    return render(request, "classroom/join.html", {"values": values, "error": error},
+                  status=400 if error and request.method == "POST" else 200)
+
+
+@classroom_only
+@require_POST
+def leave(request):
+    """Forget the learner on this browser (they can join again with the same code and name)."""
+    request.session.flush()
+    return HttpResponseRedirect(reverse("classroom:join"))
+
+
+# -- the learner's class page ---------------------------------------------------------------------------------
+
+
+@classroom_only
+def learner_home(request):
+    learner: Learner = request_principal(request).learner
+    classroom = learner.classroom
+    sandboxes = {s.lesson_id: s for s in Sandbox.objects.filter(learner=learner).select_related("cluster")}
+    progress = {p.cluster_id: p for p in LessonProgress.objects.filter(
+        cluster_id__in=[s.cluster_id for s in sandboxes.values()])}
+    rows = []
+    for lesson in classroom.ordered_lessons():
+        sandbox = sandboxes.get(lesson.pk)
+        step = progress.get(sandbox.cluster_id) if sandbox else None
+        rows.append({
+            "lesson": lesson, "title": _text(lesson.title), "summary": _text(lesson.summary),
+            "steps": len(lesson.content.get("steps") or []), "sandbox": sandbox,
+            "step": step.step + 1 if step else None, "passed": len(step.passed) if step else 0,
+        })
+    return render(request, "classroom/learner.html", {
+        "learner": learner, "classroom": classroom, "rows": rows, "open": classroom.is_open(),
+    })
+
+
+# -- teachers ---------------------------------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "classroom/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        self.request.session.pop(LEARNER_SESSION_KEY, None)  # one identity per browser
+        return super().form_valid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+def _parse_when(raw: str) -> datetime | None:
+    """A ``datetime-local`` field's value (the teacher's wall clock is taken as the server's zone, UTC)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    value = parse_datetime(raw)
+    if value is None:
+        raise services.ClassroomError("Times are written as 2025-09-01 09:00.")
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+@classroom_only
+def teacher_home(request):
+    """The teacher's classes, and the form that creates one (POST)."""
+    teacher = request.user
+    lessons = list(Lesson.objects.all())
+    error = None
+    values = {"name": "", "lessons": [lesson.slug for lesson in lessons], "opens_at": "", "closes_at": ""}
+    if request.method == "POST":
+        values = {"name": request.POST.get("name", ""), "lessons": request.POST.getlist("lessons"),
+                  "opens_at": request.POST.get("opens_at", ""), "closes_at": request.POST.get("closes_at", "")}
+        chosen = [lesson for lesson in lessons if lesson.slug in set(values["lessons"])]
+        try:
+            classroom = services.class_create(
+                teacher=teacher, name=values["name"], lessons=chosen,
+                opens_at=_parse_when(values["opens_at"]), closes_at=_parse_when(values["closes_at"]))
+        except services.ClassroomError as exc:
+            error = _(str(exc))
+        else:
+            return HttpResponseRedirect(reverse("classroom:class", args=[classroom.pk]))
+    classes = Classroom.objects.filter(teacher=teacher).prefetch_related("learners")
+    return render(request, "classroom/teacher.html", {
+        "classes": classes, "lessons": [{"slug": l.slug, "title": _text(l.title)} for l in lessons],
+        "values": values, "error": error,
+    }, status=400 if error else 200)
+
+
+def _own_class(request, pk: int) -> Classroom:
+    return get_object_or_404(Classroom, pk=pk, teacher=request.user)
+
+
+def _join_url(request, classroom: Classroom) -> str:
+    return request.build_absolute_uri(reverse("classroom:join-code", args=[classroom.join_code]))
+
+
+@classroom_only
+def class_detail(request, pk: int):
+    """One class: its join code, link and QR code; its learners and their sandboxes, with resets."""
+    classroom = _own_class(request, pk)
+    learners = list(classroom.learners.all())
+    sandboxes = (Sandbox.objects.filter(learner__classroom=classroom)
+                 .select_related("cluster", "lesson", "cluster__lesson_progress"))
+    by_learner: dict[int, list] = {}
+    for sandbox in sandboxes:
+        progress = getattr(sandbox.cluster, "lesson_progress", None)
+        by_learner.setdefault(sandbox.learner_id, []).append({
+            "sandbox": sandbox, "title": _text(sandbox.lesson.title),
+            "step": progress.step + 1 if progress else None,
+            "steps": len(sandbox.lesson.content.get("steps") or []),
+            "paused_idle": sandbox.idle_paused_at is not None,
+        })
+    return render(request, "classroom/class.html", {
+        "classroom": classroom, "join_url": _join_url(request, classroom),
+        "lessons": [_text(l.title) for l in classroom.ordered_lessons()],
+        "learners": [{"learner": l, "sandboxes": by_learner.get(l.pk, [])} for l in learners],
+        "open": classroom.is_open(),
+    })
+
+
+@classroom_only
+def class_qr(request, pk: int):
+    """The join link as a QR code (SVG), for the projector."""
+    classroom = _own_class(request, pk)
+    out = io.BytesIO()
+    segno.make(_join_url(request, classroom), error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False,
+                                                              title=classroom.join_code)
+    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _class_action(action):
+    @classroom_only
+    @functools.wraps(action)
+    def view(request, pk: int, **kwargs):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        classroom = _own_class(request, pk)
+        return action(request, classroom, **kwargs) or HttpResponseRedirect(
+            reverse("classroom:class", args=[classroom.pk]))
+    return view
+
+
+@_class_action
+def class_reset(request, classroom):
+    services.class_reset(classroom=classroom)
+
+
+@_class_action
+def class_delete(request, classroom):
+    services.class_delete(classroom=classroom)
+    return HttpResponseRedirect(reverse("classroom:teacher"))
+
+
+@_class_action
+def learner_reset(request, classroom, learner: int):
+    services.learner_reset(learner=get_object_or_404(Learner, pk=learner, classroom=classroom))
+
+
+@_class_action
+def learner_remove(request, classroom, learner: int):
+    services.learner_remove(learner=get_object_or_404(Learner, pk=learner, classroom=classroom))
