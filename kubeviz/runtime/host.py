@@ -290,6 +290,9 @@ class EngineHost:
             pass  # the advance stays recorded: the next server process goes on with it (resume_advances)
         except Exception:  # noqa: BLE001 - a thread's error has nobody to answer it
             logger.exception("background advance of %s failed", cluster.name)
+            with self.lock(cluster.name):  # the clock must not go on showing an advance nobody runs
+                if self._epoch("advance", cluster.name) == epoch:
+                    self._record_advance(cluster, None, None)
         finally:
             ended.set()
             with self._guard:
