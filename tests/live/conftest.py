@@ -40,6 +40,8 @@ class LiveServer:
                        stdout=subprocess.DEVNULL)
 
     def start(self):
+        self.log.flush()
+        listening = (self.tmp / "daphne.log").read_text().count("Listening on TCP address")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "kubeviz.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -51,6 +53,10 @@ class LiveServer:
                 raise RuntimeError("daphne exited:\n" + self.log.read())
             try:
                 urllib.request.urlopen(self.url + "/clusters/default/version", timeout=1).read()
+                self.log.flush()
+                if (self.tmp / "daphne.log").read_text().count("Listening on TCP address") <= listening:
+                    time.sleep(0.1)  # something else answered on this port: ours has not started listening
+                    continue
                 return
             except OSError:
                 time.sleep(0.1)
@@ -85,12 +91,22 @@ def kubeviz_server(tmp_path_factory):
     server.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def fresh_kubeviz_server(tmp_path):
-    """A server of the test's own, for tests that stop and start it."""
+def fresh_kubeviz_server(tmp_path, request):
+    """A server of the test's own, for tests that stop and start it; its log is printed when the test fails."""
     server = LiveServer(tmp_path)
     server.manage("migrate", "--noinput")
     server.manage("bootstrap")
     server.start()
     yield server
     server.close()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        print("the server's log:\n" + (tmp_path / "daphne.log").read_text()[-20000:])
