@@ -115,7 +115,10 @@ class EngineHost:
                 engine = entry[1]
                 engine.client.storage.cluster.refresh_from_db()
                 return engine
-            client = RegistryClient(registry_for(cluster))
+            # A copy of its own: the storage counts resourceVersions in its cluster object during a slice, and the
+            # caller's may be refreshed from the database meanwhile (a view answering 202 while a background
+            # slice runs), which would hand out a resourceVersion twice.
+            client = RegistryClient(registry_for(Cluster.objects.get(pk=cluster.pk)))
             engine = Engine(client, default_controllers(), seed=str(cluster.seed))
             engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
             for controller, key, data in client.storage.checkpoints():
