@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 #: The kinds the controller manager keeps informers for (upstream starts one per type its controllers use): what
 #: ``start`` lists and the informer cache holds. Each is a kind of the API's resource table
 #: (``apiserver.kinds``; a test checks it), which this pure package does not import.
-INFORMER_KINDS = ("Namespace", "Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event", "Lease")
+INFORMER_KINDS = ("Namespace", "Node", "Pod", "ResourceQuota", "Job", "CronJob", "DaemonSet", "ControllerRevision",
+                  "Event", "Lease")
 
 # A sync loop that never settles at one instant is a bug; stop it rather than hang the server.
 MAX_SYNCS_PER_INSTANT = 200_000
