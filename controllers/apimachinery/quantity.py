@@ -57,7 +57,8 @@ class Quantity:
                 while amount % 1024 == 0 and exponent < 60:
                     amount //= 1024
                     exponent += 10
-                return f"{amount}{_BINARY_BY_EXP[exponent]}"
+                # a byte count that is no whole number of Ki is written bare (Go has no BinarySI suffix for 2^0)
+                return f"{amount}{_BINARY_BY_EXP.get(exponent, '')}"
         mantissa, exponent = _decimal_parts(self.value)
         shift = exponent % 3  # Python's % floors, so this rounds the exponent down to a multiple of 3
         mantissa *= 10**shift
