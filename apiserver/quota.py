@@ -51,7 +51,8 @@ class QuotaExceeded(Exception):
     """The plugin refuses the request; ``str()`` is the reason NewForbidden wraps."""
 
 
-def check_request(quotas: list[dict], evaluator: Evaluator, obj: dict, now: datetime) -> list[tuple[dict, ResourceList]]:
+def check_request(quotas: list[dict], evaluator: Evaluator, obj: dict,
+                  now: datetime) -> list[tuple[dict, ResourceList]]:
     """``CheckRequest`` for a create: the quotas whose usage it changes, each with its new ``status.used``.
 
     Raises :class:`QuotaExceeded` when a matching quota's constraints refuse the object (``failed quota``), when
