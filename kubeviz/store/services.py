@@ -2,16 +2,21 @@
 
 A new cluster is what ``kind`` or ``kubeadm`` would give a learner: the system namespaces, a tainted control-plane
 node, worker nodes ``node-1..node-N`` with the labels, capacity and conditions of a real kubelet's Node, and a
-Lease per node in ``kube-node-lease``.
+Lease per node in ``kube-node-lease``; and, as an administrator would give a learner's namespace, the ResourceQuota
+``sandbox`` in ``default`` with the limits of ``KUBEVIZ_DEFAULT_QUOTA``.
 """
 
 import re
 from datetime import datetime, timezone
 
+from django.conf import settings
 from django.db import transaction
 
 from controllers.apimachinery.timeutil import format_rfc3339
+from controllers.quota import calculate_usage
+from controllers.resourcequota import sync_resource_quota
 
+from apiserver.quota import EVALUATORS
 from apiserver.registry import SYSTEM_NAMESPACES, Registry
 from apiserver.kinds import resource_for_kind
 
@@ -31,6 +36,9 @@ SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 NAMESPACE = resource_for_kind("", "Namespace")
 NODE = resource_for_kind("", "Node")
 LEASE = resource_for_kind("coordination.k8s.io", "Lease")
+RESOURCE_QUOTA = resource_for_kind("", "ResourceQuota")
+#: The name of the ResourceQuota a new cluster gets in its ``default`` namespace.
+DEFAULT_QUOTA_NAME = "sandbox"
 
 
 class ClusterError(Exception):
@@ -221,6 +229,19 @@ def populate_cluster(registry: Registry, *, nodes: int, control_plane: bool = Tr
         node_register(registry, name=f"node-{i}", index=first + i - 1)
 
 
+def default_quota_create(registry: Registry, *, hard: dict, namespace: str = "default") -> dict:
+    """The ResourceQuota ``sandbox`` with ``hard`` limits, its status written as the resource quota controller's
+    first sync writes it (the namespace is empty yet), so that it is enforced from the cluster's first request
+    rather than from its clock's first tick."""
+    quota = registry.create(RESOURCE_QUOTA, namespace, {
+        "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": DEFAULT_QUOTA_NAME},
+        "spec": {"hard": dict(hard)}}).object
+    now = registry.storage.now()
+    status = sync_resource_quota(quota, calculate_usage(quota, EVALUATORS, {}, now), now).status
+    return registry.update(RESOURCE_QUOTA, namespace, DEFAULT_QUOTA_NAME, dict(quota, status=status),
+                           subresource="status").object
+
+
 def _next_node_index(registry: Registry) -> int:
     nodes, _ = registry.list(NODE)
     by_cidr = {node_pod_cidr(i): i for i in range(len(nodes) + 1)}
@@ -259,7 +280,10 @@ def cluster_create(
         if Cluster.objects.filter(name=name).exists():
             raise ClusterError(f'clusters "{name}" already exists', code=409, reason="AlreadyExists")
         cluster = Cluster.objects.create(name=name, seed=seed, sim_now=start, paused=paused, speed=speed)
-        populate_cluster(registry_for(cluster), nodes=nodes, control_plane=control_plane)
+        registry = registry_for(cluster)
+        populate_cluster(registry, nodes=nodes, control_plane=control_plane)
+        if settings.KUBEVIZ_DEFAULT_QUOTA:
+            default_quota_create(registry, hard=settings.KUBEVIZ_DEFAULT_QUOTA)
     return cluster
 
 
