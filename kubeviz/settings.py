@@ -275,6 +275,14 @@ KUBEVIZ_CONSOLE_USER = env_str("KUBEVIZ_CONSOLE_USER", "nobody")
 # Worker nodes of the `default` cluster that `make run` creates.
 KUBEVIZ_DEFAULT_NODES = env_int("KUBEVIZ_DEFAULT_NODES", 3, minimum=0)
 
+# Limits Kubernetes has no object for. Workers a cluster may have (at its creation and as nodes join: 422 and 403),
+# kubectl commands the console runs at once per cluster and in this process (429), live streams (websockets) one
+# client address may hold open at once (closed with 4429).
+KUBEVIZ_MAX_NODES = env_int("KUBEVIZ_MAX_NODES", 5000, minimum=0)
+KUBEVIZ_CONSOLE_PER_CLUSTER = env_int("KUBEVIZ_CONSOLE_PER_CLUSTER", 2, minimum=1)
+KUBEVIZ_CONSOLE_MAX_RUNNING = env_int("KUBEVIZ_CONSOLE_MAX_RUNNING", 8, minimum=1)
+KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT = env_int("KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT", 50, minimum=1)
+
 # The ResourceQuota every new cluster gets in its `default` namespace (kubectl describe quota sandbox): generous
 # for a laptop, a bound for a shared server. Empty: none.
 KUBEVIZ_DEFAULT_QUOTA = env_resource_list(

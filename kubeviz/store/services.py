@@ -26,7 +26,6 @@ from .storage import DatabaseStorage
 
 KUBELET_VERSION = "v1.32.0"
 CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-MAX_NODES = 5000
 # Simulated time stays within these (a Job of a CronJob is named after minutes since the epoch; past the far end
 # a month's fast-forward would overflow the calendar). A seed is a signed 64-bit integer, as it is stored.
 SIM_TIME_MIN = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -37,6 +36,7 @@ NAMESPACE = resource_for_kind("", "Namespace")
 NODE = resource_for_kind("", "Node")
 LEASE = resource_for_kind("coordination.k8s.io", "Lease")
 RESOURCE_QUOTA = resource_for_kind("", "ResourceQuota")
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 #: The name of the ResourceQuota a new cluster gets in its ``default`` namespace.
 DEFAULT_QUOTA_NAME = "sandbox"
 
@@ -122,7 +122,7 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
     }
     node_taints = list(taints or [])
     if control_plane:
-        node_labels["node-role.kubernetes.io/control-plane"] = ""
+        node_labels[CONTROL_PLANE_LABEL] = ""
         node_labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
         node_taints.insert(0, {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
     node_labels.update(labels or {})
@@ -178,9 +178,17 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
 
 
 def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
-    """Register a node in a stored cluster (see ``node_register``)."""
-    return node_register(registry_for(cluster), name=name, control_plane=control_plane, labels=labels,
-                         taints=taints)
+    """Register a node in a stored cluster (see ``node_register``): a kubelet joins. A worker past
+    ``KUBEVIZ_MAX_NODES`` is refused (403)."""
+    registry = registry_for(cluster)
+    if not control_plane:
+        nodes, _ = registry.list(NODE)
+        workers = [n for n in nodes if CONTROL_PLANE_LABEL not in ((n.get("metadata") or {}).get("labels") or {})]
+        if len(workers) >= settings.KUBEVIZ_MAX_NODES:
+            raise ClusterError(
+                f'nodes "{name}" is forbidden: this cluster has {len(workers)} worker nodes, the most it may have '
+                f"(KUBEVIZ_MAX_NODES)", code=403, reason="Forbidden")
+    return node_register(registry, name=name, control_plane=control_plane, labels=labels, taints=taints)
 
 
 def node_register(registry: Registry, *, name: str, control_plane: bool = False, labels=None, taints=None,
@@ -267,8 +275,9 @@ def cluster_create(
             f'cluster name "{name}" is invalid: a lowercase RFC 1123 label must consist of lower case alphanumeric '
             f"characters or '-', and must start and end with an alphanumeric character"
         )
-    if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= MAX_NODES:
-        raise ClusterError(f"nodes must be an integer from 0 to {MAX_NODES}")
+    max_nodes = settings.KUBEVIZ_MAX_NODES
+    if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= max_nodes:
+        raise ClusterError(f"nodes must be an integer from 0 to {max_nodes}")
     if not isinstance(seed, int) or isinstance(seed, bool) or not SEED_MIN <= seed <= SEED_MAX:
         raise ClusterError(f"seed must be an integer from {SEED_MIN} to {SEED_MAX}")
     if start is None:
