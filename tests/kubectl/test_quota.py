@@ -64,6 +64,20 @@ def test_creates_over_quota_are_forbidden_as_upstream_words_it(kubectl):
     assert kubectl("describe", "quota", "q").endswith("count/jobs.batch  1     1\npods              1     1\n")
 
 
+def test_apply_a_quota_manifest_and_a_bad_one(kubectl):
+    path = kubectl.write("quota.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\nspec:\n"
+                                       "  hard:\n    pods: \"2\"\n    requests.memory: 1024Mi\n")
+    assert kubectl("apply", "-f", path) == "resourcequota/q created\n"
+    assert kubectl("get", "quota", "q", "-o", "jsonpath={.spec.hard}") == '{"pods":"2","requests.memory":"1Gi"}'
+    bad = kubectl.write("bad.yaml", "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: bad\nspec:\n"
+                                    "  hard:\n    pod: \"2\"\n")
+    refused = kubectl.run("apply", "-f", bad, check=False)
+    assert (refused.returncode, refused.stderr) == (
+        1, 'The ResourceQuota "bad" is invalid: \n'
+           "* spec.hard[pod]: Invalid value: pod: must be a standard resource type or fully qualified\n"
+           "* spec.hard[pod]: Invalid value: pod: must be a standard resource for quota\n")
+
+
 def test_a_pod_without_requests_under_a_compute_quota(kubectl):
     kubectl("create", "quota", "compute", "--hard=requests.cpu=1,requests.memory=1Gi")
     kubectl.advance(0)
