@@ -134,3 +134,20 @@ def test_get_quota_as_a_table(api):
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Age", "Request", "Limit"]
     assert table["rows"][0]["cells"] == ["q", "0s", "pods: 0/3", "limits.memory: 0/1Gi"]
     assert json.dumps(table["rows"][0]["object"]["kind"]) == '"PartialObjectMetadata"'
+
+
+def test_a_quota_whose_usage_is_unknown_refuses_what_it_tracks():
+    """hasUsageStats: a quota that enforces pods but has no usage recorded for them refuses pods until the quota
+    controller has counted them (a status written by hand, say)."""
+    from datetime import datetime, timezone
+
+    from apiserver.quota import EVALUATORS, QuotaExceeded, check_request
+
+    quota = {"metadata": {"name": "q", "namespace": "default"}, "spec": {"hard": {"pods": "2"}},
+             "status": {"hard": {"pods": "2", "count/jobs.batch": "1"}, "used": {"count/jobs.batch": "0"}}}
+    with pytest.raises(QuotaExceeded) as refused:
+        check_request([quota], EVALUATORS["Pod"], pod("p"), datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert str(refused.value) == "status unknown for quota: q, resources: pods"
+    charged = check_request([quota], EVALUATORS["Job"], job("j"), datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert [(q["metadata"]["name"], {k: v.canonical() for k, v in used.items()}) for q, used in charged] == [
+        ("q", {"count/jobs.batch": "1"})]
