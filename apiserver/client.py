@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_micro
-from controllers.client import ClientError, HistoryGone, LogEntry, WatchEvent
+from controllers.client import APIResource, ClientError, HistoryGone, LogEntry, WatchEvent
 
 from apiserver import errors
 from apiserver.registry import Registry
@@ -41,6 +41,9 @@ class RegistryClient:
     def list(self, kind: str) -> list[dict]:
         items, _ = self.storage.list(BY_KIND[kind], None)
         return items
+
+    def api_resources(self) -> list[APIResource]:
+        return [APIResource(r.group, r.plural, r.kind, r.namespaced) for r in RESOURCE_TYPES]
 
     def changes_since(self, resource_version: int) -> list[WatchEvent]:
         try:

@@ -187,6 +187,17 @@ def set_defaults_namespace(namespace: dict) -> None:
     _set(_dict(namespace, "status"), "phase", "Active")
 
 
+def set_defaults_resource_quota(quota: dict) -> None:
+    """SetObjectDefaults_ResourceQuota: SetDefaults_ResourceList on ``spec.hard``, ``status.hard`` and
+    ``status.used`` (rounded up to milli units, stored in canonical form: ``1024Mi`` is ``1Gi``)."""
+    for part, keys in (("spec", ("hard",)), ("status", ("hard", "used"))):
+        section = quota.get(part)
+        if isinstance(section, dict):
+            for key in keys:
+                if isinstance(section.get(key), dict):
+                    section[key] = _canonical_resource_list(section[key])
+
+
 def _template_metadata(template: dict) -> dict:
     # A zero metav1.Time serialises as null: real servers return `creationTimestamp: null` here.
     metadata = _dict(template, "metadata")
@@ -425,6 +436,11 @@ def prepare_daemon_set_for_create(daemon_set: dict) -> None:
     # DaemonSetStatus's counters are not omitempty: a fresh status serialises them as zeros.
     daemon_set["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
                             "numberReady": 0}
+
+
+def prepare_resource_quota_for_create(quota: dict) -> None:
+    """resourcequotaStrategy.PrepareForCreate: status reset (the quota controller fills it in)."""
+    quota["status"] = {}
 
 
 def prepare_namespace_for_create(namespace: dict) -> None:

@@ -57,6 +57,17 @@ def already_exists(resource: ResourceType, name: str) -> StatusError:
     return StatusError(409, "AlreadyExists", f'{resource.qualified} "{name}" already exists', _details(resource, name))
 
 
+def forbidden(resource: ResourceType, name: str, reason: str) -> StatusError:
+    """``NewForbidden``, as admission plugins refuse a request: ``pods "pi-x7k2p" is forbidden: <reason>``."""
+    message = f'{resource.qualified} "{name}" is forbidden: {reason}' if name else \
+        f"{resource.qualified} is forbidden: {reason}"
+    details = {"name": name} if name else {}
+    if resource.group:
+        details["group"] = resource.group
+    details["kind"] = resource.plural
+    return StatusError(403, "Forbidden", message, details)
+
+
 def conflict(resource: ResourceType, name: str, detail: str | None = None) -> StatusError:
     detail = detail or "the object has been modified; please apply your changes to the latest version and try again"
     return StatusError(

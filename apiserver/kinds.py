@@ -117,6 +117,22 @@ RESOURCE_TYPES = (
         strategic_merge="Event",
     ),
     ResourceType(
+        "", "v1", "ResourceQuota", "resourcequotas", True, ("quota",), subresources=("status",),
+        strategy=Strategy(
+            defaults=defaults.set_defaults_resource_quota,
+            admit=None,
+            prepare_for_create=defaults.prepare_resource_quota_for_create,
+            prepare_for_update=None,
+            validate=validation.validate_resource_quota,
+            validate_update=validation.validate_resource_quota_update,
+            validate_status_update=validation.validate_resource_quota_status_update,
+        ),
+        printer=Printer(printers.RESOURCE_QUOTA_COLUMNS, printers.print_resource_quota),
+        schema="resourcequota-v1.json",
+        protobuf=protobuf.RESOURCE_QUOTA,
+        strategic_merge="ResourceQuota",
+    ),
+    ResourceType(
         "batch", "v1", "Job", "jobs", True, (), ("all",), ("status",), has_generation=True,
         strategy=Strategy(
             defaults=defaults.set_defaults_job,

@@ -247,6 +247,7 @@ SCHEMAS: dict[str, dict[str, FieldMeta]] = {
     "Event": {"metadata": _struct("ObjectMeta")},
     "Lease": {"metadata": _struct("ObjectMeta")},
     "ControllerRevision": {"metadata": _struct("ObjectMeta")},
+    "ResourceQuota": {"metadata": _struct("ObjectMeta")},
 }
 
 def _lookup(schema: str | None, key: str) -> FieldMeta:

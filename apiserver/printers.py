@@ -267,6 +267,14 @@ LEASE_COLUMNS = (
     _AGE,
 )
 
+RESOURCE_QUOTA_COLUMNS = (
+    _NAME,
+    _AGE,
+    Column("Request", "string", "Request represents a minimum amount of cpu/memory that a container may consume."),
+    Column("Limit", "string", "Limits control the maximum amount of cpu/memory that a container may use independent "
+                              "of contention on the node."),
+)
+
 #: ``rest.NewDefaultTableConvertor``: what a real server returns for a kind without a printer.
 DEFAULT_COLUMNS = (
     _NAME,
@@ -605,6 +613,24 @@ def print_namespace(namespace: Mapping, now: datetime) -> list:
 def print_lease(lease: Mapping, now: datetime) -> list:
     """``printLease``: NAME HOLDER (``spec.holderIdentity``, empty if unset) AGE."""
     return [_name(lease), (lease.get("spec") or {}).get("holderIdentity") or "", _age(lease, now)]
+
+
+def print_resource_quota(quota: Mapping, now: datetime) -> list:
+    """``printResourceQuota``: NAME AGE REQUEST LIMIT. Each resource of ``status.hard``, in name order, as
+    ``<name>: <used>/<hard>``: those named ``limits.*`` in LIMIT, the others in REQUEST (a quota the controller
+    has not synced yet shows nothing)."""
+    status = quota.get("status") or {}
+    hard, used = status.get("hard") or {}, status.get("used") or {}
+    request, limit = [], []
+    for name in sorted(hard):
+        column = limit if name.split(".")[0] == "limits" and "." in name else request
+        column.append(f"{name}: {_quantity_text(used.get(name))}/{_quantity_text(hard.get(name))}")
+    return [_name(quota), _age(quota, now), ", ".join(request), ", ".join(limit)]
+
+
+def _quantity_text(value: Any) -> str:
+    """``Quantity.String()`` of a stored quantity (already canonical); a missing one is the zero Quantity, ``0``."""
+    return "0" if value is None else str(value)
 
 
 def _format_rfc3339_go(value: Any) -> str:

@@ -233,6 +233,11 @@ JOB = {1: M("metadata", OBJECT_META), 2: M("spec", JOB_SPEC), 3: _STATUS}
 CRONJOB = {1: M("metadata", OBJECT_META), 2: M("spec", CRONJOB_SPEC), 3: _STATUS}
 NAMESPACE = {1: M("metadata", OBJECT_META), 2: M("spec", {1: S("finalizers", repeated=True)}), 3: _STATUS}
 POD = {1: M("metadata", OBJECT_META), 2: M("spec", POD_SPEC), 3: _STATUS}
+SCOPE_SELECTOR = {1: M("matchExpressions", {1: S("scopeName"), 2: S("operator"), 3: S("values", repeated=True)},
+                       repeated=True)}
+RESOURCE_QUOTA_SPEC = {1: Field("hard", "quantity_map"), 2: S("scopes", repeated=True),
+                       3: M("scopeSelector", SCOPE_SELECTOR, pointer=True)}
+RESOURCE_QUOTA = {1: M("metadata", OBJECT_META), 2: M("spec", RESOURCE_QUOTA_SPEC), 3: _STATUS}
 
 
 # --- decoding ----------------------------------------------------------------------------------------------

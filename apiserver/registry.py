@@ -20,7 +20,7 @@ from controllers.apimachinery.names import ALPHANUMS
 from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.timeutil import format_rfc3339
 
-from . import errors, fielderrors, paging, patch, schema
+from . import errors, fielderrors, paging, patch, quota, schema
 from .kinds import (
     RESOURCE_TYPES,
     admit,
@@ -306,10 +306,15 @@ class Registry:
         if not (kubelet_ready and resource is NODE):
             admit(obj, in_place=True)
         self._validate(resource, obj)
+        # Validating admission (ResourceQuota) refuses before storage would find a namesake, as upstream's does;
+        # the quotas are charged only for a create that is going ahead.
+        charges = quota.admit_create(self.storage, resource, namespace, obj)
+        if (dry_run or charges) and self.storage.get(resource, namespace if resource.namespaced else "",
+                                                      obj["metadata"]["name"]):
+            raise errors.already_exists(resource, obj["metadata"]["name"])
         if dry_run:
-            if self.storage.get(resource, namespace if resource.namespaced else "", obj["metadata"]["name"]):
-                raise errors.already_exists(resource, obj["metadata"]["name"])
             return Result(obj, created=True, warnings=warnings)
+        quota.charge(self.storage, charges)
         try:
             stored = self.storage.create(resource, obj)
         except KeyExists:

@@ -26,8 +26,10 @@ accepted for every field, enums are not enforced at decode time, int-or-string
 ``oneOf`` rejects ``null``), so instead of a generic validator each kind's
 schema is compiled once into a small tree of decoders and cached.
 
-Quantity parsing (``resource.ParseQuantity``) lives here too, because upstream
-parses quantities while decoding; validation and defaulting reuse it.
+Quantity parsing (``resource.ParseQuantity``) is checked here too, because
+upstream parses quantities while decoding; the implementation is
+``controllers.apimachinery.quantity``, re-exported here for validation and
+defaulting.
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
+
+from controllers.apimachinery.quantity import (  # noqa: F401 - re-exported: the decoder's quantity rules
+    BINARY_SI,
+    DECIMAL_EXPONENT,
+    DECIMAL_SI,
+    ERR_FORMAT_WRONG,
+    ERR_NUMERIC,
+    ERR_SUFFIX,
+    QUANTITY_REGEX_TEXT,
+    Quantity,
+    QuantityError,
+    parse_quantity,
+)
 
 from apiserver.fielderrors import go_quote
 
@@ -78,6 +93,12 @@ GO_NAMED_TYPES = {
     ("NodeCondition", "status"): "v1.ConditionStatus",
     ("NamespaceSpec", "finalizers"): "[]v1.FinalizerName",
     ("NamespaceStatus", "phase"): "v1.NamespacePhase",
+    ("ResourceQuotaSpec", "hard"): "v1.ResourceList",
+    ("ResourceQuotaSpec", "scopes"): "[]v1.ResourceQuotaScope",
+    ("ResourceQuotaStatus", "hard"): "v1.ResourceList",
+    ("ResourceQuotaStatus", "used"): "v1.ResourceList",
+    ("ScopedResourceSelectorRequirement", "scopeName"): "v1.ResourceQuotaScope",
+    ("ScopedResourceSelectorRequirement", "operator"): "v1.ScopeSelectorOperator",
     ("JobSpec", "completionMode"): "v1.CompletionMode",
     ("JobSpec", "podReplacementPolicy"): "v1.PodReplacementPolicy",
     ("JobCondition", "type"): "v1.JobConditionType",
@@ -555,142 +576,3 @@ def go_parse_time_error(value: str, layout: str = _TIME_LAYOUT) -> str | None:
 
 
 _go_quote = go_quote
-
-
-# ---------------------------------------------------------------------------
-# resource.Quantity
-# ---------------------------------------------------------------------------
-
-QUANTITY_REGEX_TEXT = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
-ERR_FORMAT_WRONG = f"quantities must match the regular expression '{QUANTITY_REGEX_TEXT}'"
-ERR_NUMERIC = "unable to parse numeric part of quantity"
-ERR_SUFFIX = "unable to parse quantity's suffix"
-
-DECIMAL_SI = "DecimalSI"
-BINARY_SI = "BinarySI"
-DECIMAL_EXPONENT = "DecimalExponent"
-
-_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-_BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
-_DECIMAL_BY_EXP = {v: k for k, v in _DECIMAL_SUFFIXES.items()}
-_BINARY_BY_EXP = {v: k for k, v in _BINARY_SUFFIXES.items()}
-
-
-class QuantityError(ValueError):
-    """ParseQuantity failed; ``str(err)`` is upstream's message."""
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """An exact ``resource.Quantity``: its value and the format it was written in."""
-
-    value: Fraction
-    format: str = DECIMAL_SI
-
-    def __str__(self) -> str:
-        return self.canonical()
-
-    def canonical(self) -> str:
-        """``Quantity.String()``: the canonical form the API server serialises."""
-        if self.value == 0:
-            return "0"
-        fmt = self.format
-        if fmt == BINARY_SI:
-            if -1024 < self.value < 1024 or self.value.denominator != 1:
-                fmt = DECIMAL_SI
-            else:
-                amount, exponent = int(self.value), 0
-                while amount % 1024 == 0 and exponent < 60:
-                    amount //= 1024
-                    exponent += 10
-                return f"{amount}{_BINARY_BY_EXP[exponent]}"
-        mantissa, exponent = _decimal_parts(self.value)
-        shift = exponent % 3  # Python's % floors, so this rounds the exponent down to a multiple of 3
-        mantissa *= 10**shift
-        exponent -= shift
-        if fmt == DECIMAL_SI and exponent in _DECIMAL_BY_EXP:
-            return f"{mantissa}{_DECIMAL_BY_EXP[exponent]}"
-        return f"{mantissa}e{exponent}" if exponent else str(mantissa)
-
-    def round_up_milli(self) -> "Quantity":
-        """``RoundUp(-3)``, applied by SetDefaults_ResourceList (0.0001 -> 1m)."""
-        scaled = self.value * 1000
-        if scaled.denominator == 1:
-            return self
-        ceiling = -((-scaled.numerator) // scaled.denominator)
-        return Quantity(Fraction(ceiling, 1000), self.format)
-
-
-def _decimal_parts(value: Fraction) -> tuple[int, int]:
-    """value == mantissa * 10**exponent, mantissa without trailing zeros."""
-    exponent = 0
-    while value.denominator != 1:
-        value *= 10
-        exponent -= 1
-        if exponent < -60:  # non-terminating: cannot come from a decimal literal
-            break
-    mantissa = int(value)
-    while mantissa and mantissa % 10 == 0:
-        mantissa //= 10
-        exponent += 1
-    return mantissa, exponent
-
-
-@lru_cache(maxsize=4096)
-def parse_quantity(text: str) -> Quantity:
-    """``resource.ParseQuantity``; raises QuantityError with upstream's message. Remembered (a ``Quantity`` is
-    immutable): the same few quantities are read on every write of every node and pod."""
-    if not text:
-        raise QuantityError(ERR_FORMAT_WRONG)
-    if text == "0":
-        return Quantity(Fraction(0), DECIMAL_SI)
-    positive, num, denom, suffix = _split_quantity(text)
-    if suffix in _DECIMAL_SUFFIXES:
-        base, exp, fmt = 10, _DECIMAL_SUFFIXES[suffix], DECIMAL_SI
-    elif suffix in _BINARY_SUFFIXES:
-        base, exp, fmt = 2, _BINARY_SUFFIXES[suffix], BINARY_SI
-    elif len(suffix) > 1 and suffix[0] in "eE" and re.fullmatch(r"[-+]?[0-9]+", suffix[1:]):
-        base, exp, fmt = 10, int(suffix[1:]), DECIMAL_EXPONENT
-    else:
-        raise QuantityError(ERR_SUFFIX)
-    try:
-        value = Fraction(int(num or "0")) + (Fraction(int(denom), 10 ** len(denom)) if denom else 0)
-    except ValueError as err:
-        raise QuantityError(ERR_NUMERIC) from err
-    value *= Fraction(base) ** exp
-    if not positive:
-        value = -value
-    # Precision beyond nano is rounded up (ParseQuantity keeps at most 9 fractional digits).
-    nano = value * 10**9
-    if nano.denominator != 1:
-        value = Fraction(-((-nano.numerator) // nano.denominator), 10**9)
-    return Quantity(value, fmt)
-
-
-def _split_quantity(text: str) -> tuple[bool, str, str, str]:
-    """parseQuantityString: sign, integer digits, fraction digits, suffix."""
-    pos, end, positive = 0, len(text), True
-    if text[0] in "+-":
-        positive = text[0] == "+"
-        pos = 1
-    start = pos
-    while pos < end and text[pos].isdigit():
-        pos += 1
-    num = text[start:pos]
-    denom = ""
-    if pos < end and text[pos] == ".":
-        pos += 1
-        start = pos
-        while pos < end and text[pos].isdigit():
-            pos += 1
-        denom = text[start:pos]
-    suffix_start = pos
-    while pos < end and text[pos] in "eEinumkKMGTP":
-        pos += 1
-    if pos < end and text[pos] in "+-":
-        pos += 1
-    while pos < end and text[pos].isdigit():
-        pos += 1
-    if pos < end:
-        raise QuantityError(ERR_FORMAT_WRONG)
-    return positive, num, denom, text[suffix_start:]

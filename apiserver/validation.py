@@ -451,11 +451,51 @@ def validate_container_resource_name(name: str, path: str) -> Errors:
     return []
 
 
-def validate_resource_quantity_value(value, path: str) -> Errors:
+def validate_resource_quantity_value(value, path: str, resource: str | None = None) -> Errors:
+    """ValidateResourceQuantityValue: not negative, and a whole number for integer resources (``pods``, extended
+    resources). Without ``resource``: ValidateNonnegativeQuantity alone."""
     quantity = _quantity(value)
-    if quantity is not None and quantity.value < 0:
-        return [fe.invalid(path, quantity.canonical(), IS_NEGATIVE_ERROR_MSG)]
-    return []
+    if quantity is None:
+        return []
+    errs: Errors = []
+    if quantity.value < 0:
+        errs.append(fe.invalid(path, quantity.canonical(), IS_NEGATIVE_ERROR_MSG))
+    if resource is not None and (resource in _INTEGER_RESOURCES or _is_extended_resource_name(resource)):
+        if quantity.milli_value() % 1000 != 0:
+            errs.append(fe.invalid(path, go_quantity_value(quantity.canonical()), IS_NOT_INTEGER_ERROR_MSG))
+    return errs
+
+
+_DECIMAL_SUFFIX_EXPONENTS = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_BINARY_SUFFIX_EXPONENTS = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+
+
+def go_quantity_value(text: str) -> GoValue:
+    """``%#v`` of the ``resource.Quantity`` ParseQuantity makes of ``text`` (a canonical quantity without a
+    fraction): how upstream prints a Quantity in an Invalid error, since only its pointer has a String method.
+    ParseQuantity keeps the text it parsed (``s``) when it is already canonical."""
+    quantity = parse_quantity(text)
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    if digits[-2:] in _BINARY_SUFFIX_EXPONENTS:
+        number = int(digits[:-2])
+        value, scale = sign * (number << _BINARY_SUFFIX_EXPONENTS[digits[-2:]]), 0
+        cached = number & 0x07 != 0
+    else:
+        if "e" in digits or "E" in digits:
+            number_text, _, exponent = digits.replace("E", "e").partition("e")
+            scale = int(exponent)
+        elif digits[-1] in _DECIMAL_SUFFIX_EXPONENTS:
+            number_text, scale = digits[:-1], _DECIMAL_SUFFIX_EXPONENTS[digits[-1]]
+        else:
+            number_text, scale = digits, 0
+        value = sign * int(number_text)
+        cached = scale % 3 == 0 and not number_text.endswith("000") and number_text[0] != "0"
+    return GoValue(
+        f"resource.Quantity{{i:resource.int64Amount{{value:{value}, scale:{scale}}}, "
+        f"d:resource.infDecAmount{{Dec:(*inf.Dec)(nil)}}, s:{go_quote(text if cached else '')}, "
+        f"Format:{go_quote(quantity.format)}}}"
+    )
 
 
 def validate_container_resource_requirements(resources, path: str) -> Errors:
@@ -1828,3 +1868,205 @@ def validate_controller_revision_update(new: dict, old: dict) -> Errors:
 def validate_event_update(new: dict, old: dict) -> Errors:
     """ValidateEventUpdate, as far as it is modelled: the metadata update and the involved object's namespace."""
     return validate_meta_update(new, old) + validate_event_involved_object(new)
+
+
+# ---------------------------------------------------------------------------
+# ResourceQuota (ValidateResourceQuota, ValidateResourceQuotaUpdate, ValidateResourceQuotaStatusUpdate)
+# ---------------------------------------------------------------------------
+
+IS_INVALID_QUOTA_RESOURCE = "must be a standard resource for quota"
+IS_NOT_INTEGER_ERROR_MSG = "must be an integer"
+
+# pkg/apis/core/helper: the resource names known to the system, to quota, and measured in whole units.
+_STANDARD_RESOURCES = {
+    "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage",
+    "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods", "resourcequotas", "services",
+    "replicationcontrollers", "secrets", "configmaps", "persistentvolumeclaims", "storage", "requests.storage",
+    "services.nodeports", "services.loadbalancers",
+}
+_STANDARD_QUOTA_RESOURCES = _STANDARD_RESOURCES - {"storage"}
+_INTEGER_RESOURCES = {
+    "pods", "resourcequotas", "services", "replicationcontrollers", "secrets", "configmaps",
+    "persistentvolumeclaims", "services.nodeports", "services.loadbalancers",
+}
+_QUOTA_HUGE_PAGES_PREFIXES = ("hugepages-", "requests.hugepages-")
+RESOURCE_QUOTA_SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass",
+                         "CrossNamespacePodAffinity")
+_POD_COMPUTE_QUOTA_RESOURCES = {"cpu", "memory", "limits.cpu", "limits.memory", "requests.cpu", "requests.memory"}
+_SCOPE_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+_CONFLICTING_SCOPES = (("BestEffort", "NotBestEffort"), ("Terminating", "NotTerminating"))
+
+
+def is_standard_quota_resource_name(name: str) -> bool:
+    """helper.IsStandardQuotaResourceName."""
+    return name in _STANDARD_QUOTA_RESOURCES or name.startswith(_QUOTA_HUGE_PAGES_PREFIXES)
+
+
+def _is_extended_resource_name(name: str) -> bool:
+    """helper.IsExtendedResourceName: not native, no ``requests.`` prefix, and a qualified name as a quota
+    resource."""
+    if _is_native_resource(name) or name.startswith("requests."):
+        return False
+    return not is_qualified_name("requests." + name)
+
+
+def _resource_name_value(name: str) -> GoValue:
+    # core.ResourceName is a fmt.Stringer: field.Error prints it bare, not quoted.
+    return GoValue(name)
+
+
+def validate_resource_quota_resource_name(name: str, path: str) -> Errors:
+    """ValidateResourceQuotaResourceName (validateResourceName first: a qualified name, and a standard resource
+    unless it has a prefix)."""
+    value = _resource_name_value(name)
+    errs = [fe.invalid(path, value, m) for m in is_qualified_name(name)]
+    if errs:
+        return errs
+    if "/" not in name and not (name in _STANDARD_RESOURCES or name.startswith(_QUOTA_HUGE_PAGES_PREFIXES)):
+        errs.append(fe.invalid(path, value, "must be a standard resource type or fully qualified"))
+    if "/" not in name and not is_standard_quota_resource_name(name):
+        errs.append(fe.invalid(path, value, IS_INVALID_QUOTA_RESOURCE))
+    return errs
+
+
+def _validate_resource_list(resources, path: str) -> Errors:
+    errs: Errors = []
+    if not isinstance(resources, dict):
+        return errs
+    for name in sorted(resources):
+        errs += validate_resource_quota_resource_name(name, _key(path, name))
+        errs += validate_resource_quantity_value(resources[name], _key(path, name), name)
+    return errs
+
+
+def _scopes_value(scopes) -> GoValue:
+    return GoValue("[]core.ResourceQuotaScope{" + ", ".join(go_quote(str(s)) for s in scopes) + "}"
+                   if scopes is not None else "[]core.ResourceQuotaScope(nil)")
+
+
+def _is_scope_valid_for_resource(scope: str, resource: str) -> bool:
+    """helper.IsResourceQuotaScopeValidForResource."""
+    if scope in ("Terminating", "NotTerminating", "NotBestEffort", "PriorityClass"):
+        return resource == "pods" or resource in _POD_COMPUTE_QUOTA_RESOURCES
+    if scope == "BestEffort":
+        return resource == "pods"
+    return True
+
+
+def _validate_resource_quota_scopes(spec: dict, path: str) -> Errors:
+    """validateResourceQuotaScopes: every scope known, valid for every standard resource of ``hard``, and no
+    conflicting pair."""
+    scopes = spec.get("scopes") or []
+    if not scopes:
+        return []
+    errs: Errors = []
+    hard = sorted((spec.get("hard") or {}).keys())
+    field = _child(path, "scopes")
+    seen = set()
+    for scope in scopes:
+        if scope not in RESOURCE_QUOTA_SCOPES:
+            errs.append(fe.invalid(field, _scopes_value(scopes), "unsupported scope"))
+        for name in hard:
+            if is_standard_quota_resource_name(name) and not _is_scope_valid_for_resource(scope, name):
+                errs.append(fe.invalid(field, _scopes_value(scopes), "unsupported scope applied to resource"))
+        seen.add(scope)
+    for pair in _CONFLICTING_SCOPES:
+        if set(pair) <= seen:
+            errs.append(fe.invalid(field, _scopes_value(scopes), "conflicting scopes"))
+    return errs
+
+
+def _scope_selector_value(selector: dict) -> GoValue:
+    requirements = []
+    for req in selector.get("matchExpressions") or []:
+        values = req.get("values")
+        shown = ("[]string{" + ", ".join(go_quote(str(v)) for v in values) + "}") if values is not None \
+            else "[]string(nil)"
+        requirements.append(
+            f"core.ScopedResourceSelectorRequirement{{ScopeName:{go_quote(str(req.get('scopeName') or ''))}, "
+            f"Operator:{go_quote(str(req.get('operator') or ''))}, Values:{shown}}}"
+        )
+    expressions = ("[]core.ScopedResourceSelectorRequirement{" + ", ".join(requirements) + "}"
+                   if selector.get("matchExpressions") is not None else "[]core.ScopedResourceSelectorRequirement(nil)")
+    return GoValue(f"&core.ScopeSelector{{MatchExpressions:{expressions}}}")
+
+
+def _validate_scope_selector(spec: dict, path: str) -> Errors:
+    """validateScopeSelector / validateScopedResourceSelectorRequirement."""
+    selector = spec.get("scopeSelector")
+    if not isinstance(selector, dict):
+        return []
+    errs: Errors = []
+    hard = sorted((spec.get("hard") or {}).keys())
+    field = _child(path, "scopeSelector", "matchExpressions")
+    seen = set()
+    for req in selector.get("matchExpressions") or []:
+        req = req or {}
+        scope, operator, values = req.get("scopeName") or "", req.get("operator") or "", req.get("values") or []
+        if scope not in RESOURCE_QUOTA_SCOPES:
+            errs.append(fe.invalid(_child(field, "scopeName"), scope, "unsupported scope"))
+        for name in hard:
+            if is_standard_quota_resource_name(name) and not _is_scope_valid_for_resource(scope, name):
+                errs.append(fe.invalid(field, _scope_selector_value(selector), "unsupported scope applied to resource"))
+        if scope in ("BestEffort", "NotBestEffort", "Terminating", "NotTerminating") and operator != "Exists":
+            errs.append(fe.invalid(
+                _child(field, "operator"), operator,
+                "must be 'Exist' only operator when scope is any of ResourceQuotaScopeTerminating, "
+                "ResourceQuotaScopeNotTerminating, ResourceQuotaScopeBestEffort and "
+                "ResourceQuotaScopeNotBestEffort"))
+        if operator in ("In", "NotIn"):
+            if not values:
+                errs.append(fe.required(_child(field, "values"),
+                                        "must be at least one value when `operator` is 'In' or 'NotIn' for scope "
+                                        "selector"))
+        elif operator in ("Exists", "DoesNotExist"):
+            if values:
+                errs.append(fe.invalid(_child(field, "values"),
+                                       GoValue("[]string{" + ", ".join(go_quote(str(v)) for v in values) + "}"),
+                                       "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope "
+                                       "selector"))
+        else:
+            errs.append(fe.invalid(_child(field, "operator"), operator, "not a valid selector operator"))
+        seen.add(scope)
+    for pair in _CONFLICTING_SCOPES:
+        if set(pair) <= seen:
+            errs.append(fe.invalid(field, _scopes_value(spec.get("scopes")), "conflicting scopes"))
+    return errs
+
+
+def validate_resource_quota_spec(spec: dict, path: str = "spec") -> Errors:
+    """ValidateResourceQuotaSpec: each hard limit's name and value, the scopes and the scope selector."""
+    spec = spec or {}
+    return (_validate_resource_list(spec.get("hard"), _child(path, "hard"))
+            + _validate_resource_quota_scopes(spec, path) + _validate_scope_selector(spec, path))
+
+
+def validate_resource_quota_status(status: dict, path: str = "status") -> Errors:
+    """ValidateResourceQuotaStatus: the names and values of ``hard`` and ``used``."""
+    status = status or {}
+    return (_validate_resource_list(status.get("hard"), _child(path, "hard"))
+            + _validate_resource_list(status.get("used"), _child(path, "used")))
+
+
+def validate_resource_quota(quota: dict) -> Errors:
+    """ValidateResourceQuota: a DNS-1123 subdomain name in a namespace, the spec, the status."""
+    errs = validate_object_meta(quota.get("metadata") or {}, True, name_is_dns_subdomain)
+    return errs + validate_resource_quota_spec(quota.get("spec") or {}) + validate_resource_quota_status(
+        quota.get("status") or {})
+
+
+def validate_resource_quota_update(new: dict, old: dict) -> Errors:
+    """ValidateResourceQuotaUpdate: the metadata update, the spec, and the scopes may not change."""
+    errs = validate_meta_update(new, old) + validate_resource_quota_spec(new.get("spec") or {})
+    new_scopes = (new.get("spec") or {}).get("scopes")
+    if set(new_scopes or []) != set((old.get("spec") or {}).get("scopes") or []):
+        errs.append(fe.invalid("spec.scopes", _scopes_value(new_scopes), FIELD_IMMUTABLE_ERROR_MSG))
+    return errs
+
+
+def validate_resource_quota_status_update(new: dict, old: dict) -> Errors:
+    """ValidateResourceQuotaStatusUpdate: the metadata update and the status's names and values."""
+    errs = validate_meta_update(new, old)
+    if not (new.get("metadata") or {}).get("resourceVersion"):
+        errs.append(fe.required("resourceVersion"))
+    return errs + validate_resource_quota_status(new.get("status") or {})

@@ -24,8 +24,9 @@ def start_server(tmp: Path, redis_url: str | None = None, *, player: bool = Fals
     ``redis_url`` it uses the Redis channel layer (as a multi-process deployment does), else the in-memory one;
     ``player`` plays unpaused clusters in real time."""
     port = free_port()
+    # The benchmarks' clusters get no default ResourceQuota: a 100,000-pod Job is their load, not a quota's refusal.
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", DJANGO_SETTINGS_MODULE="kubeviz.settings",
-               KUBEVIZ_PLAYER="true" if player else "false")
+               KUBEVIZ_PLAYER="true" if player else "false", KUBEVIZ_DEFAULT_QUOTA="")
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url

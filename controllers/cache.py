@@ -36,17 +36,21 @@ OWNED = "owned"  # by (controller uid, kind): every object of that kind it contr
 IN_PLAY = "in-play"  # by controller uid: its pods that are not settled
 ON_NODE = "on-node"  # by node name: pods bound to it
 UNFINISHED = "unfinished"  # by node name: pods bound to it that have not finished
+IN_NAMESPACE = "in-namespace"  # by (kind, namespace): every object of that kind in it
+UNFINISHED_IN_NAMESPACE = "unfinished-in-namespace"  # by namespace: its pods that have not finished
 
 
 def _memberships(kind: str, key: tuple[str, str], obj: dict) -> set[tuple[str, str, object]]:
     """The (index, index key, member) entries an object version belongs to."""
-    found = set()
+    found = {(IN_NAMESPACE, (kind, key[0]), key)}
     owner = controller_uid(obj)
     if owner:
         found.add((OWNED, (owner, kind), key))
         if kind == "Pod" and not _settled(obj):
             found.add((IN_PLAY, owner, key))
     if kind == "Pod":
+        if not _finished(obj):
+            found.add((UNFINISHED_IN_NAMESPACE, key[0], key))
         node = (obj.get("spec") or {}).get("nodeName")
         if node:
             found.add((ON_NODE, node, key))
@@ -59,8 +63,9 @@ class Cache:
     def __init__(self):
         self._objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
         self._by_uid: dict[str, tuple[str, tuple[str, str]]] = {}
-        self._indexes: dict[str, dict[str, set]] = {name: defaultdict(set) for name in (OWNED, IN_PLAY, ON_NODE,
-                                                                                        UNFINISHED)}
+        self._indexes: dict[str, dict[str, set]] = {
+            name: defaultdict(set) for name in (OWNED, IN_PLAY, ON_NODE, UNFINISHED, IN_NAMESPACE,
+                                                UNFINISHED_IN_NAMESPACE)}
         # Members in sorted order, per ("kind", kind) or (index, index key); dropped when a member comes or goes,
         # so a list is sorted once per change of its membership, not once per read.
         self._order: dict[tuple[str, object], list] = {}
@@ -114,6 +119,21 @@ class Cache:
     def unfinished_pods_on_node(self, node: str) -> list[dict]:
         """Pods bound to ``node`` that are not Succeeded or Failed."""
         return self._pods(UNFINISHED, node)
+
+    def list_in_namespace(self, kind: str, namespace: str) -> list[dict]:
+        """Objects of ``kind`` in ``namespace``, sorted by name."""
+        objects = self._objects[kind]
+        index_key = (kind, namespace)
+        return [objects[k] for k in self._ordered((IN_NAMESPACE, index_key),
+                                                  self._indexes[IN_NAMESPACE].get(index_key, ()))]
+
+    def count_in_namespace(self, kind: str, namespace: str) -> int:
+        return len(self._indexes[IN_NAMESPACE].get((kind, namespace), ()))
+
+    def unfinished_pods_in_namespace(self, namespace: str) -> list[dict]:
+        """Pods of ``namespace`` that are not Succeeded or Failed, sorted by name (what quota charges compute
+        resources for)."""
+        return self._pods(UNFINISHED_IN_NAMESPACE, namespace)
 
     def node_generation(self, node: str) -> int:
         """A number that changes whenever the Node object changes or a pod joins or leaves

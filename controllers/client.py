@@ -49,6 +49,17 @@ class WatchEvent:
 
 
 @dataclass(frozen=True)
+class APIResource:
+    """A served resource as discovery describes it (``metav1.APIResource``), as much as controllers need: the
+    quota controller counts ``count/<resource>.<group>`` of every namespaced one (``GetQuotableResources``)."""
+
+    group: str
+    resource: str
+    kind: str
+    namespaced: bool
+
+
+@dataclass(frozen=True)
 class LogEntry:
     namespace: str
     pod: str
@@ -67,6 +78,9 @@ class Client(Protocol):
 
     def list(self, kind: str) -> list[dict]:
         """Every object of ``kind`` in every namespace."""
+
+    def api_resources(self) -> list[APIResource]:
+        """The resources the API server serves (discovery)."""
 
     def changes_since(self, resource_version: int) -> list[WatchEvent]:
         """Changes committed after ``resource_version``, oldest first; raises HistoryGone."""

@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 #: The kinds the controller manager keeps informers for (upstream starts one per type its controllers use): what
 #: ``start`` lists and the informer cache holds. Each is a kind of the API's resource table
 #: (``apiserver.kinds``; a test checks it), which this pure package does not import.
-INFORMER_KINDS = ("Namespace", "Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision", "Event", "Lease")
+INFORMER_KINDS = ("Namespace", "Node", "Pod", "ResourceQuota", "Job", "CronJob", "DaemonSet", "ControllerRevision",
+                  "Event", "Lease")
 
 # A sync loop that never settles at one instant is a bug; stop it rather than hang the server.
 MAX_SYNCS_PER_INSTANT = 200_000
@@ -56,6 +57,9 @@ class Controller(Protocol):
 
     def sync(self, key: Hashable, engine: "Engine", memory) -> SyncResult | None:
         """One reconcile of ``key``: a plan, or None when there is nothing to do."""
+
+    # Optional: ``rate_limiter = (base, max)`` seconds, the controller's own ItemExponentialFailureRateLimiter
+    # for keys whose sync failed (the default controller rate limiter's 5 ms to 1000 s otherwise).
 
 
 @dataclass
@@ -258,7 +262,7 @@ class Engine:
         try:
             result = controller.sync(key, self, self.memory.get(memory_key))
         except ClientError as error:
-            delay = self.queue.rate_limit_delay(memory_key)
+            delay = self._rate_limit_delay(controller, memory_key)
             logger.info("%s %s: %s; retrying in %.3fs", controller_name, key, error.message, delay)
             self.enqueue_after(controller_name, key, delay)
             return
@@ -274,29 +278,51 @@ class Engine:
         failed = self.apply(result, controller_name, key)
         self._record_trace(result.trace)
         if failed:
-            self.enqueue_after(controller_name, key, self.queue.rate_limit_delay(memory_key))
+            self.enqueue_after(controller_name, key, self._rate_limit_delay(controller, memory_key))
         else:
             self.queue.forget(memory_key)
             if result.requeue_after is not None:
                 self.enqueue_after(controller_name, key, result.requeue_after)
 
+    def _rate_limit_delay(self, controller, memory_key) -> float:
+        limiter = getattr(controller, "rate_limiter", None)
+        if limiter is None:
+            return self.queue.rate_limit_delay(memory_key)
+        return self.queue.rate_limit_delay(memory_key, *limiter)
+
     # -- applying plans --------------------------------------------------------------------------------
 
     def apply(self, result: SyncResult, controller_name: str, key: Hashable) -> bool:
-        """Apply a plan: status first, then each action in order by its handler in ``ACTION_HANDLERS``. Answers
-        whether anything failed."""
+        """Apply a plan: status first (after the creates it counts), then each action in order by its handler in
+        ``ACTION_HANDLERS``. Answers whether anything failed."""
         failed = False
-        if result.status is not None:
+        self._failed_batch = None
+        actions = result.actions
+        status = result.status
+        counted = [a for a in actions if isinstance(a, CreateObject) and a.counted_in_status] \
+            if status is not None else []
+        if counted:
+            # manageJob creates, then syncJob writes a status that counts only the pods it got
+            uncreated: dict[str, int] = {}
+            for action in counted:
+                created, action_failed = self._create(action)
+                failed = failed or action_failed
+                if not created:
+                    uncreated[action.counted_in_status] = uncreated.get(action.counted_in_status, 0) + 1
+            status = dict(status)
+            for counter, missing in uncreated.items():
+                status[counter] = max(int(status.get(counter) or 0) - missing, 0)
+            actions = tuple(a for a in actions if not (isinstance(a, CreateObject) and a.counted_in_status))
+        if status is not None:
             subject = self._subject_of(controller_name, key)
             if subject is not None:
-                obj = dict(subject[1], status=result.status)
+                obj = dict(subject[1], status=status)
                 try:
                     self.client.update_status(obj)
                 except ClientError as error:
                     if not error.not_found:
                         failed = True
-        self._failed_batch = None
-        for action in result.actions:
+        for action in actions:
             handler = ACTION_HANDLERS.get(type(action))
             if handler is None:
                 raise TypeError(f"the engine has no handler for {type(action).__name__}: add one to ACTION_HANDLERS")
@@ -315,18 +341,22 @@ class Engine:
     # already gone, and the next sync sees that.
 
     def apply_create_object(self, action: CreateObject) -> bool:
+        return self._create(action)[1]
+
+    def _create(self, action: CreateObject) -> tuple[bool, bool]:
+        """Create (unless slow start skips it); answers (created, failed)."""
         if self._failed_batch is not None and action.batch > self._failed_batch:
-            return False  # slow start: a create of an earlier batch of this plan failed
+            return False, False  # slow start: a create of an earlier batch of this plan failed
         try:
             created = self.client.create(action.obj)
         except ClientError as error:
             self._failed_batch = action.batch
             if action.failure_event is not None:
                 self.record_event(action.failure_event.bind(error=error.message))
-            return True
+            return False, True
         if action.success_event is not None:
             self.record_event(action.success_event.bind(name=created["metadata"]["name"]))
-        return False
+        return True, False
 
     def apply_delete_object(self, action: DeleteObject) -> bool:
         try:

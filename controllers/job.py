@@ -919,6 +919,7 @@ def _create_pods(ctx: SyncJobCtx, count: int, indexes: list[int] | None) -> None
                     batch=batch,
                     success_event=ctx.event("Normal", EVENT_SUCCESSFUL_CREATE, EVENT_MESSAGE_SUCCESSFUL_CREATE),
                     failure_event=ctx.event("Warning", EVENT_FAILED_CREATE, EVENT_MESSAGE_FAILED_CREATE),
+                    counted_in_status="active",
                 )
             )
             ctx.action_notes.append(f"create pod from generateName {pod['metadata']['generateName']}")

@@ -27,6 +27,9 @@ from .kubelet import node_is_ready, sync_pod
 from .nodelifecycle import evict_pods_for_taints, sync_node_lifecycle
 from .podgc import gc_pods
 from .pods import is_pod_terminal
+from .quota import evaluators_for, quota_v1_pod, quota_v1_pod_expiry
+from .quota_index import calculate_usage_indexed
+from .resourcequota import sync_resource_quota
 from .scheduler import NodeInfoCache, SchedulerState, schedule_pod
 from .client import WatchEvent
 from .ttl import sync_ttl_after_finished
@@ -90,11 +93,26 @@ class WorkloadController:
 SYNC_JOB_BATCH_PERIOD = 1.0
 
 
+# pkg/controller/job: DefaultJobApiBackOff and MaxJobApiBackOff, the rate limiter of both of its queues (a Job whose
+# sync failed, e.g. because a pod create was refused by quota, is retried after 1 s, 2 s, 4 s, ... at most 60 s).
+DEFAULT_JOB_API_BACKOFF = 1.0
+MAX_JOB_API_BACKOFF = 60.0
+
+
 class JobController(WorkloadController):
     """pkg/controller/job: Jobs, woken by their own changes and by changes of the pods they control."""
 
     name = "job-controller"
     kind = "Job"
+    rate_limiter = (DEFAULT_JOB_API_BACKOFF, MAX_JOB_API_BACKOFF)
+
+    def keys_for_change(self, change: WatchEvent, old, engine):
+        if (change.kind == self.kind and change.type == "MODIFIED" and old is not None
+                and old["metadata"].get("generation") == change.object["metadata"].get("generation")):
+            # updateJob: "Delay the Job sync when no generation change to batch Job status updates"
+            engine.enqueue_after(self.name, _ns_name(change.object), SYNC_JOB_BATCH_PERIOD)
+            return []
+        return super().keys_for_change(change, old, engine)
 
     def keys_for_dependent(self, change: WatchEvent, old, engine):
         if change.kind == "Pod":
@@ -124,6 +142,7 @@ class JobOrphanPodController:
     ``deletePod`` (a pod being deleted counts as deleted), ``updateJob`` and ``deleteJob``."""
 
     name = "job-orphan-pod"
+    rate_limiter = (DEFAULT_JOB_API_BACKOFF, MAX_JOB_API_BACKOFF)
 
     def initial_keys(self, engine):
         # A restarted controller's informer announces every pod again (addPod).
@@ -215,6 +234,88 @@ class DaemonSetController(WorkloadController):
         nodes, pods, changes = self.daemonset_cache.inputs(ds, engine.cache)
         return sync_daemonset(ds, nodes, pods, engine.cache.owned_by(ds["metadata"]["uid"], "ControllerRevision"),
                               engine.now, memory=memory, cache=self.daemonset_cache, changes=changes)
+
+
+# Replenishment reaches a quota at most once per this many seconds (kubeviz's; upstream's workers just run as fast
+# as they can): a namespace whose pods finish by the hundred is recalculated once, not a hundred times.
+QUOTA_REPLENISHMENT_BATCH_PERIOD = 1.0
+
+
+class ResourceQuotaController:
+    """pkg/controller/resourcequota: quotas, woken by their own spec changes and by replenishment (a pod that
+    stops being charged, any counted object deleted) in their namespace."""
+
+    name = "resourcequota-controller"
+    kind = "ResourceQuota"
+
+    def __init__(self):
+        self._registry = None
+
+    def registry(self, engine):
+        """The quota registry of what the API server serves (upstream's QuotaMonitor reads discovery)."""
+        if self._registry is None:
+            self._registry = evaluators_for(engine.client.api_resources())
+        return self._registry
+
+    def initial_keys(self, engine):
+        return [_ns_name(q) for q in engine.cache.list(self.kind)]
+
+    def keys_for_change(self, change: WatchEvent, old, engine):
+        if change.kind == self.kind and change.type != "DELETED":
+            if change.type == "MODIFIED" and old is not None and (
+                    (old.get("spec") or {}).get("hard") == (change.object.get("spec") or {}).get("hard")):
+                return []  # a status write, this controller's own or the admission plugin's
+            return [_ns_name(change.object)]
+        if self._replenishes(change, old, engine):
+            namespace = change.object["metadata"].get("namespace") or ""
+            evaluator = self.registry(engine).get(change.kind)
+            for quota in engine.cache.list_in_namespace(self.kind, namespace):
+                if evaluator.matching_resources(((quota.get("status") or {}).get("hard") or {}).keys()):
+                    engine.enqueue_after(self.name, _ns_name(quota), QUOTA_REPLENISHMENT_BATCH_PERIOD)
+        return []
+
+    def _replenishes(self, change: WatchEvent, old, engine) -> bool:
+        """QuotaMonitor's handlers: a counted object deleted, or a pod that stopped being charged."""
+        if change.kind not in self.registry(engine) or not engine.cache.count_in_namespace(
+                self.kind, change.object["metadata"].get("namespace") or ""):
+            return False
+        if change.type == "DELETED":
+            return True
+        if change.kind != "Pod" or change.type != "MODIFIED" or old is None:
+            return False
+        if quota_v1_pod(old, engine.now) and not quota_v1_pod(change.object, engine.now):
+            return True
+        # kubeviz's stand-in for the 5-minute resync: a pod starting to terminate gets its quotas a timer for the
+        # moment it outlives its grace period (see sync)
+        return bool(change.object["metadata"].get("deletionTimestamp")) and not old["metadata"].get(
+            "deletionTimestamp")
+
+    def subject(self, key, engine):
+        obj = engine.cache.get(self.kind, *key)
+        return (self.kind, obj) if obj is not None else None
+
+    def sync(self, key, engine, memory):
+        quota = engine.cache.get(self.kind, *key)
+        if quota is None:
+            return None
+        registry = self.registry(engine)
+        usage = calculate_usage_indexed(quota, registry, engine.cache, engine.now)
+        return sync_resource_quota(quota, usage, engine.now, requeue_after=self._next_expiry(quota, engine))
+
+    def _next_expiry(self, quota, engine) -> float | None:
+        """Seconds until the next charged pod of the namespace outlives its grace period, if the quota tracks
+        pods (upstream's 5-minute resync would catch it later)."""
+        if not self.registry(engine)["Pod"].matching_resources(((quota.get("spec") or {}).get("hard") or {}).keys()):
+            return None
+        expiries = []
+        for pod in engine.cache.unfinished_pods_in_namespace(quota["metadata"].get("namespace") or ""):
+            expiry = quota_v1_pod_expiry(pod)
+            if expiry is not None and expiry >= engine.now:
+                expiries.append(expiry)
+        if not expiries:
+            return None
+        # QuotaV1Pod stops charging a pod strictly after its expiry: look just past it.
+        return (min(expiries) - engine.now).total_seconds() + 0.001
 
 
 def _pending(pod: dict | None) -> bool:
@@ -437,6 +538,7 @@ class Kubelet:
 def default_controllers() -> list:
     """The controllers of a kubeviz cluster, in the order their keys are first queued."""
     return [
+        ResourceQuotaController(),
         NodeLifecycleController(),
         TaintEvictionController(),
         DaemonSetController(),

@@ -9,7 +9,10 @@ Everything here is a frozen dataclass so a plan can be compared, hashed into a l
 
 Applying a plan (the contract every engine honours):
 
-1. Write ``status`` first (when it is not ``None``) through the status subresource.
+1. Write ``status`` first (when it is not ``None``) through the status subresource, except after the creates
+   whose objects it counts (``CreateObject.counted_in_status``, the Job's pods in ``active``): those go first,
+   and the counter is written without the ones that failed or were skipped, as ``manageJob`` counts them
+   (``active--``) before ``syncJob`` writes the status.
 2. Then apply ``actions`` in order. Creates carry a ``batch`` number (slow start): if a create fails, the
    creates of later batches are skipped, like upstream's ``slowStartBatch``.
 3. Events bound to an action (``success_event`` / ``failure_event``) are emitted only after that action
@@ -86,6 +89,9 @@ class CreateObject:
     batch: int = 0
     success_event: EmitEvent | None = None
     failure_event: EmitEvent | None = None
+    #: The status counter (a top-level field of the plan's ``status``) that counts this object as created:
+    #: the engine takes it back out when the create fails or is skipped.
+    counted_in_status: str | None = None
 
 
 @dataclass(frozen=True)

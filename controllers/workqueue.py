@@ -1,5 +1,6 @@
 """A work queue of keys, as client-go's: a key waiting is queued once, keys come out in the order they went in,
-and failures come back later with upstream's per-item exponential backoff (5 ms doubling to 1000 s)."""
+and failures come back later with upstream's per-item exponential backoff (5 ms doubling to 1000 s, or a
+controller's own: the Job controller's 1 s doubling to 60 s)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,12 @@ class WorkQueue:
         self._queued.discard(key)
         return key
 
-    def rate_limit_delay(self, key: Hashable) -> float:
-        """The delay before retrying ``key`` after one more failure (ItemExponentialFailureRateLimiter)."""
+    def rate_limit_delay(self, key: Hashable, base: float = BASE_DELAY, max_delay: float = MAX_DELAY) -> float:
+        """The delay before retrying ``key`` after one more failure (ItemExponentialFailureRateLimiter with
+        ``base`` and ``max_delay``: the default controller rate limiter's unless a controller has its own)."""
         failures = self._failures.get(key, 0)
         self._failures[key] = failures + 1
-        return min(BASE_DELAY * (2**failures), MAX_DELAY)
+        return min(base * (2**failures), max_delay)
 
     def forget(self, key: Hashable) -> None:
         self._failures.pop(key, None)

@@ -6,6 +6,7 @@ Point ``DATABASE_URL`` at PostgreSQL and set ``REDIS_URL`` to run several server
 """
 
 import ipaddress
+import json
 import os
 import secrets
 from pathlib import Path
@@ -51,6 +52,46 @@ def env_list(name, default):
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_resource_list(name, default):
+    """A ResourceQuota's ``hard`` limits: ``pods=1000,count/jobs.batch=200`` (``kubectl create quota --hard``'s
+    form) or a JSON object; empty means none. Checked as the API server checks a quota's ``spec.hard``."""
+    raw = os.environ.get(name)
+    if raw is None:
+        raw = default
+    raw = raw.strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        try:
+            hard = json.loads(raw)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name} is not a JSON object: {error}") from None
+        if not isinstance(hard, dict):
+            raise ImproperlyConfigured(f"{name} must be a JSON object of resource names and quantities")
+        hard = {str(key): str(value) for key, value in hard.items()}
+    else:
+        hard = {}
+        for item in raw.split(","):
+            key, sep, value = item.strip().partition("=")
+            if not sep or not key.strip() or not value.strip():
+                raise ImproperlyConfigured(f"{name} must be resource=quantity pairs separated by commas, got "
+                                           f"{item.strip()!r}")
+            hard[key.strip()] = value.strip()
+    from apiserver.validation import validate_resource_quota_spec  # the API server's own rules
+
+    errors = validate_resource_quota_spec({"hard": hard})
+    from apiserver.schema import QuantityError, parse_quantity
+
+    for key, value in hard.items():
+        try:
+            parse_quantity(value)
+        except QuantityError as error:
+            errors.append(f"spec.hard[{key}]: {error}")
+    if errors:
+        raise ImproperlyConfigured(f"{name} is not a valid quota: " + ", ".join(str(e) for e in errors))
+    return hard
 
 
 def is_loopback(address: str) -> bool:
@@ -269,6 +310,19 @@ KUBEVIZ_CONSOLE_USER = env_str("KUBEVIZ_CONSOLE_USER", "nobody")
 
 # Worker nodes of the `default` cluster that `make run` creates.
 KUBEVIZ_DEFAULT_NODES = env_int("KUBEVIZ_DEFAULT_NODES", 3, minimum=0)
+
+# Limits Kubernetes has no object for. Workers a cluster may have (at its creation and as nodes join: 422 and 403),
+# kubectl commands the console runs at once per cluster and in this process (429), live streams (websockets) one
+# client address may hold open at once (closed with 4429).
+KUBEVIZ_MAX_NODES = env_int("KUBEVIZ_MAX_NODES", 5000, minimum=0)
+KUBEVIZ_CONSOLE_PER_CLUSTER = env_int("KUBEVIZ_CONSOLE_PER_CLUSTER", 2, minimum=1)
+KUBEVIZ_CONSOLE_MAX_RUNNING = env_int("KUBEVIZ_CONSOLE_MAX_RUNNING", 8, minimum=1)
+KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT = env_int("KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT", 50, minimum=1)
+
+# The ResourceQuota every new cluster gets in its `default` namespace (kubectl describe quota sandbox): generous
+# for a laptop, a bound for a shared server. Empty: none.
+KUBEVIZ_DEFAULT_QUOTA = env_resource_list(
+    "KUBEVIZ_DEFAULT_QUOTA", "pods=1000,count/jobs.batch=200,count/cronjobs.batch=50,count/daemonsets.apps=50")
 
 LOGGING = {
     "version": 1,

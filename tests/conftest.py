@@ -20,3 +20,10 @@ def registry(cluster):
     from kubeviz.store.services import registry_for
 
     return registry_for(cluster)
+
+
+@pytest.fixture(autouse=True)
+def _no_default_quota(settings):
+    """Clusters made by tests have no default ResourceQuota unless a test asks for one
+    (``tests/store/test_default_quota.py`` covers it); the live server's environment says the same."""
+    settings.KUBEVIZ_DEFAULT_QUOTA = {}

@@ -86,6 +86,7 @@ COMMANDS: dict[tuple[str, ...], dict[str, Flag]] = {
     ("create", "cronjob"): _flags(*_PRINT, *_WRITE, "--image=", "--restart=", "--save-config", "--schedule=",
                                   "--validate=?"),
     ("create", "namespace"): _flags(*_PRINT, *_WRITE, "--save-config", "--validate=?"),
+    ("create", "quota"): _flags(*_PRINT, *_WRITE, "--hard=", "--save-config", "--scopes=", "--validate=?"),
     ("delete",): _flags(*_FILES, *_SELECT, "--dry-run=?", "--all", "-A --all-namespaces", "--cascade=?",
                         "--field-selector=", "--force", "--grace-period=", "--ignore-not-found", "--now",
                         "-o --output=", "--timeout=", "--wait"),

@@ -10,8 +10,8 @@ kubectl runs
 - as an unprivileged user (``settings.KUBEVIZ_CONSOLE_USER``) when the server runs as root;
 - for at most a few seconds (a watch) or ``TIMEOUT_SECONDS``, its whole process group killed after that, with at
   most ``MAX_OUTPUT_BYTES`` of output kept;
-- at most ``MAX_PER_CLUSTER`` at once per cluster and ``MAX_RUNNING`` at once in this process; a command over
-  either limit is answered at once with a refusal.
+- at most ``KUBEVIZ_CONSOLE_PER_CLUSTER`` at once per cluster and ``KUBEVIZ_CONSOLE_MAX_RUNNING`` at once in this
+  process (settings, 2 and 8); a command over either limit is answered at once with a refusal (429).
 
 It is awaited with ``asyncio.create_subprocess_exec``: kubectl calls back into this same server, whose sync views
 share one thread, so a view blocking on kubectl would deadlock.
@@ -33,8 +33,6 @@ from django.conf import settings
 TIMEOUT_SECONDS = 10.0
 WATCH_SECONDS = 3.0
 MAX_OUTPUT_BYTES = 256 * 1024
-MAX_PER_CLUSTER = 2
-MAX_RUNNING = 8
 
 
 class Busy(Exception):
@@ -47,10 +45,11 @@ _running: Counter = Counter()  # cluster name -> commands running; touched only 
 @contextmanager
 def slot(cluster: str):
     """Hold one of the console's places for ``cluster`` while a command runs, or raise Busy."""
-    if _running[cluster] >= MAX_PER_CLUSTER:
-        raise Busy(f"error: {MAX_PER_CLUSTER} console commands are already running on this cluster; "
-                   f"wait for one to finish")
-    if sum(_running.values()) >= MAX_RUNNING:
+    per_cluster = settings.KUBEVIZ_CONSOLE_PER_CLUSTER
+    if _running[cluster] >= per_cluster:
+        raise Busy(f"error: {per_cluster} console command{'s are' if per_cluster != 1 else ' is'} already running "
+                   f"on this cluster; wait for one to finish")
+    if sum(_running.values()) >= settings.KUBEVIZ_CONSOLE_MAX_RUNNING:
         raise Busy("error: the server is running as many console commands as it allows; try again in a moment")
     _running[cluster] += 1
     try:

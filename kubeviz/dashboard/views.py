@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy as _
 
 from apiserver.kinds import SHOWN_TYPES
-from controllers import cronjob, daemonset, job, kubelet, nodelifecycle, podgc, scheduler, ttl
+from controllers import cronjob, daemonset, job, kubelet, nodelifecycle, podgc, resourcequota, scheduler, ttl
 from kubeviz.classroom.access import kube_api_prefix, request_principal, visible_clusters
 from kubeviz.store.models import Cluster
 
@@ -32,7 +32,7 @@ EXAMPLES = (
 CONTROLLERS = (
     job.CONTROLLER, cronjob.CONTROLLER, daemonset.CONTROLLER, scheduler.CONTROLLER, kubelet.CONTROLLER,
     podgc.CONTROLLER, nodelifecycle.NODE_LIFECYCLE_CONTROLLER, nodelifecycle.TAINT_EVICTION_CONTROLLER,
-    ttl.CONTROLLER,
+    ttl.CONTROLLER, resourcequota.CONTROLLER,
 )
 
 #: The clock's speeds, as the API accepts them (0.25x to 100x).

@@ -158,14 +158,19 @@ class RegistryCluster:
 
 
 def memory_lesson_cluster(lesson: Lesson) -> RegistryCluster:
-    """A fresh in-memory cluster as the lesson's ``cluster`` section describes it."""
+    """A fresh in-memory cluster as the lesson's ``cluster`` section describes it, with the default ResourceQuota
+    a stored one gets (``cluster_create``), so a lesson checks here as it plays in the browser."""
+    from django.conf import settings
+
     from kubeviz.runtime.memory import memory_cluster
-    from kubeviz.store.services import node_register
+    from kubeviz.store.services import default_quota_create, node_register
 
     spec = lesson.content["cluster"]
     nodes = spec["nodes"]
     memory = memory_cluster(nodes=nodes if isinstance(nodes, int) else 0, seed=spec["seed"],
                             start=parse_rfc3339(spec["start"]), control_plane=spec["controlPlane"])
+    if settings.KUBEVIZ_DEFAULT_QUOTA:
+        default_quota_create(memory.registry, hard=settings.KUBEVIZ_DEFAULT_QUOTA)
     if isinstance(nodes, list):
         for node in nodes:
             node_register(memory.registry, name=node["name"], labels=node["labels"], taints=node["taints"])

@@ -64,7 +64,11 @@ Protocol
     longer be filled from the history.
 
     When the cluster is deleted, its streams get the ``error`` above and close with 4404 at once. When the server
-    loses its channel layer a stream closes with 1011, and the client reconnects and resumes.
+    loses its channel layer a stream closes with 1011, and the client reconnects and resumes. A client address that
+    already holds ``KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT`` streams open in this process is accepted, told why, and closed
+    with 4429 (4000 + 429 Too Many Requests)::
+
+        {"type": "error", "message": "too many live streams from this client: at most N at once ..."}
 
     The client sends nothing (controls go through the HTTP API); any message it does send is answered with
     ``{"type": "error", "message": ...}`` and otherwise ignored.
@@ -83,12 +87,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from apiserver.storage import HistoryCompacted, WatchEvent
 from kubeviz.classroom.middleware import stream_refusal
@@ -108,6 +114,17 @@ CLOSE_NOT_FOUND = 4404
 
 # Close code when the live feed broke (RFC 6455 "internal error"): the client reconnects and resumes.
 CLOSE_FEED_LOST = 1011
+
+# Close code for a client over KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT: 4000 + 429 Too Many Requests.
+CLOSE_TOO_MANY = 4429
+
+# Streams open in this process, by client address; touched only on the server's event loop.
+_open_streams: Counter = Counter()
+
+
+def _client_address(scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 logger = logging.getLogger(__name__)
 
@@ -129,15 +146,37 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
     subscription: Subscription | None = None
     follower: asyncio.Task | None = None
 
+    # The client address this stream counts against, once counted.
+    counted_as: str | None = None
+
     async def __call__(self, scope, receive, send):
         # However the connection ends (a disconnect, or the server cancelling the application), leave the feed.
         try:
             await super().__call__(scope, receive, send)
         finally:
             await self.stop_following()
+            self.uncount()
+
+    def uncount(self) -> None:
+        if self.counted_as is not None:
+            _open_streams[self.counted_as] -= 1
+            if not _open_streams[self.counted_as]:
+                del _open_streams[self.counted_as]
+            self.counted_as = None
 
     async def connect(self):
         self.cluster_name: str = self.scope["url_route"]["kwargs"]["name"]
+        address = _client_address(self.scope)
+        limit = settings.KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT
+        if _open_streams[address] >= limit:
+            await self.accept()
+            await self.send(text_data=payloads.encode(payloads.error(
+                f"too many live streams from this client: at most {limit} at once (KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT); "
+                f"close a dashboard tab")))
+            await self.close(code=CLOSE_TOO_MANY)
+            return
+        _open_streams[address] += 1
+        self.counted_as = address
         # The last resourceVersion delivered (or passed over with a bookmark) and the last trace's (time, sequence).
         self.last_rv = 0
         self.last_trace: tuple[str, int] | None = None
@@ -174,6 +213,7 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         await self.stop_following()
+        self.uncount()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # Nothing is expected from the client yet; say so instead of failing on what it sent.

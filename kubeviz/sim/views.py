@@ -23,9 +23,9 @@ from kubeviz.store.services import (
     cluster_create,
     clock_json,
     cluster_delete,
+    node_add,
     node_conditions,
     publish_clock,
-    node_register,
     registry_for,
 )
 
@@ -254,9 +254,12 @@ def nodes(request, cluster):
     labels, taints = body.get("labels") or {}, body.get("taints") or []
     if not isinstance(labels, dict) or not isinstance(taints, list):
         raise errors.bad_request("labels must be a mapping and taints a list")
-    with transaction.atomic():
-        node = node_register(registry_for(obj), name=body.get("name") or "", labels=labels, taints=taints,
-                             control_plane=bool(body.get("controlPlane", False)))
+    try:
+        with transaction.atomic():
+            node = node_add(cluster=obj, name=body.get("name") or "", labels=labels, taints=taints,
+                            control_plane=bool(body.get("controlPlane", False)))
+    except ClusterError as exc:
+        raise _cluster_error(exc) from None
     return json_response(node, status=201)
 
 

@@ -2,16 +2,21 @@
 
 A new cluster is what ``kind`` or ``kubeadm`` would give a learner: the system namespaces, a tainted control-plane
 node, worker nodes ``node-1..node-N`` with the labels, capacity and conditions of a real kubelet's Node, and a
-Lease per node in ``kube-node-lease``.
+Lease per node in ``kube-node-lease``; and, as an administrator would give a learner's namespace, the ResourceQuota
+``sandbox`` in ``default`` with the limits of ``KUBEVIZ_DEFAULT_QUOTA``.
 """
 
 import re
 from datetime import datetime, timezone
 
+from django.conf import settings
 from django.db import transaction
 
 from controllers.apimachinery.timeutil import format_rfc3339
+from controllers.quota import calculate_usage
+from controllers.resourcequota import sync_resource_quota
 
+from apiserver.quota import EVALUATORS
 from apiserver.registry import SYSTEM_NAMESPACES, Registry
 from apiserver.kinds import resource_for_kind
 
@@ -21,7 +26,6 @@ from .storage import DatabaseStorage
 
 KUBELET_VERSION = "v1.32.0"
 CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-MAX_NODES = 5000
 # Simulated time stays within these (a Job of a CronJob is named after minutes since the epoch; past the far end
 # a month's fast-forward would overflow the calendar). A seed is a signed 64-bit integer, as it is stored.
 SIM_TIME_MIN = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -31,6 +35,10 @@ SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 NAMESPACE = resource_for_kind("", "Namespace")
 NODE = resource_for_kind("", "Node")
 LEASE = resource_for_kind("coordination.k8s.io", "Lease")
+RESOURCE_QUOTA = resource_for_kind("", "ResourceQuota")
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+#: The name of the ResourceQuota a new cluster gets in its ``default`` namespace.
+DEFAULT_QUOTA_NAME = "sandbox"
 
 
 class ClusterError(Exception):
@@ -114,7 +122,7 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
     }
     node_taints = list(taints or [])
     if control_plane:
-        node_labels["node-role.kubernetes.io/control-plane"] = ""
+        node_labels[CONTROL_PLANE_LABEL] = ""
         node_labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
         node_taints.insert(0, {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
     node_labels.update(labels or {})
@@ -170,9 +178,17 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
 
 
 def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
-    """Register a node in a stored cluster (see ``node_register``)."""
-    return node_register(registry_for(cluster), name=name, control_plane=control_plane, labels=labels,
-                         taints=taints)
+    """Register a node in a stored cluster (see ``node_register``): a kubelet joins. A worker past
+    ``KUBEVIZ_MAX_NODES`` is refused (403)."""
+    registry = registry_for(cluster)
+    if not control_plane:
+        nodes, _ = registry.list(NODE)
+        workers = [n for n in nodes if CONTROL_PLANE_LABEL not in ((n.get("metadata") or {}).get("labels") or {})]
+        if len(workers) >= settings.KUBEVIZ_MAX_NODES:
+            raise ClusterError(
+                f'nodes "{name}" is forbidden: this cluster has {len(workers)} worker nodes, the most it may have '
+                f"(KUBEVIZ_MAX_NODES)", code=403, reason="Forbidden")
+    return node_register(registry, name=name, control_plane=control_plane, labels=labels, taints=taints)
 
 
 def node_register(registry: Registry, *, name: str, control_plane: bool = False, labels=None, taints=None,
@@ -221,6 +237,19 @@ def populate_cluster(registry: Registry, *, nodes: int, control_plane: bool = Tr
         node_register(registry, name=f"node-{i}", index=first + i - 1)
 
 
+def default_quota_create(registry: Registry, *, hard: dict, namespace: str = "default") -> dict:
+    """The ResourceQuota ``sandbox`` with ``hard`` limits, its status written as the resource quota controller's
+    first sync writes it (the namespace is empty yet), so that it is enforced from the cluster's first request
+    rather than from its clock's first tick."""
+    quota = registry.create(RESOURCE_QUOTA, namespace, {
+        "apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": DEFAULT_QUOTA_NAME},
+        "spec": {"hard": dict(hard)}}).object
+    now = registry.storage.now()
+    status = sync_resource_quota(quota, calculate_usage(quota, EVALUATORS, {}, now), now).status
+    return registry.update(RESOURCE_QUOTA, namespace, DEFAULT_QUOTA_NAME, dict(quota, status=status),
+                           subresource="status").object
+
+
 def _next_node_index(registry: Registry) -> int:
     nodes, _ = registry.list(NODE)
     by_cidr = {node_pod_cidr(i): i for i in range(len(nodes) + 1)}
@@ -246,8 +275,9 @@ def cluster_create(
             f'cluster name "{name}" is invalid: a lowercase RFC 1123 label must consist of lower case alphanumeric '
             f"characters or '-', and must start and end with an alphanumeric character"
         )
-    if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= MAX_NODES:
-        raise ClusterError(f"nodes must be an integer from 0 to {MAX_NODES}")
+    max_nodes = settings.KUBEVIZ_MAX_NODES
+    if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= max_nodes:
+        raise ClusterError(f"nodes must be an integer from 0 to {max_nodes}")
     if not isinstance(seed, int) or isinstance(seed, bool) or not SEED_MIN <= seed <= SEED_MAX:
         raise ClusterError(f"seed must be an integer from {SEED_MIN} to {SEED_MAX}")
     if start is None:
@@ -259,7 +289,10 @@ def cluster_create(
         if Cluster.objects.filter(name=name).exists():
             raise ClusterError(f'clusters "{name}" already exists', code=409, reason="AlreadyExists")
         cluster = Cluster.objects.create(name=name, seed=seed, sim_now=start, paused=paused, speed=speed)
-        populate_cluster(registry_for(cluster), nodes=nodes, control_plane=control_plane)
+        registry = registry_for(cluster)
+        populate_cluster(registry, nodes=nodes, control_plane=control_plane)
+        if settings.KUBEVIZ_DEFAULT_QUOTA:
+            default_quota_create(registry, hard=settings.KUBEVIZ_DEFAULT_QUOTA)
     return cluster
 
 

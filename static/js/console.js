@@ -25,6 +25,7 @@ const RESOURCE_TYPES = {
   ControllerRevision: ["controllerrevisions", "controllerrevision"],
   Event: ["events", "event", "ev"],
   Namespace: ["namespaces", "namespace", "ns"],
+  ResourceQuota: ["resourcequotas", "resourcequota", "quota"],
 };
 const KIND_OF = {};
 for (const [kind, names] of Object.entries(RESOURCE_TYPES)) for (const name of names) KIND_OF[name] = kind;

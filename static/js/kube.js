@@ -395,7 +395,25 @@ export const PRINTERS = {
       return [meta(rev).name || "", controller, rev.revision || 0, age(rev, now)];
     },
   },
+  ResourceQuota: {
+    columns: ["NAME", "AGE", "REQUEST", "LIMIT"],
+    cells: resourceQuotaCells,
+  },
 };
+
+/** `printResourceQuota`: each resource of `status.hard` in name order as `name: used/hard`, those named `limits.*`
+ * in LIMIT, the others in REQUEST (apiserver/printers.py's print_resource_quota). */
+function resourceQuotaCells(quota, now) {
+  const hard = quota.status?.hard || {};
+  const used = quota.status?.used || {};
+  const request = [];
+  const limit = [];
+  for (const name of Object.keys(hard).sort()) {
+    const pieces = name.split(".");
+    (pieces.length > 1 && pieces[0] === "limits" ? limit : request).push(`${name}: ${used[name] ?? "0"}/${hard[name]}`);
+  }
+  return [meta(quota).name || "", age(quota, now), request.join(", "), limit.join(", ")];
+}
 
 /** `metav1.GetControllerOf`: the ownerReference with `controller: true`. */
 export function controllerOf(obj) {

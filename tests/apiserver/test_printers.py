@@ -50,6 +50,7 @@ COLUMNS = {
     "ControllerRevision": [("Name", 0), ("Controller", 0), ("Revision", 0), ("Age", 0)],
     "Namespace": [("Name", 0), ("Status", 0), ("Age", 0)],
     "Lease": [("Name", 0), ("Holder", 0), ("Age", 0)],
+    "ResourceQuota": [("Name", 0), ("Age", 0), ("Request", 0), ("Limit", 0)],
     "ConfigMap": [("Name", 0), ("Created At", 0)],  # no printer: rest.DefaultTableConvertor
 }
 

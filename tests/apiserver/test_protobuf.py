@@ -132,8 +132,8 @@ def test_a_job_from_a_cronjob_takes_a_spec_it_cannot_read_from_the_cronjob():
     (b"{}", "the protobuf body does not start with the Kubernetes magic number k8s\\x00"),
     (envelope("v1", "ConfigMap", f_bytes(1, object_meta("c"))),
      "kubeviz cannot decode a protobuf ConfigMap (v1): this simulated cluster reads protobuf bodies only for "
-     "CronJob, Job, Namespace, Pod; send the object as JSON instead (for example with kubectl create -f or "
-     "kubectl apply -f)"),
+     "CronJob, Job, Namespace, Pod, ResourceQuota; send the object as JSON instead (for example with kubectl create -f "
+     "or kubectl apply -f)"),
     (protobuf.MAGIC + b"\x0a\x05ab", "truncated protobuf body (length-delimited field)"),
 ], ids=["no magic", "unsupported kind", "truncated"])
 def test_undecodable_bodies(body, message):

@@ -139,6 +139,10 @@ ACCEPTED = [
      ["create", "cronjob", "hello", "--image=busybox", "--schedule=*/1 * * * *", "--", "date"], False),
     ("kubectl create job x --image=busybox -- cat /etc/passwd",  # a command for the simulated container
      ["create", "job", "x", "--image=busybox", "--", "cat", "/etc/passwd"], False),
+    ("kubectl create quota q --hard=pods=2,count/jobs.batch=1",
+     ["create", "quota", "q", "--hard=pods=2,count/jobs.batch=1"], False),
+    ("kubectl create resourcequota q --hard pods=2 --scopes=NotTerminating",
+     ["create", "quota", "q", "--hard=pods=2", "--scopes=NotTerminating"], False),
     ("kubectl create -f - --dry-run -o yaml", ["create", "--filename=-", "--dry-run", "--output=yaml"], False),
     ("kubectl delete job pi --cascade=orphan", ["delete", "job", "pi", "--cascade=orphan"], False),
     ("kubectl rollout status ds/fluentd", ["rollout", "status", "ds/fluentd"], False),

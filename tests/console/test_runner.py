@@ -110,7 +110,7 @@ def test_slots_are_limited_per_cluster_and_per_server():
                 pass
         with runner.slot("b"):
             pass
-    others = [runner.slot(f"c{i}") for i in range(runner.MAX_RUNNING)]
+    others = [runner.slot(f"c{i}") for i in range(8)]
     for held in others:
         held.__enter__()
     try:
@@ -120,4 +120,20 @@ def test_slots_are_limited_per_cluster_and_per_server():
     finally:
         for held in others:
             held.__exit__(None, None, None)
+    assert not runner._running
+
+
+def test_the_limits_are_settings(settings):
+    settings.KUBEVIZ_CONSOLE_PER_CLUSTER = 1
+    settings.KUBEVIZ_CONSOLE_MAX_RUNNING = 2
+    with runner.slot("a"):
+        with pytest.raises(runner.Busy) as busy:
+            with runner.slot("a"):
+                pass
+        assert str(busy.value) == ("error: 1 console command is already running on this cluster; "
+                                   "wait for one to finish")
+        with runner.slot("b"):
+            with pytest.raises(runner.Busy, match="as many console commands as it allows"):
+                with runner.slot("c"):
+                    pass
     assert not runner._running

@@ -318,3 +318,50 @@ def test_every_informer_kind_is_served_by_the_api():
     served = {r.kind for r in RESOURCE_TYPES}
     assert set(INFORMER_KINDS) <= served
     assert served - set(INFORMER_KINDS) == set()  # and the controllers watch every kind the API serves today
+
+
+class StatusSubject(OneShot):
+    """A one-shot controller whose plans write the status of a Job it names."""
+
+    def subject(self, key, engine):
+        return "Job", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "default"}}
+
+
+class StatusRecordingClient(RecordingClient):
+    def update_status(self, obj):
+        self.calls.append(("status", obj["kind"], obj["metadata"]["name"], obj["status"]))
+        return obj
+
+
+def test_creates_a_status_counts_go_first_and_the_status_counts_only_those_created():
+    """manageJob creates, subtracts each failed or skipped create from ``active``, then syncJob writes the status
+    (upstream's order); the status write of other plans still goes first."""
+    create = lambda name, batch: CreateObject(  # noqa: E731
+        {"kind": "Pod", "metadata": {"name": name, "namespace": "default"}}, batch=batch,
+        failure_event=event("FailedCreate", "Error creating: {error}"), counted_in_status="active")
+    client = StatusRecordingClient(refuse={"c"})
+    result = SyncResult((create("a", 0), create("b", 1), create("c", 1), create("d", 2)),
+                        {"active": 4, "ready": 0}, None, Trace("one-shot", "k", "", "", "", ()))
+    engine = Engine(client, [StatusSubject(result)])
+    engine.drain()
+    calls = [c for c in client.calls if c[1] != "Event"]
+    assert calls == [("create", "Pod", "a"), ("create", "Pod", "b"), ("create", "Pod", "c"),
+                     ("status", "Job", "j", {"active": 2, "ready": 0})]  # c failed, d was skipped
+
+
+def test_a_controller_may_have_its_own_rate_limiter():
+    """A failed plan is retried after the controller's own backoff: the Job controller's 1 s, 2 s, 4 s ... 60 s
+    (DefaultJobApiBackOff, MaxJobApiBackOff) where others start at 5 ms."""
+    from controllers.manager import JobController
+
+    class Failing(OneShot):
+        rate_limiter = JobController.rate_limiter
+
+        def sync(self, key, engine, memory):
+            self.synced.append(engine.now)
+            return plan(CreateObject({"kind": "Pod", "metadata": {"name": "x", "namespace": "default"}}))
+
+    controller = Failing(None)
+    engine = Engine(RecordingClient(refuse={"x"}), [controller])
+    engine.run_until(at(200))
+    assert [(t - T0).total_seconds() for t in controller.synced] == [0, 1, 3, 7, 15, 31, 63, 123, 183]

@@ -31,6 +31,7 @@ def test_api_resources_lists_our_kinds_with_short_names(kubectl):
         "namespaces            ns           v1                       false        Namespace\n"
         "nodes                 no           v1                       false        Node\n"
         "pods                  po           v1                       true         Pod\n"
+        "resourcequotas        quota        v1                       true         ResourceQuota\n"
         "controllerrevisions                apps/v1                  true         ControllerRevision\n"
         "daemonsets            ds           apps/v1                  true         DaemonSet\n"
         "cronjobs              cj           batch/v1                 true         CronJob\n"

@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from kubeviz.lessons.format import LANGUAGES, load_lessons, lessons_dir
 from kubeviz.lessons.runner import run_lesson
 
-SLUGS = ["why-jobs", "retries", "parallel-jobs", "cronjob", "daemonset", "daemonset-update", "inside-a-controller"]
+SLUGS = ["why-jobs", "retries", "parallel-jobs", "cronjob", "daemonset", "daemonset-update", "inside-a-controller",
+         "resource-quota"]
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +21,9 @@ def builtin():
     return {lesson.slug: lesson for lesson in report.lessons}
 
 
-def test_the_seven_lessons_in_order(builtin):
+def test_the_eight_lessons_in_order(builtin):
     assert list(builtin) == SLUGS
-    assert [lesson.order for lesson in builtin.values()] == [1, 2, 3, 4, 5, 6, 7]
+    assert [lesson.order for lesson in builtin.values()] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert all(lesson.source.startswith("lessons/") for lesson in builtin.values())
 
 
@@ -132,14 +133,14 @@ def test_lessons_load_stores_and_updates(db, tmp_path):
 
     out = StringIO()
     call_command("lessons", "load", stdout=out)
-    assert out.getvalue() == "lessons: 7 created, 0 updated, 0 unchanged, 0 removed\n"
+    assert out.getvalue() == "lessons: 8 created, 0 updated, 0 unchanged, 0 removed\n"
     assert list(Lesson.objects.values_list("slug", flat=True)) == SLUGS
     row = Lesson.objects.get(slug="why-jobs")
     assert row.title == {"zh-Hans": "为什么需要 Job", "en": "Why Jobs"} and row.minutes == 15
     assert row.parsed().steps[0]["id"] == "bare-pod"
     out = StringIO()
     call_command("lessons", "load", stdout=out)
-    assert out.getvalue() == "lessons: 0 created, 0 updated, 7 unchanged, 0 removed\n"
+    assert out.getvalue() == "lessons: 0 created, 0 updated, 8 unchanged, 0 removed\n"
 
     # a directory where one lesson changed, one broke, and the others are gone
     source = (lessons_dir() / "01-why-jobs.yaml").read_text()
@@ -149,7 +150,7 @@ def test_lessons_load_stores_and_updates(db, tmp_path):
     out, err = StringIO(), StringIO()
     call_command("lessons", "load", "--dir", str(tmp_path), stdout=out, stderr=err)
     assert "02-retries.yaml:6:1: minutes: expected an integer, got a string" in err.getvalue()
-    assert out.getvalue().startswith("lessons: 0 created, 1 updated, 0 unchanged, 5 removed, 1 problem(s)")
+    assert out.getvalue().startswith("lessons: 0 created, 1 updated, 0 unchanged, 6 removed, 1 problem(s)")
     # the broken lesson keeps its last good version: never half-loaded
     assert Lesson.objects.get(slug="retries").minutes == 15
     assert Lesson.objects.get(slug="why-jobs").minutes == 20

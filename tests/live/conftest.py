@@ -30,6 +30,7 @@ class LiveServer:
             DATABASE_URL=f"sqlite:///{tmp / 'live.sqlite3'}",
             DJANGO_SETTINGS_MODULE="kubeviz.settings",
             PYTHONUNBUFFERED="1",
+            KUBEVIZ_DEFAULT_QUOTA="",  # the tests' clusters have no default ResourceQuota
         )
         self.env.pop("REDIS_URL", None)
         self.process = None

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from apiserver.kinds import resource_for_kind
 from kubeviz.live import payloads
-from kubeviz.live.consumers import CLOSE_NOT_FOUND, ClusterConsumer
+from kubeviz.live.consumers import CLOSE_NOT_FOUND, CLOSE_TOO_MANY, ClusterConsumer
 from kubeviz.live.hub import Batch
 from kubeviz.store import events as store_events
 from kubeviz.store.models import Change, Cluster
@@ -489,3 +489,30 @@ async def test_a_reconnect_to_a_cluster_created_again_under_the_same_name_gets_a
     assert snapshot == await expected_snapshot(recreated)
     assert snapshot["cluster"] == {"name": "test", "uid": str(recreated.uid)} != old["cluster"]
     await stream.disconnect()
+
+
+async def test_a_client_over_its_limit_of_streams_is_told_and_closed_with_4429(cluster, settings):
+    settings.KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT = 2
+
+    async def connect(address):
+        communicator = WebsocketCommunicator(_application(), "/ws/clusters/test/")
+        communicator.scope["client"] = (address, 40000)
+        connected, _ = await communicator.connect()
+        assert connected
+        return communicator
+
+    first, second = await connect("10.0.0.1"), await connect("10.0.0.1")
+    for stream in (first, second):
+        assert (await stream.receive_json_from())["type"] == "snapshot"
+    third = await connect("10.0.0.1")
+    assert await third.receive_json_from() == {
+        "type": "error", "message": "too many live streams from this client: at most 2 at once "
+                                    "(KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT); close a dashboard tab"}
+    assert await third.receive_output() == {"type": "websocket.close", "code": CLOSE_TOO_MANY}
+    other = await connect("10.0.0.2")  # another client's streams are its own
+    assert (await other.receive_json_from())["type"] == "snapshot"
+    await first.disconnect()
+    again = await connect("10.0.0.1")  # a closed stream gives its place back
+    assert (await again.receive_json_from())["type"] == "snapshot"
+    for stream in (second, other, again):
+        await stream.disconnect()

@@ -20,7 +20,7 @@ def test_snapshot_lists_every_kind_and_keeps_the_newest_traces():
         "resourceVersion": "12",
         "clock": CLOCK,
         "objects": {"Node": [], "Pod": [POD], "Job": [], "CronJob": [], "DaemonSet": [], "ControllerRevision": [],
-                    "Event": [], "Namespace": []},
+                    "Event": [], "Namespace": [], "ResourceQuota": []},
         "traces": traces[100:],
     }
     assert list(message["objects"]) == list(payloads.KINDS)

@@ -217,4 +217,4 @@ def test_the_reducer_drops_what_it_already_has_and_bounds_traces():
     assert [t["sequence"] for t in state["traces"]] == list(range(102, 602))
     assert state["error"] == "boom"
     assert set(state["objects"]) == {"Node", "Pod", "Job", "CronJob", "DaemonSet", "ControllerRevision",
-                                     "Event", "Namespace"}
+                                     "Event", "Namespace", "ResourceQuota"}

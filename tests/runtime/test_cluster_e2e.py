@@ -130,3 +130,16 @@ def test_traces_explain_decisions(sim):
     assert items[0]["time"] == "2025-01-01T00:00:00.000000Z"
     scheduler = json.loads(Client().get("/sim/clusters/test/traces?controller=scheduler").content)["items"]
     assert any("node-1: fits" in t["observed"] for t in scheduler)
+
+
+def test_nodes_per_cluster_is_a_setting(sim, settings):
+    """KUBEVIZ_MAX_NODES: workers a cluster may have, when it is made (422) and as kubelets join (403)."""
+    settings.KUBEVIZ_MAX_NODES = 4
+    code, status = post("/sim/clusters", {"name": "big", "nodes": 5})
+    assert (code, status["reason"], status["message"]) == (422, "Invalid", "nodes must be an integer from 0 to 4")
+    assert post("/sim/clusters/test/nodes", {"name": "node-4"})[0] == 201  # the test cluster has 3 workers
+    code, status = post("/sim/clusters/test/nodes", {"name": "node-5"})
+    assert (code, status["kind"], status["reason"], status["message"]) == (
+        403, "Status", "Forbidden",
+        'nodes "node-5" is forbidden: this cluster has 4 worker nodes, the most it may have (KUBEVIZ_MAX_NODES)')
+    assert post("/sim/clusters/test/nodes", {"name": "cp-2", "controlPlane": True})[0] == 201

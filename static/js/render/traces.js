@@ -88,7 +88,8 @@ export function createTracesView({ root, onHighlight, onSelect }) {
   list.addEventListener("dblclick", (event) => {
     const li = event.target.closest(".trace");
     if (!li) return;
-    const kind = { job: "Job", cronjob: "CronJob", daemonset: "DaemonSet", kubelet: "Pod", scheduler: "Pod" }[li.trace.controller];
+    const kind = { job: "Job", cronjob: "CronJob", daemonset: "DaemonSet", kubelet: "Pod", scheduler: "Pod",
+      resourcequota: "ResourceQuota" }[li.trace.controller];
     if (kind) onSelect({ kind, key: li.trace.object });
   });
   for (const control of [controllerFilter, objectFilter, busyOnly]) control.addEventListener("input", rebuild);
