@@ -324,10 +324,11 @@ class DaemonSetCache:
         self._follow(informer)
         if change.kind == "DaemonSet" and change.type == "DELETED":
             self.forget(change.object["metadata"].get("uid") or "")
-        elif change.kind == "Pod":
-            key = (change.object["metadata"].get("namespace", ""), change.object["metadata"]["name"])
-            for uid in {controller_uid(obj) for obj in (change.object, old) if obj is not None}:
-                changed = self._changed_pods.get(uid)
+        elif change.kind == "Pod" and self._changed_pods:  # (none to note for before a DaemonSet has synced)
+            meta = change.object["metadata"]
+            key = (meta.get("namespace", ""), meta["name"])
+            for obj in (change.object, old):
+                changed = self._changed_pods.get(controller_uid(obj)) if obj is not None else None
                 if changed is not None:
                     changed[key] = None
 
