@@ -53,7 +53,6 @@ remembers what a sync would read again).
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from dataclasses import dataclass, field
@@ -70,6 +69,7 @@ from controllers.objects import (
     namespace as _namespace,
 )
 from controllers.apimachinery.labels import SelectorError, selector_from_label_selector
+from controllers.apimachinery.objcopy import deep_copy
 from controllers.apimachinery.ownerrefs import is_controlled_by, new_controller_ref
 from controllers.history import (
     CONTROLLER_REVISION_HASH_LABEL,
@@ -492,7 +492,7 @@ def _status_dict(counts: Mapping[str, int], old: Mapping) -> dict:
     if old.get("collisionCount") is not None:
         status["collisionCount"] = int(old["collisionCount"])
     if old.get("conditions"):
-        status["conditions"] = copy.deepcopy(old["conditions"])
+        status["conditions"] = deep_copy(old["conditions"])
     return status
 
 
@@ -652,7 +652,7 @@ def sync_daemonset(
 
     history = construct_history(ctx, owned_revisions)
     if history.collision:
-        status = copy.deepcopy(dict(_status(ds)))
+        status = deep_copy(dict(_status(ds)))
         status["collisionCount"] = int(status.get("collisionCount") or 0) + 1
         return SyncResult(tuple(ctx.actions), status, 0.0,
                           trace(f"{len(ctx.pods)} pods, {len(owned_revisions)} revisions",
@@ -773,7 +773,7 @@ def new_pod(ds: Mapping, node_name: str) -> dict:
     template = _template(ds)
     spec = add_or_update_daemon_pod_tolerations(template.get("spec") or {})
     spec["nodeName"] = node_name
-    return {"metadata": copy.deepcopy(dict(template.get("metadata") or {})), "spec": spec}
+    return {"metadata": deep_copy(dict(template.get("metadata") or {})), "spec": spec}
 
 
 def _pod_sort_key(pod: Mapping) -> tuple:
@@ -1294,7 +1294,7 @@ def _daemon_pod_tolerations(pod_spec: Mapping) -> list:
 def add_or_update_daemon_pod_tolerations(pod_spec: Mapping) -> dict:
     """``AddOrUpdateDaemonPodTolerations`` on a copy: the six default daemon tolerations, plus
     ``network-unavailable:NoSchedule`` for ``hostNetwork`` pods."""
-    spec = copy.deepcopy(dict(pod_spec))
+    spec = deep_copy(dict(pod_spec))
     spec["tolerations"] = _daemon_pod_tolerations(spec)
     return spec
 
@@ -1302,7 +1302,7 @@ def add_or_update_daemon_pod_tolerations(pod_spec: Mapping) -> dict:
 def create_pod_template(template: Mapping, generation: int | None, hash: str) -> dict:
     """``util.CreatePodTemplate``: the template with the default tolerations, ``pod-template-generation``
     (when the DaemonSet has the deprecated annotation) and ``controller-revision-hash`` labels."""
-    new_template = copy.deepcopy(dict(template))
+    new_template = deep_copy(dict(template))
     new_template["spec"] = add_or_update_daemon_pod_tolerations(new_template.get("spec") or {})
     metadata = dict(new_template.get("metadata") or {})
     labels = dict(metadata.get("labels") or {})
@@ -1323,7 +1323,7 @@ def replace_daemonset_pod_node_name_node_affinity(affinity: Mapping | None, node
     selector = {"nodeSelectorTerms": [{"matchFields": [requirement]}]}
     if affinity is None:
         return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": selector}}
-    result = copy.deepcopy(dict(affinity))
+    result = deep_copy(dict(affinity))
     node_affinity = result.get("nodeAffinity")
     if node_affinity is None:
         result["nodeAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": selector}
@@ -1353,7 +1353,7 @@ def new_daemon_pod(ds: Mapping, node_name: str, hash: str) -> dict:
 def _pod_from_template(ds: Mapping, template: Mapping, node_name: str) -> dict:
     """``GetPodFromTemplate`` for one node, from a ``create_pod_template`` result (which is not changed)."""
     template_meta = template.get("metadata") or {}
-    spec = copy.deepcopy(template.get("spec") or {})
+    spec = deep_copy(template.get("spec") or {})
     spec["affinity"] = replace_daemonset_pod_node_name_node_affinity(spec.get("affinity"), node_name)
     metadata: dict = {"generateName": f"{_name(ds)}-", "namespace": _namespace(ds)}
     if template_meta.get("labels"):

@@ -12,9 +12,10 @@ tests (``tests/controllers/test_daemonset_incremental.py``, ``test_daemonset_eng
 What a ``DaemonSetCache`` remembers
 -----------------------------------
 * Answers: each node's ``NodeShouldRunDaemonPod`` (a ``NodeDecision``, per ``Placement``), each pod's
-  ``PodFacts``, a stored DaemonSet's ``Placement``, ``get_patch`` and label selector (per generation). That is
-  exact because the API server's objects are never changed in place: a changed object is a new one with a new
-  resourceVersion; objects without one are never trusted.
+  ``PodFacts``, a stored DaemonSet's ``Placement``, ``get_patch``, label selector and whether
+  ``incremental_sync_applies`` (per generation, one ``_Spec``). That is exact because the API server's objects are
+  never changed in place: a changed object is a new one with a new resourceVersion; objects without one are never
+  trusted.
 * Per DaemonSet, where ``incremental_sync_applies``, a ``_DaemonSetState``: each node's decision, its pods, the
   state ``manage`` and the rolling update find it in ("needs a pod", "its pod is terminating", "old pod
   available, waits for the budget", ...) and its share of the status counts, with the nodes of each state in
@@ -93,8 +94,8 @@ class DaemonSetCache:
     """What one DaemonSet sync can reuse from the previous ones, so a sync redoes only what changed: each node's
     ``NodeShouldRunDaemonPod`` answer and each pod's ``PodFacts`` and, for the DaemonSets
     ``incremental_sync_applies`` to, each node's state (``state``: see the module text); also a stored
-    DaemonSet's ``Placement``, ``get_patch`` and label selector, per generation. ``sync_daemonset`` reaches it
-    through ``walk`` alone; the plan is the same with or without it.
+    DaemonSet's ``Placement``, ``get_patch``, label selector and ``incremental_sync_applies``, per generation
+    (``spec``). ``sync_daemonset`` reaches it through ``walk`` alone; the plan is the same with or without it.
 
     An entry is reused for the very same object (the entry keeps it alive, so its ``id`` cannot be reused), and
     only objects that carry a resourceVersion are remembered: the engine's cached objects are never changed in
@@ -122,9 +123,8 @@ class DaemonSetCache:
         self._pods: OrderedDict[str, dict[int, PodFacts]] = OrderedDict()
         # DaemonSet uid -> what its incremental syncs keep
         self._states: OrderedDict[str, _DaemonSetState] = OrderedDict()
-        # _spec_key(ds) -> its Placement / get_patch; selector JSON -> label selector
-        self._placements: OrderedDict[tuple, Placement] = OrderedDict()
-        self._patches: OrderedDict[tuple, dict] = OrderedDict()
+        # _spec_key(ds) -> what its spec gives every sync; selector JSON -> label selector
+        self._specs: OrderedDict[tuple, _Spec] = OrderedDict()
         self._selectors: OrderedDict[str, object] = OrderedDict()
         # What the controller-manager's change stream said: the informer cache followed, and, by DaemonSet uid for
         # those synced since it was (re)built, the node generation of its last sync and the keys of its pods
@@ -148,26 +148,25 @@ class DaemonSetCache:
             tables.popitem(last=False)
         return table
 
-    def placement(self, ds: Mapping) -> Placement:
-        """``Placement(ds)``, remembered per stored DaemonSet and generation (see ``_spec_key``)."""
+    def spec(self, ds: Mapping) -> _Spec:
+        """What ``ds``'s spec gives each of its syncs (``_Spec``), remembered per stored DaemonSet and
+        generation (see ``_spec_key``)."""
         key = _spec_key(ds)
-        remembered = self._placements.get(key) if key is not None else None
+        remembered = self._specs.get(key) if key is not None else None
         if remembered is None:
-            remembered = Placement(ds)
+            remembered = _Spec(ds)
             if key is not None:
-                self._remember(self._placements, key, remembered)
+                self._remember(self._specs, key, remembered)
         return remembered
+
+    def placement(self, ds: Mapping) -> Placement:
+        """``Placement(ds)``, remembered per stored DaemonSet and generation."""
+        return self.spec(ds).placement
 
     def patch(self, ds: Mapping) -> dict:
         """``get_patch(ds)`` for comparisons only (never to be changed or handed out), remembered like
         ``placement``."""
-        key = _spec_key(ds)
-        remembered = self._patches.get(key) if key is not None else None
-        if remembered is None:
-            remembered = get_patch(ds)
-            if key is not None:
-                self._remember(self._patches, key, remembered)
-        return remembered
+        return self.spec(ds).patch
 
     def selector(self, selector: Mapping) -> tuple[str, object]:
         """(the selector's key, ``selector_from_label_selector``), remembered by value (raises ``SelectorError``
@@ -235,7 +234,7 @@ class DaemonSetCache:
         """The ``NodeWalk`` for one sync (``sync_daemonset``'s seam), told ``changes`` since the previous one."""
         return CachedWalk(self, changes)
 
-    def state(self, ds: Mapping, placement: Placement, selector_key: str, label_selector, nodes: Iterable[Mapping],
+    def state(self, ds: Mapping, spec: _Spec, selector_key: str, label_selector, nodes: Iterable[Mapping],
               pods: Iterable[Mapping], changes: DaemonSetChanges | None) -> _DaemonSetState | None:
         """The DaemonSet's remembered state brought up to date, or None when it is to be synced in full
         (``incremental_sync_applies`` says no, or objects without a resourceVersion were given).
@@ -244,8 +243,9 @@ class DaemonSetCache:
         compared with the state object by object (by identity), or the state is built from them afresh."""
         uid = _meta(ds).get("uid") or ""
         state = self._states.pop(uid, None)
-        if not incremental_sync_applies(ds):
+        if not spec.incremental:
             return None
+        placement = spec.placement
         if state is not None and (state.placement_key != placement.key or state.selector_key is not selector_key):
             state = None
         if changes is None or changes.since is None or state is None or state.token != changes.since:
@@ -324,10 +324,11 @@ class DaemonSetCache:
         self._follow(informer)
         if change.kind == "DaemonSet" and change.type == "DELETED":
             self.forget(change.object["metadata"].get("uid") or "")
-        elif change.kind == "Pod":
-            key = (change.object["metadata"].get("namespace", ""), change.object["metadata"]["name"])
-            for uid in {controller_uid(obj) for obj in (change.object, old) if obj is not None}:
-                changed = self._changed_pods.get(uid)
+        elif change.kind == "Pod" and self._changed_pods:  # (none to note for before a DaemonSet has synced)
+            meta = change.object["metadata"]
+            key = (meta.get("namespace", ""), meta["name"])
+            for obj in (change.object, old):
+                changed = self._changed_pods.get(controller_uid(obj)) if obj is not None else None
                 if changed is not None:
                     changed[key] = None
 
@@ -363,6 +364,20 @@ class DaemonSetCache:
             self._changed_pods.clear()
 
 
+class _Spec:
+    """What one generation of a stored DaemonSet's spec gives each of its syncs, worked out once: its
+    ``Placement``, ``get_patch``, whether ``incremental_sync_applies``, and, from the first sync that reads it
+    (an invalid one raises ``SelectorError`` there), its label selector as ``DaemonSetCache.selector`` gives it."""
+
+    __slots__ = ("placement", "patch", "incremental", "selector")
+
+    def __init__(self, ds: Mapping):
+        self.placement = Placement(ds)
+        self.patch = get_patch(ds)
+        self.incremental = incremental_sync_applies(ds)
+        self.selector: tuple[str, object] | None = None
+
+
 class CachedWalk:
     """The ``NodeWalk`` a ``DaemonSetCache`` gives one sync: ``read`` takes the remembered answers and, where
     ``incremental_sync_applies``, the DaemonSet's state brought up to date; the steps then walk that state
@@ -376,12 +391,14 @@ class CachedWalk:
     def read(self, ctx: SyncContext, nodes: Iterable[Mapping], pods: Iterable[Mapping]) -> None:
         """``read_nodes_and_pods`` from what the cache remembers (raises ``SelectorError`` as it does)."""
         cache, ds = self.cache, ctx.ds
-        selector_key, label_selector = cache.selector(_spec(ds).get("selector"))
-        placement = cache.placement(ds)
-        ctx.patch = cache.patch(ds)
-        state = self.state = cache.state(ds, placement, selector_key, label_selector, nodes, pods, self.changes)
+        spec = cache.spec(ds)
+        if spec.selector is None:
+            spec.selector = cache.selector(_spec(ds).get("selector"))
+        selector_key, label_selector = spec.selector
+        ctx.patch = spec.patch
+        state = self.state = cache.state(ds, spec, selector_key, label_selector, nodes, pods, self.changes)
         if state is None:
-            ctx.nodes = cache.decide_all(nodes, placement)
+            ctx.nodes = cache.decide_all(nodes, spec.placement)
             ctx.node_count = len(ctx.nodes)
             claim_pods(ctx, cache.pod_facts(_meta(ds).get("uid") or "", pods), label_selector)
             return
