@@ -126,6 +126,14 @@ MESSAGES = (
     _("Could not do: {problem}"),
     _("Applying the solution and running the step…"),
     _("Lesson: {action}"),
+    _("Show a hint"),
+    _("Another hint ({n} left)"),
+    _("nothing"),
+    _("You predicted {value}; the simulation shows {actual}."),
+    _("Right!"),
+    _("Not this time."),
+    _("Pick or type your answer first."),
+    _("The clock moves; the simulation grades your prediction…"),
 )
 
 
