@@ -317,11 +317,14 @@ def _history_kinds(checks: list[dict]) -> set[str]:
 class LessonRun:
     """One run of one lesson on one cluster. Not thread-safe; one per learner session."""
 
-    def __init__(self, lesson: Lesson, cluster: LessonCluster):
+    def __init__(self, lesson: Lesson, cluster: LessonCluster, *, started: tuple[int, int] | None = None):
+        """``started``: where the lesson began, (resourceVersion, last trace sequence), for a run carried on
+        (read from the cluster when not given: the lesson begins now)."""
         self.lesson = lesson
         self.cluster = cluster
-        self.lesson_rv = cluster.resource_version()
-        self.lesson_trace = self._last_trace_sequence()
+        if started is None:
+            started = (cluster.resource_version(), self._last_trace_sequence())
+        self.lesson_rv, self.lesson_trace = started
         self.step_index: int | None = None
         self.window: StepWindow | None = None
         self.applies: list[ApplyRecord] = []

@@ -106,11 +106,10 @@ def window_json(window: StepWindow) -> dict:
 
 def progress_run(progress: LessonProgress) -> LessonRun:
     """A ``LessonRun`` carrying on where the stored progress left off (its step, window, applies, prediction)."""
-    run = LessonRun(progress.lesson.parsed(), database_lesson_cluster(progress.cluster))
     w = progress.window
+    started = (w["lesson_resource_version"], w["lesson_trace_sequence"]) if w else None
+    run = LessonRun(progress.lesson.parsed(), database_lesson_cluster(progress.cluster), started=started)
     if w:
-        run.lesson_rv = w["lesson_resource_version"]
-        run.lesson_trace = w["lesson_trace_sequence"]
         run.step_index = progress.step
         run.window = StepWindow(
             resource_version=w["resource_version"], trace_sequence=w["trace_sequence"],
