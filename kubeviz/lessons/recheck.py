@@ -4,8 +4,8 @@ or not at all; the panel's Check button stays, for a learner who wants to know n
 
 ``runs_due`` picks the runs to evaluate: those whose step has not passed and whose cluster's resourceVersion moved
 since their checks were last evaluated (by Check or here), the longest unevaluated first, at most ``PER_ROUND``
-a round. ``progress_recheck`` evaluates one under the cluster's engine lock, as the panel's Check does, and keeps
-the result (``LessonProgress.evaluation``) for the panel to show. The server runs a round every
+a round. ``progress_recheck`` evaluates one under the cluster's engine lock (not in a transaction: nothing it reads
+needs one, and on SQLite a transaction holds the one write lock), and keeps the result (``LessonProgress.evaluation``) for the panel to show. The server runs a round every
 ``ROUND_SECONDS`` (``Rechecker``), in the process that plays the clusters.
 
 A check that time alone makes true (a printed AGE, with nothing else changing) turns green at the cluster's next
@@ -55,7 +55,9 @@ def progress_recheck(pk: int) -> bool | None:
     progress = LessonProgress.objects.select_related("cluster", "lesson").filter(pk=pk).first()
     if progress is None:
         return None
-    with host.transaction(progress.cluster.name):
+    # The engine's lock (its traces are whole), not a transaction: on SQLite a transaction takes the database's one
+    # write lock as it begins, and reading the cluster to evaluate checks must not hold back every writer.
+    with host.lock(progress.cluster.name):
         progress.refresh_from_db()
         if progress.step >= len(progress.lesson.content["steps"]):
             return None
