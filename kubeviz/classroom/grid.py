@@ -42,10 +42,6 @@ from .models import Classroom, Learner, Sandbox
 
 logger = logging.getLogger(__name__)
 
-#: A learner on one step longer than this (minutes) is shown as stuck.
-STUCK_MINUTES = 5
-
-
 def class_group(classroom_id: int) -> str:
     return f"classroom.{classroom_id}"
 

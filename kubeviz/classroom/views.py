@@ -13,6 +13,7 @@ import io
 from datetime import datetime
 
 import segno
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
@@ -31,7 +32,7 @@ from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, page_config
 from kubeviz.lessons.models import Lesson, LessonProgress
 from kubeviz.lessons.views import _text
 
-from . import grid, services
+from . import services
 from .access import (
     LEARNER_SESSION_KEY,
     Access,
@@ -308,7 +309,7 @@ def class_live(request, pk: int):
     classroom = _own_class(request, pk)
     config = {
         "ws": f"/ws/classes/{classroom.pk}/",
-        "stuckMinutes": grid.STUCK_MINUTES,
+        "stuckMinutes": settings.KUBEVIZ_STUCK_MINUTES,
         "urls": {
             "view": reverse("classroom:sandbox-view", args=[classroom.pk, "CLUSTER"]),
             "present": reverse("classroom:sandbox-present", args=[classroom.pk, "CLUSTER"]),

@@ -336,3 +336,26 @@ def test_every_new_post_needs_the_csrf_token(klass, who, path, body, content_typ
             list(Cluster.objects.values_list("paused", flat=True))) == before
     assert client.post(path, body, content_type=content_type, HTTP_X_CSRFTOKEN="A" * 32).status_code in (200, 302,
                                                                                                            409)
+
+
+def test_what_a_cell_shows():
+    """``cellView``: passed, the step a learner is on (stuck once on it ``stuckMinutes``), not reached, no lesson."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is required to test static/js/grid/state.js", pytrace=False)
+    driver = """
+const { cellView } = await import(process.argv[1]);
+const cell = {step: 2, passed: [0, 1], stepStarted: "2025-01-01T10:00:00Z", hints: {"2": 3},
+              predictions: {"1": {value: "Failed", actual: "Failed", correct: true}}};
+const at = (minutes) => Date.parse("2025-01-01T10:00:00Z") + minutes * 60000;
+process.stdout.write(JSON.stringify([cellView(cell, 0, at(1), 5), cellView(cell, 1, at(1), 5),
+  cellView(cell, 2, at(4.9), 5), cellView(cell, 2, at(7), 5), cellView(cell, 3, at(7), 5),
+  cellView(undefined, 0, at(7), 5)]));
+"""
+    result = subprocess.run([node, "--input-type=module", "-e", driver, GRID_STATE_JS.as_uri()], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    views = json.loads(result.stdout)
+    assert [(v["state"], v["minutes"], v["hints"]) for v in views] == [
+        ("passed", 0, 0), ("passed", 0, 0), ("current", 4, 3), ("stuck", 7, 3), ("todo", 0, 0), ("none", 0, 0)]
+    assert views[1]["prediction"] == {"value": "Failed", "actual": "Failed", "correct": True}
