@@ -157,6 +157,7 @@ MESSAGES = (
     _("Reset: their next Start begins afresh."),
     _("class not found"),
     _("not your class"),
+    _("paused: nobody used it for a while"),
 )
 
 

@@ -80,6 +80,7 @@ function row(learner) {
           title: `${learner.name} · ${step.title}: ${stateLabel(view)}` }, cellContent(view, step))));
     });
     cells.push(h("td", { class: "grid-links" }, cell ? [
+      cell.idle ? h("span", { "data-testid": "grid-idle", title: t("paused: nobody used it for a while") }, "⏸ ") : null,
       h("a", { href: url(config.urls.view, { CLUSTER: cell.cluster }), "data-testid": "grid-view",
         title: t("Open the sandbox, read-only") }, t("view")),
       h("a", { href: url(config.urls.present, { CLUSTER: cell.cluster }), "data-testid": "grid-present",
