@@ -107,10 +107,6 @@ def _cluster_name(slug: str) -> str:
     return f"l-{short}-{secrets.token_hex(3)}"
 
 
-def _begin(progress: LessonProgress, run: LessonRun, index: int) -> list[str]:
-    return progress_begin_step(progress, run, index)
-
-
 def _start(lesson: Lesson) -> LessonProgress:
     for _attempt in range(5):
         name = _cluster_name(lesson.slug)
@@ -118,7 +114,7 @@ def _start(lesson: Lesson) -> LessonProgress:
             break
     cluster = create_database_cluster(lesson.parsed(), name=name)
     progress = LessonProgress.objects.create(cluster=cluster, lesson=lesson)
-    _begin(progress, progress_run(progress), 0)
+    progress_begin_step(progress, progress_run(progress), 0)
     return progress
 
 
@@ -153,7 +149,7 @@ def _progress(request, lesson: Lesson, *, create: bool) -> LessonProgress | None
     progress = _classroom_progress(request, lesson) if classroom else _cookie_progress(request, lesson)
     if progress is not None:
         if progress.step >= len(lesson.content["steps"]):  # the lesson lost steps since
-            _begin(progress, progress_run(progress), 0)
+            progress_begin_step(progress, progress_run(progress), 0)
         return progress
     return _start(lesson) if create and not classroom else None
 
@@ -383,7 +379,7 @@ def api_step(request, progress, body):
         count = len(progress.lesson.content["steps"])
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
             return JsonResponse({"error": f"step must be an integer from 0 to {count - 1}"}, status=422)
-        problems = _begin(progress, progress_run(progress), index)
+        problems = progress_begin_step(progress, progress_run(progress), index)
         return dict(_step_json(progress), problems=problems)
     if request.method != "GET":
         return JsonResponse({"error": "method not allowed"}, status=405)
