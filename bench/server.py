@@ -27,10 +27,11 @@ def start_server(tmp: Path, redis_url: str | None = None, *, player: bool = Fals
     ``setup`` more management commands to run first (each a list of arguments)."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}", DJANGO_SETTINGS_MODULE="kubeviz.settings",
-               KUBEVIZ_PLAYER="true" if player else "false", **(extra_env or {}))
+               KUBEVIZ_PLAYER="true" if player else "false")
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
+    env.update(extra_env or {})
     for command in (["migrate", "--noinput"], ["bootstrap"], *setup):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
