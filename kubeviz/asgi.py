@@ -17,6 +17,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from kubeviz.classroom.lifecycle import sweeper  # noqa: E402
+from kubeviz.lessons.recheck import rechecker  # noqa: E402
 from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
 from kubeviz.runtime.host import host  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
@@ -34,11 +35,12 @@ router = ProtocolTypeRouter(
 
 async def application(scope, receive, send):
     """The router, plus the real-time player started on the server's event loop by the first connection
-    (Daphne has no lifespan events to start it earlier), which also runs the background advances; in classroom mode
-    the sweep of idle sandboxes too."""
+    (Daphne has no lifespan events to start it earlier), which also runs the background advances, and the lessons'
+    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too."""
     host.serve_on(asyncio.get_running_loop())
     if settings.KUBEVIZ_PLAYER:
         player.ensure_started()
+        rechecker.ensure_started()
     if settings.KUBEVIZ_CLASSROOM:
         sweeper.ensure_started()
     await router(scope, receive, send)

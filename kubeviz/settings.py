@@ -270,6 +270,8 @@ KUBEVIZ_CLASSROOM = env_bool("KUBEVIZ_CLASSROOM", False)
 # A sandbox nobody used for this long is paused (no engine work); one unused for this long is deleted (0: never).
 KUBEVIZ_IDLE_PAUSE_SECONDS = env_int("KUBEVIZ_IDLE_PAUSE_SECONDS", 20 * 60, minimum=60)
 KUBEVIZ_IDLE_DELETE_SECONDS = env_int("KUBEVIZ_IDLE_DELETE_SECONDS", 7 * 24 * 3600, minimum=0)
+# The teacher's live grid shows a learner as stuck once they have been on one step this many minutes.
+KUBEVIZ_STUCK_MINUTES = env_int("KUBEVIZ_STUCK_MINUTES", 5, minimum=1)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/teach/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -20,12 +20,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from kubeviz.runtime import shutdown
-from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster
-from kubeviz.store.services import publish_clock
 
+from . import grid
 from .models import Sandbox
-from .services import cluster_discard
+from .services import cluster_discard, cluster_set_paused
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +39,7 @@ class SweepResult:
 
 def cluster_pause(cluster: Cluster) -> None:
     """Pause a cluster's clock as the clock endpoint does: the run under way stops at its next slice."""
-    with host.transaction(cluster.name):
-        cluster.paused = True
-        cluster.save(update_fields=["paused"])
-        host.clock_changed(cluster)
-        cluster.refresh_from_db()
-        publish_clock(cluster)
+    cluster_set_paused(cluster, True)
 
 
 def sandboxes_sweep(*, now: datetime | None = None, pause_after: float | None = None,
@@ -58,14 +52,16 @@ def sandboxes_sweep(*, now: datetime | None = None, pause_after: float | None = 
     result = SweepResult()
     if delete_after:
         old = Sandbox.objects.filter(last_active__lt=now - timedelta(seconds=delete_after))
-        for name in list(old.values_list("cluster__name", flat=True)):
+        for name, learner_id in list(old.values_list("cluster__name", "learner_id")):
             cluster_discard(name)
+            grid.publish_learner(learner_id)
             result.deleted.append(name)
     idle = (Sandbox.objects.select_related("cluster")
             .filter(last_active__lt=now - timedelta(seconds=pause_after), cluster__paused=False))
     for sandbox in idle:
         cluster_pause(sandbox.cluster)
         Sandbox.objects.filter(pk=sandbox.pk).update(idle_paused_at=now)
+        grid.publish_learner(sandbox.learner_id)
         result.paused.append(sandbox.cluster.name)
     return result
 

@@ -1,7 +1,9 @@
-"""Writes of the classroom, named ``<entity>_<action>``: classes, learners joining, sandboxes and their resets.
+"""Writes of the classroom, named ``<entity>_<action>``: classes, learners joining, sandboxes and their resets,
+pausing or playing every sandbox of a class.
 
 A sandbox's cluster is deleted through ``cluster_delete`` (its watchers are told, its capabilities go with it) and
 its engine dropped (``host.forget``), whoever asks: a reset, a learner removed, a class deleted, the idle sweep.
+What changes a learner's row of the teacher's grid publishes it (``grid``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kubeviz.runtime.host import host
-from kubeviz.store.services import ClusterError, cluster_delete
+from kubeviz.store.models import Cluster
+from kubeviz.store.services import ClusterError, cluster_delete, publish_clock
 
+from . import grid
 from .models import Capability, ClassLesson, Classroom, Learner, Sandbox, name_key
 
 MAX_DISPLAY_NAME = 40
@@ -70,13 +74,16 @@ def learner_join(*, classroom: Classroom, display_name: str, now: datetime | Non
         raise ClassroomError("This class is not open for joining now.")
     name = clean_display_name(display_name)
     key = name_key(name)
+    created = False
     try:
         with transaction.atomic():
-            learner, _created = Learner.objects.get_or_create(
+            learner, created = Learner.objects.get_or_create(
                 classroom=classroom, name_key=key, defaults={"display_name": name})
     except IntegrityError:  # joined at the same moment from two browsers
         learner = Learner.objects.get(classroom=classroom, name_key=key)
     Learner.objects.filter(pk=learner.pk).update(last_seen=timezone.now())
+    if created:
+        grid.publish_learner(learner.pk)
     return learner
 
 
@@ -93,6 +100,7 @@ def sandbox_create(*, learner: Learner, progress) -> Sandbox:
             Capability.objects.create(cluster=progress.cluster, learner=learner, access=Capability.Access.WRITE)
     except IntegrityError:
         raise SandboxExists() from None
+    grid.publish_learner(learner.pk)
     return sandbox
 
 
@@ -124,19 +132,56 @@ def sandboxes_delete(sandboxes) -> list[str]:
 
 def learner_reset(*, learner: Learner) -> list[str]:
     """Every sandbox of the learner deleted: their next Start begins each lesson afresh."""
-    return sandboxes_delete(Sandbox.objects.filter(learner=learner))
+    names = sandboxes_delete(Sandbox.objects.filter(learner=learner))
+    grid.publish_learner(learner.pk)
+    return names
 
 
 def learner_remove(*, learner: Learner) -> None:
     """The learner leaves the class (a duplicate, or someone who should not be there): sandboxes and all."""
     learner_reset(learner=learner)
+    grid.publish_removed(learner.classroom_id, learner.pk)
     learner.delete()
 
 
 def class_reset(*, classroom: Classroom) -> list[str]:
-    return sandboxes_delete(Sandbox.objects.filter(learner__classroom=classroom))
+    names = sandboxes_delete(Sandbox.objects.filter(learner__classroom=classroom))
+    grid.publish_refresh(classroom.pk)
+    return names
 
 
 def class_delete(*, classroom: Classroom) -> None:
     class_reset(classroom=classroom)
+    grid.publish_deleted(classroom.pk)
     classroom.delete()
+
+
+def cluster_set_paused(cluster: Cluster, paused: bool) -> bool:
+    """Pause or play a cluster's clock as the clock endpoint does (a run under way stops at its next slice);
+    answers whether it changed."""
+    with host.transaction(cluster.name):
+        cluster.refresh_from_db()
+        if cluster.paused == paused:
+            return False
+        cluster.paused = paused
+        cluster.save(update_fields=["paused"])
+        host.clock_changed(cluster)
+        cluster.refresh_from_db()
+        publish_clock(cluster)
+    return True
+
+
+def class_clock(*, classroom: Classroom, paused: bool) -> int:
+    """Pause (or play) every sandbox of the class: "eyes on me", and then back to work. Playing also wakes the
+    sandboxes the idle sweep paused. Answers how many clocks changed."""
+    changed = 0
+    sandboxes = Sandbox.objects.filter(learner__classroom=classroom).select_related("cluster")
+    for sandbox in sandboxes:
+        try:
+            changed += cluster_set_paused(sandbox.cluster, paused)
+        except Cluster.DoesNotExist:  # deleted meanwhile (a reset)
+            continue
+    if not paused:
+        sandboxes.update(idle_paused_at=None, last_active=timezone.now())
+    grid.publish_refresh(classroom.pk)
+    return changed

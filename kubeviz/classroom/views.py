@@ -1,8 +1,9 @@
-"""The classroom's pages: joining a class, a learner's class page, the teacher's classes, and the Kubernetes API
-through a capability (``/k/<token>/...``).
+"""The classroom's pages: joining a class, a learner's class page, the teacher's classes and their live grid, a
+learner's sandbox read-only (and on the projector), and the Kubernetes API through a capability (``/k/<token>/...``).
 
-Every form posts with Django's CSRF token; every change is a POST answered with a redirect. Names (classes,
-learners) reach pages through Django's templates only, which escape them.
+Every form posts with Django's CSRF token; every change is a POST answered with a redirect (or, to the grid's
+script, which asks for JSON, with JSON). Names (classes, learners) reach pages through Django's templates only,
+which escape them, and the grid's script through ``textContent``.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import io
 from datetime import datetime
 
 import segno
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,11 +27,21 @@ from django.views.decorators.http import require_POST
 
 from apiserver import requestinfo
 from kubeviz.api.views import status_response
+from kubeviz.dashboard.catalogue import js_catalogue
+from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, page_config
 from kubeviz.lessons.models import Lesson, LessonProgress
 from kubeviz.lessons.views import _text
 
 from . import services
-from .access import LEARNER_SESSION_KEY, bearer_token, classroom_mode, find_capability, request_principal
+from .access import (
+    LEARNER_SESSION_KEY,
+    Access,
+    bearer_token,
+    capability_for,
+    classroom_mode,
+    find_capability,
+    request_principal,
+)
 from .models import Classroom, Learner, Sandbox
 
 
@@ -214,6 +226,7 @@ def class_detail(request, pk: int):
         })
     return render(request, "classroom/class.html", {
         "classroom": classroom, "join_url": _join_url(request, classroom),
+        "live_url": reverse("classroom:class-live", args=[classroom.pk]),
         "lessons": [_text(l.title) for l in classroom.ordered_lessons()],
         "learners": [{"learner": l, "sandboxes": by_learner.get(l.pk, [])} for l in learners],
         "open": classroom.is_open(),
@@ -232,15 +245,26 @@ def class_qr(request, pk: int):
     return response
 
 
+def _wants_json(request) -> bool:
+    """The grid's script asks for JSON (``Accept: application/json``); a form's post asks for a page."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
 def _class_action(action):
+    """A teacher's POST about one of their classes: answered with a redirect to the class page (or ``next``), or
+    with ``{"ok": true}`` and what the action answered to a script that asks for JSON."""
     @classroom_only
     @functools.wraps(action)
     def view(request, pk: int, **kwargs):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         classroom = _own_class(request, pk)
-        return action(request, classroom, **kwargs) or HttpResponseRedirect(
-            reverse("classroom:class", args=[classroom.pk]))
+        answer = action(request, classroom, **kwargs)
+        if isinstance(answer, HttpResponse):
+            return answer
+        if _wants_json(request):
+            return JsonResponse({"ok": True, **(answer or {})})
+        return HttpResponseRedirect(_safe_next(request, reverse("classroom:class", args=[classroom.pk])))
     return view
 
 
@@ -263,3 +287,71 @@ def learner_reset(request, classroom, learner: int):
 @_class_action
 def learner_remove(request, classroom, learner: int):
     services.learner_remove(learner=get_object_or_404(Learner, pk=learner, classroom=classroom))
+
+
+@_class_action
+def class_clock(request, classroom):
+    """Pause (``paused=true``) or play (``paused=false``) every sandbox of the class."""
+    paused = request.POST.get("paused", "").lower()
+    if paused not in ("true", "false"):
+        return JsonResponse({"error": "paused must be true or false"}, status=400)
+    return {"paused": paused == "true",
+            "changed": services.class_clock(classroom=classroom, paused=paused == "true")}
+
+
+# -- the live grid -------------------------------------------------------------------------------------------------
+
+
+@classroom_only
+def class_live(request, pk: int):
+    """The class's live grid: learners × steps, the class's predictions, pause or play every sandbox. Its rows
+    come over the class's websocket (``consumers.ClassConsumer``)."""
+    classroom = _own_class(request, pk)
+    config = {
+        "ws": f"/ws/classes/{classroom.pk}/",
+        "stuckMinutes": settings.KUBEVIZ_STUCK_MINUTES,
+        "urls": {
+            "view": reverse("classroom:sandbox-view", args=[classroom.pk, "CLUSTER"]),
+            "present": reverse("classroom:sandbox-present", args=[classroom.pk, "CLUSTER"]),
+            "reset": reverse("classroom:learner-reset", args=[classroom.pk, 0]),
+            "clock": reverse("classroom:class-clock", args=[classroom.pk]),
+        },
+    }
+    return render(request, "classroom/live.html", {
+        "classroom": classroom, "config": config, "catalogue": js_catalogue(),
+        "class_url": reverse("classroom:class", args=[classroom.pk]),
+    })
+
+
+def _class_sandbox(request, pk: int, cluster: str) -> tuple[Classroom, Sandbox]:
+    classroom = _own_class(request, pk)
+    sandbox = (Sandbox.objects.select_related("cluster", "learner")
+               .filter(learner__classroom=classroom, cluster__name=cluster).first())
+    if sandbox is None:
+        raise Http404("no such sandbox in this class")
+    return classroom, sandbox
+
+
+def _read_only_page(request, pk: int, cluster: str, *, present: bool):
+    """A learner's sandbox as its dashboard, read-only: every control that writes is left out, and every request
+    the page makes carries the teacher's read-only capability for the cluster, so the server refuses any write."""
+    classroom, sandbox = _class_sandbox(request, pk, cluster)
+    capability = capability_for(request_principal(request), sandbox.cluster, Access.READ)
+    config = page_config(sandbox.cluster, api=f"/k/{capability.token}")
+    config.update(readOnly=True, bearer=capability.token)
+    return render(request, "dashboard/cluster.html", {
+        "cluster": sandbox.cluster, "config": config, "catalogue": js_catalogue(), "speeds": SPEEDS,
+        "examples": EXAMPLES, "controllers": CONTROLLERS, "read_only": True, "present": present,
+        "owner": sandbox.learner.display_name, "back_url": reverse("classroom:class-live", args=[classroom.pk]),
+    })
+
+
+@classroom_only
+def sandbox_view(request, pk: int, cluster: str):
+    return _read_only_page(request, pk, cluster, present=False)
+
+
+@classroom_only
+def sandbox_present(request, pk: int, cluster: str):
+    """One sandbox on the projector: the cluster alone, large, read-only."""
+    return _read_only_page(request, pk, cluster, present=True)

@@ -474,6 +474,41 @@ def _apply_check(spec: dict, ctx: Context) -> tuple[bool, str]:
     return ok, f"the last apply of {what} was {last.outcome}{said}"
 
 
+def measure(spec: dict, ctx: Context):
+    """What the cluster shows now for a predict step's ``measure`` (``format.MEASURE``): ``(value, detail)``, the
+    value ``MISSING`` when the object or field is not there."""
+    kind = spec["type"]
+    body = spec[kind]
+    if kind == "count":
+        value = _count(body, ctx.view.objects(body["kind"]))
+        return value, f"{_describe_count(body)}: {value}"
+    where = f"{body['kind']} {body['namespace'] + '/' if body['kind'] not in CLUSTER_SCOPED else ''}{body['name']}"
+    obj = _find(ctx.view.objects(body["kind"]), body)
+    if obj is None:
+        return MISSING, f"{where} does not exist"
+    if body.get("column"):
+        from apiserver.kinds import table
+
+        printed = table(body["kind"], [obj], ctx.view.now())
+        names = [c["name"].upper() for c in printed["columnDefinitions"]]
+        column = body["column"].upper()
+        if column not in names:
+            return MISSING, f"kubectl prints no column {body['column']} for {body['kind']}"
+        value = printed["rows"][0]["cells"][names.index(column)]
+        return value, f"{where} {column} is {_show(value)}"
+    value = resolve_path(obj, parse_field_path(body["path"]))
+    return value, f"{where} {body['path']} is {_show(value)}"
+
+
+def same_answer(predicted, actual) -> bool:
+    """Whether a prediction is what the simulation shows ("2" is 2, "true" is True, as checks compare)."""
+    return actual is not MISSING and _equal(actual, predicted)
+
+
+def show_value(value) -> str:
+    return _show(value)
+
+
 EVALUATORS = {"field": _field, "count": _count_check, "event": _event_check, "log": _log_check,
               "trace": _trace_check, "apply": _apply_check}
 

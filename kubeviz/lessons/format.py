@@ -694,6 +694,72 @@ ACTION_VARIANTS = {
 ACTION = Tagged("action", ACTION_VARIANTS, {"waitFor": opt(CONDITION), "timeout": opt(Duration(), DEFAULT_TIMEOUT),
                                             "note": opt(Text())})
 
+# --- predictions ----------------------------------------------------------------------------------------------
+
+
+def _measure_field_check(result, raw, path, errors):
+    if ("path" in raw) == ("column" in raw):
+        errors.add(path, 'a field measure needs exactly one of "path" or "column"')
+    _path_ok(result, path, errors)
+
+
+def _measure_count_check(result, raw, path, errors):
+    _selector_ok(result, raw, path, errors, kind=result.get("kind"))
+    if "distinct" in raw:
+        _path_ok(result, path, errors, "distinct")
+    if ("status" in raw or "ready" in raw) and result.get("kind") not in (None, "Pod"):
+        errors.add(path, '"status" and "ready" apply to pods only (kind: Pod)')
+
+
+#: What a prediction is graded against: a check's ``field`` (one value) or ``count`` (a number) as it is at one
+#: moment, without a comparison.
+MEASURE_VARIANTS = {
+    "field": Record({"kind": req(_kind_spec()), "name": req(Str()), "namespace": opt(Str(), "default"),
+                     "path": opt(Str()), "column": opt(Str())}, check=_measure_field_check),
+    "count": Record({"kind": req(_kind_spec()), "namespace": opt(Str(), "default"),
+                     "selector": opt(Str(allow_empty=True), ""), "fieldSelector": opt(Str(allow_empty=True), ""),
+                     "status": opt(Str()), "ready": opt(Bool()), "active": opt(Bool()), "where": opt(ListOf(WHERE), []),
+                     "distinct": opt(Str())}, check=_measure_count_check),
+}
+MEASURE = Tagged("measure", MEASURE_VARIANTS)
+ANSWER = OneOfTypes(((str, int, float, bool), Scalar()), describe="a string, number or boolean")
+
+
+def _answer_text(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _predict_check(result, raw, path, errors):
+    measure = result.get("measure") or {}
+    answer = result.get("answer")
+    choices = result.get("choices")
+    if measure.get("type") == "count":
+        if isinstance(answer, bool) or not isinstance(answer, int) or answer < 0:
+            if "answer" in raw:
+                errors.add([*path, "answer"], f"a count measure answers a whole number, got {_answer_text(answer)}")
+        for i, choice in enumerate(choices or []):
+            if isinstance(choice, bool) or not isinstance(choice, int):
+                errors.add([*path, "choices", i], f"a count measure answers a whole number, got {_answer_text(choice)}")
+    elif measure.get("type") == "field" and not choices:
+        errors.add(path, 'a field measure needs "choices": the answers a learner picks from')
+    if choices:
+        texts = [_text(c) for c in choices]
+        for i, text in enumerate(texts):
+            if texts.index(text) != i:
+                errors.add([*path, "choices", i], f'the choice "{text}" is listed twice')
+        if "answer" in raw and answer is not None and _text(answer) not in texts:
+            errors.add([*path, "answer"], f"the answer {_answer_text(answer)} is not one of the choices")
+
+
+PREDICT = Record({
+    "question": req(Text()),
+    "measure": req(MEASURE),
+    "after": opt(Duration(), 0.0),
+    "choices": opt(ListOf(ANSWER, min_items=2)),
+    "answer": req(ANSWER),
+    "explain": opt(Text()),
+}, check=_predict_check)
+
 # --- steps and the lesson -----------------------------------------------------------------------------------
 
 MANIFEST = Record({"name": req(Str(pattern=re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*\.ya?ml$"),
@@ -713,6 +779,7 @@ STEP = Record({
     "checks": opt(ListOf(CHECK), []),
     "hints": opt(ListOf(Text()), []),
     "solution": opt(SOLUTION, {"apply": [], "actions": []}),
+    "predict": opt(PREDICT),
 })
 
 NODE = Record({"name": req(NODE_NAME), "labels": opt(LABELS, {}), "taints": opt(ListOf(TAINT), [])})

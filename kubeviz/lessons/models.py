@@ -6,6 +6,7 @@ lesson player read, so a request never parses YAML. ``content`` is the validated
 """
 
 from django.db import models
+from django.utils import timezone
 
 
 class Lesson(models.Model):
@@ -59,6 +60,17 @@ class LessonProgress(models.Model):
     # what was applied during the step (from the editor, an upload or "show me"), for ``apply`` checks:
     # checks.ApplyRecord fields, oldest first
     applies = models.JSONField(default=list)
+    # When (wall clock) the current step began: a teacher sees who is stuck, and for how long.
+    step_started_at = models.DateTimeField(default=timezone.now)
+    # {step id: how many of the step's hints the learner asked for}
+    hints = models.JSONField(default=dict)
+    # {step id: the prediction committed in a predict step and its grade} (``runner.Prediction.as_json``)
+    predictions = models.JSONField(default=dict)
+    # The last apply's refusal, {"message", "at"} (wall clock, ISO); {} once an apply is accepted again.
+    last_error = models.JSONField(default=dict)
+    # The step's checks as last evaluated (``checks.Evaluation.as_json``: where the cluster stood, the results),
+    # by the learner's Check or by the server as the cluster changes (``recheck``).
+    evaluation = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

@@ -28,7 +28,19 @@ from apiserver.manifests import ManifestError
 from apiserver.registry import Registry
 from apiserver.kinds import RESOURCE_TYPES
 
-from .checks import ApplyRecord, CheckResult, ClusterView, Context, StepWindow, evaluate, object_filter
+from .checks import (
+    MISSING,
+    ApplyRecord,
+    CheckResult,
+    ClusterView,
+    Context,
+    StepWindow,
+    evaluate,
+    measure,
+    object_filter,
+    same_answer,
+    show_value,
+)
 from .format import Lesson
 
 BY_KIND = {r.kind: r for r in RESOURCE_TYPES}
@@ -72,6 +84,56 @@ def apply_records(manifest: str, *, results: list | None = None,
 
 class ActionError(Exception):
     """An action could not be done (its object is missing, the API refused it, its wait timed out)."""
+
+
+class PredictionError(ValueError):
+    """A prediction that does not answer the step's question (not one of its choices, not a whole number)."""
+
+
+#: The largest count a learner may predict.
+MAX_PREDICTED_COUNT = 1_000_000
+
+#: The check a predict step adds before its own: the learner committed a prediction.
+PREDICT_MESSAGE = {"zh-Hans": "先提交你的预测，再让时钟走。", "en": "Commit your prediction before the clock moves."}
+
+
+@dataclass
+class Prediction:
+    """A learner's answer to a predict step, graded by the simulation: ``actual`` is what the step's ``measure``
+    showed once the clock had moved ``after`` seconds past the commitment (None when the object was missing)."""
+
+    value: object
+    actual: object
+    correct: bool
+    detail: str
+    at: str  # simulated time of the grading, RFC 3339
+
+    def as_json(self) -> dict:
+        return {"value": self.value, "actual": self.actual, "correct": self.correct, "detail": self.detail,
+                "at": self.at}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Prediction":
+        return cls(data["value"], data.get("actual"), bool(data.get("correct")), data.get("detail", ""),
+                   data.get("at", ""))
+
+
+def prediction_value(predict: dict, raw) -> object:
+    """The learner's answer as the step takes it: one of its ``choices`` (as the lesson writes it), or a whole
+    number for a count. Raises ``PredictionError``."""
+    choices = predict.get("choices")
+    if choices:
+        text = raw if isinstance(raw, str) else json.dumps(raw) if isinstance(raw, bool) else str(raw)
+        for choice in choices:
+            shown = json.dumps(choice) if isinstance(choice, bool) else str(choice)
+            if shown == text:
+                return choice
+        raise PredictionError("pick one of the answers offered")
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_PREDICTED_COUNT:
+        raise PredictionError("the answer is a whole number")
+    return raw
 
 
 class RegistryCluster:
@@ -260,15 +322,20 @@ def _history_kinds(checks: list[dict]) -> set[str]:
 class LessonRun:
     """One run of one lesson on one cluster. Not thread-safe; one per learner session."""
 
-    def __init__(self, lesson: Lesson, cluster: LessonCluster):
+    def __init__(self, lesson: Lesson, cluster: LessonCluster, *, started: tuple[int, int] | None = None):
+        """``started``: where the lesson began, (resourceVersion, last trace sequence), for a run carried on
+        (read from the cluster when not given: the lesson begins now)."""
         self.lesson = lesson
         self.cluster = cluster
-        self.lesson_rv = cluster.resource_version()
-        self.lesson_trace = self._last_trace_sequence()
+        if started is None:
+            started = (cluster.resource_version(), self._last_trace_sequence())
+        self.lesson_rv, self.lesson_trace = started
         self.step_index: int | None = None
         self.window: StepWindow | None = None
         self.applies: list[ApplyRecord] = []
         self.log: list[str] = []
+        # The current predict step's committed prediction (None: not yet, or not a predict step).
+        self.prediction: Prediction | None = None
 
     @property
     def step(self) -> dict:
@@ -283,6 +350,7 @@ class LessonRun:
         Answers the problems of setup actions that could not be done."""
         self.step_index = index
         self.applies, self.log = [], []
+        self.prediction = None
         kinds = _history_kinds(self.lesson.steps[index]["checks"]) | {
             k for a in self._all_actions(index) if a.get("waitFor") for k in _history_kinds([a["waitFor"]])}
         self.window = StepWindow(
@@ -444,11 +512,44 @@ class LessonRun:
             target = revisions[-2]
         self.cluster.patch("DaemonSet", body["namespace"], body["name"], target["data"], "strategic")
 
+    # -- predictions --------------------------------------------------------------------------------------
+
+    def predict(self, raw) -> Prediction:
+        """Commit the learner's prediction for this predict step: the clock moves the step's ``after``, then the
+        simulation grades it with the step's ``measure``. Raises ``PredictionError`` for an answer that does not
+        fit the question (nothing moves then)."""
+        predict = self.step.get("predict")
+        if predict is None:
+            raise PredictionError("this step asks for no prediction")
+        value = prediction_value(predict, raw)
+        if predict["after"]:
+            self.cluster.advance(predict["after"])
+        actual, detail = measure(predict["measure"], self.context())
+        correct = same_answer(value, actual)
+        self.prediction = Prediction(value, None if actual is MISSING else actual, correct, detail,
+                                     format_rfc3339(self.cluster.now()))
+        self.log.append(f"predicted {show_value(value)}: {detail} ({'right' if correct else 'wrong'})")
+        return self.prediction
+
     # -- checks --------------------------------------------------------------------------------------------
+
+    def predict_result(self) -> CheckResult | None:
+        """A predict step's first check: a prediction was committed (right or wrong: the step is to think first)."""
+        predict = self.step.get("predict")
+        if predict is None:
+            return None
+        prediction = self.prediction
+        if prediction is None:
+            detail = "no prediction committed yet"
+        else:
+            detail = (f"predicted {show_value(prediction.value)}; the simulation showed "
+                      f"{show_value(MISSING if prediction.actual is None else prediction.actual)}")
+        return CheckResult(prediction is not None, dict(PREDICT_MESSAGE), detail, {"type": "predict"})
 
     def evaluate(self) -> list[CheckResult]:
         ctx = self.context()
-        return [evaluate(check, ctx) for check in self.step["checks"]]
+        predicted = self.predict_result()
+        return [*([predicted] if predicted else []), *(evaluate(check, ctx) for check in self.step["checks"])]
 
 
 def describe_action(action: dict) -> str:
@@ -488,6 +589,8 @@ def run_lesson(lesson: Lesson, *, cluster: LessonCluster | None = None, skip: in
             problems = run.begin_step(index)
             if not problems:
                 problems = run.show_me()
+            if not problems and step.get("predict"):
+                problems = _predict_the_answer(run, step["predict"])
             if not problems:
                 problems = run.run_step_actions()
             step_report.errors = problems
@@ -495,3 +598,13 @@ def run_lesson(lesson: Lesson, *, cluster: LessonCluster | None = None, skip: in
         step_report.checks = run.evaluate()
         report.steps.append(step_report)
     return report
+
+
+def _predict_the_answer(run: LessonRun, predict: dict) -> list[str]:
+    """A headless run predicts the lesson's ``answer``: the simulation must grade it right, or the lesson teaches
+    something the simulation does not do."""
+    prediction = run.predict(predict["answer"])
+    if prediction.correct:
+        return []
+    return [f"predict: the lesson's answer is {show_value(predict['answer'])}, but the simulation shows "
+            f"{prediction.detail}"]

@@ -14,4 +14,7 @@ urlpatterns = [
     path("<slug:slug>/api/check", views.api_check, name="api-check"),
     path("<slug:slug>/api/show-me", views.api_show_me, name="api-show-me"),
     path("<slug:slug>/api/actions", views.api_actions, name="api-actions"),
+    path("<slug:slug>/api/hint", views.api_hint, name="api-hint"),
+    path("<slug:slug>/api/predict", views.api_predict, name="api-predict"),
+    path("<slug:slug>/api/progress", views.api_progress, name="api-progress"),
 ]

@@ -14,7 +14,12 @@ Start button, and only ``POST /lessons/<slug>/start`` makes it; a teacher's prev
   simulated time for ``waitFor`` conditions (advancing the clock) exactly as ``lessons check`` does;
 - ``POST api/actions``: while the learner works by hand, run the step's actions that are due: an action with a
   ``waitFor`` runs once its condition holds, an ``advance`` counts as done once the learner's clock has moved that
-  far. The panel polls this, and ``api/check`` does it first.
+  far. The panel polls this, and ``api/check`` does it first;
+- ``POST api/hint``: reveal the step's next hint (the step shows only those asked for; the teacher sees how many);
+- ``POST api/predict`` ``{"value": ...}``: commit the prediction of a predict step (once): the clock moves the
+  step's ``after`` and the simulation grades it (the step's question never carries its answer);
+- ``GET api/progress``: the step, whether it passed, and its checks as last evaluated, by Check or by the server
+  as the cluster changed (``recheck``); the panel polls it until the step passes, and turns green by itself.
 
 Where each step began (``StepWindow``) is stored in ``LessonProgress`` so history, event and trace checks keep
 working across requests, reloads and server restarts.
@@ -42,11 +47,18 @@ from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, page_config
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster
 
-from .checks import StepWindow
 from .markdown import render_markdown
 from .models import Lesson, LessonProgress
-from .runner import ActionError, LessonRun, create_database_cluster, database_lesson_cluster, describe_action
-from .services import add_applies, applies_of
+from .runner import ActionError, LessonRun, PredictionError, create_database_cluster, describe_action
+from .services import (
+    PredictionCommitted,
+    add_applies,
+    hint_reveal,
+    prediction_commit,
+    progress_begin_step,
+    progress_evaluate,
+    progress_run,
+)
 
 COOKIE = "kubeviz_lessons"
 COOKIE_SALT = "kubeviz.lessons.progress"
@@ -95,38 +107,6 @@ def _cluster_name(slug: str) -> str:
     return f"l-{short}-{secrets.token_hex(3)}"
 
 
-def _window_json(window: StepWindow) -> dict:
-    return {"resource_version": window.resource_version, "trace_sequence": window.trace_sequence,
-            "started": window.started.isoformat(), "lesson_resource_version": window.lesson_resource_version,
-            "lesson_trace_sequence": window.lesson_trace_sequence, "snapshot": window.snapshot}
-
-
-def _run_for(progress: LessonProgress) -> LessonRun:
-    """A ``LessonRun`` carrying on where the stored progress left off."""
-    run = LessonRun(progress.lesson.parsed(), database_lesson_cluster(progress.cluster))
-    w = progress.window
-    if w:
-        run.lesson_rv = w["lesson_resource_version"]
-        run.lesson_trace = w["lesson_trace_sequence"]
-        run.step_index = progress.step
-        run.window = StepWindow(
-            resource_version=w["resource_version"], trace_sequence=w["trace_sequence"],
-            started=datetime.fromisoformat(w["started"]), lesson_resource_version=w["lesson_resource_version"],
-            lesson_trace_sequence=w["lesson_trace_sequence"], snapshot=w.get("snapshot") or {})
-        run.applies = applies_of(progress)
-    return run
-
-
-def _begin(progress: LessonProgress, run: LessonRun, index: int) -> list[str]:
-    problems = run.begin_step(index)
-    progress.step = index
-    progress.actions_done = 0
-    progress.applies = []
-    progress.window = dict(_window_json(run.window), actions_since=run.cluster.now().isoformat())
-    progress.save()
-    return problems
-
-
 def _start(lesson: Lesson) -> LessonProgress:
     for _attempt in range(5):
         name = _cluster_name(lesson.slug)
@@ -134,7 +114,7 @@ def _start(lesson: Lesson) -> LessonProgress:
             break
     cluster = create_database_cluster(lesson.parsed(), name=name)
     progress = LessonProgress.objects.create(cluster=cluster, lesson=lesson)
-    _begin(progress, _run_for(progress), 0)
+    progress_begin_step(progress, progress_run(progress), 0)
     return progress
 
 
@@ -169,7 +149,7 @@ def _progress(request, lesson: Lesson, *, create: bool) -> LessonProgress | None
     progress = _classroom_progress(request, lesson) if classroom else _cookie_progress(request, lesson)
     if progress is not None:
         if progress.step >= len(lesson.content["steps"]):  # the lesson lost steps since
-            _begin(progress, _run_for(progress), 0)
+            progress_begin_step(progress, progress_run(progress), 0)
         return progress
     return _start(lesson) if create and not classroom else None
 
@@ -177,11 +157,42 @@ def _progress(request, lesson: Lesson, *, create: bool) -> LessonProgress | None
 # --- what the panel shows ------------------------------------------------------------------------------------
 
 
+def _predict_json(progress: LessonProgress, step: dict) -> dict | None:
+    """A predict step's question as the panel shows it: never its answer, until the learner committed theirs."""
+    predict = step.get("predict")
+    if predict is None:
+        return None
+    committed = progress.predictions.get(step["id"])
+    return {
+        "question": _text(predict["question"]),
+        "choices": [str(c).lower() if isinstance(c, bool) else str(c) for c in predict.get("choices") or []],
+        "after": predict["after"],
+        "committed": None if committed is None else {
+            "value": committed["value"], "actual": committed.get("actual"), "correct": committed.get("correct"),
+            "explain": _text(predict.get("explain")) if predict.get("explain") else "",
+        },
+    }
+
+
+def _evaluation_json(progress: LessonProgress) -> dict | None:
+    """The step's checks as last evaluated (by Check, or by the server as the cluster changed), in the page's
+    language; None when they were not evaluated in this step yet."""
+    evaluation = progress.evaluation
+    if not evaluation or evaluation.get("step") != progress.step:
+        return None
+    return {
+        "passed": evaluation["passed"],
+        "checks": [{"passed": r["passed"], "message": _text(r["message"]), "detail": r["detail"], "type": r["type"]}
+                   for r in evaluation["results"]],
+    }
+
+
 def _step_json(progress: LessonProgress) -> dict:
     lesson = progress.lesson
     steps = lesson.content["steps"]
     step = steps[progress.step]
     actions = [*step["actions"], *step["solution"]["actions"]]
+    hints = step.get("hints") or []
     return {
         "lesson": lesson.slug,
         "cluster": progress.cluster.name,
@@ -192,25 +203,21 @@ def _step_json(progress: LessonProgress) -> dict:
         "html": str(render_markdown(_text(step["text"]))),
         "kubectl": list(step.get("kubectl") or []),
         "manifests": [{"name": m["name"], "yaml": m["yaml"]} for m in step.get("manifests") or []],
-        "hints": [_text(h) for h in step.get("hints") or []],
+        # Hints are shown one at a time, on request (the teacher sees how many were asked for).
+        "hints": [_text(h) for h in hints[:progress.hints.get(step["id"], 0)]],
+        "hintCount": len(hints),
+        "predict": _predict_json(progress, step),
         "notes": [_text(a["note"]) for a in actions if a.get("note")],
         "steps": [{"index": i, "title": _text(s["title"]), "passed": i in progress.passed}
                   for i, s in enumerate(steps)],
         "passed": progress.step in progress.passed,
+        "evaluation": _evaluation_json(progress),
     }
 
 
 def _checks_json(progress: LessonProgress, run: LessonRun) -> dict:
-    results = run.evaluate()
-    passed = all(r.passed for r in results)
-    if passed and progress.step not in progress.passed:
-        progress.passed = sorted({*progress.passed, progress.step})
-        progress.save(update_fields=["passed", "updated_at"])
-    return {
-        "passed": passed,
-        "checks": [{"passed": r.passed, "message": _text(r.message), "detail": r.detail, "type": r.check["type"]}
-                   for r in results],
-    }
+    progress_evaluate(progress, run)
+    return _evaluation_json(progress)
 
 
 def _run_due_actions(progress: LessonProgress, run: LessonRun) -> list[str]:
@@ -372,7 +379,7 @@ def api_step(request, progress, body):
         count = len(progress.lesson.content["steps"])
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
             return JsonResponse({"error": f"step must be an integer from 0 to {count - 1}"}, status=422)
-        problems = _begin(progress, _run_for(progress), index)
+        problems = progress_begin_step(progress, progress_run(progress), index)
         return dict(_step_json(progress), problems=problems)
     if request.method != "GET":
         return JsonResponse({"error": "method not allowed"}, status=405)
@@ -391,7 +398,7 @@ def api_check(request, progress, body):
     refused = _post_only(request)
     if refused:
         return refused
-    run = _run_for(progress)
+    run = progress_run(progress)
     done = _run_due_actions(progress, run)
     return dict(_checks_json(progress, run), done=done, steps=_step_json(progress)["steps"])
 
@@ -402,7 +409,7 @@ def api_actions(request, progress, body):
     refused = _post_only(request)
     if refused:
         return refused
-    run = _run_for(progress)
+    run = progress_run(progress)
     done = _run_due_actions(progress, run)
     left = len(run.step["actions"]) - progress.actions_done
     return {"done": done, "pending": left}
@@ -414,7 +421,7 @@ def api_show_me(request, progress, body):
     refused = _post_only(request)
     if refused:
         return refused
-    run = _run_for(progress)
+    run = progress_run(progress)
     before = len(run.applies)
     problems = run.show_me()
     add_applies(progress, run.applies[before:])
@@ -425,3 +432,55 @@ def api_show_me(request, progress, body):
     progress.save(update_fields=["actions_done", "window", "updated_at"])
     return dict(_checks_json(progress, run), log=list(run.log), problems=problems,
                 steps=_step_json(progress)["steps"])
+
+
+@_api
+def api_hint(request, progress, body):
+    """Reveal the step's next hint: answers the hints revealed so far."""
+    refused = _post_only(request)
+    if refused:
+        return refused
+    hint_reveal(progress)
+    step = _step_json(progress)
+    return {"hints": step["hints"], "hintCount": step["hintCount"]}
+
+
+@_api
+def api_predict(request, progress, body):
+    """Commit the learner's prediction ``{"value": ...}`` for a predict step: the clock moves the step's
+    ``after``, the simulation grades it, and the checks are evaluated. A prediction is made once (409 after)."""
+    refused = _post_only(request)
+    if refused:
+        return refused
+    run = progress_run(progress)
+    if run.step.get("predict") is None:
+        return JsonResponse({"error": _("This step asks for no prediction.")}, status=409)
+    if "value" not in body:
+        return JsonResponse({"error": "value is required"}, status=422)
+    try:
+        prediction_commit(progress, run, body["value"])
+    except PredictionCommitted:
+        return JsonResponse({"error": _("You committed your prediction already."),
+                             "predict": _step_json(progress)["predict"]}, status=409)
+    except PredictionError as error:
+        return JsonResponse({"error": _(str(error))}, status=422)
+    step = _step_json(progress)
+    return dict(_checks_json(progress, run), predict=step["predict"], steps=step["steps"])
+
+
+def api_progress(request, slug: str):
+    """GET: where the learner's run stands, cheaply (no engine lock, no evaluation): the step, whether it passed,
+    and its checks as last evaluated. The panel polls it while its step has not passed, to turn green when the
+    server's re-evaluation (``recheck``) saw the checks pass."""
+    if request.method != "GET":
+        return JsonResponse({"error": "method not allowed"}, status=405)
+    lesson = Lesson.objects.filter(slug=slug).first()
+    progress = _progress(request, lesson, create=False) if lesson is not None else None
+    if progress is None:
+        return JsonResponse({"error": _("Open the lesson page first: it creates your cluster.")}, status=404)
+    steps = progress.lesson.content["steps"]
+    return JsonResponse({
+        "index": progress.step, "passed": progress.step in progress.passed, "evaluation": _evaluation_json(progress),
+        "steps": [{"index": i, "title": _text(s["title"]), "passed": i in progress.passed}
+                  for i, s in enumerate(steps)],
+    })

@@ -11,8 +11,8 @@ export class ApiError extends Error {
   }
 }
 
-async function request(url, { method = "GET", body, contentType, text = false } = {}) {
-  const headers = method === "GET" ? {} : csrfHeader();
+async function send(url, { method = "GET", body, contentType, text = false, auth = {} } = {}) {
+  const headers = { ...auth, ...(method === "GET" ? {} : csrfHeader()) };
   if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
   const response = await fetch(url, {
     method,
@@ -37,6 +37,9 @@ async function request(url, { method = "GET", body, contentType, text = false } 
 export function createApi(config) {
   const sim = config.sim;
   const kube = config.api;
+  // A read-only view sends every request with its read-only capability: the server refuses it any write.
+  const auth = config.bearer ? { Authorization: `Bearer ${config.bearer}` } : {};
+  const request = (url, options = {}) => send(url, { ...options, auth });
   // Each kind's API path, plural and scope: the server's resource table, from the page's config.
   const kinds = Object.fromEntries(config.kinds.map((k) => [k.kind, k]));
 

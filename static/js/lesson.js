@@ -1,8 +1,11 @@
 // The lesson panel: the current step's text, kubectl commands and manifests, and the buttons a learner uses
-// (Load YAML, Check, Show me, Previous/Next). Everything it changes goes through /lessons/<slug>/api/...; the
-// dashboard below it (main.js) shows the cluster live as usual. While a step has actions the lesson does for the
-// learner (resume a Job once another completed, ...), the panel asks the server every few seconds to run the ones
-// that are due.
+// (Load YAML, Check, Show me, Previous/Next, a hint at a time, a predict step's prediction). Everything it changes
+// goes through /lessons/<slug>/api/...; the dashboard below it (main.js) shows the cluster live as usual.
+//
+// Every few seconds the panel asks the server to run the actions that are due while the step has some (resume a
+// Job once another completed, ...), and, while the step has not passed, how its checks stand: the server
+// evaluates them again as the cluster changes, so the step turns green by itself. Check stays, for a learner who
+// wants to know now.
 
 import { csrfHeader, h } from "./dom.js";
 import { t } from "./i18n.js";
@@ -17,6 +20,10 @@ const result = $('[data-testid="lesson-result"]');
 let step = config.step;
 let busy = false;
 let pollTimer = null;
+// Actions of the step still to run (-1: not known yet, ask the server).
+let pendingActions = -1;
+// The evaluation shown, to redraw only when the server's changed.
+let shownEvaluation = "";
 
 async function call(path, body) {
   const response = await fetch(`${config.api}/${path}`, {
@@ -45,6 +52,7 @@ function renderProgress(steps) {
   $('[data-action="prev"]').disabled = step.index === 0;
   $('[data-action="next"]').disabled = step.index >= step.count - 1;
   panel.dataset.step = String(step.index);
+  panel.dataset.passed = String(Boolean(step.passed));
 }
 
 function renderStep() {
@@ -55,17 +63,28 @@ function renderStep() {
   const notes = $('[data-testid="lesson-notes"]');
   notes.textContent = step.notes.join("; ");
   notes.hidden = !step.notes.length;
-  const hints = $('[data-testid="lesson-hints"]');
-  hints.querySelector("ul").replaceChildren(...step.hints.map((hint) => h("li", null, hint)));
-  hints.hidden = !step.hints.length;
-  hints.open = false;
+  renderHints();
+  renderPredict();
   $('[data-action="load"]').disabled = !step.manifests.length;
   result.replaceChildren();
   result.dataset.state = "";
+  shownEvaluation = "";
+  if (step.evaluation) renderChecks(step.evaluation);
   renderProgress(step.steps);
 }
 
+function renderHints() {
+  const hints = $('[data-testid="lesson-hints"]');
+  $('[data-testid="lesson-hint-list"]').replaceChildren(...step.hints.map((hint) => h("li", null, hint)));
+  hints.hidden = !step.hintCount;
+  const left = step.hintCount - step.hints.length;
+  const button = $('[data-action="hint"]');
+  button.hidden = left <= 0;
+  button.textContent = step.hints.length ? t("Another hint ({n} left)", { n: left }) : t("Show a hint");
+}
+
 function renderChecks(body) {
+  shownEvaluation = JSON.stringify([body.passed, body.checks]);
   const checks = body.checks || [];
   const passing = checks.filter((c) => c.passed).length;
   result.dataset.state = body.passed ? "passed" : "failed";
@@ -84,7 +103,60 @@ function renderChecks(body) {
     extra.length ? h("p", { class: "lesson-problems" }, extra.map((p) => t("Could not do: {problem}", { problem: p })).join("\n")) : null,
   ].filter(Boolean));
   if (body.steps) step.steps = body.steps;
+  if (body.passed) step.passed = true;
   renderProgress(step.steps);
+}
+
+// --- a predict step ----------------------------------------------------------------------------------------------
+
+function renderPredict() {
+  const predict = step.predict;
+  $('[data-testid="lesson-predict"]').hidden = !predict;
+  const pending = Boolean(predict && !predict.committed);
+  document.body.dataset.predicting = String(pending);
+  lockClock(pending);
+  if (!predict) return;
+  $('[data-testid="predict-question"]').textContent = predict.question;
+  $('[data-testid="predict-choices"]').replaceChildren(...predict.choices.map((choice, i) => h("label",
+    { class: "lesson-choice-option" },
+    h("input", { type: "radio", name: "choice", value: choice, "data-testid": `predict-choice-${i}` }), " ", choice)));
+  $('[data-testid="predict-number-label"]').hidden = predict.choices.length > 0;
+  const committed = predict.committed;
+  $('[data-testid="predict-form"]').hidden = Boolean(committed);
+  $('[data-testid="predict-note"]').hidden = Boolean(committed);
+  const out = $('[data-testid="predict-result"]');
+  if (!committed) {
+    out.replaceChildren();
+    delete out.dataset.correct;
+    return;
+  }
+  out.dataset.correct = String(Boolean(committed.correct));
+  const actual = committed.actual === null || committed.actual === undefined ? t("nothing") : String(committed.actual);
+  out.replaceChildren(
+    h("p", null, t("You predicted {value}; the simulation shows {actual}.", { value: String(committed.value), actual }),
+      " ", committed.correct ? t("Right!") : t("Not this time.")),
+    committed.explain ? h("p", { class: "explain" }, committed.explain) : null,
+  );
+}
+
+/** While a prediction is pending the dashboard's clock controls are off: predict first, then the clock moves. */
+function lockClock(locked) {
+  for (const el of document.querySelectorAll(".clock button, .clock select, .clock input")) {
+    if (locked) {
+      el.dataset.lockedByLesson = "true";
+      el.disabled = true;
+    } else if (el.dataset.lockedByLesson) {
+      delete el.dataset.lockedByLesson;
+      el.disabled = false;
+    }
+  }
+}
+
+function predictionValue() {
+  const form = $('[data-testid="predict-form"]');
+  if (step.predict.choices.length) return form.querySelector('input[name="choice"]:checked')?.value ?? null;
+  const raw = form.querySelector('input[name="value"]').value.trim();
+  return raw === "" ? null : Number(raw);
 }
 
 // --- the buttons ---------------------------------------------------------------------------------------------
@@ -125,6 +197,7 @@ async function goTo(index, button) {
   if (index < 0 || index >= step.count || index === step.index) return;
   await busyWith(button, t("loading…"), async () => {
     step = await call("step", { step: index });
+    pendingActions = -1;
     renderStep();
     for (const problem of step.problems || []) toast(t("Could not do: {problem}", { problem }), "error");
     startPolling();
@@ -152,6 +225,17 @@ panel.addEventListener("click", (event) => {
         if (body.log && body.log.length) toast(body.log.join("\n"));
       });
       break;
+    case "hint":
+      busyWith(button, t("loading…"), async () => {
+        const body = await call("hint", {});
+        step.hints = body.hints;
+        step.hintCount = body.hintCount;
+        result.replaceChildren();
+        result.dataset.state = "";
+        shownEvaluation = "";
+        renderHints();
+      });
+      break;
     case "prev":
       goTo(step.index - 1, button);
       break;
@@ -163,7 +247,23 @@ panel.addEventListener("click", (event) => {
   }
 });
 
-// --- actions the lesson does for the learner --------------------------------------------------------------------
+$('[data-testid="predict-form"]').addEventListener("submit", (event) => {
+  event.preventDefault();
+  const value = predictionValue();
+  if (value === null || Number.isNaN(value)) {
+    toast(t("Pick or type your answer first."), "error");
+    return;
+  }
+  busyWith($('[data-testid="predict-commit"]'), t("The clock moves; the simulation grades your prediction…"),
+    async () => {
+      const body = await call("predict", { value });
+      step.predict = body.predict;
+      renderPredict();
+      renderChecks(body);
+    });
+});
+
+// --- while the learner works: due actions, and the checks as the server evaluates them again ---------------------
 
 function startPolling() {
   clearTimeout(pollTimer);
@@ -171,17 +271,37 @@ function startPolling() {
 }
 
 async function poll() {
-  if (busy) {
+  if (busy || document.hidden) {
     startPolling();
     return;
   }
+  let again = false;
   try {
-    const body = await call("actions", {});
-    for (const done of body.done || []) toast(t("Lesson: {action}", { action: done }));
-    if (body.pending > 0) startPolling();
+    if (pendingActions !== 0) {
+      const body = await call("actions", {});
+      for (const done of body.done || []) toast(t("Lesson: {action}", { action: done }));
+      pendingActions = body.pending;
+      again ||= body.pending > 0;
+    }
+    if (!step.passed) {
+      again = true;
+      const body = await call("progress");
+      if (!busy && body.index === step.index) {
+        const evaluation = body.evaluation;
+        if (evaluation && JSON.stringify([evaluation.passed, evaluation.checks]) !== shownEvaluation) {
+          renderChecks({ ...evaluation, steps: body.steps });
+        }
+        if (body.passed && !step.passed) {
+          step.passed = true;
+          step.steps = body.steps;
+          renderProgress(step.steps);
+        }
+      }
+    }
   } catch {
-    startPolling();
+    again = true;
   }
+  if (again) startPolling();
 }
 
 // main.js (a later module) loads the translations; render once every module has run.

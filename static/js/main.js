@@ -81,6 +81,7 @@ window.kubevizConsole = kubectlConsole;
 const details = createDetailsView({
   root: document.getElementById("details"),
   api,
+  readOnly: Boolean(config.readOnly),
   onEdit(yaml) {
     editor.load(yaml);
     sideTabs.show("editor");
@@ -88,6 +89,13 @@ const details = createDetailsView({
   onSelect: select,
 });
 const clock = createClock({ api, dispatch, getState: () => state, simNow });
+// A read-only view (a teacher's look at a learner's sandbox, the projector): every control that writes is hidden by
+// the page's style and off here too; the server refuses writes to the view's capability anyway.
+if (config.readOnly) {
+  for (const el of document.querySelectorAll("[data-writes], [data-writes] button, [data-writes] input, [data-writes] select")) {
+    if ("disabled" in el) el.disabled = true;
+  }
+}
 createNodeActions({ api, form: document.getElementById("add-node-form") });
 
 const stageViews = { jobs, cronjobs, daemonsets, tables };

@@ -117,7 +117,7 @@ def test_lessons_check_unknown_slug():
 def test_lessons_validate(tmp_path):
     out = StringIO()
     call_command("lessons", "validate", stdout=out)
-    assert "ok   lessons/03-parallel-jobs.yaml (parallel-jobs, 5 steps)" in out.getvalue()
+    assert "ok   lessons/03-parallel-jobs.yaml (parallel-jobs, 6 steps)" in out.getvalue()
     broken = tmp_path / "03-parallel-jobs.yaml"
     broken.write_text((lessons_dir() / "03-parallel-jobs.yaml").read_text().replace('op: "<=", value: 2',
                                                                                    'op: "=~", value: 2'))

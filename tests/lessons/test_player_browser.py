@@ -1,5 +1,6 @@
 """The lesson player in a real Chromium against a live Daphne server: lesson 3 walked from its first step to
-its last, clicking what a learner clicks, with a screenshot of every step in ``test-artifacts/screenshots/``."""
+its last, clicking what a learner clicks, with a screenshot of every step in ``test-artifacts/screenshots/``. Its
+last step is a prediction, and turns green by itself once the clock ran (the server evaluates the checks again)."""
 
 import pytest
 
@@ -43,9 +44,10 @@ def fast_forward(page, seconds):
 def test_lesson_3_from_first_step_to_last(browser, server):  # noqa: F811
     page = Page(browser, server, None).open(f"/lessons/{SLUG}/")
     p = page.page
-    assert p.text_content('[data-testid="lesson-counter"]').strip() == "Step 1 of 5"
+    assert p.text_content('[data-testid="lesson-counter"]').strip() == "Step 1 of 6"
     count = int(p.get_attribute('[data-testid="lesson-panel"]', "data-steps"))
-    assert count == 5
+    assert count == 6
+    assert p.is_hidden('[data-testid="lesson-predict"]')
     # The learner's own cluster: a control-plane node and three workers.
     assert p.locator('[data-testid="node"]').count() == 4
 
@@ -57,9 +59,12 @@ def test_lesson_3_from_first_step_to_last(browser, server):  # noqa: F811
             p.click('[data-testid="lesson-check"]')
             p.wait_for_selector('[data-testid="lesson-result"][data-state="failed"]')
             assert "COMPLETIONS should read 8/8" in p.text_content('[data-testid="lesson-result"]')
+        if index == count - 1:
+            predict_then_watch(page)
+            break
         p.click('[data-testid="lesson-load"]')
         p.wait_for_selector('#validation[data-state="valid"]')
-        if index < count - 1:
+        if index < count - 2:
             # By hand: Apply from the editor, then run the clock.
             p.click('[data-testid="apply"]')
             p.wait_for_selector('[data-testid="apply-output"]:has-text("created")')
@@ -76,8 +81,7 @@ def test_lesson_3_from_first_step_to_last(browser, server):  # noqa: F811
             assert "COMPLETIONS is \"8/8\"" in shown
         assert p.get_attribute(f'[data-goto="{index}"]', "data-passed") == "true"
         page.shot(f"lesson-03-step-{index + 1}")
-        if index < count - 1:
-            p.click('[data-testid="lesson-next"]')
+        p.click('[data-testid="lesson-next"]')
     assert p.is_disabled('[data-testid="lesson-next"]')
 
     # A reload keeps the cluster and the step.
@@ -88,6 +92,32 @@ def test_lesson_3_from_first_step_to_last(browser, server):  # noqa: F811
     assert p.text_content('[data-testid="lesson-counter"]').strip() == f"Step {count} of {count}"
     assert p.locator('.lesson-dot[data-passed="true"]').count() == count
     page.close()
+
+
+def predict_then_watch(page):
+    """The predict step: the clock is stopped and its controls are off until the learner commits; the simulation
+    grades the prediction; then, with the clock run by hand and no Check, the step turns green by itself."""
+    p = page.page
+    p.wait_for_selector('[data-testid="lesson-predict"]:not([hidden])')
+    assert "how many paral-3 pods show STATUS Running" in p.text_content('[data-testid="predict-question"]')
+    assert p.get_attribute('[data-testid="clock-play"]', "data-paused") == "true"
+    assert p.is_disabled('[data-testid="clock-play"]') and p.is_disabled('[data-testid="clock-advance"]')
+    p.click('[data-testid="lesson-hint"]')
+    p.wait_for_selector('[data-testid="lesson-hint-list"] li')
+    assert "parallelism is how many run at once" in p.text_content('[data-testid="lesson-hint-list"]')
+    assert p.is_hidden('[data-testid="lesson-hint"]')  # the step has one hint only
+    p.fill('[data-testid="predict-number"]', "3")
+    p.click('[data-testid="predict-commit"]')
+    p.wait_for_selector('[data-testid="predict-result"][data-correct="true"]', timeout=30000)
+    assert "You predicted 3; the simulation shows 3." in p.text_content('[data-testid="predict-result"]')
+    assert p.is_hidden('[data-testid="predict-form"]')
+    assert not p.is_disabled('[data-testid="clock-advance"]')
+    page.shot("lesson-03-predicted")
+    fast_forward(page, 120)
+    p.wait_for_selector(f'[data-goto="{page.page.get_attribute("[data-testid=lesson-panel]", "data-step")}"]'
+                        '[data-passed="true"]', timeout=30000)
+    p.wait_for_selector('[data-testid="lesson-result"][data-state="passed"]', timeout=10000)
+    page.shot("lesson-03-step-6")
 
 
 def test_lesson_list_in_the_browser(browser, server):  # noqa: F811

@@ -196,7 +196,7 @@ def test_step_api_validates_and_needs_the_page_first(client):
     assert post(client, f"/lessons/{SLUG}/api/step", {"step": "1"}).status_code == 422
     assert client.get(f"/lessons/{SLUG}/api/check").status_code == 405
     step = client.get(f"/lessons/{SLUG}/api/step").json()
-    assert step["count"] == 5 and step["manifests"][0]["name"] == "paral-1.yaml"
+    assert step["count"] == 6 and step["manifests"][0]["name"] == "paral-1.yaml"
     assert step["kubectl"][0] == "kubectl apply -f paral-1.yaml"
 
 

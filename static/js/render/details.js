@@ -14,7 +14,7 @@ import { toast, parseTaints } from "../controls.js";
 
 const WORKLOADS = new Set(["Job", "CronJob", "DaemonSet"]);
 
-export function createDetailsView({ root, api, onEdit, onSelect }) {
+export function createDetailsView({ root, api, onEdit, onSelect, readOnly = false }) {
   let target = null; // {kind, key}
   let tab = "summary";
   let lastVersion = null;
@@ -99,6 +99,7 @@ export function createDetailsView({ root, api, onEdit, onSelect }) {
   }
 
   function actions(obj) {
+    if (readOnly) return null; // a read-only view offers nothing that writes
     const kind = target.kind;
     const { name, namespace } = obj.metadata;
     if (kind === "Node") return nodeActions(obj);
@@ -184,13 +185,13 @@ export function createDetailsView({ root, api, onEdit, onSelect }) {
       field(t("Name"), md.name),
       field(t("Namespace"), md.namespace),
       field(t("Created"), `${md.creationTimestamp} (${since(md.creationTimestamp, now)})`),
-      field(t("Labels"), chips(md.labels, target.kind === "Node" ? (k) => act(() => api.patch("Node", "", md.name, { metadata: { labels: { [k]: null } } })) : null)),
+      field(t("Labels"), chips(md.labels, target.kind === "Node" && !readOnly ? (k) => act(() => api.patch("Node", "", md.name, { metadata: { labels: { [k]: null } } })) : null)),
       owner ? field(t("Controlled By"), h("a", { href: "#", onclick: (e) => {
         e.preventDefault();
         onSelect({ kind: owner.kind, uid: owner.uid });
       } }, `${owner.kind}/${owner.name}`)) : null,
     ];
-    const extra = KIND_SUMMARY[target.kind]?.(obj, state, now, { act, api }) || [];
+    const extra = KIND_SUMMARY[target.kind]?.(obj, state, now, { act, api, readOnly }) || [];
     const printer = PRINTERS[target.kind];
     let table = null;
     if (printer) {
@@ -331,7 +332,7 @@ const KIND_SUMMARY = {
       [h("dt", null, "Images"), h("dd", null, (ds.spec?.template?.spec?.containers || []).map((c) => c.image).join(", "))],
     ];
   },
-  Node(node, state, now, { act, api }) {
+  Node(node, state, now, { act, api, readOnly }) {
     const taints = node.spec?.taints || [];
     const name = node.metadata.name;
     const capacity = node.status?.capacity || {};
@@ -339,7 +340,7 @@ const KIND_SUMMARY = {
       [h("dt", null, "Status"), h("dd", null, nodeStatusText(node))],
       [h("dt", null, "Taints"), h("dd", null, taints.length ? h("span", { class: "chips" }, taints.map((x) => h("span", { class: "chip chip-taint" },
         `${x.key}${x.value ? "=" + x.value : ""}:${x.effect}`,
-        h("button", { type: "button", class: "chip-x", title: t("Remove"), onclick: () => act(() => api.patch("Node", "", name, { spec: { taints: taints.filter((y) => y !== x) } })) }, "×")))) : "<none>")],
+        readOnly ? null : h("button", { type: "button", class: "chip-x", title: t("Remove"), onclick: () => act(() => api.patch("Node", "", name, { spec: { taints: taints.filter((y) => y !== x) } })) }, "×")))) : "<none>")],
       [h("dt", null, "Unschedulable"), h("dd", null, String(!!node.spec?.unschedulable))],
       [h("dt", null, "Capacity"), h("dd", null, `cpu ${capacity.cpu || "?"}, memory ${capacity.memory || "?"}, pods ${capacity.pods || "?"}`)],
     ];
