@@ -21,6 +21,9 @@ def _free_port() -> int:
 
 
 class LiveServer:
+    # What start() asks until the server answers.
+    ready_path = "/clusters/default/version"
+
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.port = _free_port()
@@ -53,7 +56,7 @@ class LiveServer:
                 self.log.seek(0)
                 raise RuntimeError("daphne exited:\n" + self.log.read())
             try:
-                urllib.request.urlopen(self.url + "/clusters/default/version", timeout=1).read()
+                urllib.request.urlopen(self.url + self.ready_path, timeout=1).read()
                 self.log.flush()
                 if (self.tmp / "daphne.log").read_text().count("Listening on TCP address") <= listening:
                     time.sleep(0.1)  # something else answered on this port: ours has not started listening
