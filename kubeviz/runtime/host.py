@@ -221,8 +221,10 @@ class EngineHost:
 
     def step(self, cluster: Cluster) -> Engine:
         """Finish the current instant, then jump to the next due event and process it."""
-        engine = self.engine_for(cluster)
-        self._run(cluster.name, engine.now)
+        with self.lock(cluster.name):
+            engine = self.engine_for(cluster)
+            now = engine.now
+        self._run(cluster.name, now)
         with self.lock(cluster.name):
             due = engine.next_due()
         if due is not None:
@@ -270,6 +272,8 @@ class EngineHost:
         with self.lock(cluster.name):
             if self._epoch("advance", cluster.name) != epoch:
                 return
+            if self.advancing(cluster.name):  # two requests' waits ran out together: the first one goes on
+                raise AdvanceConflict(cluster)
             self._record_advance(cluster, start, target)
             ended = self._background[cluster.name] = threading.Event()
             run = (cluster, target, epoch, ended)

@@ -193,3 +193,21 @@ def test_an_advance_left_by_a_stopped_server_goes_on_in_the_next(fresh_kubeviz_s
     assert left["now"] < "2025-01-01T00:02:00Z", "the first server finished before it stopped: nothing to resume"
     finished = wait_for_the_advance(server, "resumed")
     assert finished["now"] == "2025-01-01T00:02:00Z"
+
+
+def test_two_advances_sent_together_make_one_background_run(fresh_kubeviz_server):
+    server = fresh_kubeviz_server
+    create(server, "twice")
+    assert apply(server, "twice", job("many", completions=3000, parallelism=300, sleep=5))[0] == 200
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(call(
+        server, "POST", "/sim/clusters/twice/clock/advance", {"seconds": 600, "wait": 0}))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(status for status, _ in answers) == [202, 409]
+    status, cancelled = call(server, "DELETE", "/sim/clusters/twice/clock/advance")
+    assert status == 200
+    time.sleep(0.5)
+    assert clock(server, "twice") == cancelled, "a second background run went on after the cancel"
