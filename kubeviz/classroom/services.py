@@ -144,6 +144,43 @@ def learner_remove(*, learner: Learner) -> None:
     learner.delete()
 
 
+def _progress_made(sandbox: Sandbox) -> tuple[int, int]:
+    """How far a sandbox's lesson went: its steps passed, then its current step."""
+    progress = getattr(sandbox.cluster, "lesson_progress", None)
+    return (len(progress.passed), progress.step) if progress is not None else (0, 0)
+
+
+def learner_merge(*, duplicate: Learner, into: Learner) -> list[str]:
+    """``duplicate`` is the same person as ``into`` (who joined again under another name): their sandboxes become
+    ``into``'s, the capabilities that reach them too (a kubeconfig downloaded keeps working), and ``duplicate`` leaves
+    the class. Where both have a sandbox for the same lesson the one further on is kept (``into``'s on a tie) and the
+    other deleted. Answers the clusters deleted."""
+    if duplicate.classroom_id != into.classroom_id:
+        raise ClassroomError("Only learners of the same class can be merged.")
+    if duplicate.pk == into.pk:
+        raise ClassroomError("A learner cannot be merged into themselves.")
+    deleted = []
+    kept = {sandbox.lesson_id: sandbox
+            for sandbox in Sandbox.objects.filter(learner=into).select_related("cluster__lesson_progress")}
+    for sandbox in Sandbox.objects.filter(learner=duplicate).select_related("cluster__lesson_progress"):
+        other = kept.get(sandbox.lesson_id)
+        if other is not None:
+            # deleting a cluster deletes its sandbox: the lesson's place is free for the one moved below
+            loser = other if _progress_made(sandbox) > _progress_made(other) else sandbox
+            deleted.append(loser.cluster.name)
+            cluster_discard(loser.cluster.name)
+            if loser is sandbox:
+                continue
+        with transaction.atomic():
+            Sandbox.objects.filter(pk=sandbox.pk).update(learner=into)
+            Capability.objects.filter(cluster_id=sandbox.cluster_id, learner=duplicate).update(learner=into)
+    Learner.objects.filter(pk=into.pk).update(last_seen=max(into.last_seen, duplicate.last_seen))
+    grid.publish_removed(duplicate.classroom_id, duplicate.pk)
+    duplicate.delete()
+    grid.publish_learner(into.pk)
+    return deleted
+
+
 def class_reset(*, classroom: Classroom) -> list[str]:
     names = sandboxes_delete(Sandbox.objects.filter(learner__classroom=classroom))
     grid.publish_refresh(classroom.pk)

@@ -25,4 +25,5 @@ urlpatterns = [
     path("teach/<int:pk>/delete", views.class_delete, name="class-delete"),
     path("teach/<int:pk>/learners/<int:learner>/reset", views.learner_reset, name="learner-reset"),
     path("teach/<int:pk>/learners/<int:learner>/remove", views.learner_remove, name="learner-remove"),
+    path("teach/<int:pk>/learners/<int:learner>/merge", views.learner_merge, name="learner-merge"),
 ]

@@ -290,6 +290,20 @@ def learner_remove(request, classroom, learner: int):
 
 
 @_class_action
+def learner_merge(request, classroom, learner: int):
+    """``learner`` joined twice: merge them into the learner ``into`` (their sandboxes and kubeconfigs move)."""
+    duplicate = get_object_or_404(Learner, pk=learner, classroom=classroom)
+    into_id = request.POST.get("into", "")
+    into = Learner.objects.filter(pk=into_id, classroom=classroom).first() if into_id.isdigit() else None
+    if into is None or into.pk == duplicate.pk:
+        message = _("Choose another learner of this class to merge into.")
+        if _wants_json(request):
+            return JsonResponse({"error": message}, status=400)
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return {"deleted": services.learner_merge(duplicate=duplicate, into=into)}
+
+
+@_class_action
 def class_clock(request, classroom):
     """Pause (``paused=true``) or play (``paused=false``) every sandbox of the class."""
     paused = request.POST.get("paused", "").lower()

@@ -124,6 +124,47 @@ def test_the_teacher_resets_and_removes_learners(world):
     assert not Classroom.objects.filter(pk=world.classroom.pk).exists()
 
 
+def test_the_teacher_merges_a_learner_who_joined_twice(world):
+    """Ada joined again on another browser as "Ada L." and got on further there: merging keeps her furthest
+    sandbox of the lesson, under her first name, with the kubeconfig she downloaded there still working."""
+    teacher = world.clients["teacher"]
+    base = f"/teach/{world.classroom.pk}"
+    second = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert join(second, world.classroom.join_code, "Ada L.").status_code == 302
+    assert start(second).status_code == 302
+    post_json(second, f"/lessons/{SLUG}/api/step", {"step": 2})
+    duplicate = Learner.objects.get(display_name="Ada L.")
+    further = Sandbox.objects.get(learner=duplicate)
+    token = world.token(further)
+    page = teacher.get(f"{base}/").content.decode()
+    assert f'action="{base}/learners/{duplicate.pk}/merge"' in page
+
+    # Merging into oneself, into nobody, or into a learner of another class changes nothing.
+    stranger = Learner.objects.create(classroom=Classroom.objects.get(name="Another class"), display_name="Eve",
+                                      name_key="eve")
+    for into in (duplicate.pk, "", "x", stranger.pk, 10**6):
+        assert teacher.post(f"{base}/learners/{duplicate.pk}/merge", {"into": into}).status_code == 400
+    assert Learner.objects.filter(pk=duplicate.pk).exists()
+    # Another teacher cannot merge this class's learners.
+    other = world.clients["other_teacher"].post(f"{base}/learners/{duplicate.pk}/merge", {"into": world.a.pk})
+    assert other.status_code == 404 and Learner.objects.filter(pk=duplicate.pk).exists()
+
+    merged = teacher.post(f"{base}/learners/{duplicate.pk}/merge", {"into": world.a.pk},
+                          HTTP_ACCEPT="application/json")
+    assert merged.status_code == 200 and merged.json()["deleted"] == [world.cluster_a]
+    assert not Learner.objects.filter(pk=duplicate.pk).exists()
+    assert not Cluster.objects.filter(name=world.cluster_a).exists()  # the sandbox that was behind
+    assert list(Sandbox.objects.filter(learner=world.a)) == [further]
+    assert Capability.objects.get(token=token).learner == world.a
+    # Ada's first browser finds the sandbox she got further in, and the kubeconfig of the second still works.
+    step = world.clients["a"].get(f"/lessons/{SLUG}/api/step").json()
+    assert step["cluster"] == further.cluster.name and step["index"] == 2
+    assert world.clients["nobody"].get(f"/k/{token}/api/v1/nodes").status_code == 200
+    assert second.get("/class/").status_code == 302  # the duplicate's session names no learner now
+    # Bob is untouched.
+    assert Sandbox.objects.filter(learner=world.b).count() == 1
+
+
 @pytest.mark.parametrize("path, data", [
     ("/join/", {"code": "{code}", "name": "Ada"}),
     ("/accounts/login/", {"username": "ms-lee", "password": PASSWORD}),
@@ -131,15 +172,17 @@ def test_the_teacher_resets_and_removes_learners(world):
     ("/teach/{pk}/reset", {}),
     ("/teach/{pk}/learners/{a}/reset", {}),
     ("/teach/{pk}/learners/{a}/remove", {}),
+    ("/teach/{pk}/learners/{a}/merge", {"into": "{b}"}),
     ("/teach/{pk}/delete", {}),
     ("/lessons/" + SLUG + "/start", {}),
     ("/class/leave", {}),
-], ids=["join", "login", "create class", "reset class", "reset learner", "remove learner", "delete class",
+], ids=["join", "login", "create class", "reset class", "reset learner", "remove learner", "merge learner",
+        "delete class",
         "start", "leave"])
 def test_every_new_form_needs_the_csrf_token(world, path, data):
     """A browser's POST (it carries a cookie and this server's Origin) without the page's token is refused."""
     path = path.format(pk=world.classroom.pk, a=world.a.pk)
-    data = {key: value.format(code=world.classroom.join_code) if isinstance(value, str) else value
+    data = {key: value.format(code=world.classroom.join_code, b=world.b.pk) if isinstance(value, str) else value
             for key, value in data.items()}
     who = "a" if path.startswith(("/lessons", "/class")) else "teacher" if path.startswith("/teach") else "nobody"
     client = Client(enforce_csrf_checks=True, HTTP_ORIGIN=ORIGIN)
