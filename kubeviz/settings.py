@@ -270,6 +270,10 @@ KUBEVIZ_CLASSROOM = env_bool("KUBEVIZ_CLASSROOM", False)
 # A sandbox nobody used for this long is paused (no engine work); one unused for this long is deleted (0: never).
 KUBEVIZ_IDLE_PAUSE_SECONDS = env_int("KUBEVIZ_IDLE_PAUSE_SECONDS", 20 * 60, minimum=60)
 KUBEVIZ_IDLE_DELETE_SECONDS = env_int("KUBEVIZ_IDLE_DELETE_SECONDS", 7 * 24 * 3600, minimum=0)
+# Wrong join codes one client address may try per 10 minutes before joins from it are refused for a while (a
+# code is 6 letters of 31: guessing one takes hundreds of millions of tries). A class behind one school router
+# shares an address: keep it well above a class's typos. Behind a proxy, run daphne with --proxy-headers.
+KUBEVIZ_JOIN_FAILURES = env_int("KUBEVIZ_JOIN_FAILURES", 100, minimum=1)
 # The teacher's live grid shows a learner as stuck once they have been on one step this many minutes.
 KUBEVIZ_STUCK_MINUTES = env_int("KUBEVIZ_STUCK_MINUTES", 5, minimum=1)
 LOGIN_URL = "/accounts/login/"

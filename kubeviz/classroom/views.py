@@ -16,6 +16,7 @@ import segno
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import views as auth_views
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -89,28 +90,50 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
+#: How long (seconds) wrong join codes are counted against a client address.
+JOIN_FAILURE_WINDOW = 600
+
+
+def _join_failures_key(request) -> str:
+    return f"kubeviz:join-failures:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _count_join_failure(request) -> None:
+    key = _join_failures_key(request)
+    if not cache.add(key, 1, JOIN_FAILURE_WINDOW):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired in between
+            cache.add(key, 1, JOIN_FAILURE_WINDOW)
+
+
 @classroom_only
 def join(request, code: str = ""):
-    """The join form (``/join/``, or ``/join/<code>/`` from the QR code): a class code and a display name."""
+    """The join form (``/join/``, or ``/join/<code>/`` from the QR code): a class code and a display name. An
+    address that tried too many wrong codes is refused for a while (429), so codes cannot be guessed."""
     values = {"code": code or request.GET.get("code", ""), "name": ""}
-    error = None
     if request.method == "POST":
         values = {"code": request.POST.get("code", ""), "name": request.POST.get("name", "")}
-        classroom = services.find_class(values["code"])
-        if classroom is None:
-            error = _("There is no class with this code. Check it with your teacher.")
-        else:
-            try:
-                learner = services.learner_join(classroom=classroom, display_name=values["name"])
-            except services.ClassroomError as exc:
-                error = _(str(exc))
-            else:
-                auth.logout(request)  # one identity per browser: a teacher who joins is logged out
-                request.session.cycle_key()
-                request.session[LEARNER_SESSION_KEY] = learner.pk
-                return HttpResponseRedirect(_safe_next(request, reverse("classroom:learner")))
-    elif code and services.find_class(code) is None:
+    asks = request.method == "POST" or code  # a code in the link is looked up (and counted) as a posted one is
+    if asks and cache.get(_join_failures_key(request), 0) >= settings.KUBEVIZ_JOIN_FAILURES:
+        error = _("Too many wrong class codes were tried from this network. Wait a few minutes, then try again "
+                  "with the code your teacher shows.")
+        return render(request, "classroom/join.html", {"values": values, "error": error}, status=429)
+    error = None
+    classroom = services.find_class(values["code"]) if asks else None
+    if asks and classroom is None:
+        _count_join_failure(request)
         error = _("There is no class with this code. Check it with your teacher.")
+    elif request.method == "POST":
+        try:
+            learner = services.learner_join(classroom=classroom, display_name=values["name"])
+        except services.ClassroomError as exc:
+            error = _(str(exc))
+        else:
+            auth.logout(request)  # one identity per browser: a teacher who joins is logged out
+            request.session.cycle_key()
+            request.session[LEARNER_SESSION_KEY] = learner.pk
+            return HttpResponseRedirect(_safe_next(request, reverse("classroom:learner")))
     return render(request, "classroom/join.html", {"values": values, "error": error},
                   status=400 if error and request.method == "POST" else 200)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from kubeviz.classroom.models import Capability, Classroom, Learner, Sandbox
@@ -25,6 +26,7 @@ PASSWORD = "a-long-teacher-password-1"
 def classroom_mode(settings):
     settings.KUBEVIZ_CLASSROOM = True
     settings.KUBEVIZ_PLAYER = False
+    cache.clear()  # wrong join codes counted by earlier tests
     return settings
 
 

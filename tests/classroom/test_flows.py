@@ -94,6 +94,26 @@ def test_a_class_outside_its_window_refuses_joins_and_starts(classroom_mode, les
     assert not Sandbox.objects.exists()
 
 
+def test_an_address_that_tries_many_wrong_codes_is_refused_for_a_while(classroom_mode, lessons):
+    classroom_mode.KUBEVIZ_JOIN_FAILURES = 3
+    classroom = class_create(teacher=make_teacher("ms-lee"), name="Jobs 101", lessons=Lesson.objects.filter(slug=SLUG))
+    guesser = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="203.0.113.7")
+    assert join(guesser, "AAAAAA", "Mallory").status_code == 400
+    assert guesser.get("/join/BBBBBB/").status_code == 200  # a link with a wrong code counts too
+    assert join(guesser, "CCCCCC", "Mallory").status_code == 400
+    # Now even the right code is refused from this address (it could be a lucky guess), with a message.
+    refused = join(guesser, classroom.join_code, "Mallory")
+    assert refused.status_code == 429 and "Too many wrong class codes" in refused.content.decode()
+    assert guesser.get(f"/join/{classroom.join_code}/").status_code == 429
+    assert not Learner.objects.exists()
+    # Another address (another school) joins as usual.
+    learner = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="198.51.100.2")
+    assert join(learner, classroom.join_code, "Ada").status_code == 302
+    # Right codes do not count: a class of many behind one address joins.
+    for n in range(5):
+        assert join(Client(REMOTE_ADDR="198.51.100.2"), classroom.join_code, f"Learner {n}").status_code == 302
+
+
 def test_display_names_are_checked(classroom_mode, lessons):
     classroom = class_create(teacher=make_teacher("t"), name="C", lessons=Lesson.objects.filter(slug=SLUG))
     for bad in ("", "   ", "x" * 41, "a\x07b"):
