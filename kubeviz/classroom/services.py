@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster
@@ -25,18 +26,19 @@ MAX_CLASS_NAME = 100
 
 
 class ClassroomError(Exception):
-    """A request the classroom cannot honour; the message is shown to the person who made it."""
+    """A request the classroom cannot honour; the message (in the request's language) is shown to the person who
+    made it."""
 
 
 def clean_display_name(raw: str) -> str:
     """A display name as kept: spaces collapsed, 1 to 40 characters, no control characters."""
     name = " ".join((raw or "").split())
     if not name:
-        raise ClassroomError("Type the name the class will see you as.")
+        raise ClassroomError(_("Type the name the class will see you as."))
     if len(name) > MAX_DISPLAY_NAME:
-        raise ClassroomError(f"A name has at most {MAX_DISPLAY_NAME} characters.")
+        raise ClassroomError(_("A name has at most %(count)d characters.") % {"count": MAX_DISPLAY_NAME})
     if any(not ch.isprintable() for ch in name):
-        raise ClassroomError("A name cannot hold control characters.")
+        raise ClassroomError(_("A name cannot hold control characters."))
     return name
 
 
@@ -44,12 +46,12 @@ def class_create(*, teacher, name: str, lessons, opens_at: datetime | None = Non
                  closes_at: datetime | None = None) -> Classroom:
     name = " ".join((name or "").split())
     if not name or len(name) > MAX_CLASS_NAME:
-        raise ClassroomError(f"A class needs a name of 1 to {MAX_CLASS_NAME} characters.")
+        raise ClassroomError(_("A class needs a name of 1 to %(count)d characters.") % {"count": MAX_CLASS_NAME})
     lessons = list(lessons)
     if not lessons:
-        raise ClassroomError("Pick at least one lesson.")
+        raise ClassroomError(_("Pick at least one lesson."))
     if opens_at and closes_at and closes_at <= opens_at:
-        raise ClassroomError("The class must close after it opens.")
+        raise ClassroomError(_("The class must close after it opens."))
     for _attempt in range(10):
         try:
             with transaction.atomic():
@@ -60,7 +62,7 @@ def class_create(*, teacher, name: str, lessons, opens_at: datetime | None = Non
                 return classroom
         except IntegrityError:  # the join code was taken: draw another
             continue
-    raise ClassroomError("Could not find a free join code; try again.")
+    raise ClassroomError(_("Could not find a free join code; try again."))
 
 
 def find_class(code: str) -> Classroom | None:
@@ -71,7 +73,7 @@ def find_class(code: str) -> Classroom | None:
 def learner_join(*, classroom: Classroom, display_name: str, now: datetime | None = None) -> Learner:
     """The learner of this class with this name (case and spacing aside), made on their first join."""
     if not classroom.is_open(now):
-        raise ClassroomError("This class is not open for joining now.")
+        raise ClassroomError(_("This class is not open for joining now."))
     name = clean_display_name(display_name)
     key = name_key(name)
     created = False
@@ -156,9 +158,9 @@ def learner_merge(*, duplicate: Learner, into: Learner) -> list[str]:
     the class. Where both have a sandbox for the same lesson the one further on is kept (``into``'s on a tie) and the
     other deleted. Answers the clusters deleted."""
     if duplicate.classroom_id != into.classroom_id:
-        raise ClassroomError("Only learners of the same class can be merged.")
+        raise ClassroomError(_("Only learners of the same class can be merged."))
     if duplicate.pk == into.pk:
-        raise ClassroomError("A learner cannot be merged into themselves.")
+        raise ClassroomError(_("A learner cannot be merged into themselves."))
     deleted = []
     kept = {sandbox.lesson_id: sandbox
             for sandbox in Sandbox.objects.filter(learner=into).select_related("cluster__lesson_progress")}

@@ -128,7 +128,7 @@ def join(request, code: str = ""):
         try:
             learner = services.learner_join(classroom=classroom, display_name=values["name"])
         except services.ClassroomError as exc:
-            error = _(str(exc))
+            error = str(exc)
         else:
             auth.logout(request)  # one identity per browser: a teacher who joins is logged out
             request.session.cycle_key()
@@ -193,7 +193,7 @@ def _parse_when(raw: str) -> datetime | None:
         return None
     value = parse_datetime(raw)
     if value is None:
-        raise services.ClassroomError("Times are written as 2025-09-01 09:00.")
+        raise services.ClassroomError(_("Times are written as 2025-09-01 09:00."))
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
@@ -213,7 +213,7 @@ def teacher_home(request):
                 teacher=teacher, name=values["name"], lessons=chosen,
                 opens_at=_parse_when(values["opens_at"]), closes_at=_parse_when(values["closes_at"]))
         except services.ClassroomError as exc:
-            error = _(str(exc))
+            error = str(exc)
         else:
             return HttpResponseRedirect(reverse("classroom:class", args=[classroom.pk]))
     classes = Classroom.objects.filter(teacher=teacher).prefetch_related("learners")

@@ -2,12 +2,14 @@
 (following the browser, switchable, remembered), and answer a friendly 404 page for an unknown cluster while the
 API keeps its JSON Status 404s."""
 
+import ast
 import json
 import re
 from pathlib import Path
 
 import pytest
 from django.utils import translation
+from django.utils.translation.template import templatize
 
 from kubeviz.dashboard.catalogue import MESSAGES, js_catalogue
 
@@ -160,6 +162,39 @@ def test_the_compiled_catalogue_is_committed_and_current():
     with translation.override("zh-hans"):
         stale = [m for m in msgids if "%" not in m and translation.gettext(m) == m]
     assert not stale, stale
+
+
+def _template_messages() -> set[str]:
+    """Every string the templates mark for translation, as gettext sees it (Django's own extraction)."""
+    found = set()
+    for path in (ROOT / "templates").rglob("*.html"):
+        code = templatize(path.read_text(encoding="utf-8"))
+        found |= {literal.replace("\\'", "'") for literal in re.findall(r"\bgettext\(u?'((?:[^'\\]|\\.)*)'\)", code)}
+    return found
+
+
+def _python_messages() -> set[str]:
+    """Every literal string the project's Python code hands to ``gettext`` (imported as ``_``) to translate."""
+    found = set()
+    for path in (ROOT / "kubeviz").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   and node.module == "django.utils.translation" for alias in node.names
+                   if alias.name in ("gettext", "gettext_lazy")}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in aliases
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_every_page_and_message_string_is_translated():
+    """The pages (the classroom's included) and the messages views show speak Chinese too."""
+    templates, python = _template_messages(), _python_messages()
+    assert "Join a class" in templates and "There is no class with this code. Check it with your teacher." in python
+    with translation.override("zh-hans"):
+        untranslated = sorted(m for m in templates | python if translation.gettext(m) == m)
+    assert not untranslated, untranslated
 
 
 def test_static_files_are_served(client, db):
