@@ -80,16 +80,22 @@ def conflict(resource: ResourceType, name: str, detail: str | None = None) -> St
 
 def invalid(resource: ResourceType, name: str, errors: list) -> StatusError:
     """422 with one cause per field error, worded as ``apierrors.NewInvalid``."""
+    return invalid_kind(resource.group, resource.kind, name, errors)
+
+
+def invalid_kind(group: str, kind: str, name: str, errors: list) -> StatusError:
+    """``invalid`` of a kind the API serves no resource of (``DeleteOptions.meta.k8s.io``)."""
     rendered = list(dict.fromkeys(str(e) for e in errors))  # ToAggregate drops repeated messages
     if len(rendered) == 1:
         summary = rendered[0]
     else:
         summary = "[" + ", ".join(rendered) + "]"
-    details = {"name": name, "kind": resource.kind}
-    if resource.group:
-        details["group"] = resource.group
+    details = {"name": name, "kind": kind}
+    if group:
+        details["group"] = group
     details["causes"] = [{"reason": e.type, "message": e.message(), "field": e.field} for e in errors]
-    return StatusError(422, "Invalid", f'{resource.qualified_kind} "{name}" is invalid: {summary}', details)
+    qualified = f"{kind}.{group}" if group else kind
+    return StatusError(422, "Invalid", f'{qualified} "{name}" is invalid: {summary}', details)
 
 
 def bad_request(message: str) -> StatusError:

@@ -478,6 +478,7 @@ class Registry:
     ) -> dict:
         """Delete as kube-apiserver does; answers the object (still present, with a deletionTimestamp, when
         finalizers or a grace period remain) or the object as it was removed."""
+        validate_delete_options(propagation_policy)
         ns = namespace if resource.namespaced else ""
         obj = self.get(resource, ns, name)
         meta = obj["metadata"]
@@ -494,8 +495,6 @@ class Registry:
                 f"Precondition failed: ResourceVersion in precondition: {preconditions['resourceVersion']}, "
                 f"ResourceVersion in object meta: {meta['resourceVersion']}",
             )
-        if propagation_policy not in (None, "Orphan", "Background", "Foreground"):
-            raise errors.invalid(resource, name, [_propagation_invalid(propagation_policy)])
         if resource is NAMESPACE and name in IMMORTAL_NAMESPACES:
             raise errors.StatusError(
                 403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
@@ -544,8 +543,7 @@ class Registry:
     ) -> tuple[list[dict], str]:
         """``DeleteCollection``: list what the selectors match, then delete each with the same options (one that
         is gone meanwhile is skipped). Answers the list as it was before the deletes, and its resourceVersion."""
-        if propagation_policy not in (None, "Orphan", "Background", "Foreground"):
-            raise errors.invalid(resource, "", [_propagation_invalid(propagation_policy)])
+        validate_delete_options(propagation_policy)
         items, rv = self.list(resource, namespace, label_selector=label_selector, field_selector=field_selector)
         for item in items:
             meta = item["metadata"]
@@ -704,5 +702,10 @@ def _rv_required():
     return fielderrors.invalid("metadata.resourceVersion", fielderrors.GoValue("0x0"), "must be specified for an update")
 
 
-def _propagation_invalid(value):
-    return fielderrors.not_supported("propagationPolicy", value, ["Foreground", "Background", "Orphan"])
+def validate_delete_options(propagation_policy: str | None) -> None:
+    """``ValidateDeleteOptions``, which the API server's delete handlers run before anything else (before the
+    object is looked up): its error names the options, not the object."""
+    if propagation_policy not in (None, "Foreground", "Background", "Orphan"):
+        error = fielderrors.not_supported("propagationPolicy", propagation_policy,
+                                          ["Foreground", "Background", "Orphan", "nil"])
+        raise errors.invalid_kind("meta.k8s.io", "DeleteOptions", "", [error])

@@ -27,7 +27,7 @@ from kubeviz.store.services import registry_for
 from apiserver import discovery, errors, kinds, openapi, paging, printers, protobuf
 from apiserver.goencoding import INT64_MAX, INT64_MIN
 from apiserver.manifests import ManifestError, load_documents, load_json
-from apiserver.registry import delete_warnings
+from apiserver.registry import delete_warnings, validate_delete_options
 from apiserver.kinds import ResourceType, resource_for_path
 
 from . import logstream, watch
@@ -209,6 +209,14 @@ def _table_response(request, registry, resource: ResourceType, objects: list[dic
     return json_response(body)
 
 
+def _warned(response: HttpResponse, headers: dict) -> HttpResponse:
+    """An error answered with the warnings the request had gathered before it failed (the API server sends what
+    ``warning.AddWarning`` recorded whatever the outcome: a Job's delete warns even when the Job is not found)."""
+    for key, value in headers.items():
+        response[key] = value
+    return response
+
+
 def _warning_headers(warnings) -> dict:
     if not warnings:
         return {}
@@ -361,17 +369,21 @@ def _collection(request, registry, resource, namespace):
         if "deletecollection" not in resource.verbs or (resource.namespaced and namespace is None):
             raise errors.method_not_supported(resource.plural, "deletecollection")
         options = _delete_options(request)
-        with transaction.atomic():
-            items, rv = registry.delete_collection(
-                resource, namespace,
-                label_selector=request.GET.get("labelSelector", ""),
-                field_selector=request.GET.get("fieldSelector", ""),
-                propagation_policy=options.get("propagationPolicy"),
-                grace_period_seconds=options.get("gracePeriodSeconds"),
-                dry_run=_query_flag_dry_run(request) or options.get("dryRun") == ["All"],
-            )
-        return json_response(_list_body(resource, paging.Chunk(items, rv)),
-                             headers=_warning_headers(delete_warnings(resource, options.get("propagationPolicy"))))
+        validate_delete_options(options.get("propagationPolicy"))
+        warnings = _warning_headers(delete_warnings(resource, options.get("propagationPolicy")))
+        try:
+            with transaction.atomic():
+                items, rv = registry.delete_collection(
+                    resource, namespace,
+                    label_selector=request.GET.get("labelSelector", ""),
+                    field_selector=request.GET.get("fieldSelector", ""),
+                    propagation_policy=options.get("propagationPolicy"),
+                    grace_period_seconds=options.get("gracePeriodSeconds"),
+                    dry_run=_query_flag_dry_run(request) or options.get("dryRun") == ["All"],
+                )
+        except errors.StatusError as error:
+            return _warned(status_response(error), warnings)
+        return json_response(_list_body(resource, paging.Chunk(items, rv)), headers=warnings)
     raise errors.method_not_supported(resource.plural, method.lower())
 
 
@@ -440,18 +452,22 @@ def _item(request, registry, resource, namespace, name, subresource):
         if subresource:
             raise errors.method_not_supported(f"{resource.plural}/{subresource}", "delete")
         options = _delete_options(request)
+        validate_delete_options(options.get("propagationPolicy"))
         dry_run = dry_run or options.get("dryRun") == ["All"]
-        with transaction.atomic():
-            before = registry.get(resource, ns, name)
-            obj = registry.delete(
-                resource, ns, name,
-                propagation_policy=options.get("propagationPolicy"),
-                grace_period_seconds=options.get("gracePeriodSeconds"),
-                preconditions=options.get("preconditions"),
-                dry_run=dry_run,
-            )
-            still_there = dry_run or registry.storage.get(resource, ns, name) is not None
         warnings = _warning_headers(delete_warnings(resource, options.get("propagationPolicy")))
+        try:
+            with transaction.atomic():
+                before = registry.get(resource, ns, name)
+                obj = registry.delete(
+                    resource, ns, name,
+                    propagation_policy=options.get("propagationPolicy"),
+                    grace_period_seconds=options.get("gracePeriodSeconds"),
+                    preconditions=options.get("preconditions"),
+                    dry_run=dry_run,
+                )
+                still_there = dry_run or registry.storage.get(resource, ns, name) is not None
+        except errors.StatusError as error:
+            return _warned(status_response(error), warnings)
         # Pods answer with the object even once it is gone (the pod registry's ReturnDeletedObject).
         if still_there or resource.kind == "Pod":
             obj.setdefault("apiVersion", resource.api_version)

@@ -534,6 +534,38 @@ def test_deleting_a_job_without_a_policy_warns_that_its_pods_are_kept(api, query
     assert _delete_raw(f"{JOBS}/pi{query}", body) == (200, warning)
 
 
+def test_a_failed_job_delete_warns_too(api):
+    """The Job registry warns before it deletes: kubectl prints the warning above the NotFound error."""
+    response = Client().delete(f"{JOBS}/missing", content_type="application/json")
+    assert response.status_code == 404 and response["Warning"] == JOB_DELETE_WARNING
+    assert json.loads(response.content)["message"] == 'jobs.batch "missing" not found'
+    api.post(JOBS, job("pi"))
+    stale = Client().delete(f"{JOBS}/pi", data=json.dumps({"preconditions": {"uid": "not-its-uid"}}),
+                            content_type="application/json")
+    assert stale.status_code == 409 and stale["Warning"] == JOB_DELETE_WARNING
+    assert api.get(f"{JOBS}/pi")[0] == 200
+
+
+@pytest.mark.parametrize("path", [f"{JOBS}/pi", f"{JOBS}/missing", JOBS, f"{PODS}/p"],
+                         ids=["a Job", "a missing Job", "deletecollection", "a Pod"])
+def test_an_unknown_propagation_policy_is_refused_before_anything_is_looked_up(api, path):
+    """``ValidateDeleteOptions`` runs in the API server's delete handlers, before the object is read: the error
+    names the DeleteOptions, and a missing object is not what the answer is about."""
+    api.post(JOBS, job("pi"))
+    api.post(PODS, pod("p"))
+    response = Client().delete(path, data=json.dumps({"propagationPolicy": "Sideways"}),
+                               content_type="application/json")
+    assert response.status_code == 422 and "Warning" not in response
+    status = json.loads(response.content)
+    assert status["reason"] == "Invalid"
+    assert status["message"] == ('DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: '
+                                 '"Sideways": supported values: "Foreground", "Background", "Orphan", "nil"')
+    assert status["details"] == {"name": "", "group": "meta.k8s.io", "kind": "DeleteOptions", "causes": [
+        {"reason": "FieldValueNotSupported", "field": "propagationPolicy",
+         "message": 'Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan", "nil"'}]}
+    assert api.get(f"{JOBS}/pi")[0] == 200 and api.get(f"{PODS}/p")[0] == 200
+
+
 @pytest.mark.parametrize("path, body", [
     pytest.param(f"{PODS}/p", pod("p"), id="Pod"),
     pytest.param(f"{BASE}/apis/batch/v1/namespaces/default/cronjobs/hello", {
