@@ -13,6 +13,11 @@ What it mirrors, and where to read upstream beside it:
   aggregator's ``defaultAggregateIntervalInSeconds``, 600), and older entries are forgotten, where upstream keeps
   an LRU cache of ``maxLruCacheEntries``. Not simulated: the spam filter (``EventSourceObjectSpamFilter``) and the
   aggregation of events that differ only in message ("(combined from similar events): ...").
+* **Combining similar events** — the same file's ``EventAggregator`` (``EventAggregatorByReasonFunc``): events
+  about one object that differ only in their message (a Job's ``FailedCreate`` names each refused pod) are counted
+  per source, object, type and reason; from the ``AGGREGATE_MAX_EVENTS``-th different message within the window on,
+  each is written as one Event, "(combined from similar events): <the latest message>", counted like a repeat.
+  Upstream forgets an arbitrary message (``PopAny``) to stay under the limit; here the oldest, to stay deterministic.
 * **Writing** — client-go ``tools/record/event.go``, ``recordToSink`` / ``recordEvent``: a repeat is a patch of the
   existing Event; when the patch fails because the Event is gone, a new one is created instead.
 * **Naming** — the same file's ``makeEvent``: ``<involvedObject.name>.<UnixNano in hex>``. Simulated time stands
@@ -42,6 +47,10 @@ logger = logging.getLogger(__name__)
 # Events about the same thing, for the same reason, within this window are counted on one Event (the
 # event correlator's aggregation, simplified).
 EVENT_AGGREGATION_WINDOW = timedelta(minutes=10)
+# Similar events (differing only in message) about one object within the window: from this many on, they are written
+# combined (client-go's defaultAggregateMaxEvents).
+AGGREGATE_MAX_EVENTS = 10
+AGGREGATE_PREFIX = "(combined from similar events): "
 # kube-apiserver's --event-ttl (default 1h): an Event goes this long after its last write (an etcd lease).
 EVENT_TTL = timedelta(hours=1)
 
@@ -55,6 +64,15 @@ def event_write_time(event: dict) -> datetime:
             except ValueError:
                 continue
     return datetime.min.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class _AggregateRecord:
+    """Upstream's ``aggregateRecord``: the different messages seen of similar events (an insertion-ordered set),
+    and when the last came."""
+
+    messages: dict[str, None]
+    last: datetime
 
 
 @dataclass
@@ -74,6 +92,8 @@ class EventRecorder:
         self.client = client
         # the correlator's cache: per event key, the Event that counts its repeats
         self._logs: dict[tuple, _EventLog] = {}
+        # the aggregator's cache: per source, object, type and reason, the messages seen
+        self._aggregates: dict[tuple, _AggregateRecord] = {}
         self._swept: datetime | None = None
         # Event names in use, and per involved object's name the nanosecond its last event's name took (while it
         # is not in the past)
@@ -90,15 +110,15 @@ class EventRecorder:
         involved = dict(event.involved)
         namespace = involved.get("namespace") or "default"
         host = event.host
-        key = (involved.get("uid"), involved.get("name"), event.type, event.reason, event.message,
-               event.component, host)
+        message, key = self._aggregate(event, involved, now)
         log = self._logs.get(key)
         stamp = format_rfc3339(now)
         if log is not None and now - log.last <= EVENT_AGGREGATION_WINDOW:
             log.count += 1
             log.last = now
             try:
-                self.client.patch("Event", log.namespace, log.name, {"count": log.count, "lastTimestamp": stamp})
+                self.client.patch("Event", log.namespace, log.name,
+                                  {"count": log.count, "lastTimestamp": stamp, "message": message})
                 return
             except ClientError:
                 pass  # the event was deleted meanwhile: write a new one
@@ -112,7 +132,7 @@ class EventRecorder:
             "metadata": {"name": name, "namespace": namespace},
             "involvedObject": involved,
             "reason": event.reason,
-            "message": event.message,
+            "message": message,
             "source": source,
             "firstTimestamp": stamp,
             "lastTimestamp": stamp,
@@ -128,6 +148,21 @@ class EventRecorder:
             logger.info("event %s not recorded: %s", name, error.message)
             return
         self._logs[key] = _EventLog(namespace, name, 1, now)
+
+    def _aggregate(self, event: EmitEvent, involved: dict, now: datetime) -> tuple[str, tuple]:
+        """``EventAggregate``: the message to write and the key its repeats are counted under, the event's own
+        (source, object, type, reason, message), or, once similar events came with ``AGGREGATE_MAX_EVENTS``
+        different messages, the combined event's (the same without the message)."""
+        similar = (involved.get("uid"), involved.get("name"), event.type, event.reason, event.component, event.host)
+        record = self._aggregates.get(similar)
+        if record is None or now - record.last > EVENT_AGGREGATION_WINDOW:
+            record = self._aggregates[similar] = _AggregateRecord({}, now)
+        record.messages[event.message] = None
+        record.last = now
+        if len(record.messages) < AGGREGATE_MAX_EVENTS:
+            return event.message, similar + (event.message,)
+        del record.messages[next(iter(record.messages))]  # PopAny: the set grows no larger than the limit
+        return AGGREGATE_PREFIX + event.message, similar
 
     def _event_name(self, involved_name: str, now: datetime) -> str:
         # upstream: "<involved name>.<UnixNano in hex>"; equal instants get the next free nanosecond. The last
@@ -192,10 +227,12 @@ class EventRecorder:
             self._written.pop((namespace, name), None)
             self._names.discard(name)
             expired = True
-        if self._logs and (self._swept is None or now - self._swept >= EVENT_AGGREGATION_WINDOW):
+        if (self._logs or self._aggregates) and (self._swept is None or now - self._swept >= EVENT_AGGREGATION_WINDOW):
             self._swept = now
             for key in [k for k, log in self._logs.items() if now - log.last > EVENT_AGGREGATION_WINDOW]:
                 del self._logs[key]
+            for key in [k for k, record in self._aggregates.items() if now - record.last > EVENT_AGGREGATION_WINDOW]:
+                del self._aggregates[key]
             past = int(now.timestamp()) * 1_000_000_000
             self._last_nanos = {k: v for k, v in self._last_nanos.items() if v >= past}
         return expired

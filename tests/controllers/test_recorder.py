@@ -114,6 +114,45 @@ def test_the_count_and_last_timestamp_move_and_the_first_timestamp_stays():
         3, "2025-01-01T00:00:00Z", "2025-01-01T00:05:00Z")
 
 
+def failed_create(pod):
+    return EmitEvent({"kind": "Job", "namespace": "default", "name": "pi", "uid": "uid-pi"}, "Warning",
+                     "FailedCreate", f'Error creating: pods "{pod}" is forbidden: exceeded quota: q, requested: pods=1',
+                     "job-controller")
+
+
+def test_similar_events_that_differ_only_in_message_are_combined_from_the_tenth_on():
+    """A Job refused pods by a quota names each pod in its FailedCreate: nine Events, then one combined Event
+    counting every later one, carrying the latest message (client-go's EventAggregator)."""
+    client = EventClient()
+    recorder = EventRecorder(client)
+    for n in range(14):
+        recorder.record(failed_create(f"pi-{n:05d}"), at(n))
+    events = sorted(client.events.values(), key=lambda e: e["metadata"]["name"])
+    assert len(events) == 10
+    assert [e["count"] for e in events] == [1] * 9 + [5]
+    assert all(not e["message"].startswith("(combined") for e in events[:9])
+    combined = events[9]
+    assert combined["message"] == ('(combined from similar events): Error creating: pods "pi-00013" is forbidden: '
+                                   'exceeded quota: q, requested: pods=1')
+    assert (combined["firstTimestamp"], combined["lastTimestamp"]) == ("2025-01-01T00:00:09Z", "2025-01-01T00:00:13Z")
+    # Another reason about the same Job, or the same reason about another Job, is not combined with them.
+    recorder.record(back_off("pi"), at(20))
+    recorder.record(EmitEvent({"kind": "Job", "namespace": "default", "name": "e", "uid": "uid-e"}, "Warning",
+                              "FailedCreate", "Error creating: x", "job-controller"), at(20))
+    assert len(client.events) == 12
+
+
+def test_similar_events_are_combined_only_within_the_window():
+    client = EventClient()
+    recorder = EventRecorder(client)
+    for n in range(9):
+        recorder.record(failed_create(f"pi-{n:05d}"), at(n))
+    # The tenth different message after the window: a fresh record, a plain Event.
+    recorder.record(failed_create("pi-late"), at(8) + EVENT_AGGREGATION_WINDOW + timedelta(seconds=1))
+    assert len(client.events) == 10
+    assert not any(e["message"].startswith("(combined") for e in client.events.values())
+
+
 def test_a_repeat_of_a_deleted_event_writes_a_new_one():
     client = EventClient()
     recorder = EventRecorder(client)

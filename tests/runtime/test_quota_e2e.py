@@ -132,7 +132,8 @@ spec:
     cluster = cluster_with(QUOTA.replace('pods: "2"', "requests.cpu: 250m"), daemon_set, nodes=3)
     cluster.advance(10)
     assert len(cluster.objects("Pod")) == 2
-    messages = {m for _, m in warnings(cluster, "DaemonSet")}
+    # each retry names another pod: from the tenth message on they are combined into one Event
+    messages = {m.removeprefix("(combined from similar events): ") for _, m in warnings(cluster, "DaemonSet")}
     assert messages and all(m.startswith('Error creating: pods "agent-') and m.endswith(
         '" is forbidden: exceeded quota: q, requested: requests.cpu=100m, used: requests.cpu=200m, '
         "limited: requests.cpu=250m") for m in messages)
