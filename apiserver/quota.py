@@ -17,6 +17,7 @@ which reads ``status.hard`` and ``status.used``, never ``spec.hard``. A dry run 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from controllers.client import APIResource
@@ -45,6 +46,45 @@ NAMESPACE = resource_for_kind("", "Namespace")
 #: The quota registry of every kind served (upstream builds object count evaluators as requests come in).
 EVALUATORS: dict[str, Evaluator] = evaluators_for(
     APIResource(r.group, r.plural, r.kind, r.namespaced) for r in RESOURCE_TYPES)
+
+
+class HardLimitsError(ValueError):
+    """Limits written by hand (a setting, a teacher's form) that the API server would refuse as ``spec.hard``."""
+
+
+def parse_hard_limits(raw: str) -> dict[str, str]:
+    """A ResourceQuota's ``spec.hard`` written by hand: ``pods=10,requests.cpu=2`` (``kubectl create quota
+    --hard``'s form) or a JSON object; empty means none. Checked as the API server checks ``spec.hard``."""
+    raw = (raw or "").strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        try:
+            hard = json.loads(raw)
+        except ValueError as error:
+            raise HardLimitsError(f"is not a JSON object: {error}") from None
+        if not isinstance(hard, dict):
+            raise HardLimitsError("must be a JSON object of resource names and quantities")
+        hard = {str(key): str(value) for key, value in hard.items()}
+    else:
+        hard = {}
+        for item in raw.split(","):
+            key, sep, value = item.strip().partition("=")
+            if not sep or not key.strip() or not value.strip():
+                raise HardLimitsError(f"must be resource=quantity pairs separated by commas, got {item.strip()!r}")
+            hard[key.strip()] = value.strip()
+    from .schema import QuantityError, parse_quantity
+    from .validation import validate_resource_quota_spec
+
+    problems = [str(error) for error in validate_resource_quota_spec({"hard": hard})]
+    for key, value in hard.items():
+        try:
+            parse_quantity(value)
+        except QuantityError as error:
+            problems.append(f"spec.hard[{key}]: {error}")
+    if problems:
+        raise HardLimitsError("is not a valid quota: " + ", ".join(problems))
+    return hard
 
 
 class QuotaExceeded(Exception):

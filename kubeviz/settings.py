@@ -6,7 +6,6 @@ Point ``DATABASE_URL`` at PostgreSQL and set ``REDIS_URL`` to run several server
 """
 
 import ipaddress
-import json
 import os
 import secrets
 from pathlib import Path
@@ -57,41 +56,13 @@ def env_list(name, default):
 def env_resource_list(name, default):
     """A ResourceQuota's ``hard`` limits: ``pods=1000,count/jobs.batch=200`` (``kubectl create quota --hard``'s
     form) or a JSON object; empty means none. Checked as the API server checks a quota's ``spec.hard``."""
+    from apiserver.quota import HardLimitsError, parse_hard_limits
+
     raw = os.environ.get(name)
-    if raw is None:
-        raw = default
-    raw = raw.strip()
-    if not raw:
-        return {}
-    if raw.startswith("{"):
-        try:
-            hard = json.loads(raw)
-        except ValueError as error:
-            raise ImproperlyConfigured(f"{name} is not a JSON object: {error}") from None
-        if not isinstance(hard, dict):
-            raise ImproperlyConfigured(f"{name} must be a JSON object of resource names and quantities")
-        hard = {str(key): str(value) for key, value in hard.items()}
-    else:
-        hard = {}
-        for item in raw.split(","):
-            key, sep, value = item.strip().partition("=")
-            if not sep or not key.strip() or not value.strip():
-                raise ImproperlyConfigured(f"{name} must be resource=quantity pairs separated by commas, got "
-                                           f"{item.strip()!r}")
-            hard[key.strip()] = value.strip()
-    from apiserver.validation import validate_resource_quota_spec  # the API server's own rules
-
-    errors = validate_resource_quota_spec({"hard": hard})
-    from apiserver.schema import QuantityError, parse_quantity
-
-    for key, value in hard.items():
-        try:
-            parse_quantity(value)
-        except QuantityError as error:
-            errors.append(f"spec.hard[{key}]: {error}")
-    if errors:
-        raise ImproperlyConfigured(f"{name} is not a valid quota: " + ", ".join(str(e) for e in errors))
-    return hard
+    try:
+        return parse_hard_limits(default if raw is None else raw)
+    except HardLimitsError as error:
+        raise ImproperlyConfigured(f"{name} {error}") from None
 
 
 def is_loopback(address: str) -> bool:

@@ -38,6 +38,8 @@ class Classroom(models.Model):
     # Learners join and start sandboxes from opens_at to closes_at (either may be open-ended).
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
+    # The hard limits of each sandbox's ResourceQuota ``sandbox`` (empty: the server's KUBEVIZ_DEFAULT_QUOTA).
+    quota = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apiserver.quota import HardLimitsError, parse_hard_limits
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import ClusterError, cluster_delete, publish_clock
@@ -43,7 +44,9 @@ def clean_display_name(raw: str) -> str:
 
 
 def class_create(*, teacher, name: str, lessons, opens_at: datetime | None = None,
-                 closes_at: datetime | None = None) -> Classroom:
+                 closes_at: datetime | None = None, quota: str = "") -> Classroom:
+    """A class; ``quota`` is its sandboxes' ResourceQuota limits as ``kubectl create quota --hard`` takes them
+    (``pods=10,requests.cpu=2``), empty for the server's default."""
     name = " ".join((name or "").split())
     if not name or len(name) > MAX_CLASS_NAME:
         raise ClassroomError(_("A class needs a name of 1 to %(count)d characters.") % {"count": MAX_CLASS_NAME})
@@ -52,11 +55,15 @@ def class_create(*, teacher, name: str, lessons, opens_at: datetime | None = Non
         raise ClassroomError(_("Pick at least one lesson."))
     if opens_at and closes_at and closes_at <= opens_at:
         raise ClassroomError(_("The class must close after it opens."))
+    try:
+        hard = parse_hard_limits(quota)
+    except HardLimitsError as error:
+        raise ClassroomError(_("The quota per sandbox %(error)s") % {"error": error}) from None
     for _attempt in range(10):
         try:
             with transaction.atomic():
                 classroom = Classroom.objects.create(name=name, teacher=teacher, opens_at=opens_at,
-                                                     closes_at=closes_at)
+                                                     closes_at=closes_at, quota=hard)
                 ClassLesson.objects.bulk_create(
                     ClassLesson(classroom=classroom, lesson=lesson, order=i) for i, lesson in enumerate(lessons))
                 return classroom

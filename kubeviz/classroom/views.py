@@ -203,15 +203,18 @@ def teacher_home(request):
     teacher = request.user
     lessons = list(Lesson.objects.all())
     error = None
-    values = {"name": "", "lessons": [lesson.slug for lesson in lessons], "opens_at": "", "closes_at": ""}
+    values = {"name": "", "lessons": [lesson.slug for lesson in lessons], "opens_at": "", "closes_at": "",
+              "quota": ""}
     if request.method == "POST":
         values = {"name": request.POST.get("name", ""), "lessons": request.POST.getlist("lessons"),
-                  "opens_at": request.POST.get("opens_at", ""), "closes_at": request.POST.get("closes_at", "")}
+                  "opens_at": request.POST.get("opens_at", ""), "closes_at": request.POST.get("closes_at", ""),
+                  "quota": request.POST.get("quota", "")}
         chosen = [lesson for lesson in lessons if lesson.slug in set(values["lessons"])]
         try:
             classroom = services.class_create(
                 teacher=teacher, name=values["name"], lessons=chosen,
-                opens_at=_parse_when(values["opens_at"]), closes_at=_parse_when(values["closes_at"]))
+                opens_at=_parse_when(values["opens_at"]), closes_at=_parse_when(values["closes_at"]),
+                quota=values["quota"])
         except services.ClassroomError as exc:
             error = str(exc)
         else:
@@ -219,8 +222,13 @@ def teacher_home(request):
     classes = Classroom.objects.filter(teacher=teacher).prefetch_related("learners")
     return render(request, "classroom/teacher.html", {
         "classes": classes, "lessons": [{"slug": l.slug, "title": _text(l.title)} for l in lessons],
-        "values": values, "error": error,
+        "values": values, "error": error, "default_quota": _hard_text(settings.KUBEVIZ_DEFAULT_QUOTA),
     }, status=400 if error else 200)
+
+
+def _hard_text(hard: dict) -> str:
+    """Hard limits as ``kubectl create quota --hard`` takes them."""
+    return ",".join(f"{key}={value}" for key, value in hard.items())
 
 
 def _own_class(request, pk: int) -> Classroom:
@@ -251,6 +259,7 @@ def class_detail(request, pk: int):
         "classroom": classroom, "join_url": _join_url(request, classroom),
         "live_url": reverse("classroom:class-live", args=[classroom.pk]),
         "lessons": [_text(l.title) for l in classroom.ordered_lessons()],
+        "quota": _hard_text(classroom.quota or settings.KUBEVIZ_DEFAULT_QUOTA),
         "learners": [{"learner": l, "sandboxes": by_learner.get(l.pk, [])} for l in learners],
         "open": classroom.is_open(),
     })

@@ -241,8 +241,9 @@ def memory_lesson_cluster(lesson: Lesson) -> RegistryCluster:
     return cluster
 
 
-def create_database_cluster(lesson: Lesson, *, name: str, paused: bool = True):
-    """A stored cluster for a lesson (what the browser player starts from): its nodes, seed, start and speed."""
+def create_database_cluster(lesson: Lesson, *, name: str, paused: bool = True, quota: dict | None = None):
+    """A stored cluster for a lesson (what the browser player starts from): its nodes, seed, start and speed, and
+    its sandbox quota (``cluster_create``'s ``quota``)."""
     from django.db import transaction
 
     from kubeviz.store.services import cluster_create, node_register, registry_for
@@ -252,7 +253,7 @@ def create_database_cluster(lesson: Lesson, *, name: str, paused: bool = True):
     with transaction.atomic():
         cluster = cluster_create(name=name, nodes=nodes if isinstance(nodes, int) else 0, seed=spec["seed"],
                                  start=parse_rfc3339(spec["start"]), paused=paused, speed=spec["speed"],
-                                 control_plane=spec["controlPlane"])
+                                 control_plane=spec["controlPlane"], quota=quota)
         if isinstance(nodes, list):
             registry = registry_for(cluster)
             for node in nodes:

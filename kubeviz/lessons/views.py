@@ -107,12 +107,12 @@ def _cluster_name(slug: str) -> str:
     return f"l-{short}-{secrets.token_hex(3)}"
 
 
-def _start(lesson: Lesson) -> LessonProgress:
+def _start(lesson: Lesson, *, quota: dict | None = None) -> LessonProgress:
     for _attempt in range(5):
         name = _cluster_name(lesson.slug)
         if not Cluster.objects.filter(name=name).exists():
             break
-    cluster = create_database_cluster(lesson.parsed(), name=name)
+    cluster = create_database_cluster(lesson.parsed(), name=name, quota=quota)
     progress = LessonProgress.objects.create(cluster=cluster, lesson=lesson)
     progress_begin_step(progress, progress_run(progress), 0)
     return progress
@@ -324,8 +324,9 @@ def lesson_start(request, slug: str):
     if progress is None:
         if _start_refusal(request, lesson):
             return _start_page(request, lesson)
-        progress = _start(lesson)
         principal = request_principal(request)
+        # a class's sandboxes take its quota (none set: the server's default)
+        progress = _start(lesson, quota=(principal.learner.classroom.quota or None) if principal.is_learner else None)
         if principal.is_learner:
             try:
                 sandbox_create(learner=principal.learner, progress=progress)

@@ -269,7 +269,10 @@ def cluster_create(
     paused: bool = True,
     speed: float = 1.0,
     control_plane: bool = True,
+    quota: dict | None = None,
 ) -> Cluster:
+    """A new cluster: its nodes, and the ResourceQuota ``sandbox`` in ``default`` with ``quota``'s hard limits
+    (None: ``KUBEVIZ_DEFAULT_QUOTA``'s; empty: no quota)."""
     if not isinstance(name, str) or len(name) > 63 or not CLUSTER_NAME_RE.match(name):
         raise ClusterError(
             f'cluster name "{name}" is invalid: a lowercase RFC 1123 label must consist of lower case alphanumeric '
@@ -291,8 +294,9 @@ def cluster_create(
         cluster = Cluster.objects.create(name=name, seed=seed, sim_now=start, paused=paused, speed=speed)
         registry = registry_for(cluster)
         populate_cluster(registry, nodes=nodes, control_plane=control_plane)
-        if settings.KUBEVIZ_DEFAULT_QUOTA:
-            default_quota_create(registry, hard=settings.KUBEVIZ_DEFAULT_QUOTA)
+        hard = settings.KUBEVIZ_DEFAULT_QUOTA if quota is None else quota
+        if hard:
+            default_quota_create(registry, hard=hard)
     return cluster
 
 

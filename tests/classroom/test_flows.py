@@ -14,6 +14,7 @@ from kubeviz.classroom.models import Capability, Classroom, Learner, Sandbox
 from kubeviz.classroom.services import class_create
 from kubeviz.lessons.models import Lesson, LessonProgress
 from kubeviz.store.models import Cluster
+from kubeviz.store.services import RESOURCE_QUOTA, registry_for
 
 from .conftest import PASSWORD, SLUG, join, make_teacher, post_json, start, teacher_client
 
@@ -92,6 +93,32 @@ def test_a_class_outside_its_window_refuses_joins_and_starts(classroom_mode, les
     Classroom.objects.filter(pk=now.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
     assert start(browser).status_code == 403
     assert not Sandbox.objects.exists()
+
+
+def test_a_class_gives_its_sandboxes_its_own_quota(classroom_mode, lessons):
+    classroom_mode.KUBEVIZ_DEFAULT_QUOTA = {"pods": "20"}
+    client = teacher_client(make_teacher("ms-lee"))
+    refused = client.post("/teach/", {"name": "Jobs 101", "lessons": [SLUG], "quota": "pod=2"})
+    assert refused.status_code == 400 and not Classroom.objects.exists()
+    assert "The quota per sandbox is not a valid quota: spec.hard[pod]: Invalid value: pod" in refused.content.decode()
+    assert client.post("/teach/", {"name": "Jobs 101", "lessons": [SLUG], "quota": "pods=2, count/jobs.batch=1"}) \
+        .status_code == 302
+    assert client.post("/teach/", {"name": "Defaults", "lessons": [SLUG], "quota": ""}).status_code == 302
+    small, default = Classroom.objects.get(name="Jobs 101"), Classroom.objects.get(name="Defaults")
+    assert small.quota == {"pods": "2", "count/jobs.batch": "1"} and default.quota == {}
+    assert "pods=2,count/jobs.batch=1" in client.get(f"/teach/{small.pk}/").content.decode()
+    assert 'placeholder="pods=20"' in client.get("/teach/").content.decode()
+    hard = {}
+    for classroom in (small, default):
+        learner = Client(HTTP_ACCEPT_LANGUAGE="en")
+        join(learner, classroom.join_code, "Ada")
+        assert start(learner).status_code == 302
+        cluster = Sandbox.objects.get(learner__classroom=classroom).cluster
+        quota = registry_for(cluster).get(RESOURCE_QUOTA, "default", "sandbox")
+        assert quota["status"]["hard"] == quota["spec"]["hard"]  # synced: enforced from the first request
+        hard[classroom.name] = quota["spec"]["hard"]
+    assert hard["Jobs 101"] == {"pods": "2", "count/jobs.batch": "1"}
+    assert hard["Defaults"] == {"pods": "20"}
 
 
 def test_an_address_that_tries_many_wrong_codes_is_refused_for_a_while(classroom_mode, lessons):
