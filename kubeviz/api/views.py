@@ -338,6 +338,7 @@ def _collection(request, registry, resource, namespace):
             limit=limit,
             continue_=request.GET.get("continue", ""),
             resource_version=request.GET.get("resourceVersion", ""),
+            resource_version_match=request.GET.get("resourceVersionMatch", ""),
         )
         table_version = _table_version(request)
         if table_version:
@@ -413,7 +414,7 @@ def _item(request, registry, resource, namespace, name, subresource):
         if _is_watch(request) and not subresource:
             # The deprecated single-object watch is a watch of the collection narrowed to one name.
             return _watch(request, registry, resource, namespace if resource.namespaced else None, name=name)
-        obj = registry.get(resource, ns, name)
+        obj = registry.get(resource, ns, name, resource_version=request.GET.get("resourceVersion", ""))
         obj.setdefault("apiVersion", resource.api_version)
         obj.setdefault("kind", resource.kind)
         table_version = _table_version(request)

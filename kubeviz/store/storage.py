@@ -6,9 +6,10 @@ sees a change that was rolled back.
 """
 
 from contextlib import contextmanager, nullcontext
-from datetime import timezone as dt_timezone
+from datetime import timedelta, timezone as dt_timezone
 from functools import lru_cache
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils.dateparse import parse_datetime
@@ -22,8 +23,8 @@ from . import events
 from . import actor as actors
 from .models import Change, Checkpoint, Cluster, ContainerLog, StoredObject, TraceRecord
 
-# How many changes a cluster's history keeps (etcd compacts too); older resourceVersions answer 410 Gone.
-HISTORY_LENGTH = 20_000
+# How often (in resourceVersions, at most) the history is looked at for compaction; how much it keeps is a setting
+# (KUBEVIZ_HISTORY_CHANGES, KUBEVIZ_HISTORY_SECONDS).
 COMPACT_EVERY = 1_000
 # How many objects list_range reads at most per query (etcd's maxLimit for one range request).
 RANGE_BATCH_MAX = 10_000
@@ -127,6 +128,9 @@ class DatabaseStorage:
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self.seed = cluster.seed
+        self._keep_changes = settings.KUBEVIZ_HISTORY_CHANGES
+        self._keep_time = timedelta(seconds=settings.KUBEVIZ_HISTORY_SECONDS)
+        self._compact_every = min(COMPACT_EVERY, max(1, self._keep_changes // 4))
         self._reset()
 
     def _reset(self) -> None:
@@ -197,6 +201,8 @@ class DatabaseStorage:
         )
 
     def current_resource_version(self) -> int:
+        if not self._locked:  # another connection may have written since
+            self.cluster.resource_version = _fetch("version", (self.cluster.pk,))[0][0]
         return self.cluster.resource_version
 
     def _next_rv(self) -> int:
@@ -227,8 +233,8 @@ class DatabaseStorage:
         _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind, meta.get("namespace", ""),
                         meta["name"], _to_db(obj) if encoded is None else encoded, self._sim_time_db(),
                         self._actor_for_db()))
-        if rv % COMPACT_EVERY == 0 and rv > HISTORY_LENGTH:
-            self.compact(rv - HISTORY_LENGTH)
+        if rv % self._compact_every == 0 and rv > self._keep_changes:
+            self._compact_kept(rv)
         event = WatchEvent(type_, resource, obj)
         if self._locked:
             self._log.append((rv, event))
@@ -258,6 +264,21 @@ class DatabaseStorage:
     def last_trace_sequence(self) -> int:
         """The sequence of the last trace kept (0: none): where an engine's numbering goes on after a restart."""
         return TraceRecord.objects.filter(cluster=self.cluster).aggregate(m=Max("sequence"))["m"] or 0
+
+    def _compact_kept(self, rv: int) -> None:
+        """Compact what the settings do not keep: the history keeps the last ``KUBEVIZ_HISTORY_CHANGES`` changes
+        and every change of the last ``KUBEVIZ_HISTORY_SECONDS`` simulated seconds, whichever reaches further
+        back."""
+        revision = rv - self._keep_changes
+        cutoff = self.cluster.sim_now - self._keep_time
+        # the state at the last change before the cutoff is still needed to rebuild the cluster at the cutoff
+        before = Change.objects.filter(Q(sim_time__lt=cutoff) | Q(sim_time__isnull=True), cluster=self.cluster,
+                                       resource_version__lte=revision).order_by("-resource_version") \
+            .values_list("resource_version", flat=True).first()
+        if before is None:
+            return
+        if before > _fetch("compacted", (self.cluster.pk,))[0][0]:
+            self.compact(before)
 
     def compact(self, revision: int) -> None:
         """Compact the history at ``revision`` as etcd does: forget every change at or before it that a later one
