@@ -139,3 +139,35 @@ def namespace_not_found(name: str) -> StatusError:
 
 def internal_error(message: str) -> StatusError:
     return StatusError(500, "InternalError", f"Internal error occurred: {message}", {})
+
+
+def list_options_invalid(errors: list) -> StatusError:
+    """The handler's answer to ListOptions that fail ``ValidateListOptions``: ``NewInvalid`` of the
+    ``ListOptions.meta.k8s.io`` kind, with no name."""
+    rendered = list(dict.fromkeys(str(e) for e in errors))
+    summary = rendered[0] if len(rendered) == 1 else "[" + ", ".join(rendered) + "]"
+    details = {"group": "meta.k8s.io", "kind": "ListOptions",
+               "causes": [{"reason": e.type, "message": e.message(), "field": e.field} for e in errors]}
+    return StatusError(422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {summary}', details)
+
+
+#: How long the watch cache asks a client to wait before reading again at a resourceVersion it has not reached.
+RESOURCE_VERSION_TOO_HIGH_RETRY_SECONDS = 1
+
+
+def too_large_resource_version(requested: int, current: int) -> StatusError:
+    """``storage.NewTooLargeResourceVersionError``: a read at a resourceVersion the cluster has not reached (the
+    watch cache gives up waiting for it): 504 Timeout."""
+    return StatusError(504, "Timeout", f"Timeout: Too large resource version: {requested}, current: {current}", {
+        "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+        "retryAfterSeconds": RESOURCE_VERSION_TOO_HIGH_RETRY_SECONDS,
+    })
+
+
+def invalid_resource_version(value: str) -> StatusError:
+    """A resourceVersion that is not an unsigned integer (the versioner's ``ParseResourceVersion``)."""
+    from .fielderrors import go_quote
+
+    syntax = "value out of range" if value.isdigit() else "invalid syntax"
+    return bad_request(f"invalid resource version: resourceVersion: Invalid value: {go_quote(value)}: "
+                       f"strconv.ParseUint: parsing {go_quote(value)}: {syntax}")

@@ -42,6 +42,8 @@ INCONSISTENT_CONTINUE = (
 )
 # etcd3/store.go resolveGetListRev
 RESOURCE_VERSION_WITH_CONTINUE = "specifying resource version is not allowed when using continue"
+# metav1.ResourceVersionMatch
+EXACT, NOT_OLDER_THAN = "Exact", "NotOlderThan"
 # A token's resourceVersion that means "the newest": what the 410 hands out (0 would be a bad token).
 LATEST = -1
 

@@ -166,7 +166,15 @@ class Registry:
 
     # -- reads ---------------------------------------------------------------------------------------------
 
-    def get(self, resource: ResourceType, namespace: str, name: str) -> dict:
+    def get(self, resource: ResourceType, namespace: str, name: str, *, resource_version: str = "") -> dict:
+        """The object now. A ``resource_version`` asks, as a get from the watch cache does, for the object as it is
+        at that version or any later one: the newest serves it, unless the cluster has not reached the version
+        yet (504 Too large resource version)."""
+        if resource_version:
+            requested = parse_resource_version(resource_version)
+            current = self.storage.current_resource_version()
+            if requested > current:
+                raise errors.too_large_resource_version(requested, current)
         obj = self.storage.get(resource, namespace, name)
         if obj is None:
             raise errors.not_found(resource, name)
@@ -194,6 +202,7 @@ class Registry:
         limit: int = 0,
         continue_: str = "",
         resource_version: str = "",
+        resource_version_match: str = "",
     ) -> paging.Chunk:
         """A list as the API server answers one (the store's ``ListPredicate`` and the storage's ``GetList``),
         in chunks when asked (``paging.py``).
@@ -202,8 +211,18 @@ class Registry:
         ``Expired`` when that is compacted, answering a token that goes on at the newest). Without one, a
         ``limit`` makes the first chunk, at the newest resourceVersion; a ``resource_version`` of ``"0"`` asks
         for any state, which the watch cache serves whole, ignoring ``limit``, and so does a field selector that
-        names the one object to list. ``resource_version`` is otherwise read as ``""`` (the newest state is never
-        older than any it names); an exact read at it is not served yet."""
+        names the one object to list.
+
+        A read at a past revision is the etcd store's: ``resource_version_match`` ``Exact`` (or, the legacy way, a
+        ``resource_version`` with a ``limit`` and no match) lists the objects as they were at that revision, in
+        chunks or whole, 410 ``Expired`` once the history no longer reaches back to it; ``NotOlderThan`` (or a bare
+        ``resource_version``) is served by the newest state. Either answers 504 Too large resource version for a
+        revision the cluster has not reached."""
+        _validate_list_options(resource_version, resource_version_match, continue_)
+        requested = parse_resource_version(resource_version) if resource_version else None
+        exact = requested is not None and (
+            resource_version_match == paging.EXACT
+            or (not resource_version_match and limit > 0 and requested > 0 and not continue_))
         lsel, fsel = self._parse_selectors(resource, label_selector, field_selector)
 
         def matches(obj):
@@ -218,7 +237,13 @@ class Registry:
             if resource_version not in ("", "0"):
                 raise errors.bad_request(paging.RESOURCE_VERSION_WITH_CONTINUE)
             read_at = revision if revision > 0 else None
+        elif exact:
+            start, read_at, key_prefix = "", requested, paging.storage_prefix(namespace)
         else:
+            if requested:  # not older than: the newest state is, once the cluster got there
+                current = self.storage.current_resource_version()
+                if requested > current:
+                    raise errors.too_large_resource_version(requested, current)
             single = fsel.requires_exact_match("metadata.name")[1] and (namespace is not None
                                                                          or not resource.namespaced)
             if limit <= 0 or resource_version == "0" or single:
@@ -233,11 +258,14 @@ class Registry:
                                matches=None if lsel.empty and fsel.empty else matches,
                                key_prefix=key_prefix, resource_version=found.revision)
         except HistoryCompacted:
-            if not continue_:  # compacted while a first chunk was read
+            if not continue_:  # an exact revision compacted, or compacted while a first chunk was read
                 raise errors.StatusError(410, "Expired", paging.EXPIRED) from None
             raise errors.StatusError(410, "Expired", paging.INCONSISTENT_CONTINUE, list_meta={
                 "continue": paging.encode_continue(start, key_prefix, paging.LATEST)}) from None
         except FutureRevision as exc:
+            if exact:
+                raise errors.too_large_resource_version(requested, self.storage.current_resource_version()) \
+                    from None
             raise errors.StatusError(500, "", exc.message) from None
 
     def _parse_selectors(self, resource: ResourceType, label_selector: str, field_selector: str):
@@ -695,6 +723,36 @@ def delete_warnings(resource: ResourceType, propagation_policy: str | None) -> t
     if propagation_policy is None and (resource.group, resource.kind) in ORPHAN_BY_DEFAULT:
         return (JOB_DELETE_OPTION_WARNING,)
     return ()
+
+
+MAX_RESOURCE_VERSION = 2**64 - 1
+
+
+def parse_resource_version(value: str) -> int:
+    """A resourceVersion as the API object versioner reads one (``strconv.ParseUint``); 400 otherwise."""
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_RESOURCE_VERSION:
+        raise errors.invalid_resource_version(value)
+    return int(value)
+
+
+def _validate_list_options(resource_version: str, match: str, continue_: str) -> None:
+    """``ValidateListOptions`` of a list (not a watch): the combinations of resourceVersionMatch it refuses."""
+    found = []
+    if match:
+        if not resource_version:
+            found.append(fielderrors.forbidden(
+                "resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+        if continue_:
+            found.append(fielderrors.forbidden(
+                "resourceVersionMatch", "resourceVersionMatch is forbidden when continue is provided"))
+        if match not in (paging.EXACT, paging.NOT_OLDER_THAN):
+            found.append(fielderrors.not_supported("resourceVersionMatch", match,
+                                                   [paging.EXACT, paging.NOT_OLDER_THAN, ""]))
+        if match == paging.EXACT and resource_version == "0":
+            found.append(fielderrors.forbidden(
+                "resourceVersionMatch", 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+    if found:
+        raise errors.list_options_invalid(found)
 
 
 def _rv_required():

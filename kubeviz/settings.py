@@ -247,6 +247,11 @@ KUBEVIZ_IDLE_DELETE_SECONDS = env_int("KUBEVIZ_IDLE_DELETE_SECONDS", 7 * 24 * 36
 KUBEVIZ_JOIN_FAILURES = env_int("KUBEVIZ_JOIN_FAILURES", 100, minimum=1)
 # The teacher's live grid shows a learner as stuck once they have been on one step this many minutes.
 KUBEVIZ_STUCK_MINUTES = env_int("KUBEVIZ_STUCK_MINUTES", 5, minimum=1)
+# How much history each cluster keeps (its changes, compacted like etcd's, and its controllers' traces): at least
+# the last KUBEVIZ_HISTORY_CHANGES changes and every change of the last KUBEVIZ_HISTORY_SECONDS simulated seconds
+# is kept; older ones are compacted away (reads at those revisions answer 410 Expired).
+KUBEVIZ_HISTORY_CHANGES = env_int("KUBEVIZ_HISTORY_CHANGES", 20_000, minimum=10)
+KUBEVIZ_HISTORY_SECONDS = env_int("KUBEVIZ_HISTORY_SECONDS", 24 * 3600, minimum=0)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/teach/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc3339
 
 from kubeviz.store.models import Cluster
+from kubeviz.store.actor import acting_as, user_of
 from kubeviz.store.services import registry_for
 
 from apiserver import discovery, errors, kinds, openapi, paging, printers, protobuf
@@ -283,11 +284,12 @@ def kube_api(request, cluster, path):
     if resource.namespaced and name is not None and namespace is None:
         raise errors.not_found_path()
     registry = registry_for(get_cluster(cluster))
-    if name is None:
-        return _collection(request, registry, resource, namespace)
-    if subresource == "log":
-        return _pod_log(request, registry, resource, namespace, name)
-    return _item(request, registry, resource, namespace or "", name, subresource)
+    with acting_as(user_of(request)):
+        if name is None:
+            return _collection(request, registry, resource, namespace)
+        if subresource == "log":
+            return _pod_log(request, registry, resource, namespace, name)
+        return _item(request, registry, resource, namespace or "", name, subresource)
 
 
 # Subresources that need a real container runtime or network: answered at once with a Status saying so,
@@ -344,6 +346,7 @@ def _collection(request, registry, resource, namespace):
             limit=limit,
             continue_=request.GET.get("continue", ""),
             resource_version=request.GET.get("resourceVersion", ""),
+            resource_version_match=request.GET.get("resourceVersionMatch", ""),
         )
         table_version = _table_version(request)
         if table_version:
@@ -423,7 +426,7 @@ def _item(request, registry, resource, namespace, name, subresource):
         if _is_watch(request) and not subresource:
             # The deprecated single-object watch is a watch of the collection narrowed to one name.
             return _watch(request, registry, resource, namespace if resource.namespaced else None, name=name)
-        obj = registry.get(resource, ns, name)
+        obj = registry.get(resource, ns, name, resource_version=request.GET.get("resourceVersion", ""))
         obj.setdefault("apiVersion", resource.api_version)
         obj.setdefault("kind", resource.kind)
         table_version = _table_version(request)
