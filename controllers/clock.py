@@ -43,6 +43,10 @@ class TimerHeap:
         self._drop_stale()
         return self._heap[0][0] if self._heap else None
 
+    def due(self, now: datetime) -> list[tuple[datetime, Hashable]]:
+        """``(time, key)`` of the keys due at or before ``now``, in time order, left scheduled."""
+        return sorted(((when, key) for key, when in self._due.items() if when <= now), key=lambda item: item[0])
+
     def pop_due(self, now: datetime) -> list[Hashable]:
         """Keys due at or before ``now``, in (time, sequence) order."""
         due = []

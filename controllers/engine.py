@@ -136,6 +136,16 @@ class Engine:
             return expiry
         return due
 
+    def pending(self, limit: int) -> tuple[int, list[tuple[str, Hashable, datetime]]]:
+        """The work waiting at the current instant, as the next ``drain`` finds it once it has pulled (pull first):
+        the keys queued, in the order they will be synced, then the timers already due. Answers how many in all and
+        the first ``limit`` as ``(controller, key, due)``; runs nothing."""
+        now = self.now
+        due = self.timers.due(now)
+        items = [(controller, key, now) for controller, key in self.queue.first(limit)]
+        items += [(controller, key, when) for when, (controller, key) in due[:limit - len(items)]]
+        return len(self.queue) + len(due), items
+
     # -- informer --------------------------------------------------------------------------------------
 
     def start(self) -> None:

@@ -5,6 +5,7 @@ controller's own: the Job controller's 1 s doubling to 60 s)."""
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import Hashable
 
 BASE_DELAY = 0.005
@@ -19,6 +20,10 @@ class WorkQueue:
 
     def __len__(self) -> int:
         return len(self._queue)
+
+    def first(self, n: int) -> list[Hashable]:
+        """The next ``n`` keys, in the order they will come out (the queue is left as it is)."""
+        return list(islice(self._queue, n))
 
     def add(self, key: Hashable) -> None:
         if key not in self._queued:

@@ -32,11 +32,27 @@ EventType = Literal["ADDED", "MODIFIED", "DELETED"]
 Advance = TypedDict("Advance", {"from": str, "target": str})  # RFC 3339: a background advance's start and end
 
 
+class PendingItem(TypedDict):
+    controller: str
+    key: str  # "namespace/name", or a cluster-scoped name
+    due: str  # RFC 3339 (microseconds): the paused clock's now for a queued key, the timer's time for one due
+
+
+class Pending(TypedDict):
+    """A paused clock's waiting work (``EngineHost.pending``): how much, the first few, and whether it is the
+    resync a controller manager that has not started yet will begin with."""
+
+    count: int
+    items: list[PendingItem]
+    resync: bool
+
+
 class Clock(TypedDict):
     now: str
     paused: bool
     speed: float
     advance: NotRequired[Advance]
+    pending: NotRequired[Pending]
 
 
 class ClusterRef(TypedDict):
@@ -207,8 +223,9 @@ def trace_frame(cluster_uid: str, record: dict) -> str:
 
 def clock_frame(cluster_uid: str, value: Clock) -> str:
     advance = value.get("advance") or {}
+    pending = value.get("pending")
     key = ("clock", cluster_uid, value.get("now"), value.get("paused"), value.get("speed"), advance.get("from"),
-           advance.get("target"))
+           advance.get("target"), None if pending is None else json.dumps(pending, sort_keys=True))
     return frames.get(key, lambda: clock(value))
 
 

@@ -15,6 +15,16 @@ pause ends an advance, a server shutdown ends everything (``shutdown``). What is
 committed. An advance whose request may not wait for it (``wait``) answers how far it got and goes on in a thread
 of its own; the cluster's clock shows where it is heading (``advance_from``, ``advance_target``) until it arrives
 or is cancelled.
+
+While a cluster's clock is paused, its clock says what the controllers have waiting (``pending``): the dashboard
+tells a learner who applied a Job on a paused clock why nothing happens yet. An engine running in this process
+answers from memory, after reading the changes committed since its last run (``Engine.pull``, the first thing its
+next run does anyway): the keys queued and the timers already due. An engine that has not started (never built in
+this process, or built for a page and not run yet) has nothing in memory, but it will start by listing every object
+and queueing each controller's resync of them; its pending work is that resync, computed by a throwaway engine that
+lists and queues and is dropped (``resync: true``), once per resourceVersion of the cluster, so clocks read over and
+over (a classroom's grid) cost a row read. Reading never builds, starts or runs the cluster's own engine: when it
+starts stays where it was, and so does the run.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from datetime import datetime, timedelta
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
+from controllers.apimachinery.timeutil import format_rfc3339_micro
 from controllers.engine import Engine, TraceRecord
 from controllers.manager import default_controllers
 
@@ -48,6 +59,9 @@ MAX_ADVANCE_SECONDS = 31 * 24 * 3600
 SLICE_SECONDS = 0.05
 # While a long run goes on, how often its clock is published to the cluster's watchers (wall seconds).
 PUBLISH_SECONDS = 0.25
+
+# How many of the pending keys a clock names (it counts them all).
+PENDING_ITEMS = 5
 
 # Who a slice's writes are outside any sync: the Events whose TTL runs out (the API server's, in etcd's leases).
 EVENT_TTL = actor.system("event TTL")
@@ -104,6 +118,8 @@ class EngineHost:
         self._executor = ThreadPoolExecutor(thread_name_prefix="kubeviz-advance")
         self._runs = 0
         self._idle = threading.Condition()
+        # The pending work of clusters whose engine has not started, by name: (uid, resourceVersion, answer).
+        self._resync_pending: dict[str, tuple[str, int, dict]] = {}
 
     def lock(self, name: str) -> ClusterLock:
         with self._guard:
@@ -147,8 +163,40 @@ class EngineHost:
         with self.lock(name):
             self._engines.pop(name, None)
             self._unsaved_traces.pop(name, None)
+            self._resync_pending.pop(name, None)
             self._bump("play", name)
             self._bump("advance", name)
+
+    # -- pending work ----------------------------------------------------------------------------------------
+
+    def pending(self, cluster: Cluster) -> dict | None:
+        """What the cluster's controllers have waiting while its clock is paused (None while it plays or
+        advances): ``{"count", "items": [{"controller", "key", "due"}], "resync"}``, the first ``PENDING_ITEMS``
+        in the order a run takes them. Never builds, starts or runs the cluster's engine (module docstring)."""
+        if not cluster.paused or cluster.advance_target is not None:
+            return None
+        entry = self._engines.get(cluster.name)
+        if entry is not None and entry[0] == str(cluster.uid) and entry[1].started:
+            with self.lock(cluster.name):
+                engine = entry[1]
+                engine.pull()
+                return _pending_json(engine, resync=False)
+        cached = self._resync_pending.get(cluster.name)
+        if cached is not None and cached[:2] == (str(cluster.uid), cluster.resource_version):
+            return cached[2]
+        client = RegistryClient(registry_for(Cluster.objects.get(pk=cluster.pk)))
+        throwaway = Engine(client, default_controllers(), seed=str(cluster.seed))
+        throwaway.start()
+        answer = _pending_json(throwaway, resync=True)
+        self._resync_pending[cluster.name] = (str(cluster.uid), client.storage.cluster.resource_version, answer)
+        return answer
+
+    def _paused_pending(self, engine: Engine) -> dict | None:
+        """The pending work of an engine that just ran a slice, if its cluster is paused (its own copy says)."""
+        cluster = engine.client.storage.cluster
+        if not cluster.paused or cluster.advance_target is not None:
+            return None
+        return _pending_json(engine, resync=False)
 
     # -- stopping runs -----------------------------------------------------------------------------------
 
@@ -270,7 +318,7 @@ class EngineHost:
                         _save_checkpoints(engine)
                         self._save_traces(name, storage)
                         if done or time.monotonic() - last_published >= PUBLISH_SECONDS:
-                            publish_clock(storage.cluster)
+                            publish_clock(storage.cluster, pending=self._paused_pending(engine) if done else None)
                             last_published = time.monotonic()
                 if done:
                     return DONE
@@ -310,7 +358,7 @@ class EngineHost:
                     if self._epoch("advance", cluster.name) == epoch:
                         self._record_advance(cluster, None, None)
                         cluster.refresh_from_db()
-                        publish_clock(cluster)
+                        publish_clock(cluster, pending=self.pending(cluster))
         except shutdown.ShuttingDown:
             pass  # the advance stays recorded: the next server process goes on with it (resume_advances)
         except Exception:  # noqa: BLE001 - a thread's error has nobody to answer it
@@ -363,6 +411,16 @@ def _encode_key(key) -> str:
 def _decode_key(text: str):
     namespace, _, name = text.partition("/")
     return (namespace, name) if name else text
+
+
+def _pending_json(engine: Engine, *, resync: bool) -> dict:
+    count, items = engine.pending(PENDING_ITEMS)
+    return {
+        "count": count,
+        "items": [{"controller": controller, "key": _encode_key(key), "due": format_rfc3339_micro(due)}
+                  for controller, key, due in items],
+        "resync": resync,
+    }
 
 
 def _save_checkpoints(engine: Engine) -> None:

@@ -135,7 +135,7 @@ def cluster_detail(request, cluster):
 def clock(request, cluster):
     obj = get_cluster(cluster)
     if request.method == "GET":
-        return json_response(clock_json(obj))
+        return json_response(clock_json(obj, pending=host.pending(obj)))
     if request.method != "PATCH":
         raise errors.method_not_supported("clock", request.method.lower())
     body = _json_object(request)
@@ -154,8 +154,9 @@ def clock(request, cluster):
         obj.save(update_fields=["paused", "speed"])
         host.clock_changed(obj)
         obj.refresh_from_db()  # a run may have moved the clock while this request waited for the lock
-        publish_clock(obj)
-    return json_response(clock_json(obj))
+        pending = host.pending(obj)
+        publish_clock(obj, pending=pending)
+    return json_response(clock_json(obj, pending=pending))
 
 
 @api_endpoint
@@ -207,7 +208,7 @@ def clock_advance(request, cluster):
         raise errors.StatusError(
             409, "Conflict", f"the advance was stopped (paused or cancelled) at {format_rfc3339(obj.sim_now)}", {},
         )
-    return json_response(clock_json(obj), status=200 if outcome == DONE else 202)
+    return json_response(clock_json(obj, pending=host.pending(obj)), status=200 if outcome == DONE else 202)
 
 
 @api_endpoint
@@ -218,7 +219,7 @@ def clock_step(request, cluster):
     obj = get_cluster(cluster)
     host.step(obj)
     obj.refresh_from_db()
-    return json_response(clock_json(obj))
+    return json_response(clock_json(obj, pending=host.pending(obj)))
 
 
 def _query_int(request, name: str, default: int, *, low: int, high: int) -> int:

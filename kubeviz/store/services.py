@@ -52,19 +52,22 @@ class ClusterError(Exception):
         self.message, self.code, self.reason = message, code, reason
 
 
-def clock_json(cluster: Cluster) -> dict:
-    """The clock as the API answers it: ``{"now": RFC 3339, "paused": bool, "speed": float}``, and while an advance
-    goes on in the background ``"advance": {"from": RFC 3339, "target": RFC 3339}``."""
+def clock_json(cluster: Cluster, *, pending: dict | None = None) -> dict:
+    """The clock as the API answers it: ``{"now": RFC 3339, "paused": bool, "speed": float}``, while an advance
+    goes on in the background ``"advance": {"from": RFC 3339, "target": RFC 3339}``, and when given (a paused
+    clock: ``EngineHost.pending``) ``"pending"``, the work its controllers have waiting."""
     clock = {"now": format_rfc3339(cluster.sim_now), "paused": cluster.paused, "speed": cluster.speed}
     if cluster.advance_target is not None:
         clock["advance"] = {"from": format_rfc3339(cluster.advance_from or cluster.sim_now),
                             "target": format_rfc3339(cluster.advance_target)}
+    if pending is not None:
+        clock["pending"] = pending
     return clock
 
 
-def publish_clock(cluster: Cluster) -> None:
+def publish_clock(cluster: Cluster, *, pending: dict | None = None) -> None:
     """Tell the cluster's watchers where its clock is, once the current transaction commits."""
-    message = {"type": "clock.changed", "clock": clock_json(cluster)}
+    message = {"type": "clock.changed", "clock": clock_json(cluster, pending=pending)}
     transaction.on_commit(lambda: events.publish(cluster.name, message))
 
 

@@ -367,3 +367,38 @@ def test_a_controller_may_have_its_own_rate_limiter():
     engine = Engine(RecordingClient(refuse={"x"}), [controller])
     engine.run_until(at(200))
     assert [(t - T0).total_seconds() for t in controller.synced] == [0, 1, 3, 7, 15, 31, 63, 123, 183]
+
+
+class Noting:
+    """A controller that notes the keys it syncs and plans nothing; it resyncs the keys it is given."""
+
+    name = "noting"
+
+    def __init__(self, keys):
+        self.keys, self.synced = keys, []
+
+    def initial_keys(self, engine):
+        return list(self.keys)
+
+    def keys_for_change(self, change, old, engine):
+        return []
+
+    def sync(self, key, engine, memory):
+        self.synced.append(key)
+        return None
+
+
+def test_pending_lists_the_queue_in_order_then_the_timers_already_due_and_runs_nothing():
+    controller = Noting(["a", "b"])
+    engine = Engine(RecordingClient(), [controller])
+    engine.start()
+    engine.timers.schedule(T0, ("noting", "due"))
+    engine.enqueue_after("noting", "later", 30)  # not due yet: not pending
+    engine.timers.schedule(T0, ("noting", "a"))  # queued too: it runs twice (now, and when its timer fires)
+    assert engine.pending(2) == (4, [("noting", "a", T0), ("noting", "b", T0)])
+    assert engine.pending(5) == (4, [("noting", "a", T0), ("noting", "b", T0), ("noting", "due", T0),
+                                     ("noting", "a", T0)])
+    assert controller.synced == []
+    engine.run_until(T0)
+    assert controller.synced == ["a", "b", "due", "a"]
+    assert engine.pending(5) == (0, [])

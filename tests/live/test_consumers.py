@@ -204,7 +204,9 @@ async def test_an_advance_sends_events_traces_and_the_clock(cluster):
         event_message(type_, data) for type_, kind, data in changes]
     assert {"Pod", "Job", "Event"} <= {m["kind"] for m in messages if m["type"] == "event"}
     clocks = [m for m in messages if m["type"] == "clock"]
-    assert clocks == [{"type": "clock", "clock": {"now": "2025-01-01T00:00:05Z", "paused": True, "speed": 1.0}}]
+    # paused: the clock says the controllers have nothing left waiting
+    assert clocks == [{"type": "clock", "clock": {"now": "2025-01-01T00:00:05Z", "paused": True, "speed": 1.0,
+                                                  "pending": {"count": 0, "items": [], "resync": False}}}]
     assert messages[-1] == clocks[0]
     await stream.disconnect()
 

@@ -83,6 +83,16 @@ def test_frames_are_keyed_by_cluster_and_change():
     payloads.frames.clear()
 
 
+def test_a_paused_clock_that_only_differs_in_its_pending_work_is_another_frame():
+    payloads.frames.clear()
+    waiting = dict(CLOCK, paused=True, pending={"count": 1, "resync": False, "items": [
+        {"controller": "job-controller", "key": "default/pi", "due": "2025-01-01T00:00:00.000000Z"}]})
+    done = dict(CLOCK, paused=True, pending={"count": 0, "items": [], "resync": False})
+    assert json.loads(payloads.clock_frame("uid-a", waiting))["clock"]["pending"]["count"] == 1
+    assert json.loads(payloads.clock_frame("uid-a", done))["clock"]["pending"]["count"] == 0
+    payloads.frames.clear()
+
+
 def test_snapshot_and_resume_name_the_cluster_when_given():
     cluster = {"name": "test", "uid": "c-uid"}
     snapshot = payloads.snapshot(cluster=cluster, resource_version=12, clock=CLOCK, objects={}, traces=[])
