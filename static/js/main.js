@@ -19,6 +19,7 @@ import { createCronJobsView } from "./render/cronjobs.js";
 import { createDaemonSetsView } from "./render/daemonsets.js";
 import { createDetailsView } from "./render/details.js";
 import { createClock, createNodeActions, toast } from "./controls.js";
+import { createPendingNotice } from "./pending.js";
 import { createEditor } from "./editor.js";
 import { createConsole } from "./console.js";
 import { throttle } from "./dom.js";
@@ -89,6 +90,8 @@ const details = createDetailsView({
   onSelect: select,
 });
 const clock = createClock({ api, dispatch, getState: () => state, simNow });
+const pendingNotice = createPendingNotice({ root: document.querySelector('[data-testid="pending-notice"]'), api,
+  dispatch, getState: () => state });
 // A read-only view (a teacher's look at a learner's sandbox, the projector): every control that writes is hidden by
 // the page's style and off here too; the server refuses writes to the view's capability anyway.
 if (config.readOnly) {
@@ -220,6 +223,7 @@ function render(changes) {
   if (changes.traces.length || changes.full) traces.update(state, changes);
   if (changes.events || changes.traces.length) loop.pulse(changes);
   if (changes.clock || changes.full) clock.render();
+  pendingNotice.update(state, changes);
   if (state.error) showError(state.error);
 }
 
