@@ -104,11 +104,12 @@ def window_json(window: StepWindow) -> dict:
             "lesson_trace_sequence": window.lesson_trace_sequence, "snapshot": window.snapshot}
 
 
-def progress_run(progress: LessonProgress) -> LessonRun:
-    """A ``LessonRun`` carrying on where the stored progress left off (its step, window, applies, prediction)."""
+def progress_run(progress: LessonProgress, *, who: str | None = None) -> LessonRun:
+    """A ``LessonRun`` carrying on where the stored progress left off (its step, window, applies, prediction);
+    its writes are recorded as the lesson's, made for ``who`` (the learner or teacher asking, in classroom mode)."""
     w = progress.window
     started = (w["lesson_resource_version"], w["lesson_trace_sequence"]) if w else None
-    run = LessonRun(progress.lesson.parsed(), database_lesson_cluster(progress.cluster), started=started)
+    run = LessonRun(progress.lesson.parsed(), database_lesson_cluster(progress.cluster, who=who), started=started)
     if w:
         run.step_index = progress.step
         run.window = StepWindow(

@@ -45,6 +45,7 @@ from kubeviz.classroom.services import SandboxExists, cluster_discard, sandbox_c
 from kubeviz.dashboard.catalogue import js_catalogue
 from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, page_config
 from kubeviz.runtime.host import host
+from kubeviz.store.actor import display_name
 from kubeviz.store.models import Cluster
 
 from .markdown import render_markdown
@@ -107,14 +108,23 @@ def _cluster_name(slug: str) -> str:
     return f"l-{short}-{secrets.token_hex(3)}"
 
 
-def _start(lesson: Lesson, *, quota: dict | None = None) -> LessonProgress:
+def _who(request) -> str | None:
+    """Whom a lesson's writes are made for: the learner (or the teacher previewing) asking, in classroom mode."""
+    return display_name(request_principal(request))
+
+
+def _run(request, progress: LessonProgress) -> LessonRun:
+    return progress_run(progress, who=_who(request))
+
+
+def _start(lesson: Lesson, *, quota: dict | None = None, who: str | None = None) -> LessonProgress:
     for _attempt in range(5):
         name = _cluster_name(lesson.slug)
         if not Cluster.objects.filter(name=name).exists():
             break
     cluster = create_database_cluster(lesson.parsed(), name=name, quota=quota)
     progress = LessonProgress.objects.create(cluster=cluster, lesson=lesson)
-    progress_begin_step(progress, progress_run(progress), 0)
+    progress_begin_step(progress, progress_run(progress, who=who), 0)
     return progress
 
 
@@ -149,7 +159,7 @@ def _progress(request, lesson: Lesson, *, create: bool) -> LessonProgress | None
     progress = _classroom_progress(request, lesson) if classroom else _cookie_progress(request, lesson)
     if progress is not None:
         if progress.step >= len(lesson.content["steps"]):  # the lesson lost steps since
-            progress_begin_step(progress, progress_run(progress), 0)
+            progress_begin_step(progress, _run(request, progress), 0)
         return progress
     return _start(lesson) if create and not classroom else None
 
@@ -326,7 +336,8 @@ def lesson_start(request, slug: str):
             return _start_page(request, lesson)
         principal = request_principal(request)
         # a class's sandboxes take its quota (none set: the server's default)
-        progress = _start(lesson, quota=(principal.learner.classroom.quota or None) if principal.is_learner else None)
+        progress = _start(lesson, quota=(principal.learner.classroom.quota or None) if principal.is_learner else None,
+                          who=display_name(principal))
         if principal.is_learner:
             try:
                 sandbox_create(learner=principal.learner, progress=progress)
@@ -380,7 +391,7 @@ def api_step(request, progress, body):
         count = len(progress.lesson.content["steps"])
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
             return JsonResponse({"error": f"step must be an integer from 0 to {count - 1}"}, status=422)
-        problems = progress_begin_step(progress, progress_run(progress), index)
+        problems = progress_begin_step(progress, _run(request, progress), index)
         return dict(_step_json(progress), problems=problems)
     if request.method != "GET":
         return JsonResponse({"error": "method not allowed"}, status=405)
@@ -399,7 +410,7 @@ def api_check(request, progress, body):
     refused = _post_only(request)
     if refused:
         return refused
-    run = progress_run(progress)
+    run = _run(request, progress)
     done = _run_due_actions(progress, run)
     return dict(_checks_json(progress, run), done=done, steps=_step_json(progress)["steps"])
 
@@ -410,7 +421,7 @@ def api_actions(request, progress, body):
     refused = _post_only(request)
     if refused:
         return refused
-    run = progress_run(progress)
+    run = _run(request, progress)
     done = _run_due_actions(progress, run)
     left = len(run.step["actions"]) - progress.actions_done
     return {"done": done, "pending": left}
@@ -422,7 +433,7 @@ def api_show_me(request, progress, body):
     refused = _post_only(request)
     if refused:
         return refused
-    run = progress_run(progress)
+    run = _run(request, progress)
     before = len(run.applies)
     problems = run.show_me()
     add_applies(progress, run.applies[before:])
@@ -453,7 +464,7 @@ def api_predict(request, progress, body):
     refused = _post_only(request)
     if refused:
         return refused
-    run = progress_run(progress)
+    run = _run(request, progress)
     if run.step.get("predict") is None:
         return JsonResponse({"error": _("This step asks for no prediction.")}, status=409)
     if "value" not in body:

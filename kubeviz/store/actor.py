@@ -110,7 +110,11 @@ def door_of(request) -> str:
 
 def who_of(request) -> str | None:
     """The display name of whoever asks, in classroom mode (a learner's name, a teacher's username); else None."""
-    principal = getattr(request, "kubeviz_principal", None)
+    return display_name(getattr(request, "kubeviz_principal", None))
+
+
+def display_name(principal) -> str | None:
+    """A classroom principal's display name (``who_of``); None for nobody."""
     if principal is None or not principal.authenticated:
         return None
     learner = principal.learner or (principal.capability.learner if principal.capability is not None
