@@ -32,6 +32,7 @@ from kubeviz.store.services import (
 from apiserver import errors
 from apiserver.apply import apply_manifests
 from apiserver.manifests import ManifestError, load_json
+from kubeviz.recordings.doors import door_of, who_of
 from kubeviz.api.views import JSON, YAML, api_endpoint, get_cluster, json_response, request_body
 
 from .signals import manifests_applied
@@ -257,7 +258,8 @@ def nodes(request, cluster):
     try:
         with transaction.atomic():
             node = node_add(cluster=obj, name=body.get("name") or "", labels=labels, taints=taints,
-                            control_plane=bool(body.get("controlPlane", False)))
+                            control_plane=bool(body.get("controlPlane", False)), door=door_of(request),
+                            who=who_of(request))
     except ClusterError as exc:
         raise _cluster_error(exc) from None
     return json_response(node, status=201)
@@ -269,7 +271,7 @@ def node_health(request, cluster, node, action):
     node that stopped posting status); ``recover``: it reports Ready again."""
     if request.method != "POST":
         raise errors.method_not_supported(f"nodes/{action}", request.method.lower())
-    registry = registry_for(get_cluster(cluster))
+    registry = registry_for(get_cluster(cluster), door=door_of(request), who=who_of(request))
     with transaction.atomic():
         current = registry.get(NODE, "", node)
         status = dict(current.get("status") or {})
@@ -305,7 +307,7 @@ def apply(request, cluster):
         raise errors.request_entity_too_large(
             f"the manifest is {len(manifest)} bytes; the limit is {limit} bytes"
         )
-    registry = registry_for(obj)
+    registry = registry_for(obj, door=door_of(request), who=who_of(request))
     try:
         results = apply_manifests(
             registry, manifest, namespace=namespace, dry_run=dry_run, max_bytes=limit,
