@@ -34,7 +34,7 @@ from controllers.apimachinery.timeutil import format_rfc3339, format_rfc3339_mic
 
 from apiserver.kinds import resource_for_kind
 
-from .doors import DOORS
+from kubeviz.store.actor import DOORS
 from .registry import VERB_OPTIONS
 
 KIND = "KubevizRecording"
@@ -63,6 +63,7 @@ class Step:
     resource_version: int
     door: str = ""
     who: str = ""
+    actor: dict | None = None
     request: dict | None = None
 
     @property
@@ -88,9 +89,9 @@ def step_json(step: Step) -> dict:
     body = {"type": step.type, "time": format_rfc3339_micro(step.time), "syncs": step.syncs,
             "started": step.started, "resourceVersion": step.resource_version}
     if step.type == "write":
-        body.update(door=step.door, who=step.who, **(step.request or {}))
+        body.update(door=step.door, who=step.who, actor=step.actor, **(step.request or {}))
     elif step.type == "node":
-        body.update(door=step.door, who=step.who, node=step.request)
+        body.update(door=step.door, who=step.who, actor=step.actor, node=step.request)
     return body
 
 
@@ -170,7 +171,7 @@ def _object(data: dict, key: str, path: str) -> dict:
 
 CLUSTER_FIELDS = {"name", "seed", "nodes", "controlPlane", "start", "quota"}
 POSITION_FIELDS = {"type", "time", "syncs", "started", "resourceVersion"}
-WRITE_FIELDS = {"door", "who", "verb", "apiGroup", "kind", "namespace", "name", "object", "patch"}
+WRITE_FIELDS = {"door", "who", "actor", "verb", "apiGroup", "kind", "namespace", "name", "object", "patch"}
 NODE_FIELDS = {"name", "labels", "taints", "controlPlane", "index"}
 
 
@@ -232,6 +233,27 @@ def parse(data) -> Recording:
     return recording
 
 
+def _actor(item: dict, path: str) -> dict | None:
+    """A write's actor (``kubeviz.store.actor``): a user through a door, or the simulator; absent, the door's user."""
+    value = item.get("actor")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        _fail(f"{path}.actor", "must be a JSON object or null")
+    kind = _str(value, "type", f"{path}.actor", choices=("user", "system"))
+    if kind == "user":
+        if set(value) - {"type", "door", "who"}:
+            _fail(f"{path}.actor.{sorted(set(value) - {'type', 'door', 'who'})[0]}", "unknown field")
+        door = _str(value, "door", f"{path}.actor", choices=DOORS)
+        who = value.get("who")
+        if who is not None and not isinstance(who, str):
+            _fail(f"{path}.actor.who", "must be a string or null")
+        return {"type": "user", "door": door, "who": who}
+    if set(value) - {"type", "what"}:
+        _fail(f"{path}.actor.{sorted(set(value) - {'type', 'what'})[0]}", "unknown field")
+    return {"type": "system", "what": _str(value, "what", f"{path}.actor")}
+
+
 def _step(item, path: str) -> Step:
     if not isinstance(item, dict):
         _fail(path, "must be a JSON object")
@@ -266,11 +288,13 @@ def _step(item, path: str) -> Step:
             _int(item, "gracePeriodSeconds", path, minimum=0)
         if "preconditions" in item and "preconditions" in allowed:
             _object(item, "preconditions", path)
-        step.request = {k: v for k, v in item.items() if k in allowed - POSITION_FIELDS - {"door", "who"}}
+        step.actor = _actor(item, path)
+        step.request = {k: v for k, v in item.items() if k in allowed - POSITION_FIELDS - {"door", "who", "actor"}}
     elif type_ == "node":
-        allowed |= {"door", "who", "node"}
+        allowed |= {"door", "who", "actor", "node"}
         step.door = _str(item, "door", path, default="api", choices=DOORS)
         step.who = _str(item, "who", path, default="")
+        step.actor = _actor(item, path)
         node = _object(item, "node", path)
         unknown = sorted(set(node) - NODE_FIELDS)
         if unknown:

@@ -57,6 +57,8 @@ class Input(models.Model):
     # A write's door (editor, upload, kubectl, client, console, lesson, api) and who made it, when known.
     door = models.CharField(max_length=16, blank=True, default="")
     who = models.CharField(max_length=150, blank=True, default="")
+    # The actor its changes were recorded with (``kubeviz.store.actor``), which a replay writes as.
+    actor = models.JSONField(null=True, blank=True)
     # A write: the request as the registry received it (``kubeviz.recordings.registry``); a node: how it joined.
     request = models.JSONField(null=True, blank=True)
 

@@ -24,7 +24,7 @@ from django.db import transaction
 from apiserver.registry import Registry
 from apiserver.kinds import ResourceType
 
-from . import doors
+from kubeviz.store import actor as actors
 from .models import Input, Origin
 from kubeviz.store.models import Cluster
 
@@ -46,9 +46,9 @@ def last_input(cluster_id: int) -> Input | None:
 
 
 class RecordingRegistry(Registry):
-    """A cluster's registry for requests from outside the engine, recording each write (module docstring).
-    ``door`` and ``who`` say where the writes come from (a request's, see ``doors``); inside
-    ``doors.acting_through`` that block's door wins."""
+    """A cluster's registry for requests from outside the engine, recording each write (module docstring) with
+    its actor (``kubeviz.store.actor.current``) and door: the user actor's, else ``door`` and ``who`` (a node
+    joining is the simulator's own write, through the door its request came by)."""
 
     def __init__(self, storage, *, door: str = "api", who: str = ""):
         super().__init__(storage)
@@ -77,13 +77,15 @@ class RecordingRegistry(Registry):
                     failure = exc
                 if self.storage.current_resource_version() != rv and (
                         last is not None or Origin.objects.filter(cluster_id=cluster.pk).exists()):
-                    door, who = doors.current() or (self.door, self.who)
+                    acting = actors.current()
+                    door, who = (acting["door"], acting.get("who")) if acting.get("type") == "user" \
+                        else (self.door, self.who)
                     position = (last.time, last.syncs, last.started) if last is not None else (now, 0, False)
                     Input.objects.create(
                         cluster_id=cluster.pk, seq=(last.seq + 1) if last is not None else 1, type=type_,
                         time=position[0], syncs=position[1], started=position[2],
                         resource_version=self.storage.current_resource_version(), door=door, who=who or "",
-                        request=request)
+                        actor=acting, request=request)
         finally:
             self._depth -= 1
         if failure is not None:

@@ -23,7 +23,7 @@ from apiserver.kinds import resource_for_kind
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import ClusterError, cluster_create, cluster_delete, node_register
 
-from . import doors
+from kubeviz.store import actor as actors
 from .format import Recording, RecordingError, Step
 from .models import Input, Origin
 from .registry import VERB_OPTIONS
@@ -47,7 +47,7 @@ def recording_of(cluster: Cluster) -> Recording:
     for row in Input.objects.filter(cluster=cluster).order_by("seq"):
         recording.steps.append(Step(type=row.type, time=row.time, syncs=row.syncs, started=row.started,
                                     resource_version=row.resource_version, door=row.door, who=row.who,
-                                    request=row.request))
+                                    actor=row.actor, request=row.request))
     return recording
 
 
@@ -163,7 +163,7 @@ def replay(target, steps: list[Step], *, strict: bool, first_index: int = 0) -> 
         if step.type in ("write", "node"):
             registry = target.registry(step.door, step.who)
             try:
-                with doors.acting_through(step.door, step.who):
+                with actors.acting_as(step.actor or actors.user(step.door, step.who or None)):
                     if step.type == "write":
                         apply_write(registry, step.request)
                     else:

@@ -92,6 +92,23 @@ def test_apply_from_stdin_then_get_and_errors(kubeviz_server, live_cluster, tmp_
 
 @needs_kubectl
 @pytest.mark.live
+def test_the_history_tells_the_consoles_writes_from_a_kubectl_of_ones_own(kubeviz_server, live_cluster,  # noqa: F811
+                                                                           tmp_path):
+    assert run(kubeviz_server, live_cluster, "kubectl apply -f -", stdin=PI)["exitCode"] == 0
+    (tmp_path / "other.yaml").write_text(PI.replace("name: pi", "name: pi-direct", 1))
+    done = direct(kubeviz_server, live_cluster, "apply", "-f", str(tmp_path / "other.yaml"), home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with urllib.request.urlopen(f"{kubeviz_server.url}/sim/clusters/{live_cluster}/history?kind=Job",
+                                timeout=30) as response:
+        changes = json.loads(response.read())["changes"]
+    assert {c["name"]: c["actor"] for c in changes} == {
+        "pi": {"type": "user", "door": "console", "who": None},
+        "pi-direct": {"type": "user", "door": "kubectl", "who": None},
+    }
+
+
+@needs_kubectl
+@pytest.mark.live
 def test_describe_says_when_its_event_ages_are_not_simulated_time(kubeviz_server, live_cluster):  # noqa: F811
     run(kubeviz_server, live_cluster, "kubectl apply -f -", stdin=PI)
     post(kubeviz_server, f"/sim/clusters/{live_cluster}/clock/advance", {"seconds": 30})

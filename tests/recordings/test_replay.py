@@ -16,7 +16,7 @@ from kubeviz.recordings import format as recording_format
 from kubeviz.recordings.models import Input
 from kubeviz.recordings.services import cluster_fork, recording_import, recording_of
 from kubeviz.runtime.host import host
-from kubeviz.store.models import Change, Cluster, ContainerLog, StoredObject
+from kubeviz.store.models import Change, Cluster, ContainerLog, StoredObject, TraceRecord
 from tests.manifests import HELLO, agent_daemonset, failing_pi, slow_cronjob
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -64,11 +64,14 @@ def state(name, *, since_rv=0):
     objects = sorted(StoredObject.objects.filter(cluster=cluster).values_list(
         "api_group", "kind", "namespace", "name", "uid", "resource_version", "data"))
     changes = list(Change.objects.filter(cluster=cluster, resource_version__gt=since_rv).order_by(
-        "resource_version").values_list("resource_version", "type", "kind", "namespace", "name", "data"))
+        "resource_version").values_list("resource_version", "type", "kind", "namespace", "name", "sim_time",
+                                         "actor", "data"))
     logs = sorted(ContainerLog.objects.filter(cluster=cluster).values_list(
         "namespace", "pod", "pod_uid", "container", "restart_count", "lines"))
+    stored_traces = list(TraceRecord.objects.filter(cluster=cluster).order_by("sequence").values_list(
+        "sequence", "sim_time", "controller", "object_key", "data"))
     return {"now": cluster.sim_now, "resourceVersion": cluster.resource_version, "objects": objects,
-            "changes": changes, "logs": logs}
+            "changes": changes, "logs": logs, "traces": stored_traces}
 
 
 def traces(name, *, since=None):
@@ -112,6 +115,8 @@ def test_a_job_with_retries_exports_and_imports_object_for_object(sim):
     assert_same("test", "copy")
     doors = list(Input.objects.filter(cluster__name="copy", type="write").values_list("door", flat=True))
     assert doors == ["editor", "upload"]
+    authors = {c.actor["door"] for c in Change.objects.filter(cluster__name="copy", actor__type="user")}
+    assert authors == {"editor", "upload"}
 
 
 def test_a_cronjob_over_hours_exports_and_imports(sim):
