@@ -76,6 +76,14 @@ def clusters(request):
     if request.method != "POST":
         raise errors.method_not_supported("clusters", request.method.lower())
     body = _json_object(request)
+    if "recording" in body:  # an import: the recording says the rest (kubeviz/recordings)
+        from kubeviz.recordings.views import import_recording, recording_response
+
+        unknown = sorted(set(body) - {"name", "recording"})
+        if unknown:
+            raise errors.bad_request(f"unknown field(s) beside a recording: {', '.join(unknown)}")
+        raw = json.dumps(body["recording"]).encode()
+        return recording_response(import_recording(raw, name=body.get("name") or None))
     unknown = sorted(set(body) - {"name", "nodes", "seed", "start", "paused", "speed", "controlPlane"})
     if unknown:
         raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
