@@ -20,12 +20,12 @@ function svg(tag, attrs = {}) {
 }
 
 /** The step lines of pods by phase: x is simulated time from the divergence, y the number of pods. */
-export function chart(points, phases, { width = 480, height = 160, end } = {}) {
+export function chart(points, phases, { width = 480, height = 160, end, most = 0 } = {}) {
   const root = svg("svg", { viewBox: `0 0 ${width} ${height + 20}`, class: "phase-chart", role: "img" });
   if (!points.length) return root;
   const t0 = Date.parse(points[0].time);
   const t1 = Math.max(Date.parse(end || points[points.length - 1].time), t0 + 1000);
-  const top = Math.max(1, ...points.map((p) => Math.max(...phases.map((phase) => p[phase] || 0))));
+  const top = Math.max(1, most, ...points.map((p) => Math.max(...phases.map((phase) => p[phase] || 0))));
   const x = (t) => ((Date.parse(t) - t0) / (t1 - t0)) * width;
   const y = (n) => height - (n / top) * (height - 4);
   for (const phase of phases) {
@@ -80,10 +80,12 @@ function events(list) {
 
 function main() {
   const data = JSON.parse(document.getElementById("compare-data").textContent);
+  // one time axis and one scale for both sides, so that the two charts compare at a glance
+  const end = [data.a.now, data.b.now].sort().pop();
+  const most = Math.max(...[...data.a.pods, ...data.b.pods].map((p) => Math.max(...data.phases.map((ph) => p[ph] || 0))));
   for (const which of ["a", "b"]) {
     const side = data[which];
-    const end = [data.a.now, data.b.now].sort().pop();
-    document.querySelector(`[data-chart="${which}"]`).append(chart(side.pods, data.phases, { end }));
+    document.querySelector(`[data-chart="${which}"]`).append(chart(side.pods, data.phases, { end, most }));
     document.querySelector(`[data-workloads="${which}"]`).append(workloads(side.workloads));
     document.querySelector(`[data-events="${which}"]`).append(events(side.events));
   }
