@@ -13,6 +13,8 @@ MESSAGES = (
     _("Fast-forwarding to {time}: {percent}%"),
     _("Pause"),
     _("node/{name} joined the cluster"),
+    _("Import refused: {message}"),
+    _("Forked {name}"),
     _("checking…"),
     _("line {line}"),
     _("{n} problem(s)"),

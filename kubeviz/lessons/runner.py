@@ -265,7 +265,7 @@ def create_database_cluster(lesson: Lesson, *, name: str, paused: bool = True, q
                                  start=parse_rfc3339(spec["start"]), paused=paused, speed=spec["speed"],
                                  control_plane=spec["controlPlane"], quota=quota)
         if isinstance(nodes, list):
-            registry = registry_for(cluster)
+            registry = registry_for(cluster, door="lesson")
             for node in nodes:
                 node_register(registry, name=node["name"], labels=node["labels"], taints=node["taints"])
     return cluster
@@ -279,7 +279,7 @@ def database_lesson_cluster(cluster, *, who: str | None = None) -> RegistryClust
     from kubeviz.store.services import registry_for
 
     return RegistryCluster(
-        registry_for(cluster),
+        registry_for(cluster, door="lesson"),
         advance=lambda seconds: host.advance(cluster, seconds),
         traces=lambda: list(host.engine_for(cluster).traces),
         atomic=transaction.atomic,
