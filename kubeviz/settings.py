@@ -276,10 +276,11 @@ if _proxy_header:
 # Manifests are small; a bigger body is refused with a 413 Status before it is parsed. Any request body is
 # limited as the API server limits them (3 MiB, its MaxRequestBodyBytes).
 KUBEVIZ_MAX_MANIFEST_BYTES = env_int("KUBEVIZ_MAX_MANIFEST_BYTES", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 3 * 1024 * 1024)
 # The largest recording (``POST /sim/recordings``, ``manage.py simulate --recording``) that is read; a larger one is
-# refused (413) before a cluster is made.
+# refused (413) before a cluster is made. Only that endpoint takes a body past the limit above.
 KUBEVIZ_MAX_RECORDING_BYTES = env_int("KUBEVIZ_MAX_RECORDING_BYTES", 8 * 1024 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, KUBEVIZ_MAX_RECORDING_BYTES, 3 * 1024 * 1024)
+RECORDINGS_PATH = "/sim/recordings"
 
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)

@@ -88,9 +88,21 @@ def recordings(request):
     if request.method != "POST":
         raise errors.method_not_supported("recordings", request.method.lower())
     learner = _importer(request)
-    raw = request_body(request, (JSON,))
+    raw = _recording_body(request)
     name = request.GET.get("name") or None
     return recording_response(import_recording(raw, name=name, learner=learner))
+
+
+def _recording_body(request) -> bytes:
+    """The recording sent as the body, read from the stream rather than through ``request.body``, whose limit is
+    the API's (``DATA_UPLOAD_MAX_MEMORY_SIZE``): a recording may be larger, up to ``KUBEVIZ_MAX_RECORDING_BYTES``
+    (``loads`` refuses a larger one by name: a body of declared length is read whole, the middleware having
+    bounded it; one sent without its length, to one byte past the limit)."""
+    declared = request.META.get("CONTENT_LENGTH")
+    raw = request.read() if declared else request.read(settings.KUBEVIZ_MAX_RECORDING_BYTES + 1)
+    if raw and (request.content_type or "").lower() != JSON:
+        raise errors.unknown_body_format((JSON,))
+    return raw
 
 
 def recording_response(cluster):

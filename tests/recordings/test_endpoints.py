@@ -184,3 +184,17 @@ def test_a_fork_with_another_seed_replays_what_it_can(played):
     assert job["metadata"]["uid"] != Client().get("/clusters/test/apis/batch/v1/namespaces/default/jobs/pi").json()[
         "metadata"]["uid"]
     assert job["status"]["failed"] >= 1
+
+
+def test_only_the_recordings_endpoint_takes_a_body_past_the_api_limit(cluster, settings):
+    """A recording may be larger than the Kubernetes API's 3 MiB (KUBEVIZ_MAX_RECORDING_BYTES); nothing else is."""
+    settings.KUBEVIZ_MAX_RECORDING_BYTES = 5 * 1024 * 1024
+    big = b"{" + b" " * (4 * 1024 * 1024) + b"}"
+    api = Client().post("/clusters/test/apis/batch/v1/namespaces/default/jobs", data=big,
+                        content_type="application/json")
+    assert api.status_code == 413 and api.json()["message"] == f"Request entity too large: limit is {3 * 1024 * 1024}"
+    # read, and refused for what it is (an object without a recording's fields), not for its size
+    message = _refused(Client(), big)
+    assert "bytes" not in message and "limit" not in message
+    over = b"{" + b" " * (5 * 1024 * 1024) + b"}"
+    assert _refused(Client(), over, status=413) == f"Request entity too large: limit is {5 * 1024 * 1024}"
