@@ -180,6 +180,21 @@ def replay(target, steps: list[Step], *, strict: bool, first_index: int = 0) -> 
             raise ReplayDiverged(f"{path}: {what}")
 
 
+def memory_replay(recording: Recording):
+    """An in-memory cluster rebuilt from ``recording`` (``kubeviz.runtime.memory``): its seed, nodes, start and
+    quota, then its inputs (``simulate --recording``, a lesson that starts from a recording, checked headlessly).
+    Raises ``RecordingError`` when it does not replay."""
+    from kubeviz.runtime.memory import memory_cluster
+    from kubeviz.store.services import default_quota_create
+
+    cluster = memory_cluster(nodes=recording.nodes, seed=recording.seed, start=recording.start,
+                             control_plane=recording.control_plane)
+    if recording.quota:
+        default_quota_create(cluster.registry, hard=recording.quota)
+    replay(MemoryReplay(cluster), recording.steps, strict=True)
+    return cluster
+
+
 def _where(position: tuple) -> str:
     when, syncs, started = position
     return f"{format_rfc3339_micro(when)} after {syncs} syncs{'' if started else ' (not started)'}"

@@ -84,22 +84,12 @@ class Command(BaseCommand):
         from django.conf import settings
 
         from kubeviz.recordings.format import RecordingError, loads
-        from kubeviz.recordings.services import MemoryReplay, replay
-        from kubeviz.store.services import default_quota_create
+        from kubeviz.recordings.services import memory_replay
 
         try:
-            recording = loads(self._read(path), max_bytes=settings.KUBEVIZ_MAX_RECORDING_BYTES)
+            return memory_replay(loads(self._read(path), max_bytes=settings.KUBEVIZ_MAX_RECORDING_BYTES))
         except RecordingError as error:
             raise CommandError(f"{path}: {error.message}") from None
-        cluster = memory_cluster(nodes=recording.nodes, seed=recording.seed, start=recording.start,
-                                 control_plane=recording.control_plane)
-        if recording.quota:
-            default_quota_create(cluster.registry, hard=recording.quota)
-        try:
-            replay(MemoryReplay(cluster), recording.steps, strict=True)
-        except RecordingError as error:
-            raise CommandError(f"{path}: {error.message}") from None
-        return cluster
 
     def _read(self, path: str) -> bytes:
         if path == "-":
