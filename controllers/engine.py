@@ -261,6 +261,14 @@ class Engine:
     def advance(self, seconds: float) -> None:
         self.run_until(self.now + timedelta(seconds=seconds))
 
+    def position(self) -> tuple[datetime, int, bool]:
+        """Where the engine is in its run: the instant, how many syncs it ran at that instant so far, and whether it
+        has started. A run stopped (``run_until``'s ``stop``) right after the same number of syncs at the same
+        instant is in the same state, so an outside write recorded with the position it landed at lands between
+        the same two syncs when a recording is replayed."""
+        syncs = self._instant_syncs if self._instant == self.now else 0
+        return self.now, syncs, self.started
+
     def step(self) -> datetime | None:
         """Jump to the next due event and process it (fast-forward by one event); answers the new time."""
         self.drain()

@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "kubeviz.lessons",
     "kubeviz.dashboard",
     "kubeviz.classroom",
+    "kubeviz.recordings",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,10 @@ if _proxy_header:
 # limited as the API server limits them (3 MiB, its MaxRequestBodyBytes).
 KUBEVIZ_MAX_MANIFEST_BYTES = env_int("KUBEVIZ_MAX_MANIFEST_BYTES", 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 3 * 1024 * 1024)
+# The largest recording (``POST /sim/recordings``, ``manage.py simulate --recording``) that is read; a larger one is
+# refused (413) before a cluster is made. Only that endpoint takes a body past the limit above.
+KUBEVIZ_MAX_RECORDING_BYTES = env_int("KUBEVIZ_MAX_RECORDING_BYTES", 8 * 1024 * 1024, minimum=1024)
+RECORDINGS_PATH = "/sim/recordings"
 
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)

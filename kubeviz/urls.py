@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from kubeviz.api import views
 from kubeviz.classroom.views import through_capability
 from kubeviz.console import views as console
+from kubeviz.recordings import views as recordings
 from kubeviz.sim import kubeconfig
 from kubeviz.sim import views as sim_views
 
@@ -27,6 +28,10 @@ urlpatterns = [
     path("sim/clusters/<str:cluster>/traces", sim_views.traces),
     path("sim/clusters/<str:cluster>/history", sim_views.cluster_history),
     path("sim/clusters/<str:cluster>/nodes", sim_views.nodes),
+    path("sim/clusters/<str:cluster>/recording", recordings.recording),
+    path("sim/clusters/<str:cluster>/fork", recordings.fork),
+    path("sim/recordings", recordings.recordings),
+    path("sim/compare", recordings.compare),
     re_path(r"^sim/clusters/(?P<cluster>[^/]+)/nodes/(?P<node>[^/]+)/(?P<action>fail|recover)$", sim_views.node_health),
     re_path(r"^(clusters|sim|k)(/.*)?$", views.api_not_found),
     # The lesson player: `/lessons/` and `/lessons/<slug>/` (a sandbox cluster per learner) with its JSON API.

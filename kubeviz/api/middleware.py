@@ -22,6 +22,8 @@ def _refusal(request):
     except ValueError:
         return None
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if request.path == settings.RECORDINGS_PATH:  # a recording may be larger (its view reads it with its own limit)
+        limit = max(limit, settings.KUBEVIZ_MAX_RECORDING_BYTES)
     return status_response(errors.body_too_large(limit)) if length > limit else None
 
 

@@ -140,11 +140,21 @@ def cluster_access(principal: Principal, cluster: Cluster | None) -> Access:
             return Access.NONE
         return Access.WRITE if capability.access == Capability.Access.WRITE else Access.READ
     sandbox = Sandbox.objects.select_related("learner__classroom").filter(cluster_id=cluster.pk).first()
+    learner = sandbox.learner if sandbox is not None else _fork_owner(cluster)
     if principal.is_learner:
-        return Access.WRITE if sandbox is not None and sandbox.learner_id == principal.learner.pk else Access.NONE
-    if sandbox is None:
-        return Access.WRITE  # default, and the clusters teachers made: the teachers'
-    return Access.WRITE if sandbox.learner.classroom.teacher_id == principal.user.pk else Access.NONE
+        return Access.WRITE if learner is not None and learner.pk == principal.learner.pk else Access.NONE
+    if learner is None:
+        return Access.WRITE  # default, and the clusters teachers made (and their forks): the teachers'
+    return Access.WRITE if learner.classroom.teacher_id == principal.user.pk else Access.NONE
+
+
+def _fork_owner(cluster: Cluster) -> Learner | None:
+    """The learner a fork of their sandbox (or a recording they imported) belongs to (``kubeviz.recordings``)."""
+    from kubeviz.recordings.models import Origin
+
+    origin = Origin.objects.select_related("learner__classroom").filter(cluster_id=cluster.pk,
+                                                                          learner__isnull=False).first()
+    return origin.learner if origin is not None else None
 
 
 def visible_clusters(principal: Principal):
@@ -155,9 +165,11 @@ def visible_clusters(principal: Principal):
     if principal.kind == "capability":
         return clusters.filter(pk=principal.capability.cluster_id)
     if principal.is_learner:
-        return clusters.filter(sandbox__learner=principal.learner)
+        return clusters.filter(Q(sandbox__learner=principal.learner) | Q(origin__learner=principal.learner)).distinct()
     if principal.is_teacher:
-        return clusters.filter(Q(sandbox__isnull=True) | Q(sandbox__learner__classroom__teacher=principal.user))
+        return clusters.filter(Q(sandbox__isnull=True, origin__learner__isnull=True)
+                               | Q(sandbox__learner__classroom__teacher=principal.user)
+                               | Q(origin__learner__classroom__teacher=principal.user)).distinct()
     return clusters.none()
 
 

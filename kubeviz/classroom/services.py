@@ -139,9 +139,19 @@ def sandboxes_delete(sandboxes) -> list[str]:
     return names
 
 
+def forks_delete(learners) -> list[str]:
+    """Delete the clusters these learners forked from their sandboxes or imported (``kubeviz.recordings``)."""
+    from kubeviz.recordings.models import Origin
+
+    names = list(Origin.objects.filter(learner__in=learners).values_list("cluster__name", flat=True))
+    for name in names:
+        cluster_discard(name)
+    return names
+
+
 def learner_reset(*, learner: Learner) -> list[str]:
-    """Every sandbox of the learner deleted: their next Start begins each lesson afresh."""
-    names = sandboxes_delete(Sandbox.objects.filter(learner=learner))
+    """Every sandbox of the learner deleted (and their forks): their next Start begins each lesson afresh."""
+    names = sandboxes_delete(Sandbox.objects.filter(learner=learner)) + forks_delete([learner])
     grid.publish_learner(learner.pk)
     return names
 
@@ -191,7 +201,8 @@ def learner_merge(*, duplicate: Learner, into: Learner) -> list[str]:
 
 
 def class_reset(*, classroom: Classroom) -> list[str]:
-    names = sandboxes_delete(Sandbox.objects.filter(learner__classroom=classroom))
+    names = sandboxes_delete(Sandbox.objects.filter(learner__classroom=classroom)) + forks_delete(
+        Learner.objects.filter(classroom=classroom))
     grid.publish_refresh(classroom.pk)
     return names
 

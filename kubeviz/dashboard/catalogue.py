@@ -18,6 +18,8 @@ MESSAGES = (
     _("{controller}: {key} (due {time})"),
     _("and {n} more"),
     _("node/{name} joined the cluster"),
+    _("Import refused: {message}"),
+    _("Forked {name}"),
     _("checking…"),
     _("line {line}"),
     _("{n} problem(s)"),

@@ -790,7 +790,12 @@ CLUSTER = Record({
     "seed": opt(Int(), 0),
     "start": opt(Time(), "2025-01-01T00:00:00Z"),
     "speed": opt(Number(minimum=0, exclusive=True), 1.0),
+    # A recording (GET /sim/clusters/<name>/recording) the lesson's cluster starts as, a path beside the lesson
+    # file; its seed, nodes, start and control plane are the recording's.
+    "recording": opt(Str(), None),
 })
+#: What a cluster that starts from a recording takes from it, so the lesson may not say.
+FROM_RECORDING = ("nodes", "controlPlane", "seed", "start")
 
 LESSON = Record({
     "apiVersion": req(Str(choices=(API_VERSION,))),
@@ -812,6 +817,12 @@ LESSON = Record({
 def _semantic_checks(content: dict, raw: dict, errors: _Errors, document) -> None:
     seen_ids: dict[str, int] = {}
     manifests_so_far: set[str] = set()
+    raw_cluster = raw.get("cluster") if isinstance(raw.get("cluster"), dict) else {}
+    if raw_cluster.get("recording") is not None:
+        for key in FROM_RECORDING:
+            if key in raw_cluster:
+                errors.add(["cluster", key], "a cluster that starts from a recording takes its nodes, control plane, "
+                                             "seed and start from the recording")
     nodes = content.get("cluster", {}).get("nodes")
     if isinstance(nodes, list):
         names = [n.get("name") for n in nodes if isinstance(n, dict)]
@@ -932,7 +943,40 @@ def load_lesson_file(path: Path, *, base: Path | None = None) -> Lesson:
         source = path.read_bytes()
     except OSError as exc:
         raise LessonError([Problem(name, None, None, "", exc.strerror or str(exc))]) from None
-    return parse_lesson(source, file=name)
+    lesson = parse_lesson(source, file=name)
+    if lesson.content["cluster"].get("recording") is not None:
+        _attach_recording(lesson, path)
+    return lesson
+
+
+def _attach_recording(lesson: Lesson, path: Path) -> None:
+    """Read the recording a lesson's cluster starts from (beside the lesson file) into the lesson, checked as an
+    import checks one, so that a stored lesson needs no file and a broken recording is the lesson's problem."""
+    from django.conf import settings
+
+    from kubeviz.recordings.format import RecordingError, loads, recording_json
+
+    relative = lesson.content["cluster"]["recording"]
+    document = load_documents(path.read_bytes(), max_bytes=MAX_LESSON_BYTES)[0]
+    line, column = document.position(["cluster", "recording"])
+
+    def problem(message: str) -> LessonError:
+        return LessonError([Problem(lesson.source, line, column, "cluster.recording", message)])
+
+    target = path.parent / relative
+    if Path(relative).is_absolute() or ".." in Path(relative).parts:
+        raise problem("the recording must be a path beside the lesson file (no absolute path, no '..')")
+    try:
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise problem(f"{relative}: {exc.strerror or exc}") from None
+    try:
+        recording = loads(raw, max_bytes=settings.KUBEVIZ_MAX_RECORDING_BYTES)
+    except RecordingError as exc:
+        raise problem(f"{relative}: {exc.message}") from None
+    lesson.content["cluster"]["recordingData"] = recording_json(recording)
+    lesson.content_hash = hashlib.sha256(
+        json.dumps(lesson.content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def load_lessons(directory: Path, *, base: Path | None = None) -> LoadReport:

@@ -237,6 +237,14 @@ def memory_lesson_cluster(lesson: Lesson) -> RegistryCluster:
     from kubeviz.store.services import default_quota_create, node_register
 
     spec = lesson.content["cluster"]
+    if spec.get("recordingData") is not None:  # the cluster as the recording left it
+        from kubeviz.recordings.format import parse
+        from kubeviz.recordings.services import memory_replay
+
+        memory = memory_replay(parse(spec["recordingData"]))
+        cluster = RegistryCluster(memory.registry, advance=memory.advance, traces=lambda: memory.engine.traces)
+        cluster.memory = memory
+        return cluster
     nodes = spec["nodes"]
     memory = memory_cluster(nodes=nodes if isinstance(nodes, int) else 0, seed=spec["seed"],
                             start=parse_rfc3339(spec["start"]), control_plane=spec["controlPlane"])
@@ -259,13 +267,23 @@ def create_database_cluster(lesson: Lesson, *, name: str, paused: bool = True, q
     from kubeviz.store.services import BOOTSTRAP, cluster_create, node_register, registry_for
 
     spec = lesson.content["cluster"]
+    if spec.get("recordingData") is not None:  # the cluster as the recording left it, at the lesson's speed
+        from kubeviz.recordings.format import parse
+        from kubeviz.recordings.services import recording_import
+
+        from kubeviz.store.models import Cluster
+
+        cluster = recording_import(parse(spec["recordingData"]), name=name)
+        Cluster.objects.filter(pk=cluster.pk).update(paused=paused, speed=spec["speed"])
+        cluster.refresh_from_db()
+        return cluster
     nodes = spec["nodes"]
     with transaction.atomic(), acting_as(BOOTSTRAP):
         cluster = cluster_create(name=name, nodes=nodes if isinstance(nodes, int) else 0, seed=spec["seed"],
                                  start=parse_rfc3339(spec["start"]), paused=paused, speed=spec["speed"],
                                  control_plane=spec["controlPlane"], quota=quota)
         if isinstance(nodes, list):
-            registry = registry_for(cluster)
+            registry = registry_for(cluster, door="lesson")
             for node in nodes:
                 node_register(registry, name=node["name"], labels=node["labels"], taints=node["taints"])
     return cluster
@@ -279,7 +297,7 @@ def database_lesson_cluster(cluster, *, who: str | None = None) -> RegistryClust
     from kubeviz.store.services import registry_for
 
     return RegistryCluster(
-        registry_for(cluster),
+        registry_for(cluster, door="lesson"),
         advance=lambda seconds: host.advance(cluster, seconds),
         traces=lambda: list(host.engine_for(cluster).traces),
         atomic=transaction.atomic,

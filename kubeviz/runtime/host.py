@@ -47,7 +47,8 @@ from controllers.manager import default_controllers
 from apiserver.client import RegistryClient
 from kubeviz.store import actor, events
 from kubeviz.store.models import Cluster
-from kubeviz.store.services import publish_clock, registry_for
+from kubeviz.recordings import registry as recording
+from kubeviz.store.services import engine_registry_for, publish_clock
 
 from . import shutdown
 
@@ -139,7 +140,7 @@ class EngineHost:
             # A copy of its own: the storage counts resourceVersions in its cluster object during a slice, and the
             # caller's may be refreshed from the database meanwhile (a view answering 202 while a background
             # slice runs), which would hand out a resourceVersion twice.
-            client = RegistryClient(registry_for(Cluster.objects.get(pk=cluster.pk)))
+            client = RegistryClient(engine_registry_for(Cluster.objects.get(pk=cluster.pk)))
             engine = Engine(client, default_controllers(), seed=str(cluster.seed), acting=actor.controller_scope)
             engine.resume_traces(client.storage.last_trace_sequence())
             unsaved = self._unsaved_traces[cluster.name] = []
@@ -184,7 +185,7 @@ class EngineHost:
         cached = self._resync_pending.get(cluster.name)
         if cached is not None and cached[:2] == (str(cluster.uid), cluster.resource_version):
             return cached[2]
-        client = RegistryClient(registry_for(Cluster.objects.get(pk=cluster.pk)))
+        client = RegistryClient(engine_registry_for(Cluster.objects.get(pk=cluster.pk)))
         throwaway = Engine(client, default_controllers(), seed=str(cluster.seed))
         throwaway.start()
         answer = _pending_json(throwaway, resync=True)
@@ -288,10 +289,28 @@ class EngineHost:
             self._run(cluster.name, max(due, engine.now))
         return engine
 
+    def run_to(self, cluster: Cluster, target: datetime, *, until=None) -> Engine:
+        """Run the cluster's engine towards ``target`` until ``until(engine)`` holds (asked after each sync and
+        before the run starts) or the run gets there: a replay puts its engine at a recorded position this way
+        (``kubeviz.recordings.replay``). Answers the engine."""
+        with self.lock(cluster.name):
+            engine = self.engine_for(cluster)
+            if until is not None and until(engine):
+                return engine
+        self._run(cluster.name, target, until=until)
+        return engine
+
+    def restart_engine(self, cluster: Cluster) -> None:
+        """Drop the cluster's engine: the next run builds it afresh from what is stored, as a new server process
+        would (a replay of a recorded restart)."""
+        with self.lock(cluster.name):
+            self._engines.pop(cluster.name, None)
+
     def _run(self, name: str, target: datetime, *, deadline: float | None = None,
-             stop_on: tuple[str, int] | None = None) -> str:
+             stop_on: tuple[str, int] | None = None, until=None) -> str:
         """Run the cluster's engine to ``target`` in slices, one transaction each; answers DONE, TIMED_OUT (past
-        ``deadline``, a monotonic time) or STOPPED (the epoch ``stop_on`` moved on, or the engine was forgotten)."""
+        ``deadline``, a monotonic time) or STOPPED (the epoch ``stop_on`` moved on, or the engine was forgotten).
+        ``until(engine)``, asked after each sync, ends the run early with DONE (``run_to``)."""
         last_published = time.monotonic()
 
         def stopped() -> bool:
@@ -310,17 +329,20 @@ class EngineHost:
                     slice_end = time.monotonic() + SLICE_SECONDS
 
                     def stop() -> bool:  # asked after each sync
-                        return time.monotonic() >= slice_end or shutdown.requested() or stopped()
+                        return (time.monotonic() >= slice_end or shutdown.requested() or stopped()
+                                or (until is not None and until(engine)))
 
                     with events.collected(), transaction.atomic(), storage.sole_writer(), \
                             actor.acting_as(EVENT_TTL):
+                        recording.before_slice(storage.cluster, engine)
                         done = engine.run_until(target, stop=stop)
                         _save_checkpoints(engine)
                         self._save_traces(name, storage)
+                        recording.after_slice(storage.cluster, engine)
                         if done or time.monotonic() - last_published >= PUBLISH_SECONDS:
                             publish_clock(storage.cluster, pending=self._paused_pending(engine) if done else None)
                             last_published = time.monotonic()
-                if done:
+                if done or (until is not None and until(engine)):
                     return DONE
                 if deadline is not None and time.monotonic() >= deadline:
                     return TIMED_OUT

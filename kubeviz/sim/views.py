@@ -76,6 +76,14 @@ def clusters(request):
     if request.method != "POST":
         raise errors.method_not_supported("clusters", request.method.lower())
     body = _json_object(request)
+    if "recording" in body:  # an import: the recording says the rest (kubeviz/recordings)
+        from kubeviz.recordings.views import import_recording, recording_response
+
+        unknown = sorted(set(body) - {"name", "recording"})
+        if unknown:
+            raise errors.bad_request(f"unknown field(s) beside a recording: {', '.join(unknown)}")
+        raw = json.dumps(body["recording"]).encode()
+        return recording_response(import_recording(raw, name=body.get("name") or None))
     unknown = sorted(set(body) - {"name", "nodes", "seed", "start", "paused", "speed", "controlPlane"})
     if unknown:
         raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
@@ -317,7 +325,8 @@ def nodes(request, cluster):
     try:
         with transaction.atomic(), actor.acting_as(actor.system("node joined")):
             node = node_add(cluster=obj, name=body.get("name") or "", labels=labels, taints=taints,
-                            control_plane=bool(body.get("controlPlane", False)))
+                            control_plane=bool(body.get("controlPlane", False)), door=actor.door_of(request),
+                            who=actor.who_of(request) or "")
     except ClusterError as exc:
         raise _cluster_error(exc) from None
     return json_response(node, status=201)
@@ -329,7 +338,7 @@ def node_health(request, cluster, node, action):
     node that stopped posting status); ``recover``: it reports Ready again."""
     if request.method != "POST":
         raise errors.method_not_supported(f"nodes/{action}", request.method.lower())
-    registry = registry_for(get_cluster(cluster))
+    registry = registry_for(get_cluster(cluster), door=actor.door_of(request), who=actor.who_of(request) or "")
     what = "kubelet recovered" if action == "recover" else "kubelet stopped"
     with transaction.atomic(), actor.acting_as(actor.system(what)):
         current = registry.get(NODE, "", node)

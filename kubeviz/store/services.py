@@ -71,7 +71,16 @@ def publish_clock(cluster: Cluster, *, pending: dict | None = None) -> None:
     transaction.on_commit(lambda: events.publish(cluster.name, message))
 
 
-def registry_for(cluster: Cluster) -> Registry:
+def registry_for(cluster: Cluster, *, door: str = "api", who: str = "") -> Registry:
+    """The registry of requests from outside the engine, which records each write in the cluster's input log
+    (``kubeviz.recordings``); ``door`` and ``who`` say where they come from. The engine's is ``engine_registry_for``."""
+    from kubeviz.recordings.registry import RecordingRegistry
+
+    return RecordingRegistry(DatabaseStorage(cluster), door=door, who=who)
+
+
+def engine_registry_for(cluster: Cluster) -> Registry:
+    """The registry the cluster's engine writes through: its writes are the simulation's own, not inputs."""
     return Registry(DatabaseStorage(cluster))
 
 
@@ -183,10 +192,11 @@ def node_manifest(name: str, *, index: int, control_plane: bool = False, labels=
     }
 
 
-def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels=None, taints=None) -> dict:
+def node_add(*, cluster: Cluster, name: str, control_plane: bool = False, labels=None, taints=None,
+             door: str = "api", who: str = "") -> dict:
     """Register a node in a stored cluster (see ``node_register``): a kubelet joins. A worker past
-    ``KUBEVIZ_MAX_NODES`` is refused (403)."""
-    registry = registry_for(cluster)
+    ``KUBEVIZ_MAX_NODES`` is refused (403). ``door``, ``who``: where the request came from (``registry_for``)."""
+    registry = registry_for(cluster, door=door, who=who)
     if not control_plane:
         nodes, _ = registry.list(NODE)
         workers = [n for n in nodes if CONTROL_PLANE_LABEL not in ((n.get("metadata") or {}).get("labels") or {})]
@@ -201,6 +211,19 @@ def node_register(registry: Registry, *, name: str, control_plane: bool = False,
                   index: int | None = None) -> dict:
     """Register a node the way a kubelet does: the Node (with its status and heartbeat times) and its Lease.
     ``index`` picks its addresses (default: the lowest one no node uses)."""
+    joining = getattr(registry, "node_joining", None)
+    if joining is None:
+        return _node_register(registry, name=name, control_plane=control_plane, labels=labels, taints=taints,
+                              index=index)
+    request = {"name": name, "controlPlane": control_plane, "labels": labels, "taints": taints, "index": index}
+    node = None
+    with joining(request):
+        node = _node_register(registry, name=name, control_plane=control_plane, labels=labels, taints=taints,
+                              index=index)
+    return node
+
+
+def _node_register(registry: Registry, *, name, control_plane, labels, taints, index) -> dict:
     if index is None:
         index = _next_node_index(registry)
     now = registry.now_rfc3339()
@@ -277,8 +300,8 @@ def cluster_create(
     control_plane: bool = True,
     quota: dict | None = None,
 ) -> Cluster:
-    """A new cluster: its nodes, and the ResourceQuota ``sandbox`` in ``default`` with ``quota``'s hard limits
-    (None: ``KUBEVIZ_DEFAULT_QUOTA``'s; empty: no quota)."""
+    """A new cluster (module docstring) with its input log begun (``kubeviz.recordings``). ``quota``: the
+    ``sandbox`` ResourceQuota's spec.hard, ``KUBEVIZ_DEFAULT_QUOTA`` when None (``{}``: none)."""
     if not isinstance(name, str) or len(name) > 63 or not CLUSTER_NAME_RE.match(name):
         raise ClusterError(
             f'cluster name "{name}" is invalid: a lowercase RFC 1123 label must consist of lower case alphanumeric '
@@ -298,11 +321,15 @@ def cluster_create(
         if Cluster.objects.filter(name=name).exists():
             raise ClusterError(f'clusters "{name}" already exists', code=409, reason="AlreadyExists")
         cluster = Cluster.objects.create(name=name, seed=seed, sim_now=start, paused=paused, speed=speed)
-        registry = registry_for(cluster)
+        registry = Registry(DatabaseStorage(cluster))  # the bootstrap is the origin, not an input
         populate_cluster(registry, nodes=nodes, control_plane=control_plane)
         hard = settings.KUBEVIZ_DEFAULT_QUOTA if quota is None else quota
         if hard:
             default_quota_create(registry, hard=hard)
+        from kubeviz.recordings.models import Origin
+
+        Origin.objects.create(cluster=cluster, seed=seed, start=start, nodes=nodes, control_plane=control_plane,
+                              quota=dict(hard) if hard else None)
     return cluster
 
 

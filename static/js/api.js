@@ -60,6 +60,9 @@ export function createApi(config) {
     apply: (yaml, { dryRun = false, door = "editor" } = {}) =>
       request(`${sim}/apply${dryRun ? "?dryRun=All" : ""}`,
         { method: "POST", body: yaml, contentType: "application/yaml", extra: { "X-Kubeviz-Door": door } }),
+    fork: (body = {}) => request(`${sim}/fork`, { method: "POST", body }),
+    importRecording: (text, name) =>
+      request(`/sim/recordings?name=${encodeURIComponent(name)}`, { method: "POST", body: text }),
     addNode: (node) => request(`${sim}/nodes`, { method: "POST", body: node }),
     nodeHealth: (name, action) => request(`${sim}/nodes/${encodeURIComponent(name)}/${action}`, { method: "POST" }),
     patch: (kind, namespace, name, patch) =>

@@ -160,3 +160,45 @@ export function createNodeActions({ api, form }) {
     }
   });
 }
+
+/** Import a recording file into a new cluster (named after the recorded one, with the first free ``-copy``
+ * suffix) and open it; fork the cluster at its live instant and open the fork. */
+export function createRecordingActions({ api, config, input, forkButton, open = (url) => window.location.assign(url) }) {
+  input?.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (!file) return;
+    const text = await file.text();
+    let base = "imported";
+    try {
+      base = String(JSON.parse(text)?.cluster?.name || base);
+    } catch {
+      // the server names what is wrong with the file
+    }
+    base = base.slice(0, 50).replace(/-+$/, "") || "imported";
+    for (let n = 1; n <= 9; n += 1) {
+      const name = n === 1 ? `${base}-copy` : `${base}-copy-${n}`;
+      try {
+        const made = await api.importRecording(text, name);
+        open(`/c/${encodeURIComponent(made.name)}/`);
+        return;
+      } catch (error) {
+        if (error.status === 409 && /already exists/.test(error.message)) continue;
+        toast(t("Import refused: {message}", { message: error.message }), "error");
+        break;
+      }
+    }
+    input.value = "";
+  });
+  forkButton?.addEventListener("click", async () => {
+    forkButton.disabled = true;
+    try {
+      const made = await api.fork({});
+      toast(t("Forked {name}", { name: made.name }));
+      open(`/c/${encodeURIComponent(made.name)}/`);
+    } catch (error) {
+      toast(error.message, "error");
+    } finally {
+      forkButton.disabled = false;
+    }
+  });
+}

@@ -18,7 +18,7 @@ import { createJobsView } from "./render/jobs.js";
 import { createCronJobsView } from "./render/cronjobs.js";
 import { createDaemonSetsView } from "./render/daemonsets.js";
 import { createDetailsView } from "./render/details.js";
-import { createClock, createNodeActions, toast } from "./controls.js";
+import { createClock, createNodeActions, createRecordingActions, toast } from "./controls.js";
 import { createPendingNotice } from "./pending.js";
 import { createEditor } from "./editor.js";
 import { createConsole } from "./console.js";
@@ -100,6 +100,11 @@ if (config.readOnly) {
   }
 }
 createNodeActions({ api, form: document.getElementById("add-node-form") });
+createRecordingActions({
+  api, config,
+  input: document.querySelector('[data-testid="recording-import"]'),
+  forkButton: document.querySelector('[data-testid="fork-here"]'),
+});
 
 const stageViews = { jobs, cronjobs, daemonsets, tables };
 

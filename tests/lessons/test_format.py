@@ -52,7 +52,7 @@ def test_a_minimal_lesson_loads_with_defaults_filled_in():
     lesson = parse_lesson(MINIMAL, file="lessons/99-tiny.yaml")
     assert lesson.slug == "tiny"
     assert lesson.content["cluster"] == {"nodes": 3, "controlPlane": True, "seed": 0,
-                                         "start": "2025-01-01T00:00:00Z", "speed": 1.0}
+                                         "start": "2025-01-01T00:00:00Z", "speed": 1.0, "recording": None}
     step = lesson.steps[0]
     assert step["actions"] == [{"type": "advance", "advance": 30.0, "timeout": 600.0}]
     assert step["checks"][0]["count"]["op"] == "=="

@@ -30,8 +30,10 @@ class Command(BaseCommand):
     help = "Run a simulated cluster in memory from YAML files and print every object at the end time."
 
     def add_arguments(self, parser):
-        parser.add_argument("-f", "--filename", action="append", required=True, dest="files",
+        parser.add_argument("-f", "--filename", action="append", default=[], dest="files",
                             help="YAML file to apply (repeatable; - reads standard input)")
+        parser.add_argument("--recording", help="a recording (GET /sim/clusters/<name>/recording) to replay first: "
+                                                "its cluster, seed and start, every write and clock move")
         parser.add_argument("--nodes", type=int, default=3, help="worker nodes node-1..node-N (default 3)")
         parser.add_argument("--no-control-plane", action="store_true", help="leave out the control-plane node")
         parser.add_argument("--until", default="10m", help="simulated time to run, a Go duration (default 10m)")
@@ -51,8 +53,13 @@ class Command(BaseCommand):
             raise CommandError(f"--until: {options['until']!r} is not a duration such as 90s, 10m or 1h30m") from None
         if options["nodes"] < 0:
             raise CommandError("--nodes must not be negative")
-        cluster = memory_cluster(nodes=options["nodes"], seed=options["seed"], start=start,
-                                 control_plane=not options["no_control_plane"])
+        if not options["files"] and not options["recording"]:
+            raise CommandError("give YAML to apply (-f FILE) or a recording to replay (--recording FILE)")
+        if options["recording"]:
+            cluster = self._replay(options["recording"])
+        else:
+            cluster = memory_cluster(nodes=options["nodes"], seed=options["seed"], start=start,
+                                     control_plane=not options["no_control_plane"])
         for path in options["files"]:
             source = self._read(path)
             try:
@@ -70,6 +77,19 @@ class Command(BaseCommand):
             self._print_json(cluster)
         else:
             self._print_tables(cluster)
+
+    def _replay(self, path: str):
+        """An in-memory cluster rebuilt from a recording (``kubeviz.recordings``): its seed, nodes, start and quota,
+        then its inputs; ``--until`` then runs on from where it ends."""
+        from django.conf import settings
+
+        from kubeviz.recordings.format import RecordingError, loads
+        from kubeviz.recordings.services import memory_replay
+
+        try:
+            return memory_replay(loads(self._read(path), max_bytes=settings.KUBEVIZ_MAX_RECORDING_BYTES))
+        except RecordingError as error:
+            raise CommandError(f"{path}: {error.message}") from None
 
     def _read(self, path: str) -> bytes:
         if path == "-":

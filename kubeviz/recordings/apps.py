@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecordingsConfig(AppConfig):
+    name = "kubeviz.recordings"
+    default_auto_field = "django.db.models.BigAutoField"
