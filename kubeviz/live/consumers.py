@@ -454,7 +454,7 @@ def _read_resume(cluster: Cluster, since: int):
         events = DatabaseStorage(head).changes_since(since)
     except HistoryCompacted:
         return None
-    return clock_json(head), events
+    return clock_json(head, pending=host.pending(head)), events
 
 
 def _read_snapshot(cluster: Cluster, attempts: int = 3):
@@ -491,7 +491,8 @@ def _read_snapshot(cluster: Cluster, attempts: int = 3):
         objects: dict[str, list[dict]] = {kind: [] for kind in payloads.KINDS}
         for (kind, _, _), data in sorted(state.items(), key=lambda item: item[0]):
             objects[kind].append(data)
-        return rv, clock_json(_head(cluster)), objects, traces
+        head = _head(cluster)
+        return rv, clock_json(head, pending=host.pending(head)), objects, traces
     raise RuntimeError(f"cluster {cluster.name}: no consistent snapshot after {attempts} attempts")
 
 

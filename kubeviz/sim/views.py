@@ -178,7 +178,7 @@ def clock_advance(request, cluster):
         if not host.cancel_advance(obj):
             raise errors.StatusError(404, "NotFound", f'cluster "{cluster}" has no advance going on', {})
         obj.refresh_from_db()
-        return json_response(clock_json(obj))
+        return json_response(clock_json(obj, pending=host.pending(obj)))
     if request.method != "POST":
         raise errors.method_not_supported("clock/advance", request.method.lower())
     body = _json_object(request)

@@ -14,6 +14,7 @@ from kubeviz.live.consumers import CLOSE_NOT_FOUND, CLOSE_TOO_MANY, ClusterConsu
 from kubeviz.live.hub import Batch
 from kubeviz.store import events as store_events
 from kubeviz.store.models import Change, Cluster
+from kubeviz.runtime.host import host
 from kubeviz.store.services import clock_json, cluster_create, cluster_delete, registry_for
 from kubeviz.store.storage import DatabaseStorage
 from tests.conftest import START
@@ -98,10 +99,17 @@ def expected_snapshot(cluster, traces=()):
         "type": "snapshot",
         "cluster": {"name": fresh.name, "uid": str(fresh.uid)},
         "resourceVersion": str(fresh.resource_version),
-        "clock": clock_json(fresh),
+        "clock": clock_json(fresh, pending=host.pending(fresh)),
         "objects": objects,
         "traces": list(traces),
     }
+
+
+@sync_to_async
+def current_clock(cluster):
+    """The clock as GET clock answers it now (a paused one with its pending work)."""
+    fresh = Cluster.objects.get(pk=cluster.pk)
+    return clock_json(fresh, pending=host.pending(fresh))
 
 
 @sync_to_async
@@ -167,7 +175,12 @@ async def test_snapshot_of_a_new_cluster_with_a_job(cluster):
         "control-plane", "node-1", "node-2", "node-3"]
     assert [j["metadata"]["name"] for j in snapshot["objects"]["Job"]] == ["sleeper"]
     assert snapshot["objects"]["Pod"] == []
-    assert snapshot["clock"] == {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}
+    clock = dict(snapshot["clock"])
+    pending = clock.pop("pending")
+    assert clock == {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}
+    # a paused clock says what waits, as GET clock does: here the resync a first run begins with, the Job's too
+    assert pending["resync"] and {"controller": "job-controller", "key": "default/sleeper",
+                                  "due": "2025-01-01T00:00:00.000000Z"} in pending["items"]
     assert await stream.receive_nothing()
     await stream.disconnect()
 
@@ -219,10 +232,11 @@ async def test_a_reconnect_with_a_resource_version_gets_exactly_the_missed_event
               await write(cluster, delete_pod("a"))]
 
     stream = await open_stream(f"/ws/clusters/test/?resourceVersion={snapshot['resourceVersion']}")
-    assert await stream.receive_json_from() == {
+    resume = await stream.receive_json_from()
+    assert resume == {
         "type": "resume", "cluster": {"name": "test", "uid": str(cluster.uid)},
-        "resourceVersion": snapshot["resourceVersion"],
-        "clock": {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}}
+        "resourceVersion": snapshot["resourceVersion"], "clock": await current_clock(cluster)}
+    assert resume["clock"]["now"] == "2025-01-01T00:00:00Z" and resume["clock"]["pending"]["count"] > 0
     # The missed changes, read from the history at once, come in one frame.
     assert await stream.receive_json_from() == {"type": "batch", "messages": [
         event_message("ADDED", missed[0]), event_message("ADDED", missed[1]), event_message("DELETED", missed[2])]}
@@ -251,7 +265,7 @@ async def test_a_reconnect_at_the_head_gets_a_resume_and_nothing_else(cluster):
     stream = await open_stream(f"/ws/clusters/test/?resourceVersion={rv}")
     assert await stream.receive_json_from() == {
         "type": "resume", "cluster": {"name": "test", "uid": str(cluster.uid)}, "resourceVersion": str(rv),
-        "clock": {"now": "2025-01-01T00:00:00Z", "paused": True, "speed": 1.0}}
+        "clock": await current_clock(cluster)}
     assert await stream.receive_nothing()
     await stream.disconnect()
 
