@@ -184,11 +184,12 @@ def case_sqlite_job(args):
             if any(c["type"] in ("Complete", "Failed") and c["status"] == "True" for c in conditions):
                 return job
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     job = _as_served(run)
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     print(f"sqlite-job: {args.completions} completions, parallelism {args.parallelism}, {args.nodes} nodes")
-    print(f"  run {elapsed:.1f} s wall; succeeded {job['status'].get('succeeded')}; peak RSS {peak_rss_mb():.0f} MB")
+    print(f"  run {elapsed:.1f} s wall, {cpu:.1f} s CPU; succeeded {job['status'].get('succeeded')}; "
+          f"peak RSS {peak_rss_mb():.0f} MB")
 
 
 def case_realtime_lag(args):

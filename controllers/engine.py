@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Hashable, Iterable, Protocol
+from typing import Callable, ContextManager, Hashable, Iterable, Protocol
 
 from .apimachinery.timeutil import format_rfc3339_micro
 from .cache import Cache
@@ -89,6 +90,9 @@ class Engine:
     controllers: list = field(default_factory=list)
     seed: str = "0"
     trace_history: int = 2000
+    #: Entered around applying each plan with the controller's name (as its trace says) and the sequence its trace
+    #: gets: the host tells the store whose writes these are (``kubeviz.store.actor``).
+    acting: Callable[[str, int], ContextManager] | None = None
 
     def __post_init__(self):
         self.cache = Cache()
@@ -275,7 +279,8 @@ class Engine:
             self.memory[memory_key] = result.memory
             if getattr(controller, "checkpoint", False):
                 self.dirty_checkpoints.add(memory_key)
-        failed = self.apply(result, controller_name, key)
+        with self.acting(result.trace.controller, self._trace_seq + 1) if self.acting else _NOT_ACTING:
+            failed = self.apply(result, controller_name, key)
         self._record_trace(result.trace)
         if failed:
             self.enqueue_after(controller_name, key, self._rate_limit_delay(controller, memory_key))
@@ -429,6 +434,10 @@ class Engine:
         """Write a core/v1 Event now, through the event recorder (repeats are counted on one Event)."""
         self.recorder.record(event, self.now)
 
+    def resume_traces(self, sequence: int) -> None:
+        """Number the next trace after ``sequence`` (a restarted engine goes on from the traces kept)."""
+        self._trace_seq = max(self._trace_seq, sequence)
+
     def _record_trace(self, trace: Trace) -> None:
         self._trace_seq += 1
         record = TraceRecord(self.now, trace, self._trace_seq)
@@ -436,6 +445,8 @@ class Engine:
         for listener in self.trace_listeners:
             listener(record)
 
+
+_NOT_ACTING = nullcontext()
 
 #: Every action type of ``controllers.plan`` and the one Engine method that applies it.
 ACTION_HANDLERS: dict[type[Action], Callable[[Engine, Action], bool]] = {

@@ -25,6 +25,7 @@ urlpatterns = [
     path("sim/clusters/<str:cluster>/kubeconfig", kubeconfig.kubeconfig),
     path("sim/clusters/<str:cluster>/console", console.console),
     path("sim/clusters/<str:cluster>/traces", sim_views.traces),
+    path("sim/clusters/<str:cluster>/history", sim_views.cluster_history),
     path("sim/clusters/<str:cluster>/nodes", sim_views.nodes),
     re_path(r"^sim/clusters/(?P<cluster>[^/]+)/nodes/(?P<node>[^/]+)/(?P<action>fail|recover)$", sim_views.node_health),
     re_path(r"^(clusters|sim|k)(/.*)?$", views.api_not_found),

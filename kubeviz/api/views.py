@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc3339
 
 from kubeviz.store.models import Cluster
+from kubeviz.store.actor import acting_as, user_of
 from kubeviz.store.services import registry_for
 
 from apiserver import discovery, errors, kinds, openapi, paging, printers, protobuf
@@ -275,11 +276,12 @@ def kube_api(request, cluster, path):
     if resource.namespaced and name is not None and namespace is None:
         raise errors.not_found_path()
     registry = registry_for(get_cluster(cluster))
-    if name is None:
-        return _collection(request, registry, resource, namespace)
-    if subresource == "log":
-        return _pod_log(request, registry, resource, namespace, name)
-    return _item(request, registry, resource, namespace or "", name, subresource)
+    with acting_as(user_of(request)):
+        if name is None:
+            return _collection(request, registry, resource, namespace)
+        if subresource == "log":
+            return _pod_log(request, registry, resource, namespace, name)
+        return _item(request, registry, resource, namespace or "", name, subresource)
 
 
 # Subresources that need a real container runtime or network: answered at once with a Status saying so,

@@ -30,6 +30,8 @@ from contextlib import contextmanager
 import yaml
 from django.conf import settings
 
+from kubeviz.store import actor
+
 TIMEOUT_SECONDS = 10.0
 WATCH_SECONDS = 3.0
 MAX_OUTPUT_BYTES = 256 * 1024
@@ -72,8 +74,10 @@ def _account() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
-def _kubeconfig(server: str, token: str | None) -> str:
+def _kubeconfig(server: str, token: str | None, run: str | None = None) -> str:
     user = {"token": token} if token else {}
+    if run:  # sent back as Impersonate-Extra-*: the store records this command's writes as the console's
+        user.update({"as": actor.CONSOLE_USER, "as-user-extra": {actor.CONSOLE_EXTRA: [run]}})
     return yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "console",
         "clusters": [{"name": "console", "cluster": {"server": server}}],
@@ -82,12 +86,13 @@ def _kubeconfig(server: str, token: str | None) -> str:
     })
 
 
-def _prepare_home(server: str, token: str | None, account: tuple[int, int] | None) -> tuple[str, dict]:
+def _prepare_home(server: str, token: str | None, account: tuple[int, int] | None,
+                  run: str | None = None) -> tuple[str, dict]:
     """A fresh directory for one kubectl, and its environment."""
     home = tempfile.mkdtemp(prefix="kubeviz-console-")
     config = os.path.join(home, "config")
     with open(config, "w", encoding="utf-8") as out:
-        out.write(_kubeconfig(server, token))
+        out.write(_kubeconfig(server, token, run))
     os.chmod(config, 0o600)
     if account is not None:
         os.chown(home, *account)
@@ -129,21 +134,26 @@ async def run_kubectl(args: list[str], *, server: str, stdin: str | None, window
                       token: str | None = None) -> dict:
     """Run kubectl for at most ``window`` seconds; answers stdout, stderr, exitCode and maybe a note."""
     account = _account()
-    home, env = _prepare_home(server, token, account)
-    try:
+    with actor.console_run() as run:
+        home, env = _prepare_home(server, token, account, run)
         try:
-            process = await asyncio.create_subprocess_exec(
-                settings.KUBEVIZ_KUBECTL, *args,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                env=env, cwd=home, start_new_session=True,
-                **({"user": account[0], "group": account[1], "extra_groups": []} if account else {}),
-            )
-        except OSError as exc:
-            return {"stdout": "", "stderr": f"error: kubectl is not available on the server: {exc.strerror}\n",
-                    "exitCode": 127}
-        return await _collect(process, stdin, window)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+            return await _run_in(home, env, account, args, stdin, window)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+async def _run_in(home: str, env: dict, account, args: list[str], stdin: str | None, window: float) -> dict:
+    try:
+        process = await asyncio.create_subprocess_exec(
+            settings.KUBEVIZ_KUBECTL, *args,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=env, cwd=home, start_new_session=True,
+            **({"user": account[0], "group": account[1], "extra_groups": []} if account else {}),
+        )
+    except OSError as exc:
+        return {"stdout": "", "stderr": f"error: kubectl is not available on the server: {exc.strerror}\n",
+                "exitCode": 127}
+    return await _collect(process, stdin, window)
 
 
 async def _collect(process, stdin: str | None, window: float) -> dict:

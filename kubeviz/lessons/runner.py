@@ -27,6 +27,7 @@ from apiserver.apply import apply_manifests
 from apiserver.manifests import ManifestError
 from apiserver.registry import Registry
 from apiserver.kinds import RESOURCE_TYPES
+from kubeviz.store import actor as actors
 
 from .checks import (
     MISSING,
@@ -140,8 +141,10 @@ class RegistryCluster:
     """``LessonCluster`` over a ``Registry``; ``advance`` and ``traces`` come from whoever runs the engine."""
 
     def __init__(self, registry: Registry, *, advance: Callable[[float], None], traces: Callable[[], list],
-                 atomic=None):
+                 atomic=None, who: str | None = None):
         self.registry = registry
+        # A lesson's writes are the learner's, through the lesson's door (``kubeviz.store.actor``).
+        self.actor = actors.user(actors.LESSON, who)
         self.storage = registry.storage
         self._advance = advance
         self._traces = traces
@@ -175,7 +178,8 @@ class RegistryCluster:
     # -- writing -----------------------------------------------------------------------------------------
 
     def apply(self, source: str) -> list:
-        return apply_manifests(self.registry, source, atomic_document=self._atomic)
+        with actors.acting_as(self.actor):
+            return apply_manifests(self.registry, source, atomic_document=self._atomic)
 
     def advance(self, seconds: float) -> None:
         self._advance(seconds)
@@ -183,8 +187,9 @@ class RegistryCluster:
     def patch(self, kind, namespace, name, body, patch_type="strategic") -> dict:
         resource = BY_KIND[kind]
         try:
-            return self.registry.patch(resource, namespace if resource.namespaced else "", name, json.dumps(body),
-                                       PATCH_CONTENT_TYPES[patch_type]).object
+            with actors.acting_as(self.actor):
+                return self.registry.patch(resource, namespace if resource.namespaced else "", name,
+                                           json.dumps(body), PATCH_CONTENT_TYPES[patch_type]).object
         except errors.StatusError as error:
             raise ActionError(error.message) from None
 
@@ -192,8 +197,9 @@ class RegistryCluster:
         resource = BY_KIND[kind]
         try:
             # kubectl deletes with propagationPolicy Background
-            self.registry.delete(resource, namespace if resource.namespaced else "", name,
-                                 propagation_policy="Background")
+            with actors.acting_as(self.actor):
+                self.registry.delete(resource, namespace if resource.namespaced else "", name,
+                                     propagation_policy="Background")
         except errors.StatusError as error:
             raise ActionError(error.message) from None
 
@@ -201,7 +207,9 @@ class RegistryCluster:
         from kubeviz.store.services import node_register
 
         try:
-            return node_register(self.registry, name=name, labels=labels, taints=taints, control_plane=control_plane)
+            with actors.acting_as(self.actor):
+                return node_register(self.registry, name=name, labels=labels, taints=taints,
+                                     control_plane=control_plane)
         except errors.StatusError as error:
             raise ActionError(error.message) from None
 
@@ -213,8 +221,9 @@ class RegistryCluster:
             status = dict(current.get("status") or {})
             status["conditions"] = node_conditions(status.get("conditions") or [], ready=ready,
                                                    now=format_rfc3339(self.now()))
-            return self.registry.update(BY_KIND["Node"], "", name, dict(current, status=status),
-                                        subresource="status").object
+            with actors.acting_as(self.actor):
+                return self.registry.update(BY_KIND["Node"], "", name, dict(current, status=status),
+                                            subresource="status").object
         except errors.StatusError as error:
             raise ActionError(error.message) from None
 
@@ -245,11 +254,12 @@ def create_database_cluster(lesson: Lesson, *, name: str, paused: bool = True):
     """A stored cluster for a lesson (what the browser player starts from): its nodes, seed, start and speed."""
     from django.db import transaction
 
-    from kubeviz.store.services import cluster_create, node_register, registry_for
+    from kubeviz.store.actor import acting_as
+    from kubeviz.store.services import BOOTSTRAP, cluster_create, node_register, registry_for
 
     spec = lesson.content["cluster"]
     nodes = spec["nodes"]
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(BOOTSTRAP):
         cluster = cluster_create(name=name, nodes=nodes if isinstance(nodes, int) else 0, seed=spec["seed"],
                                  start=parse_rfc3339(spec["start"]), paused=paused, speed=spec["speed"],
                                  control_plane=spec["controlPlane"])
@@ -260,7 +270,7 @@ def create_database_cluster(lesson: Lesson, *, name: str, paused: bool = True):
     return cluster
 
 
-def database_lesson_cluster(cluster) -> RegistryCluster:
+def database_lesson_cluster(cluster, *, who: str | None = None) -> RegistryCluster:
     """``LessonCluster`` over a stored cluster; the engine is the server's (``kubeviz.runtime.host``)."""
     from django.db import transaction
 
@@ -272,6 +282,7 @@ def database_lesson_cluster(cluster) -> RegistryCluster:
         advance=lambda seconds: host.advance(cluster, seconds),
         traces=lambda: list(host.engine_for(cluster).traces),
         atomic=transaction.atomic,
+        who=who,
     )
 
 

@@ -34,7 +34,7 @@ from controllers.engine import Engine, TraceRecord
 from controllers.manager import default_controllers
 
 from apiserver.client import RegistryClient
-from kubeviz.store import events
+from kubeviz.store import actor, events
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import publish_clock, registry_for
 
@@ -48,6 +48,9 @@ MAX_ADVANCE_SECONDS = 31 * 24 * 3600
 SLICE_SECONDS = 0.05
 # While a long run goes on, how often its clock is published to the cluster's watchers (wall seconds).
 PUBLISH_SECONDS = 0.25
+
+# Who a slice's writes are outside any sync: the Events whose TTL runs out (the API server's, in etcd's leases).
+EVENT_TTL = actor.system("event TTL")
 
 # Outcomes of a run.
 DONE, TIMED_OUT, STOPPED = "done", "timed out", "stopped"
@@ -87,6 +90,8 @@ class ClusterLock:
 class EngineHost:
     def __init__(self):
         self._engines: dict[str, tuple[str, Engine]] = {}
+        # Traces recorded by each engine and not yet kept in the store (a slice keeps them as it ends).
+        self._unsaved_traces: dict[str, list[TraceRecord]] = {}
         self._locks: dict[str, ClusterLock] = {}
         self._guard = threading.Lock()
         # Bumped to stop the runs of a cluster under way: ("play", name) by a pause or speed change, ("advance",
@@ -119,7 +124,10 @@ class EngineHost:
             # caller's may be refreshed from the database meanwhile (a view answering 202 while a background
             # slice runs), which would hand out a resourceVersion twice.
             client = RegistryClient(registry_for(Cluster.objects.get(pk=cluster.pk)))
-            engine = Engine(client, default_controllers(), seed=str(cluster.seed))
+            engine = Engine(client, default_controllers(), seed=str(cluster.seed), acting=actor.controller_scope)
+            engine.resume_traces(client.storage.last_trace_sequence())
+            unsaved = self._unsaved_traces[cluster.name] = []
+            engine.trace_listeners.append(unsaved.append)
             engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
             for controller, key, data in client.storage.checkpoints():
                 engine.restore_memory(controller, _decode_key(key), data)
@@ -138,6 +146,7 @@ class EngineHost:
         """The cluster is gone: its runs stop at their next slice and its engine is dropped."""
         with self.lock(name):
             self._engines.pop(name, None)
+            self._unsaved_traces.pop(name, None)
             self._bump("play", name)
             self._bump("advance", name)
 
@@ -255,9 +264,11 @@ class EngineHost:
                     def stop() -> bool:  # asked after each sync
                         return time.monotonic() >= slice_end or shutdown.requested() or stopped()
 
-                    with events.collected(), transaction.atomic(), storage.sole_writer():
+                    with events.collected(), transaction.atomic(), storage.sole_writer(), \
+                            actor.acting_as(EVENT_TTL):
                         done = engine.run_until(target, stop=stop)
                         _save_checkpoints(engine)
+                        self._save_traces(name, storage)
                         if done or time.monotonic() - last_published >= PUBLISH_SECONDS:
                             publish_clock(storage.cluster)
                             last_published = time.monotonic()
@@ -267,6 +278,13 @@ class EngineHost:
                     return TIMED_OUT
                 if lock.waiting:
                     time.sleep(0.001)  # a clock control (or a reader) waits: its turn first
+
+    def _save_traces(self, name: str, storage) -> None:
+        """Keep the traces the slice recorded, in one batch inside its transaction."""
+        unsaved = self._unsaved_traces.get(name)
+        if unsaved:
+            storage.record_traces(unsaved)
+            unsaved.clear()
 
     def _continue_in_background(self, cluster: Cluster, start: datetime, target: datetime, epoch: int) -> None:
         with self.lock(cluster.name):

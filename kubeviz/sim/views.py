@@ -15,6 +15,7 @@ from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
 from kubeviz.classroom.access import NOBODY, visible_clusters
 from kubeviz.runtime.host import DONE, MAX_ADVANCE_SECONDS, STOPPED, AdvanceConflict, host
+from kubeviz.store import actor, history
 from kubeviz.store.models import Cluster
 from kubeviz.store.services import (
     NODE,
@@ -32,7 +33,8 @@ from kubeviz.store.services import (
 from apiserver import errors
 from apiserver.apply import apply_manifests
 from apiserver.manifests import ManifestError, load_json
-from kubeviz.api.views import JSON, YAML, api_endpoint, get_cluster, json_response, request_body
+from kubeviz.api.views import (JSON, YAML, api_endpoint, compress_large_responses, get_cluster, json_response,
+                               request_body)
 
 from .signals import manifests_applied
 
@@ -219,23 +221,80 @@ def clock_step(request, cluster):
     return json_response(clock_json(obj))
 
 
+def _query_int(request, name: str, default: int, *, low: int, high: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise errors.bad_request(f"{name}: Invalid value: {json.dumps(raw)}: must be an integer from {low} to {high}")
+    return value
+
+
+def _query_time(request, name: str):
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_rfc3339(raw)
+    except ValueError:
+        raise errors.bad_request(f"{name}: Invalid value: {json.dumps(raw)}: must be an RFC 3339 time") from None
+
+
+def _continue(request, kind: str) -> int | None:
+    token = request.GET.get("continue")
+    if not token:
+        return None
+    try:
+        return history.decode_continue(kind, token)
+    except history.HistoryError as exc:
+        raise errors.bad_request(str(exc)) from None
+
+
 @api_endpoint
 def traces(request, cluster):
-    """The engine's recent reconcile traces, oldest first; ``controller``, ``object`` and ``limit`` filter them."""
+    """The controllers' kept reconcile traces, oldest first. With ``from`` and/or ``to`` (RFC 3339 simulated
+    times, both included): every trace in that range, ``limit`` (5000) a page, paged with ``continue``. Without:
+    the last ``limit`` (200). ``controller`` and ``object`` filter either."""
     if request.method != "GET":
         raise errors.method_not_supported("traces", request.method.lower())
-    engine = host.engine_for(get_cluster(cluster))
-    controller, subject = request.GET.get("controller"), request.GET.get("object")
-    try:
-        limit = int(request.GET.get("limit", 200))
-    except ValueError:
-        raise errors.bad_request("limit must be an integer") from None
-    found = [
-        record.as_json() for record in engine.traces
-        if (not controller or record.trace.controller == controller)
-        and (not subject or record.trace.object_key == subject)
-    ]
-    return json_response({"items": found[-limit:] if limit > 0 else []})
+    obj = get_cluster(cluster)
+    controller, subject = request.GET.get("controller", ""), request.GET.get("object", "")
+    start, end = _query_time(request, "from"), _query_time(request, "to")
+    after = _continue(request, "traces")
+    if start is None and end is None and after is None:
+        try:
+            limit = int(request.GET.get("limit", 200))
+        except ValueError:
+            raise errors.bad_request("limit must be an integer") from None
+        items = history.recent_traces(obj, limit=limit, controller=controller, subject=subject) if limit > 0 else []
+        return json_response({"items": items})
+    limit = _query_int(request, "limit", history.DEFAULT_LIMIT, low=1, high=history.MAX_LIMIT)
+    return json_response(history.trace_range(obj, start=start, end=end, after=after or 0, limit=limit,
+                                             controller=controller, subject=subject))
+
+
+@compress_large_responses
+@api_endpoint
+def cluster_history(request, cluster):
+    """The cluster's kept changes after ``after`` (a resourceVersion; 0: from the oldest kept), oldest first, each
+    with its simulated time and who made it; ``kind``, ``apiGroup``, ``namespace`` and ``name`` pick one kind or
+    object; ``limit`` (5000) a page, paged with ``continue``."""
+    if request.method != "GET":
+        raise errors.method_not_supported("history", request.method.lower())
+    obj = get_cluster(cluster)
+    after = _continue(request, "history")
+    if after is None:
+        after = _query_int(request, "after", 0, low=0, high=2**63 - 1)
+    query = history.HistoryQuery(
+        after=after, limit=_query_int(request, "limit", history.DEFAULT_LIMIT, low=1, high=history.MAX_LIMIT),
+        kind=request.GET.get("kind", ""), api_group=request.GET.get("apiGroup"),
+        namespace=request.GET.get("namespace"), name=request.GET.get("name"),
+    )
+    return json_response(history.history_page(obj, query))
 
 
 NODE_FIELDS = {"name", "labels", "taints", "controlPlane"}
@@ -255,7 +314,7 @@ def nodes(request, cluster):
     if not isinstance(labels, dict) or not isinstance(taints, list):
         raise errors.bad_request("labels must be a mapping and taints a list")
     try:
-        with transaction.atomic():
+        with transaction.atomic(), actor.acting_as(actor.system("node joined")):
             node = node_add(cluster=obj, name=body.get("name") or "", labels=labels, taints=taints,
                             control_plane=bool(body.get("controlPlane", False)))
     except ClusterError as exc:
@@ -270,7 +329,8 @@ def node_health(request, cluster, node, action):
     if request.method != "POST":
         raise errors.method_not_supported(f"nodes/{action}", request.method.lower())
     registry = registry_for(get_cluster(cluster))
-    with transaction.atomic():
+    what = "kubelet recovered" if action == "recover" else "kubelet stopped"
+    with transaction.atomic(), actor.acting_as(actor.system(what)):
         current = registry.get(NODE, "", node)
         status = dict(current.get("status") or {})
         status["conditions"] = node_conditions(status.get("conditions") or [], ready=action == "recover",
@@ -307,10 +367,11 @@ def apply(request, cluster):
         )
     registry = registry_for(obj)
     try:
-        results = apply_manifests(
-            registry, manifest, namespace=namespace, dry_run=dry_run, max_bytes=limit,
-            atomic_document=transaction.atomic,
-        )
+        with actor.acting_as(actor.user_of(request)):
+            results = apply_manifests(
+                registry, manifest, namespace=namespace, dry_run=dry_run, max_bytes=limit,
+                atomic_document=transaction.atomic,
+            )
     except ManifestError as exc:
         if not dry_run:
             _announce_apply(obj, error=exc)

@@ -26,6 +26,9 @@ class Cluster(models.Model):
     resource_version = models.BigIntegerField(default=0)
     # The resourceVersion the change history was last compacted at: reads and watches from before it get 410 Gone.
     compacted_version = models.BigIntegerField(default=0)
+    # The simulated time of the change at ``compacted_version``: how far back the kept history goes (null: never
+    # compacted, the history starts at the cluster's first change).
+    compacted_time = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -82,6 +85,11 @@ class Change(models.Model):
     namespace = models.CharField(max_length=63, blank=True, default="")
     name = models.CharField(max_length=253, default="")
     data = models.JSONField()
+    # The simulated instant of the write (null for changes kept from before it was recorded).
+    sim_time = models.DateTimeField(null=True, blank=True)
+    # Who made it (``kubeviz.store.actor``): a controller's reconcile and its trace, a user through a door, or the
+    # simulator itself.
+    actor = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -94,6 +102,28 @@ class Change(models.Model):
 
     def __str__(self):
         return f"{self.resource_version} {self.type} {self.kind}"
+
+
+class TraceRecord(models.Model):
+    """A controller's reconcile trace (``controllers.engine.TraceRecord``), kept with the history: what the
+    controller saw and decided at ``sim_time``; the changes it made name its ``sequence``. Compacted with the
+    changes: traces from before the oldest kept revision's time go with them."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="traces")
+    sequence = models.BigIntegerField()
+    sim_time = models.DateTimeField()
+    controller = models.CharField(max_length=63)
+    object_key = models.CharField(max_length=600)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "sequence"], name="store_trace_unique_sequence"),
+        ]
+        indexes = [models.Index(fields=["cluster", "sim_time"], name="store_trace_time")]
+
+    def __str__(self):
+        return f"{self.sequence} {self.controller} {self.object_key}"
 
 
 class ContainerLog(models.Model):

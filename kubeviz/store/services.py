@@ -21,6 +21,7 @@ from apiserver.registry import SYSTEM_NAMESPACES, Registry
 from apiserver.kinds import resource_for_kind
 
 from . import events
+from .actor import acting_as, system
 from .models import Cluster
 from .storage import DatabaseStorage
 
@@ -37,6 +38,8 @@ NODE = resource_for_kind("", "Node")
 LEASE = resource_for_kind("coordination.k8s.io", "Lease")
 RESOURCE_QUOTA = resource_for_kind("", "ResourceQuota")
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+#: Who a new cluster's first objects are written by.
+BOOTSTRAP = system("cluster bootstrap")
 #: The name of the ResourceQuota a new cluster gets in its ``default`` namespace.
 DEFAULT_QUOTA_NAME = "sandbox"
 
@@ -285,7 +288,7 @@ def cluster_create(
     if not SIM_TIME_MIN <= start <= SIM_TIME_MAX:
         raise ClusterError(f'start: Invalid value: "{format_rfc3339(start)}": must be from '
                            f"{format_rfc3339(SIM_TIME_MIN)} to {format_rfc3339(SIM_TIME_MAX)}")
-    with transaction.atomic():
+    with transaction.atomic(), acting_as(BOOTSTRAP):
         if Cluster.objects.filter(name=name).exists():
             raise ClusterError(f'clusters "{name}" already exists', code=409, reason="AlreadyExists")
         cluster = Cluster.objects.create(name=name, seed=seed, sim_now=start, paused=paused, speed=speed)

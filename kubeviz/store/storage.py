@@ -6,17 +6,21 @@ sees a change that was rolled back.
 """
 
 from contextlib import contextmanager, nullcontext
+from datetime import timezone as dt_timezone
 from functools import lru_cache
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_naive, make_aware
 
 from apiserver.kinds import ResourceType, resource_for_kind
 from apiserver.storage import (FutureRevision, HistoryCompacted, KeyExists, KeyNotFound, ListRange, VersionConflict,
                                WatchEvent, object_key)
 
 from . import events
-from .models import Change, Checkpoint, Cluster, ContainerLog, StoredObject
+from . import actor as actors
+from .models import Change, Checkpoint, Cluster, ContainerLog, StoredObject, TraceRecord
 
 # How many changes a cluster's history keeps (etcd compacts too); older resourceVersions answer 410 Gone.
 HISTORY_LENGTH = 20_000
@@ -34,6 +38,7 @@ def _statements(vendor: str) -> dict[str, str]:
     quote = connection.ops.quote_name
     objects, changes = quote(StoredObject._meta.db_table), quote(Change._meta.db_table)
     clusters, checkpoints = quote(Cluster._meta.db_table), quote(Checkpoint._meta.db_table)
+    traces = quote(TraceRecord._meta.db_table)
     key = "cluster_id = %s AND api_group = %s AND kind = %s AND namespace = %s AND name = %s"
     return {
         "get": f"SELECT data FROM {objects} WHERE {key}",
@@ -44,7 +49,9 @@ def _statements(vendor: str) -> dict[str, str]:
                   f"WHERE {key} AND resource_version = %s",
         "delete": f"DELETE FROM {objects} WHERE {key}",
         "record": f"INSERT INTO {changes} (cluster_id, resource_version, type, api_group, kind, namespace, name, "
-                  f"data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                  f"data, sim_time, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "record_trace": f"INSERT INTO {traces} (cluster_id, sequence, sim_time, controller, object_key, data) "
+                        f"VALUES (%s, %s, %s, %s, %s, %s)",
         "changes": f"SELECT resource_version, type, api_group, kind, data FROM {changes} "
                    f"WHERE cluster_id = %s AND resource_version > %s ORDER BY resource_version",
         "compacted": f"SELECT compacted_version FROM {clusters} WHERE id = %s",
@@ -55,6 +62,7 @@ def _statements(vendor: str) -> dict[str, str]:
                 + (" FOR UPDATE" if vendor == "postgresql" else ""),
         "take_version": f"UPDATE {clusters} SET resource_version = resource_version + 1 WHERE id = %s",
         "version": f"SELECT resource_version FROM {clusters} WHERE id = %s",
+        "version_now": f"SELECT resource_version, sim_now FROM {clusters} WHERE id = %s",
         "save_version": f"UPDATE {clusters} SET resource_version = %s WHERE id = %s",
         "set_now": f"UPDATE {clusters} SET sim_now = %s WHERE id = %s",
         "update_checkpoint": f"UPDATE {checkpoints} SET data = %s WHERE cluster_id = %s AND controller = %s "
@@ -93,6 +101,18 @@ def _from_db(value) -> dict:
 _SIM_NOW = Cluster._meta.get_field("sim_now")
 
 
+def _time_from_db(value):
+    """A datetime column read through a raw cursor (SQLite's: naive UTC, or text) as an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and is_naive(value):
+        value = make_aware(value, dt_timezone.utc)
+    return value
+
+
+_ACTOR = Change._meta.get_field("actor")
+
+
 class DatabaseStorage:
     """A cluster's objects and history in the database.
 
@@ -118,6 +138,10 @@ class DatabaseStorage:
         # Objects read or written while holding the lock, by (group, kind, namespace, name); None: absent.
         self._known: dict[tuple, dict | None] = {}
         self._rv_unsaved = False  # resourceVersions counted in memory since the lock was taken
+        # The last sim time and actor written, as the database takes them: an engine writes many changes at one
+        # instant, by one actor.
+        self._time_db: tuple = (None, None)
+        self._actor_db: tuple = (None, None)
 
     @contextmanager
     def sole_writer(self):
@@ -182,7 +206,11 @@ class DatabaseStorage:
             self._rv_unsaved = True
             return self.cluster.resource_version
         _run("take_version", (self.cluster.pk,))
-        self.cluster.resource_version = _fetch("version", (self.cluster.pk,))[0][0]
+        # The clock too: an engine's slice may have moved it since this storage's cluster was read, and the change
+        # records the instant it is written at.
+        version, now = _fetch("version_now", (self.cluster.pk,))[0]
+        self.cluster.resource_version = version
+        self.cluster.sim_now = _time_from_db(now)
         return self.cluster.resource_version
 
     def _rows(self, resource: ResourceType):
@@ -197,13 +225,39 @@ class DatabaseStorage:
         meta = obj["metadata"]
         rv = int(meta["resourceVersion"])
         _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind, meta.get("namespace", ""),
-                        meta["name"], _to_db(obj) if encoded is None else encoded))
+                        meta["name"], _to_db(obj) if encoded is None else encoded, self._sim_time_db(),
+                        self._actor_for_db()))
         if rv % COMPACT_EVERY == 0 and rv > HISTORY_LENGTH:
             self.compact(rv - HISTORY_LENGTH)
         event = WatchEvent(type_, resource, obj)
         if self._locked:
             self._log.append((rv, event))
         transaction.on_commit(lambda: events.publish_watch_event(self.cluster.name, event))
+
+    def _sim_time_db(self):
+        now = self.cluster.sim_now
+        if self._time_db[0] is not now:
+            self._time_db = (now, _SIM_NOW.get_db_prep_save(now, connection))
+        return self._time_db[1]
+
+    def _actor_for_db(self):
+        actor = actors.current()
+        if self._actor_db[0] is not actor:
+            self._actor_db = (actor, _ACTOR.get_db_prep_save(actor, connection))
+        return self._actor_db[1]
+
+    def record_traces(self, records) -> None:
+        """Keep reconcile traces (``controllers.engine.TraceRecord``) with the history, in one batch."""
+        if not records:
+            return
+        rows = [(self.cluster.pk, r.sequence, _SIM_NOW.get_db_prep_save(r.time, connection), r.trace.controller,
+                 r.trace.object_key, _to_db(r.as_json())) for r in records]
+        with connection.cursor() as cursor:
+            cursor.executemany(_statements(connection.vendor)["record_trace"], rows)
+
+    def last_trace_sequence(self) -> int:
+        """The sequence of the last trace kept (0: none): where an engine's numbering goes on after a restart."""
+        return TraceRecord.objects.filter(cluster=self.cluster).aggregate(m=Max("sequence"))["m"] or 0
 
     def compact(self, revision: int) -> None:
         """Compact the history at ``revision`` as etcd does: forget every change at or before it that a later one
@@ -214,9 +268,14 @@ class DatabaseStorage:
             namespace=OuterRef("namespace"), name=OuterRef("name"),
             resource_version__gt=OuterRef("resource_version"), resource_version__lte=revision,
         )
+        at = Change.objects.filter(cluster=self.cluster, resource_version__lte=revision).order_by(
+            "-resource_version").values_list("sim_time", flat=True).first()
         Change.objects.filter(cluster=self.cluster, resource_version__lte=revision).filter(
             Q(type="DELETED") | Exists(replaced)).delete()
-        Cluster.objects.filter(pk=self.cluster.pk, compacted_version__lt=revision).update(compacted_version=revision)
+        if Cluster.objects.filter(pk=self.cluster.pk, compacted_version__lt=revision).update(
+                compacted_version=revision, compacted_time=at) and at is not None:
+            # A trace explains changes of its instant: those before the oldest instant kept go.
+            TraceRecord.objects.filter(cluster=self.cluster, sim_time__lt=at).delete()
 
     def changes_since(self, resource_version: int, limit: int | None = None) -> list[WatchEvent]:
         """Committed changes after ``resource_version``, oldest first. Raises ``HistoryCompacted`` when the

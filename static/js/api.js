@@ -11,8 +11,8 @@ export class ApiError extends Error {
   }
 }
 
-async function send(url, { method = "GET", body, contentType, text = false, auth = {} } = {}) {
-  const headers = { ...auth, ...(method === "GET" ? {} : csrfHeader()) };
+async function send(url, { method = "GET", body, contentType, text = false, auth = {}, extra = {} } = {}) {
+  const headers = { ...auth, ...extra, ...(method === "GET" ? {} : csrfHeader()) };
   if (body !== undefined) headers["Content-Type"] = contentType || "application/json";
   const response = await fetch(url, {
     method,
@@ -67,8 +67,10 @@ export function createApi(config) {
     advance: (seconds) => request(`${sim}/clock/advance`, { method: "POST", body: { seconds } }),
     cancelAdvance: () => request(`${sim}/clock/advance`, { method: "DELETE" }),
     step: () => request(`${sim}/clock/step`, { method: "POST" }),
-    apply: (yaml, { dryRun = false } = {}) =>
-      request(`${sim}/apply${dryRun ? "?dryRun=All" : ""}`, { method: "POST", body: yaml, contentType: "application/yaml" }),
+    // door: "editor" or "upload", which the server records as who wrote the objects
+    apply: (yaml, { dryRun = false, door = "editor" } = {}) =>
+      request(`${sim}/apply${dryRun ? "?dryRun=All" : ""}`,
+        { method: "POST", body: yaml, contentType: "application/yaml", extra: { "X-Kubeviz-Door": door } }),
     addNode: (node) => request(`${sim}/nodes`, { method: "POST", body: node }),
     nodeHealth: (name, action) => request(`${sim}/nodes/${encodeURIComponent(name)}/${action}`, { method: "POST" }),
     patch: (kind, namespace, name, patch) =>

@@ -176,7 +176,7 @@ export function createEditor({ root, api, config }) {
     clearTimeout(timer);
     applyButton.disabled = true;
     try {
-      const body = await api.apply(text);
+      const body = await api.apply(text, { door: text === uploaded ? "upload" : "editor" });
       const errors = applyErrors(body);
       showErrors(errors);
       const lines = (body.results || []).map((r) => (r.status ? `✗ ${resourceName(r)}: ${r.status.message}` : `${resourceName(r)} ${r.action}`));
@@ -194,12 +194,16 @@ export function createEditor({ root, api, config }) {
     }
   }
 
+  // What the last upload put in the editor: applied unchanged, the objects came through the upload door.
+  let uploaded = null;
+
   async function loadFiles(files) {
     const texts = [];
     for (const file of files) texts.push((await file.text()).replace(/\s+$/, "") + "\n");
     if (!texts.length) return;
     // Several files become one multi-document stream, as `kubectl apply -f a.yaml -f b.yaml` sends them.
     setValue(texts.map((text) => (text.startsWith("---") ? text : text)).join("---\n"));
+    uploaded = value();
     output.textContent = t("loaded {n} file(s): {names}", { n: files.length, names: [...files].map((f) => f.name).join(", ") });
     output.dataset.state = "";
   }
