@@ -348,11 +348,11 @@ def scrub_case(args):
                 page.on("pageerror", lambda e: errors.append(str(e)))
                 page.goto(server.url + "/c/bench/")
                 page.wait_for_selector('[data-testid="connection"][data-state="live"]')
-                page.wait_for_function(f"document.querySelectorAll('[data-testid=pod]').length === {pods}",
+                page.wait_for_function(f"() => document.querySelectorAll('[data-testid=pod]').length === {pods}",
                                        timeout=60000)
                 loaded = time.monotonic()
                 page.focus('[data-testid="timeline-range"]')  # the first use loads the history
-                page.wait_for_function("window.kubeviz.scrubber.timeline.loaded", timeout=300000)
+                page.wait_for_function("() => window.kubeviz.scrubber.timeline.loaded", timeout=300000)
                 loaded = time.monotonic() - loaded
                 result = page.evaluate(SCRUB, [args.sweeps, args.sweep_seconds * 1000])
                 browser.close()
@@ -422,7 +422,7 @@ def main():
                   window.kubeviz.dispatch(window.benchSnapshot);
                   requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - start)));
                 })""")
-                page.wait_for_function(f"document.querySelectorAll('[data-testid=pod]').length === {total_pods}",
+                page.wait_for_function(f"() => document.querySelectorAll('[data-testid=pod]').length === {total_pods}",
                                        timeout=60000)
                 result = page.evaluate(FEED, [waves, args.rate])
                 browser.close()

@@ -101,7 +101,7 @@ const details = createDetailsView({
   // "See the cluster then" on one of an object's revisions: the scrubber goes to it.
   onShowAt: (resourceVersion) => scrubber.showResourceVersion(resourceVersion),
 });
-const clock = createClock({ api, dispatch, getState: shown, simNow });
+const clock = createClock({ api, dispatch, getState: shown, simNow, locked: () => Boolean(past) });
 // A read-only view (a teacher's look at a learner's sandbox, the projector): every control that writes is hidden by
 // the page's style and off here too; the server refuses writes to the view's capability anyway.
 if (config.readOnly) {

@@ -12,7 +12,8 @@ import { t } from "./i18n.js";
 import { formatSimTime } from "./controls.js";
 
 const PAGE = 5000;
-const TRACE_WINDOW_MS = 15 * 60 * 1000; // how far back from the instant the trace panel reaches
+const TRACE_WINDOW_MS = 5 * 60 * 1000; // how far back from the instant the trace panel reaches
+const NARROW_TRACE_WINDOW_MS = 20 * 1000; // the same, when the wide window holds more than a page of traces
 const TRACES_SHOWN = 500;
 
 function iso(ms) {
@@ -69,7 +70,7 @@ export function createScrubber({ root, banner, api, kinds, getLive, simNow, onSe
       const page = await api.history(params);
       if (timeline.load(page) && past) past.position = timeline.positionOfRv(past.rv);
       token = page.continue || null;
-      status.textContent = t("loading history… {n} changes", { n: timeline.length });
+      if (!timeline.loaded) status.textContent = t("loading history… {n} changes", { n: timeline.length });
     } while (token);
   }
 
@@ -237,10 +238,15 @@ export function createScrubber({ root, banner, api, kinds, getLive, simNow, onSe
       const time = past.time;
       // Whole seconds: the endpoint's bounds are RFC 3339 instants, and the traces of the instant's second count.
       const to = Math.floor(time / 1000) * 1000 + 999;
-      const from = to - TRACE_WINDOW_MS;
       try {
-        const answer = await api.traces({ from: iso(from), to: iso(to), limit: TRACES_SHOWN * 4 });
-        traceFetched = { from, to: time, items: answer.items || [] };
+        // Oldest first, a page at a time: a busy window (more than a page) is read again, narrower, for its end.
+        let span = TRACE_WINDOW_MS;
+        let answer = await api.traces({ from: iso(to - span), to: iso(to) });
+        if (answer.continue) {
+          span = NARROW_TRACE_WINDOW_MS;
+          answer = await api.traces({ from: iso(to - span), to: iso(to) });
+        }
+        traceFetched = { from: to - span, to: time, items: (answer.items || []).slice(-TRACES_SHOWN) };
         if (past && past.time === time) onSeek({ traces: tracesAt(time), tracesOnly: true });
       } catch {
         // the page's own traces stay
