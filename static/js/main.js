@@ -215,9 +215,9 @@ function frame() {
   if (frameCosts.length > 2000) frameCosts.splice(0, 1000);
 }
 
-function render(changes) {
+function render(changes, { animate = true } = {}) {
   const state = shown();
-  animator.beginFrame();
+  if (animate) animator.beginFrame();
   const now = simNow();
   const objectsChanged = changes.full || changes.kinds.size > 0;
   // Every stage view shows time (AGE, durations, the timelines' "now"): a jump of the paused clock (a step, a
@@ -340,9 +340,12 @@ const scrubber = createScrubber({
     if (entering) setPastControls(true);
     const changes = entering ? emptyChanges(true) : changesFrom(result.touched);
     changes.clock = true; // the paused clock "jumped": every stage view redraws (throttled)
-    render(changes);
-    // The instant's traces are a list of their own each time, not new ones after the last.
-    if (!changes.full) traces.update(past.state, emptyChanges(true));
+    // Scrubbing moves through many states a second: pods appear and go without animations, and the trace list
+    // (a list of its own at each instant, not new traces after the last) is redrawn a few times a second.
+    animator.beginFrame();
+    animator.budget = 0;
+    render(changes, { animate: false });
+    if (!changes.full) refreshPastTraces();
   },
   onLive() {
     past = null;
@@ -353,6 +356,7 @@ const scrubber = createScrubber({
   },
 });
 const refreshBar = throttle(() => scrubber.renderBar(), 500);
+const refreshPastTraces = throttle(() => past && traces.update(past.state, emptyChanges(true)), 250);
 
 // --- tabs ----------------------------------------------------------------------------------------------------
 

@@ -159,13 +159,21 @@ export function createScrubber({ root, banner, api, kinds, getLive, simNow, onSe
 
   // -- moving ------------------------------------------------------------------------------------------------
 
+  // What each move cost (ms): [changes crossed, rebuilding the state, drawing it]; the benchmark reads it.
+  const costs = [];
+
   function show(position, time) {
+    const started = performance.now();
+    const from = timeline.cursor ? timeline.cursor.position : timeline.length;
     const result = timeline.seek(position);
+    const sought = performance.now();
     const entryTime = timeline.timeOf(result.position);
     past = { position: result.position, rv: timeline.rvOf(result.position), time: time ?? entryTime };
     renderBar();
     renderBanner();
     onSeek({ ...result, time: past.time, rv: past.rv, traces: tracesAt(past.time) });
+    costs.push([Math.abs(result.position - from), sought - started, performance.now() - sought]);
+    if (costs.length > 2000) costs.splice(0, 1000);
     scheduleTraces();
   }
 
@@ -277,6 +285,7 @@ export function createScrubber({ root, banner, api, kinds, getLive, simNow, onSe
 
   return {
     timeline,
+    costs,
     /** A live message went through the reducer: the log grows (once loaded), the bar's right end moves. */
     noteLive(message) {
       if (message.type !== "event") return;
