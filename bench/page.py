@@ -1,4 +1,5 @@
-"""Dashboard benchmark: frame rate with 2,000 pods on 200 nodes during a rolling update, and first-load size.
+"""Dashboard benchmarks: frame rate with 2,000 pods on 200 nodes during a rolling update, and first-load size
+(`--case rolling`, the default); frame rate while scrubbing an hour of a 200-pod cluster's history (`--case scrub`).
 
 Starts Daphne on a free port with a throw-away database (as `make run` serves it) and opens the real page of an
 empty, paused cluster in headless Chromium. It then feeds the page's own message loop (`window.kubeviz.dispatch`,
@@ -12,6 +13,15 @@ While the update plays, requestAnimationFrame timestamps are sampled in the page
 CSS and every ES module it imports (the vendored editor excluded), each gzip-compressed (target < 300 KB).
 
     .venv/bin/python bench/page.py [--nodes 200] [--daemonsets 10] [--rate 400] [--chromium /usr/bin/chromium]
+
+The scrub case runs a real cluster on the server for a simulated hour: 50 worker nodes, four DaemonSets (200 pods)
+rolled to a new image every 20 minutes, and a CronJob starting a two-pod Job every minute (its pods come and go).
+It opens the page, loads the history through the scrubber (the history endpoint, paged, as a learner's first drag
+does), then drags the time bar in the page: every frame moves the thumb and sends its `input` event, across the
+whole hour and back (`--sweeps` times, each `--sweep-seconds` of wall time), then in small steps near one instant.
+The median frame rate while scrubbing is 1000 / the median requestAnimationFrame interval (target >= 30 fps).
+
+    .venv/bin/python bench/page.py --case scrub [--scrub-nodes 50] [--sweeps 4] [--sweep-seconds 4]
 """
 
 import argparse
@@ -221,14 +231,186 @@ def first_load_size(server_url: str, page_path: str) -> dict:
     return sizes
 
 
+SCRUB_DAEMONSET = """apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent-{index}
+spec:
+  selector:
+    matchLabels: {{app: agent-{index}}}
+  updateStrategy:
+    rollingUpdate: {{maxUnavailable: 5}}
+  template:
+    metadata:
+      labels: {{app: agent-{index}}}
+    spec:
+      containers:
+      - name: agent
+        image: registry.example/agent:{version}
+        command: ["fluentd"]
+"""
+
+SCRUB_CRONJOB = """apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: report
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    spec:
+      completions: 2
+      parallelism: 2
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: report
+            image: busybox
+            command: ["sh", "-c", "sleep 20"]
+"""
+
+SCRUB = """async ([sweeps, sweepMs]) => {
+  const range = document.querySelector('[data-testid="timeline-range"]');
+  const min = Number(range.min), max = Number(range.max);
+  const frames = [];
+  let running = true;
+  const sample = (t) => { frames.push(t); if (running) requestAnimationFrame(sample); };
+  requestAnimationFrame(sample);
+  const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  const drag = (value) => {
+    range.value = String(Math.round(value));
+    range.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  const start = performance.now();
+  let moves = 0;
+  let sweepFrames = 0;
+  // Across the whole hour and back, as a hand drags: one move per frame.
+  for (let sweep = 0; sweep < sweeps; sweep++) {
+    const t0 = performance.now();
+    for (;;) {
+      const f = (performance.now() - t0) / sweepMs;
+      if (f >= 1) break;
+      const there = f < 0.5 ? 1 - 2 * f : 2 * f - 1;  // now → oldest → now
+      drag(min + (max - 1 - min) * there);
+      moves += 1;
+      await nextFrame();
+    }
+  }
+  sweepFrames = frames.length;
+  // Fine scrubbing around one instant: a second at a time.
+  const middle = Math.round((min + max) / 2);
+  for (let i = 0; i < 240; i++) {
+    drag(middle + (i % 60) - 30);
+    moves += 1;
+    await nextFrame();
+  }
+  running = false;
+  const elapsed = performance.now() - start;
+  const intervals = frames.slice(1).map((t, i) => t - frames[i]);
+  const banner = document.querySelector('[data-testid="past-banner"]');
+  return {intervals, elapsed, moves, sweepFrames, costs: window.kubeviz.scrubber.costs.slice(),
+          changes: window.kubeviz.scrubber.timeline.length,
+          past: !banner.hidden, pods: document.querySelectorAll('[data-testid="pod"]').length};
+}"""
+
+
+def scrub_case(args):
+    """A real cluster's hour on the server, then the time bar dragged across it in the page."""
+    from playwright.sync_api import sync_playwright
+
+    def call(server, method, path, body, content_type="application/json"):
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        request = urllib.request.Request(server.url + path, method=method, data=data,
+                                         headers={"Content-Type": content_type})
+        with urllib.request.urlopen(request, timeout=1600) as response:
+            return json.loads(response.read())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LiveServer(Path(tmp))
+        server.env["KUBEVIZ_DEFAULT_NODES"] = "0"
+        server.env["KUBEVIZ_ADVANCE_MAX_WAIT"] = "1500"  # each 20 minutes' advance answers when it is done
+        # The live stream's snapshot of this cluster (200 pods and their Events) is larger than daphne's default
+        # largest websocket message (1 MiB), which closes the stream: the page would never go live.
+        server.daphne_args = ("--websocket-max-message-size", str(64 * 1024 * 1024),
+                              "--websocket-max-frame-size", str(64 * 1024 * 1024))
+        server.manage("migrate", "--noinput")
+        server.manage("bootstrap")
+        server.start()
+        try:
+            call(server, "POST", "/sim/clusters", {"name": "bench", "nodes": args.scrub_nodes, "controlPlane": False,
+                                                   "start": START, "seed": 1})
+            sim = "/sim/clusters/bench"
+            built = time.monotonic()
+            call(server, "POST", f"{sim}/apply", SCRUB_CRONJOB, "application/yaml")
+            for minute in range(0, 60, 20):
+                manifests = "---\n".join(SCRUB_DAEMONSET.format(index=i, version=minute // 20 + 1) for i in range(4))
+                call(server, "POST", f"{sim}/apply", manifests, "application/yaml")
+                call(server, "POST", f"{sim}/clock/advance", {"seconds": 1200, "wait": 1500})
+            built = time.monotonic() - built
+            print(f"a simulated hour built in {built:.0f} s", flush=True)
+            first = json.loads(urllib.request.urlopen(server.url + f"{sim}/history?limit=1").read())
+            pods = len(json.loads(urllib.request.urlopen(server.url + "/clusters/bench/api/v1/pods").read())["items"])
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1600, "height": 1000})
+                errors = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(server.url + "/c/bench/")
+                page.wait_for_selector('[data-testid="connection"][data-state="live"]', timeout=180000)
+                page.wait_for_function(f"() => document.querySelectorAll('[data-testid=pod]').length === {pods}",
+                                       timeout=180000)
+                loaded = time.monotonic()
+                page.focus('[data-testid="timeline-range"]')  # the first use loads the history
+                page.wait_for_function("() => window.kubeviz.scrubber.timeline.loaded", timeout=300000)
+                loaded = time.monotonic() - loaded
+                result = page.evaluate(SCRUB, [args.sweeps, args.sweep_seconds * 1000])
+                browser.close()
+        finally:
+            server.close()
+    sweeping = sorted(result["intervals"][:result["sweepFrames"] - 1])
+    stepping = sorted(result["intervals"][result["sweepFrames"]:])
+    intervals = sorted(result["intervals"])
+    median = statistics.median(intervals)
+    p95 = intervals[int(len(intervals) * 0.95) - 1]
+    print(f"scenario: {args.scrub_nodes} nodes, {pods} pods at the end, a simulated hour built in {built:.0f} s; "
+          f"history: {result['changes']} changes the page keeps (resourceVersion {first['resourceVersion']}, "
+          f"compacted at {first['compactedVersion']}), loaded by the scrubber in {loaded:.1f} s")
+    print(f"scrubbing: {result['moves']} moves over {result['elapsed'] / 1000:.1f} s ({args.sweeps} sweeps of the hour "
+          f"and back, then 240 one-second steps); {len(intervals)} frames")
+    print(f"median frame rate {1000 / median:.1f} fps (target >= 30); p95 frame time {p95:.1f} ms; "
+          f"longest {intervals[-1]:.1f} ms; still in the past at the end: {result['past']}")
+    print(f"  dragging across the hour: median {1000 / statistics.median(sweeping):.1f} fps "
+          f"({len(sweeping)} frames, p95 {sweeping[int(len(sweeping) * 0.95) - 1]:.1f} ms); one second at a time: "
+          f"median {1000 / statistics.median(stepping):.1f} fps ({len(stepping)} frames)")
+    costs = result["costs"]
+    if costs:
+        crossed = sorted(c[0] for c in costs)
+        seek_ms = sorted(c[1] for c in costs)
+        draw_ms = sorted(c[2] for c in costs)
+        print(f"  per move: {statistics.median(crossed):.0f} changes crossed (median; p95 "
+              f"{crossed[int(len(costs) * .95) - 1]}), state rebuilt in {statistics.median(seek_ms):.2f} ms (p95 "
+              f"{seek_ms[int(len(costs) * .95) - 1]:.1f}), views drawn in {statistics.median(draw_ms):.2f} ms (p95 "
+              f"{draw_ms[int(len(costs) * .95) - 1]:.1f})")
+    if errors:
+        print("JavaScript errors:", errors)
+        sys.exit(1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=("rolling", "scrub"), default="rolling")
+    parser.add_argument("--scrub-nodes", type=int, default=50)
+    parser.add_argument("--sweeps", type=int, default=4)
+    parser.add_argument("--sweep-seconds", type=float, default=4)
     parser.add_argument("--nodes", type=int, default=200)
     parser.add_argument("--daemonsets", type=int, default=10)
     parser.add_argument("--rate", type=float, default=400, help="watch messages per second during the update")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--reduce-motion", action="store_true", help="measure with animations turned off")
     args = parser.parse_args()
+    if args.case == "scrub":
+        scrub_case(args)
+        return
 
     from playwright.sync_api import sync_playwright
 
@@ -263,7 +445,7 @@ def main():
                   window.kubeviz.dispatch(window.benchSnapshot);
                   requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now() - start)));
                 })""")
-                page.wait_for_function(f"document.querySelectorAll('[data-testid=pod]').length === {total_pods}",
+                page.wait_for_function(f"() => document.querySelectorAll('[data-testid=pod]').length === {total_pods}",
                                        timeout=60000)
                 result = page.evaluate(FEED, [waves, args.rate])
                 browser.close()

@@ -165,6 +165,28 @@ MESSAGES = (
     _("class not found"),
     _("not your class"),
     _("paused: nobody used it for a while"),
+    # the timeline scrubber and an object's history
+    _("History"),
+    _("No revisions kept."),
+    _("That trace is no longer kept."),
+    _("a controller"),
+    _("a user ({door})"),
+    _("before the first kept change"),
+    _("by {who}"),
+    _("change {n} of {total}: {type} {kind} {name}"),
+    _("history from {time}"),
+    _("history unavailable: {message}"),
+    _("loading history…"),
+    _("loading history… {n} changes"),
+    _("no change but its resourceVersion"),
+    _("revision {n}"),
+    _("see the cluster then"),
+    _("the reconcile that decided it"),
+    _("the simulator"),
+    _("the simulator: {what}"),
+    _("unknown"),
+    _("{n} revisions kept, newest first; each diff is against the revision before (resourceVersion and managedFields left out)."),
+    _("{who} ({door})"),
 )
 
 

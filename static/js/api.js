@@ -49,8 +49,19 @@ export function createApi(config) {
     return `${kube}/${path}${ns}/${plural}${name ? "/" + encodeURIComponent(name) : ""}`;
   }
 
+  const query = (params) => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params || {})) if (value !== undefined && value !== null) search.set(key, value);
+    const text = search.toString();
+    return text ? `?${text}` : "";
+  };
+
   return {
     objectPath,
+    // The cluster's change log (after, limit, continue; kind, namespace, name for one object's revisions).
+    history: (params) => request(`${sim}/history${query(params)}`),
+    // The controllers' persisted reconcile traces (from, to: RFC 3339 simulated times; controller, object, limit).
+    traces: (params) => request(`${sim}/traces${query(params)}`),
     clock: () => request(`${sim}/clock`),
     setClock: (changes) => request(`${sim}/clock`, { method: "PATCH", body: changes }),
     advance: (seconds) => request(`${sim}/clock/advance`, { method: "POST", body: { seconds } }),

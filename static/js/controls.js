@@ -24,7 +24,8 @@ export function formatSimTime(ms) {
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
-export function createClock({ api, dispatch, getState, simNow }) {
+/** The clock's controls; `locked()` says they stay off whatever the clock does (the page shows the past). */
+export function createClock({ api, dispatch, getState, simNow, locked = () => false }) {
   const play = document.querySelector('[data-testid="clock-play"]');
   const step = document.querySelector('[data-testid="clock-step"]');
   const speed = document.querySelector('[data-testid="clock-speed"]');
@@ -96,7 +97,7 @@ export function createClock({ api, dispatch, getState, simNow }) {
   function renderProgress(clock) {
     const advance = clock.advance;
     progress.hidden = !advance;
-    advanceForm.querySelector("button").disabled = Boolean(advance);
+    advanceForm.querySelector("button").disabled = Boolean(advance) || locked();
     if (!advance) return;
     const from = Date.parse(advance.from), target = Date.parse(advance.target);
     const done = target > from ? (Date.parse(clock.now) - from) / (target - from) : 1;

@@ -22,6 +22,7 @@ import { createClock, createNodeActions, createRecordingActions, toast } from ".
 import { createPendingNotice } from "./pending.js";
 import { createEditor } from "./editor.js";
 import { createConsole } from "./console.js";
+import { createScrubber } from "./scrubber.js";
 import { throttle } from "./dom.js";
 
 const config = JSON.parse(document.getElementById("kubeviz-config").textContent);
@@ -30,12 +31,22 @@ loadCatalogue(document.getElementById("kubeviz-catalogue"));
 const api = createApi(config);
 const animator = new Animator();
 let state = initialState(config.kinds.map((k) => k.kind));
+// While the page shows the past (the timeline scrubber): {state, time}, the state the views show instead of the live
+// one, which goes on taking the stream's messages meanwhile. null: the page is live.
+let past = null;
 let clockSeenAt = performance.now();
 const queue = [];
 let frameRequested = false;
 
-/** The simulated time now (epoch ms): the last clock reading, moved on by wall time × speed while playing. */
+/** The state the views show: the live one, or the past instant the scrubber is at. */
+function shown() {
+  return past ? past.state : state;
+}
+
+/** The simulated time now (epoch ms): the last clock reading, moved on by wall time × speed while playing; while
+ * the page shows the past, that instant. */
 function simNow() {
+  if (past) return past.time;
   const clock = state.clock;
   if (!clock) return Date.now();
   const base = Date.parse(clock.now);
@@ -49,7 +60,7 @@ function simNow() {
 
 const stageTabs = setUpTabs("stage", (tab) => refreshStage(tab, true));
 const sideTabs = setUpTabs("side", (tab) => {
-  if (tab === "details") details.update(state, simNow(), emptyChanges(true));
+  if (tab === "details") details.update(shown(), simNow(), emptyChanges(true));
 });
 
 const cluster = createClusterView({
@@ -73,7 +84,7 @@ const editor = createEditor({ root: document.getElementById("editor-panel"), api
 const kubectlConsole = createConsole({
   root: document.getElementById("console-panel"),
   config,
-  getState: () => state,
+  getState: shown,
   getEditorText: () => editor.value(),
   onShow: () => sideTabs.show("console"),
 });
@@ -88,8 +99,10 @@ const details = createDetailsView({
     sideTabs.show("editor");
   },
   onSelect: select,
+  // "See the cluster then" on one of an object's revisions: the scrubber goes to it.
+  onShowAt: (resourceVersion) => scrubber.showResourceVersion(resourceVersion),
 });
-const clock = createClock({ api, dispatch, getState: () => state, simNow });
+const clock = createClock({ api, dispatch, getState: shown, simNow, locked: () => Boolean(past) });
 const pendingNotice = createPendingNotice({ root: document.querySelector('[data-testid="pending-notice"]'), api,
   dispatch, getState: () => state });
 // A read-only view (a teacher's look at a learner's sandbox, the projector): every control that writes is hidden by
@@ -112,19 +125,19 @@ function refreshStage(tab, force) {
   const view = stageViews[tab];
   if (view && (force || view.stale)) {
     view.stale = false;
-    view.render(state, simNow());
+    view.render(shown(), simNow());
   }
 }
 
 const refreshStageThrottled = throttle(() => refreshStage(stageTabs.current()), 400);
-const refreshOwners = throttle(() => cluster.renderOwners(state), 300);
-const refreshDetails = throttle((changes) => details.update(state, simNow(), changes), 300);
+const refreshOwners = throttle(() => cluster.renderOwners(shown()), 300);
+const refreshDetails = throttle((changes) => details.update(shown(), simNow(), changes), 300);
 
 // --- selection ---------------------------------------------------------------------------------------------
 
 /** Show an object's details: {kind, key} or {kind, uid}. */
 function select(target) {
-  details.select(target, state, simNow());
+  details.select(target, shown(), simNow());
   sideTabs.show("details");
 }
 
@@ -196,16 +209,23 @@ function frame() {
     const before = state;
     state = reduce(state, message);
     note(changes, message, before, state);
+    if (state !== before) scrubber.noteLive(message);
   }
   if (changes.clock) clockSeenAt = performance.now();
   const reduced = performance.now();
-  render(changes);
+  // While the page shows the past, the live changes wait: "Back to live" redraws everything.
+  if (past) {
+    if (changes.clock || changes.events) refreshBar();
+  } else {
+    render(changes);
+  }
   frameCosts.push([messages.length, reduced - started, performance.now() - reduced]);
   if (frameCosts.length > 2000) frameCosts.splice(0, 1000);
 }
 
-function render(changes) {
-  animator.beginFrame();
+function render(changes, { animate = true } = {}) {
+  const state = shown();
+  if (animate) animator.beginFrame();
   const now = simNow();
   const objectsChanged = changes.full || changes.kinds.size > 0;
   // Every stage view shows time (AGE, durations, the timelines' "now"): a jump of the paused clock (a step, a
@@ -227,12 +247,16 @@ function render(changes) {
   }
   if (changes.traces.length || changes.full) traces.update(state, changes);
   if (changes.events || changes.traces.length) loop.pulse(changes);
-  if (changes.clock || changes.full) clock.render();
+  if (changes.clock || changes.full) {
+    clock.render();
+    refreshBar();
+  }
   pendingNotice.update(state, changes);
   if (state.error) showError(state.error);
 }
 
 function updateCounts() {
+  const state = shown();
   for (const el of document.querySelectorAll("[data-count]")) {
     const n = Object.keys(state.objects[el.dataset.count] || {}).length;
     el.textContent = n ? String(n) : "";
@@ -249,13 +273,99 @@ function showError(message) {
 // Time-dependent cells (AGE, DURATION, the timelines' "now" line) move while the clock plays.
 setInterval(() => {
   clock.tick();
-  if (state.clock && !state.clock.paused) {
+  if (!past && state.clock && !state.clock.paused) {
+    refreshBar();
     const view = stageViews[stageTabs.current()];
     if (view) view.stale = true;
     refreshStage(stageTabs.current());
   }
 }, 1000);
 setInterval(() => clock.tick(), 250);
+
+// --- the past: the timeline scrubber ------------------------------------------------------------------------------
+
+// Every control that writes, off while the page shows the past (a read-only view has them off for good).
+const writeControls = [...document.querySelectorAll("[data-writes], [data-writes] button, [data-writes] input, [data-writes] select")]
+  .filter((el) => "disabled" in el);
+let disabledByPast = [];
+function setPastControls(on) {
+  if (on) {
+    disabledByPast = writeControls.filter((el) => !el.disabled);
+    for (const el of disabledByPast) el.disabled = true;
+  } else {
+    for (const el of disabledByPast) el.disabled = false;
+    disabledByPast = [];
+  }
+  details.setReadOnly(on || Boolean(config.readOnly));
+}
+
+/** The scrubber's changes (Map of "kind\u0000key" → {kind, key, before, after}) in the message loop's shape. */
+function changesFrom(touched) {
+  if (!touched) return emptyChanges(true);
+  const changes = emptyChanges();
+  for (const { kind, key, before, after } of touched.values()) {
+    if (before === after) continue;
+    changes.kinds.add(kind);
+    changes.keys.add(`${kind}:${key}`);
+    changes.events += 1;
+    if (kind === "Pod") {
+      if (!after) {
+        if (before) changes.deletedPods.push(before.metadata.uid);
+      } else {
+        if (before && before.metadata.uid !== after.metadata.uid) changes.deletedPods.push(before.metadata.uid);
+        changes.pods.add(key);
+      }
+    } else if (kind === "Node") {
+      changes.nodes.add(key);
+    }
+  }
+  return changes;
+}
+
+const scrubber = createScrubber({
+  root: document.getElementById("timeline"),
+  banner: document.getElementById("past-banner"),
+  api,
+  kinds: config.kinds.map((k) => k.kind),
+  getLive: () => state,
+  simNow,
+  onSeek(result) {
+    if (result.tracesOnly) {
+      if (!past) return;
+      past = { ...past, state: { ...past.state, traces: result.traces } };
+      traces.update(past.state, emptyChanges(true));
+      return;
+    }
+    const entering = !past;
+    const clockNow = new Date(result.time).toISOString();
+    past = {
+      time: result.time,
+      state: {
+        ...state, resourceVersion: String(result.rv), synced: true, error: null,
+        clock: { now: clockNow, paused: true, speed: state.clock ? state.clock.speed : 1 },
+        objects: result.objects, traces: result.traces,
+      },
+    };
+    if (entering) setPastControls(true);
+    const changes = entering ? emptyChanges(true) : changesFrom(result.touched);
+    changes.clock = true; // the paused clock "jumped": every stage view redraws (throttled)
+    // Scrubbing moves through many states a second: pods appear and go without animations, and the trace list
+    // (a list of its own at each instant, not new traces after the last) is redrawn a few times a second.
+    animator.beginFrame();
+    animator.budget = 0;
+    render(changes, { animate: false });
+    if (!changes.full) refreshPastTraces();
+  },
+  onLive() {
+    past = null;
+    setPastControls(false);
+    render(emptyChanges(true));
+    for (const view of Object.values(stageViews)) view.stale = true;
+    refreshStage(stageTabs.current(), true);
+  },
+});
+const refreshBar = throttle(() => scrubber.renderBar(), 500);
+const refreshPastTraces = throttle(() => past && traces.update(past.state, emptyChanges(true)), 250);
 
 // --- tabs ----------------------------------------------------------------------------------------------------
 
@@ -309,4 +419,5 @@ connect({
 });
 
 // For tests and the benchmark (bench/page.py feeds a synthetic stream through `dispatch`).
-window.kubeviz = { get state() { return state; }, simNow, editor, select, dispatch, frameCosts };
+window.kubeviz = { get state() { return state; }, get shown() { return shown(); }, simNow, editor, select, dispatch,
+  frameCosts, scrubber };

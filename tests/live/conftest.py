@@ -23,6 +23,8 @@ def _free_port() -> int:
 class LiveServer:
     # What start() asks until the server answers.
     ready_path = "/clusters/default/version"
+    # Further command-line options for daphne (a benchmark's larger websocket messages).
+    daphne_args: tuple[str, ...] = ()
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
@@ -47,7 +49,8 @@ class LiveServer:
         self.log.flush()
         listening = (self.tmp / "daphne.log").read_text().count("Listening on TCP address")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "kubeviz.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *self.daphne_args,
+             "kubeviz.asgi:application"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30

@@ -11,10 +11,11 @@ import {
 import { eventsAbout, ownedBy } from "../derive.js";
 import { dump, editable } from "../yaml.js";
 import { toast, parseTaints } from "../controls.js";
+import { revisionsView } from "./revisions.js";
 
 const WORKLOADS = new Set(["Job", "CronJob", "DaemonSet"]);
 
-export function createDetailsView({ root, api, onEdit, onSelect, readOnly = false }) {
+export function createDetailsView({ root, api, onEdit, onSelect, onShowAt, readOnly = false }) {
   let target = null; // {kind, key}
   let tab = "summary";
   let lastVersion = null;
@@ -64,9 +65,10 @@ export function createDetailsView({ root, api, onEdit, onSelect, readOnly = fals
     const tabs = [["summary", t("Summary")], ["yaml", "YAML"], ["events", t("Events")]];
     if (kind !== "Pod" && kind !== "Event") tabs.push(["pods", t("Pods")]);
     if (kind === "Pod") tabs.push(["logs", t("Logs")]);
+    tabs.push(["history", t("History")]);
     if (!tabs.some(([id]) => id === tab)) tab = "summary";
     const nav = h("nav", { class: "subtabs", role: "tablist" }, tabs.map(([id, label]) => h("button", {
-      type: "button", role: "tab", "aria-selected": String(id === tab), onclick: () => {
+      type: "button", role: "tab", "aria-selected": String(id === tab), "data-subtab": id, onclick: () => {
         tab = id;
         lastVersion = null;
         update(state, now, null);
@@ -77,6 +79,7 @@ export function createDetailsView({ root, api, onEdit, onSelect, readOnly = fals
     else if (tab === "events") body = eventsTable(eventsAbout(state, obj.metadata.uid), now);
     else if (tab === "pods") body = podsOf(obj, state, now);
     else if (tab === "logs") body = logs(obj);
+    else if (tab === "history") body = history(obj);
     else body = summary(obj, state, now);
     return h("article", { class: "details-card", "data-testid": "details", "data-kind": kind, "data-name": obj.metadata.name },
       h("header", { class: "details-head" },
@@ -246,6 +249,27 @@ export function createDetailsView({ root, api, onEdit, onSelect, readOnly = fals
       })));
   }
 
+  // The object's revisions, read once per object and kept while it stays selected (its history only grows: the
+  // Refresh button reads it again).
+  let historyFor = null;
+  let historyEl = null;
+  function history(obj) {
+    const { namespace, name } = obj.metadata;
+    const id = `${target.kind}/${namespace || ""}/${name}/${obj.metadata.resourceVersion}`;
+    const load = () => {
+      historyFor = id;
+      historyEl = revisionsView({ api, kind: target.kind, namespace, name, onShowAt });
+    };
+    if (historyFor !== id) load();
+    const holder = h("div", null, historyEl);
+    return h("div", null, h("div", { class: "logs-bar" },
+      h("code", null, `${target.kind.toLowerCase()}/${name}`),
+      h("button", { type: "button", class: "btn btn-small", "data-testid": "history-refresh", onclick: () => {
+        load();
+        holder.replaceChildren(historyEl);
+      } }, t("Refresh"))), holder);
+  }
+
   function logs(pod) {
     const containers = (pod.spec?.containers || []).map((c) => c.name);
     const pre = h("pre", { class: "logs", "data-testid": "pod-logs" }, logText ?? t("loading…"));
@@ -266,7 +290,14 @@ export function createDetailsView({ root, api, onEdit, onSelect, readOnly = fals
       h("button", { type: "button", class: "btn btn-small", onclick: fetchLogs }, t("Refresh"))), pre);
   }
 
-  return { select, update };
+  /** The page shows the past (or a read-only view): no action that writes, until it is live again. */
+  function setReadOnly(value) {
+    if (value === readOnly) return;
+    readOnly = value;
+    lastVersion = null;
+  }
+
+  return { select, update, setReadOnly };
 }
 
 // Kind-specific describe lines.

@@ -32,7 +32,7 @@ export function createTracesView({ root, onHighlight, onSelect }) {
     const actions = trace.actions || [];
     const li = h("li", {
       class: "trace", "data-testid": "trace", "data-controller": trace.controller, "data-object": trace.object,
-      tabindex: "0",
+      "data-sequence": trace.sequence, tabindex: "0",
     },
     h("div", { class: "trace-head" },
       h("time", { class: "trace-time" }, clockTime(trace.time)),
