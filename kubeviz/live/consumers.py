@@ -50,6 +50,11 @@ Protocol
 
         {"type": "batch", "messages": [{"type": "event", ...}, {"type": "trace", ...}, ...]}
 
+    A frame longer than ``payloads.FRAME_CHARS`` (the snapshot of a busy cluster: Daphne sends no websocket message
+    over its 1 MiB limit) is sent as consecutive parts, whose texts joined are that frame::
+
+        {"type": "part", "last": false, "text": "{\"type\":\"snapshot\",..."} ... {"type": "part", "last": true, ...}
+
     Reconnecting: connect to ``/ws/clusters/<name>/?resourceVersion=N`` with the last resourceVersion the client
     applied, and ``&uid=U`` with the ``cluster.uid`` its state came from (optional; without it the server cannot
     tell a cluster created again under the same name). While the history still reaches back to N the server
@@ -156,6 +161,16 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
         finally:
             await self.stop_following()
             self.uncount()
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        """Every text frame this stream sends: one too long for a websocket message goes in parts
+        (``payloads.split_frames``)."""
+        if text_data is None:
+            return await super().send(text_data, bytes_data, close)
+        parts = payloads.split_frames(text_data)
+        for part in parts[:-1]:
+            await super().send(text_data=part)
+        return await super().send(text_data=parts[-1], close=close)
 
     def uncount(self) -> None:
         if self.counted_as is not None:

@@ -176,6 +176,22 @@ def encode(message: Message) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
+#: The most characters one frame carries; a longer one (the snapshot of a busy cluster) goes in parts. Daphne
+#: refuses to send a message over its --websocket_max_message_size (1 MiB by default) and closes the stream; a
+#: part's text, at most 4 bytes a character once escaped and encoded, stays well under it.
+FRAME_CHARS = 128 * 1024
+
+
+def split_frames(text: str) -> list[str]:
+    """The frames that carry one encoded message: itself, or ``{"type": "part", "last", "text"}`` frames whose
+    texts, joined, are the message (the page's socket puts them together before it reads the message)."""
+    if len(text) <= FRAME_CHARS:
+        return [text]
+    pieces = [text[start:start + FRAME_CHARS] for start in range(0, len(text), FRAME_CHARS)]
+    return [encode({"type": "part", "last": index == len(pieces) - 1, "text": piece})
+            for index, piece in enumerate(pieces)]
+
+
 class FrameCache:
     """The newest encoded frames, so that a change watched by many browsers is encoded once.
 

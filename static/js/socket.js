@@ -2,7 +2,8 @@
 //
 // On a dropped connection it reconnects with exponential backoff (0.5 s doubling to 10 s, with jitter) and asks
 // to resume after the last resourceVersion the page applied (`?resourceVersion=N`); the server answers with a
-// `resume` and the missed events, or with a fresh `snapshot` when its history no longer reaches back.
+// `resume` and the missed events, or with a fresh `snapshot` when its history no longer reaches back. A message too
+// long for one frame (the snapshot of a busy cluster) comes in `part` frames, put together here before it is read.
 
 const MIN_DELAY = 500;
 const MAX_DELAY = 10000;
@@ -25,11 +26,20 @@ export function connect({ url, resourceVersion, onMessage, onStatus }) {
     if (rv) absolute.searchParams.set("resourceVersion", rv);
     onStatus(rv ? "reconnecting" : "connecting");
     socket = new WebSocket(absolute);
+    let parts = [];
     socket.onmessage = (event) => {
       let message;
       try {
         message = JSON.parse(event.data);
+        if (message.type === "part") {
+          parts.push(message.text);
+          if (!message.last) return;
+          const whole = parts.join("");
+          parts = [];
+          message = JSON.parse(whole);
+        }
       } catch {
+        parts = [];
         return;
       }
       if (message.type === "snapshot" || message.type === "resume") {

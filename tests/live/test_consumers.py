@@ -532,3 +532,25 @@ async def test_a_client_over_its_limit_of_streams_is_told_and_closed_with_4429(c
     assert (await again.receive_json_from())["type"] == "snapshot"
     for stream in (second, other, again):
         await stream.disconnect()
+
+
+async def test_a_snapshot_longer_than_a_frame_comes_in_parts(cluster):
+    """Daphne would close the stream rather than send a message over 1 MiB: the snapshot of a busy cluster is sent
+    in parts, which joined are the snapshot."""
+    def crowd(registry):
+        for n in range(400):
+            manifest = pod_manifest(f"p{n:03d}")
+            manifest["metadata"]["annotations"] = {"note": "并行" * 600}
+            registry.create(POD, "default", manifest)
+
+    await write(cluster, crowd)
+    stream = await open_stream("/ws/clusters/test/")
+    parts = [await stream.receive_json_from()]
+    while not parts[-1]["last"]:
+        assert parts[-1]["type"] == "part"
+        parts.append(await stream.receive_json_from())
+    assert len(parts) > 2
+    snapshot = json.loads("".join(part["text"] for part in parts))
+    assert snapshot == await expected_snapshot(cluster)
+    assert len(snapshot["objects"]["Pod"]) == 400
+    await stream.disconnect()

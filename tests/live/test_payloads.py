@@ -114,3 +114,19 @@ def test_a_batch_frame_is_joined_from_its_encoded_messages_as_encode_would_write
     assert payloads.batch_frame(parts[:1]) == parts[0]
     with pytest.raises(ValueError):
         payloads.batch_frame([])
+
+
+def test_a_message_longer_than_a_frame_goes_in_parts_that_join_to_it():
+    """Daphne sends no websocket message over 1 MiB; every part stays far below, whatever the text holds."""
+    message = {"type": "snapshot", "objects": {"Pod": [
+        {"metadata": {"name": f"p{n}", "annotations": {"q": '"\\' * 300, "zh": "并行" * 300}}} for n in range(900)]}}
+    text = payloads.encode(message)
+    assert len(text.encode()) > 2 * 1024 * 1024
+    frames = payloads.split_frames(text)
+    assert len(frames) > 1
+    parts = [json.loads(frame) for frame in frames]
+    assert [part["type"] for part in parts] == ["part"] * len(parts)
+    assert [part["last"] for part in parts] == [False] * (len(parts) - 1) + [True]
+    assert json.loads("".join(part["text"] for part in parts)) == message
+    assert max(len(frame.encode()) for frame in frames) < 1024 * 1024
+    assert payloads.split_frames(payloads.encode({"type": "clock"})) == ['{"type":"clock"}']
