@@ -22,6 +22,7 @@ from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
 from kubeviz.runtime.host import host  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
 from kubeviz.security import SameOriginWebsocket  # noqa: E402
+from kubeviz.store import events  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
@@ -36,8 +37,11 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):
     """The router, plus the real-time player started on the server's event loop by the first connection
     (Daphne has no lifespan events to start it earlier), which also runs the background advances, and the lessons'
-    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too."""
-    host.serve_on(asyncio.get_running_loop())
+    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too. What threads
+    publish goes out through the same loop."""
+    loop = asyncio.get_running_loop()
+    host.serve_on(loop)
+    events.deliver_on(loop)
     if settings.KUBEVIZ_PLAYER:
         player.ensure_started()
         rechecker.ensure_started()
