@@ -1,16 +1,21 @@
 """ASGI entry point: HTTP goes to Django, websockets to the Channels consumers.
 
-Django is set up (``get_asgi_application()``) before anything that imports models, such as the consumers or the
-runtime, is imported: that is why the imports below are not at the top of the file.
+Django is set up (``django.setup()``, what ``get_asgi_application()`` does first) before anything that imports models,
+such as the consumers or the runtime, is imported: that is why the imports below are not at the top of the file.
+HTTP is served by Django's ASGI handler on long-lived threads (``kubeviz.serving``).
 """
 
 import asyncio
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubeviz.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from kubeviz.serving import PooledASGIHandler  # noqa: E402
+
+django_asgi_app = PooledASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
