@@ -46,7 +46,8 @@ logger = logging.getLogger(__name__)
 MAX_ADVANCE_SECONDS = 31 * 24 * 3600
 # Wall time of one slice: what a clock control of the same cluster waits at most, and a writer of another.
 SLICE_SECONDS = 0.05
-# While a long run goes on, how often its clock is published to the cluster's watchers (wall seconds).
+# While a long run goes on, how often its clock is published to the cluster's watchers (wall seconds); and how
+# often at most the player's runs publish it (the page moves its clock on between two readings).
 PUBLISH_SECONDS = 0.25
 
 # Outcomes of a run.
@@ -99,6 +100,8 @@ class EngineHost:
         self._executor = ThreadPoolExecutor(thread_name_prefix="kubeviz-advance")
         self._runs = 0
         self._idle = threading.Condition()
+        # When each cluster's clock was last published by a run (monotonic).
+        self._clock_published: dict[str, float] = {}
 
     def lock(self, name: str) -> ClusterLock:
         with self._guard:
@@ -138,6 +141,7 @@ class EngineHost:
         """The cluster is gone: its runs stop at their next slice and its engine is dropped."""
         with self.lock(name):
             self._engines.pop(name, None)
+            self._clock_published.pop(name, None)
             self._bump("play", name)
             self._bump("advance", name)
 
@@ -217,7 +221,8 @@ class EngineHost:
             return STOPPED
         with self.lock(cluster.name):
             target = self.engine_for(cluster).now + timedelta(seconds=wall_seconds * cluster.speed)
-        return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch))
+        return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch),
+                         clock_every=PUBLISH_SECONDS)
 
     def step(self, cluster: Cluster) -> Engine:
         """Finish the current instant, then jump to the next due event and process it."""
@@ -232,10 +237,12 @@ class EngineHost:
         return engine
 
     def _run(self, name: str, target: datetime, *, deadline: float | None = None,
-             stop_on: tuple[str, int] | None = None) -> str:
+             stop_on: tuple[str, int] | None = None, clock_every: float = 0.0) -> str:
         """Run the cluster's engine to ``target`` in slices, one transaction each; answers DONE, TIMED_OUT (past
-        ``deadline``, a monotonic time) or STOPPED (the epoch ``stop_on`` moved on, or the engine was forgotten)."""
-        last_published = time.monotonic()
+        ``deadline``, a monotonic time) or STOPPED (the epoch ``stop_on`` moved on, or the engine was forgotten).
+        The clock is published when the run is done, unless a run of the cluster published it less than
+        ``clock_every`` wall seconds ago, and every PUBLISH_SECONDS meanwhile."""
+        last_published = self._clock_published.get(name, 0.0) if clock_every else time.monotonic()
 
         def stopped() -> bool:
             return stop_on is not None and self._epoch(stop_on[0], name) != stop_on[1]
@@ -258,9 +265,10 @@ class EngineHost:
                     with events.collected(), transaction.atomic(), storage.sole_writer():
                         done = engine.run_until(target, stop=stop)
                         _save_checkpoints(engine)
-                        if done or time.monotonic() - last_published >= PUBLISH_SECONDS:
+                        since = time.monotonic() - last_published
+                        if (done and since >= clock_every) or since >= PUBLISH_SECONDS:
                             publish_clock(storage.cluster)
-                            last_published = time.monotonic()
+                            last_published = self._clock_published[name] = time.monotonic()
                 if done:
                     return DONE
                 if deadline is not None and time.monotonic() >= deadline:
