@@ -6,9 +6,11 @@ import asyncio
 import threading
 
 import pytest
+from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from kubeviz.lessons.recheck import rechecker
 from kubeviz.runtime.host import host
@@ -21,8 +23,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def held_tick(settings, monkeypatch):
-    """The player plays, and its first run of a cluster waits for ``release`` (``playing`` says it began)."""
+async def held_tick(settings, monkeypatch):
+    """The player plays, and its first run of a cluster waits for ``release`` (``playing`` says it began). Then
+    the threads that served keep no connection to the test database (PostgreSQL would not drop it)."""
     settings.KUBEVIZ_PLAYER = True
     playing, release = threading.Event(), threading.Event()
     real_play = host.play
@@ -40,6 +43,11 @@ def held_tick(settings, monkeypatch):
             task.cancel()
     player._task = rechecker._task = None
     player._last.clear()
+    from kubeviz.asgi import django_asgi_app
+
+    await sync_to_async(connections.close_all)()  # asgiref's shared thread: the stream's database work
+    await asyncio.wrap_future(player._executor.submit(connections.close_all))
+    django_asgi_app.threads.close()
 
 
 async def get(application, path):
