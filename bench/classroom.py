@@ -18,12 +18,15 @@ rate of every sandbox's clock (simulated seconds per wall second, read at both e
 frames received, and the server's CPU (share of one core). ``--runs`` runs on fresh servers, and the medians of
 the runs. The load generator shares the machine's cores with the server: the figures are for the whole loop.
 
+``--floor`` measures the floor of the reads on this machine: the same class, but each learner's three reads a
+second ask ``/version`` (the request cycle, the authorization and no store read) instead of the lists.
+
 ``--profile PY_SPY`` samples the server with py-spy (its path) during the measured window of each run and prints
 where its time went: the share of busy samples in each part of the server (``PARTS``), and the functions most often
 on top; the samples are kept in ``classroom-profile.txt`` of the temporary directory (py-spy's raw format).
 
     .venv/bin/python bench/classroom.py [--learners 30] [--seconds 60] [--warmup 15] [--runs 3] [--speed 10]
-                                        [--profile /path/to/py-spy]
+                                        [--floor] [--profile /path/to/py-spy]
 """
 
 import argparse
@@ -182,10 +185,12 @@ class Learner:
             async for _message in socket:
                 self.frames += 1
 
-    async def poll(self, until: float) -> None:
+    async def poll(self, until: float, floor: bool = False) -> None:
         prefix = f"/k/{self.token}"
         paths = [f"{prefix}/api/v1/namespaces/default/pods", f"{prefix}/apis/batch/v1/namespaces/default/jobs",
                  f"{prefix}/apis/apps/v1/namespaces/default/daemonsets"]
+        if floor:
+            paths = [f"{prefix}/version"] * 3
         next_at = time.monotonic()
         while time.monotonic() < until:
             for path in paths:
@@ -253,7 +258,7 @@ async def class_run(port: int, server_pid: int, args) -> dict:
     start = time.monotonic()
     measure_from = start + args.warmup
     until = measure_from + args.seconds
-    work = [asyncio.create_task(learner.poll(until)) for learner in learners]
+    work = [asyncio.create_task(learner.poll(until, args.floor)) for learner in learners]
     work += [asyncio.create_task(learner.apply_every(10.0, 10.0 * i / len(learners), until))
              for i, learner in enumerate(learners)]
     await asyncio.sleep(args.warmup)
@@ -316,6 +321,7 @@ def main():
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--speed", type=float, default=10)
+    parser.add_argument("--floor", action="store_true", help="read /version instead of the lists")
     parser.add_argument("--profile", metavar="PY_SPY", help="sample the server with this py-spy")
     args = parser.parse_args()
     results = []

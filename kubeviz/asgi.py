@@ -1,16 +1,21 @@
 """ASGI entry point: HTTP goes to Django, websockets to the Channels consumers.
 
-Django is set up (``get_asgi_application()``) before anything that imports models, such as the consumers or the
-runtime, is imported: that is why the imports below are not at the top of the file.
+Django is set up (``django.setup()``, what ``get_asgi_application()`` does first) before anything that imports models,
+such as the consumers or the runtime, is imported: that is why the imports below are not at the top of the file.
+HTTP is served by Django's ASGI handler on long-lived threads (``kubeviz.serving``).
 """
 
 import asyncio
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kubeviz.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from kubeviz.serving import PooledASGIHandler  # noqa: E402
+
+django_asgi_app = PooledASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -22,6 +27,7 @@ from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
 from kubeviz.runtime.host import host  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
 from kubeviz.security import SameOriginWebsocket  # noqa: E402
+from kubeviz.store import events  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
@@ -36,8 +42,11 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):
     """The router, plus the real-time player started on the server's event loop by the first connection
     (Daphne has no lifespan events to start it earlier), which also runs the background advances, and the lessons'
-    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too."""
-    host.serve_on(asyncio.get_running_loop())
+    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too. What threads
+    publish goes out through the same loop."""
+    loop = asyncio.get_running_loop()
+    host.serve_on(loop)
+    events.deliver_on(loop)
     if settings.KUBEVIZ_PLAYER:
         player.ensure_started()
         rechecker.ensure_started()

@@ -199,7 +199,11 @@ TEMPLATES = [
 ]
 
 _default_sqlite = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite), conn_max_age=0)}
+# A request's thread keeps its connection for this long (seconds; kubeviz/serving.py lends threads to requests), and
+# checks it is still usable before a request uses it again: connecting cost more than a poll's queries.
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_sqlite),
+                                              conn_max_age=env_int("KUBEVIZ_CONN_MAX_AGE", 300, minimum=0),
+                                              conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so that two writers queue
     # on the busy timeout instead of failing with "database is locked" half-way through a transaction.

@@ -113,6 +113,15 @@ def get_cluster(name: str) -> Cluster:
     return cluster
 
 
+def request_cluster(request, name: str) -> Cluster:
+    """``get_cluster(name)``, or the cluster classroom mode's authorization already found for this request (one
+    query fewer on every call through a capability)."""
+    found = getattr(request, "kubeviz_cluster", None)
+    if found is not None and found.name == name:
+        return found
+    return get_cluster(name)
+
+
 def _query_flag_dry_run(request) -> bool:
     values = request.GET.getlist("dryRun")
     for value in values:
@@ -283,7 +292,7 @@ def kube_api(request, cluster, path):
         raise errors.not_found_path()
     if resource.namespaced and name is not None and namespace is None:
         raise errors.not_found_path()
-    registry = registry_for(get_cluster(cluster))
+    registry = registry_for(request_cluster(request, cluster))
     with acting_as(user_of(request)):
         if name is None:
             return _collection(request, registry, resource, namespace)

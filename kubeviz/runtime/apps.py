@@ -7,6 +7,8 @@ from django.apps import AppConfig
 # runs every few microseconds of work and spent about a fifth of a 5,000-node DaemonSet rollout
 # (bench/engine.py). Nothing here depends on prompt collection of cycles: reference counting frees the rest.
 GC_FIRST_THRESHOLD = 50_000
+# How long a stopping server waits for the messages still to be published (wall seconds).
+SEND_LEFT_SECONDS = 5.0
 
 
 class RuntimeConfig(AppConfig):
@@ -19,7 +21,13 @@ class RuntimeConfig(AppConfig):
         gc.set_threshold(max(GC_FIRST_THRESHOLD, first), second, third)
         # Here rather than in asgi.py: every process that serves (the daphne command, the "daphne" app's
         # runserver) sets Django up before it starts its reactor.
+        from kubeviz.store import events
+
         from .host import host
         from .shutdown import follow_reactor
 
-        follow_reactor(host.wait_until_idle)
+        def wait_until_idle():
+            host.wait_until_idle()
+            events.wait_sent(timeout=SEND_LEFT_SECONDS)  # what the last slices published, before the loop stops
+
+        follow_reactor(wait_until_idle)

@@ -58,7 +58,8 @@ logger = logging.getLogger(__name__)
 MAX_ADVANCE_SECONDS = 31 * 24 * 3600
 # Wall time of one slice: what a clock control of the same cluster waits at most, and a writer of another.
 SLICE_SECONDS = 0.05
-# While a long run goes on, how often its clock is published to the cluster's watchers (wall seconds).
+# While a long run goes on, how often its clock is published to the cluster's watchers (wall seconds); and how
+# often at most the player's runs publish it (the page moves its clock on between two readings).
 PUBLISH_SECONDS = 0.25
 
 # How many of the pending keys a clock names (it counts them all).
@@ -121,6 +122,8 @@ class EngineHost:
         self._idle = threading.Condition()
         # The pending work of clusters whose engine has not started, by name: (uid, resourceVersion, answer).
         self._resync_pending: dict[str, tuple[str, int, dict]] = {}
+        # When each cluster's clock was last published by a run (monotonic).
+        self._clock_published: dict[str, float] = {}
 
     def lock(self, name: str) -> ClusterLock:
         with self._guard:
@@ -165,6 +168,7 @@ class EngineHost:
             self._engines.pop(name, None)
             self._unsaved_traces.pop(name, None)
             self._resync_pending.pop(name, None)
+            self._clock_published.pop(name, None)
             self._bump("play", name)
             self._bump("advance", name)
 
@@ -275,7 +279,8 @@ class EngineHost:
             return STOPPED
         with self.lock(cluster.name):
             target = self.engine_for(cluster).now + timedelta(seconds=wall_seconds * cluster.speed)
-        return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch))
+        return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch),
+                         clock_every=PUBLISH_SECONDS)
 
     def step(self, cluster: Cluster) -> Engine:
         """Finish the current instant, then jump to the next due event and process it."""
@@ -307,11 +312,13 @@ class EngineHost:
             self._engines.pop(cluster.name, None)
 
     def _run(self, name: str, target: datetime, *, deadline: float | None = None,
-             stop_on: tuple[str, int] | None = None, until=None) -> str:
+             stop_on: tuple[str, int] | None = None, until=None, clock_every: float = 0.0) -> str:
         """Run the cluster's engine to ``target`` in slices, one transaction each; answers DONE, TIMED_OUT (past
         ``deadline``, a monotonic time) or STOPPED (the epoch ``stop_on`` moved on, or the engine was forgotten).
-        ``until(engine)``, asked after each sync, ends the run early with DONE (``run_to``)."""
-        last_published = time.monotonic()
+        ``until(engine)``, asked after each sync, ends the run early with DONE (``run_to``). The clock is published
+        when the run is done, unless a run of the cluster published it less than ``clock_every`` wall seconds ago,
+        and every PUBLISH_SECONDS meanwhile."""
+        last_published = self._clock_published.get(name, 0.0) if clock_every else time.monotonic()
 
         def stopped() -> bool:
             return stop_on is not None and self._epoch(stop_on[0], name) != stop_on[1]
@@ -339,9 +346,10 @@ class EngineHost:
                         _save_checkpoints(engine)
                         self._save_traces(name, storage)
                         recording.after_slice(storage.cluster, engine)
-                        if done or time.monotonic() - last_published >= PUBLISH_SECONDS:
+                        since = time.monotonic() - last_published
+                        if (done and since >= clock_every) or since >= PUBLISH_SECONDS:
                             publish_clock(storage.cluster, pending=self._paused_pending(engine) if done else None)
-                            last_published = time.monotonic()
+                            last_published = self._clock_published[name] = time.monotonic()
                 if done or (until is not None and until(engine)):
                     return DONE
                 if deadline is not None and time.monotonic() >= deadline:

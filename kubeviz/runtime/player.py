@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
+from django.db import close_old_connections
 
 from kubeviz.store.models import Cluster
 
@@ -34,6 +36,7 @@ class Player:
         self._task: asyncio.Task | None = None
         self._last: dict[str, float] = {}
         self._resumed = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubeviz-player")
         # how far (wall seconds) the last tick of each cluster started behind its schedule
         self.lag: dict[str, float] = {}
 
@@ -47,7 +50,7 @@ class Player:
         while not shutdown.requested():
             next_tick += TICK
             try:
-                await sync_to_async(self.tick, thread_sensitive=True)()
+                await sync_to_async(self._tick_in_thread, thread_sensitive=False, executor=self._executor)()
             except shutdown.ShuttingDown:
                 return
             except Exception:  # noqa: BLE001 - one bad tick must not stop every cluster's clock
@@ -57,6 +60,12 @@ class Player:
                 next_tick = time.monotonic()
                 delay = 0
             await asyncio.sleep(delay)
+
+    def _tick_in_thread(self) -> None:
+        try:
+            self.tick()
+        finally:
+            close_old_connections()  # the thread's connection is kept while usable and young (CONN_MAX_AGE)
 
     def tick(self) -> None:
         if not self._resumed:  # the first tick of a process goes on with the advances a stopped one left
