@@ -24,7 +24,7 @@ class FakeTime:
 @pytest.fixture
 def published(monkeypatch):
     clocks = []
-    monkeypatch.setattr(host_module, "publish_clock", lambda cluster: clocks.append(cluster.sim_now))
+    monkeypatch.setattr(host_module, "publish_clock", lambda cluster, **_: clocks.append(cluster.sim_now))
     return clocks
 
 
