@@ -23,6 +23,7 @@ from controllers.apimachinery.timeutil import format_rfc3339_micro, parse_rfc333
 
 from kubeviz.store.models import Cluster
 from kubeviz.store.actor import acting_as, user_of
+from kubeviz.sim.signals import api_write_answered
 from kubeviz.store.services import registry_for
 
 from apiserver import discovery, errors, kinds, openapi, paging, printers, protobuf
@@ -292,13 +293,29 @@ def kube_api(request, cluster, path):
         raise errors.not_found_path()
     if resource.namespaced and name is not None and namespace is None:
         raise errors.not_found_path()
-    registry = registry_for(request_cluster(request, cluster))
-    with acting_as(user_of(request)):
-        if name is None:
-            return _collection(request, registry, resource, namespace)
-        if subresource == "log":
-            return _pod_log(request, registry, resource, namespace, name)
-        return _item(request, registry, resource, namespace or "", name, subresource)
+    found = request_cluster(request, cluster)
+    registry = registry_for(found)
+    actor = user_of(request)
+    writes = request.method in WRITE_METHODS and "dryRun" not in request.GET
+    try:
+        with acting_as(actor):
+            if name is None:
+                response = _collection(request, registry, resource, namespace)
+            elif subresource == "log":
+                response = _pod_log(request, registry, resource, namespace, name)
+            else:
+                response = _item(request, registry, resource, namespace or "", name, subresource)
+    except errors.StatusError as error:
+        if writes:
+            api_write_answered.send_robust(sender=Cluster, cluster=found, door=actor["door"], error=error)
+        raise
+    if writes:
+        api_write_answered.send_robust(sender=Cluster, cluster=found, door=actor["door"], error=None)
+    return response
+
+
+#: The methods of the Kubernetes API that write.
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 # Subresources that need a real container runtime or network: answered at once with a Status saying so,

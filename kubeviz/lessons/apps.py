@@ -7,8 +7,9 @@ class LessonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from kubeviz.sim.signals import manifests_applied
+        from kubeviz.sim.signals import api_write_answered, manifests_applied
 
-        from .services import record_applies
+        from .services import record_api_write, record_applies
 
         manifests_applied.connect(record_applies, dispatch_uid="kubeviz.lessons.record_applies")
+        api_write_answered.connect(record_api_write, dispatch_uid="kubeviz.lessons.record_api_write")

@@ -91,6 +91,26 @@ def record_applies(sender, *, cluster, results=None, error=None, **kwargs) -> No
         add_applies(progress, apply_records("editor", results=results, error=error))
 
 
+def record_api_write(sender, *, cluster, door, error=None, **kwargs) -> None:
+    """Receiver of ``kubeviz.sim.signals.api_write_answered``: a write through the Kubernetes API (the learner's
+    kubectl, the client, the console) on a lesson's sandbox. A refused one is the learner's last error for the
+    teacher's grid, as a refused apply from the editor is; an accepted one forgets it."""
+    if error is None:
+        changed = LessonProgress.objects.filter(cluster=cluster).exclude(last_error={})
+        progress = changed.first()
+        if progress is not None and changed.update(last_error={}):
+            progress.last_error = {}
+            progress_changed.send(sender=LessonProgress, progress=progress)
+        return
+    progress = LessonProgress.objects.filter(cluster=cluster).first()
+    if progress is None:
+        return
+    message = f"{door}: {error.message}"[:MAX_ERROR_CHARS]
+    progress.last_error = {"message": message, "at": timezone.now().isoformat()}
+    LessonProgress.objects.filter(pk=progress.pk).update(last_error=progress.last_error)
+    progress_changed.send(sender=LessonProgress, progress=progress)
+
+
 def applies_of(progress: LessonProgress) -> list[ApplyRecord]:
     return [ApplyRecord(**record) for record in progress.applies]
 

@@ -140,6 +140,38 @@ def _comparable(state: dict) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_a_write_refused_through_the_kubernetes_api_shows_on_the_grid(klass):
+    """Ada works with kubectl (her kubeconfig's capability URL): a Job the API server refuses is her last error on
+    the teacher's grid, named with the door it came by; her next accepted write clears it; a dry run counts for
+    nothing."""
+    classroom, clients = klass
+    communicator, _ = await watch(clients, "teacher", classroom.pk)
+    ada = await sync_to_async(Learner.objects.get)(display_name="Ada")
+    sandbox = await sync_to_async(Sandbox.objects.select_related("cluster").get)(learner=ada)
+    token = (await sync_to_async(Capability.objects.get)(cluster=sandbox.cluster, learner=ada)).token
+    kubectl = Client(HTTP_USER_AGENT="kubectl/v1.34.1 (linux/amd64) kubernetes/abcdef")
+    jobs = f"/k/{token}/apis/batch/v1/namespaces/default/jobs"
+
+    def create(body, query=""):
+        return kubectl.post(jobs + query, json.dumps(body), content_type="application/json")
+
+    refused = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "always"}, "spec": {"template": {
+        "spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "busybox"}]}}}}
+    assert (await sync_to_async(create)(refused, "?dryRun=All")).status_code == 422
+    assert (await sync_to_async(create)(refused)).status_code == 422
+    message = json.loads(await communicator.receive_from(timeout=10))
+    error = message["learner"]["lessons"]["why-jobs"]["lastError"]
+    assert error["message"].startswith('kubectl: Job.batch "always" is invalid: spec.template.spec.restartPolicy: ')
+    accepted = dict(refused, spec={"template": {"spec": {"restartPolicy": "Never", "containers": [
+        {"name": "c", "image": "busybox"}]}}})
+    assert (await sync_to_async(create)(accepted)).status_code == 201
+    message = json.loads(await communicator.receive_from(timeout=10))
+    assert message["learner"]["lessons"]["why-jobs"]["lastError"] is None
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_the_grid_follows_the_class_live(klass):
     classroom, clients = klass
     communicator, snapshot = await watch(clients, "teacher", classroom.pk)
