@@ -9,7 +9,10 @@ class ClassroomConfig(AppConfig):
 
     def ready(self):
         from kubeviz.lessons.signals import progress_changed
+        from kubeviz.sim.signals import clock_paused_changed
 
+        from .grid import clock_paused_changed as publish_paused
         from .grid import progress_changed as publish_progress
 
         progress_changed.connect(publish_progress, dispatch_uid="kubeviz.classroom.grid")
+        clock_paused_changed.connect(publish_paused, dispatch_uid="kubeviz.classroom.grid.paused")

@@ -14,7 +14,7 @@ row changed; its reducer applies them. Messages to the page::
     row  = {"id", "name", "v": version, "lessons": {slug: cell}}   # a lesson not started has no cell
     cell = {"cluster", "step", "passed": [index, ...], "stepStarted": ISO wall time,
             "hints": {index: N}, "predictions": {index: {"value", "actual", "correct"}},
-            "lastError": null | {"message", "at"}, "idle": bool}
+            "lastError": null | {"message", "at"}, "idle": bool, "paused": bool}
 
 ``v`` orders two versions of one row (nanoseconds when it was read): a row read before the snapshot but delivered
 after it is older than the snapshot's and is dropped. Everything a learner wrote (their name, a prediction, an
@@ -82,7 +82,8 @@ def lessons_json(classroom: Classroom) -> list[dict]:
 
 def _cell(sandbox: Sandbox, progress: LessonProgress | None) -> dict:
     cell = {"cluster": sandbox.cluster.name, "step": 0, "passed": [], "stepStarted": None, "hints": {},
-            "predictions": {}, "lastError": None, "idle": sandbox.idle_paused_at is not None}
+            "predictions": {}, "lastError": None, "idle": sandbox.idle_paused_at is not None,
+            "paused": sandbox.cluster.paused}
     if progress is None:
         return cell
     index_of = {step["id"]: i for i, step in enumerate(sandbox.lesson.content.get("steps") or [])}
@@ -166,5 +167,12 @@ def publish_deleted(classroom_id: int) -> None:
 def progress_changed(sender, *, progress, **kwargs) -> None:
     """Receiver of ``kubeviz.lessons.signals.progress_changed``: a learner's run of a sandbox moved on."""
     learner_id = Sandbox.objects.filter(cluster_id=progress.cluster_id).values_list("learner_id", flat=True).first()
+    if learner_id is not None:
+        publish_learner(learner_id)
+
+
+def clock_paused_changed(sender, *, cluster, **kwargs) -> None:
+    """Receiver of ``kubeviz.sim.signals.clock_paused_changed``: a sandbox's clock was paused or played."""
+    learner_id = Sandbox.objects.filter(cluster_id=cluster.pk).values_list("learner_id", flat=True).first()
     if learner_id is not None:
         publish_learner(learner_id)

@@ -165,6 +165,7 @@ MESSAGES = (
     _("class not found"),
     _("not your class"),
     _("paused: nobody used it for a while"),
+    _("its clock is paused"),
     # the timeline scrubber and an object's history
     _("History"),
     _("No revisions kept."),

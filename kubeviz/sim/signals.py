@@ -11,3 +11,7 @@ manifests_applied = Signal()
 #: ``door`` (kubectl, client, console, api: ``kubeviz.store.actor.door_of``) and ``error``, the StatusError that
 #: refused it, or None: the teacher's grid shows a learner's last refused write, whichever way it came.
 api_write_answered = Signal()
+
+#: Sent by the clock endpoint after a clock was paused or played, with ``cluster``: the teacher's grid shows which
+#: sandboxes are paused.
+clock_paused_changed = Signal()

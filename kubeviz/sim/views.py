@@ -36,7 +36,7 @@ from apiserver.manifests import ManifestError, load_json
 from kubeviz.api.views import (JSON, YAML, api_endpoint, compress_large_responses, get_cluster, json_response,
                                request_body)
 
-from .signals import manifests_applied
+from .signals import clock_paused_changed, manifests_applied
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ def clock(request, cluster):
     unknown = sorted(set(body) - {"paused", "speed"})
     if unknown:
         raise errors.bad_request(f"unknown field(s): {', '.join(unknown)}")
+    was_paused = obj.paused
     if "paused" in body:
         if not isinstance(body["paused"], bool):
             raise errors.StatusError(422, "Invalid", "paused: must be true or false", {})
@@ -164,6 +165,8 @@ def clock(request, cluster):
         obj.refresh_from_db()  # a run may have moved the clock while this request waited for the lock
         pending = host.pending(obj)
         publish_clock(obj, pending=pending)
+        if obj.paused != was_paused:
+            clock_paused_changed.send_robust(sender=Cluster, cluster=obj)
     return json_response(clock_json(obj, pending=pending))
 
 

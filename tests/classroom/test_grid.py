@@ -107,7 +107,7 @@ def test_the_snapshot(klass):
     cell = rows["Ada"]["lessons"]["why-jobs"]
     assert cell == {"cluster": Sandbox.objects.get(learner=ada).cluster.name, "step": 0, "passed": [],
                     "stepStarted": cell["stepStarted"], "hints": {}, "predictions": {}, "lastError": None,
-                    "idle": False}
+                    "idle": False, "paused": True}
 
 
 def run_reducer(messages: list[dict]) -> dict:
@@ -168,6 +168,29 @@ async def test_a_write_refused_through_the_kubernetes_api_shows_on_the_grid(klas
     message = json.loads(await communicator.receive_from(timeout=10))
     assert message["learner"]["lessons"]["why-jobs"]["lastError"] is None
     assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_grid_shows_which_sandboxes_are_paused(klass):
+    classroom, clients = klass
+    communicator, snapshot = await watch(clients, "teacher", classroom.pk)
+    (ada,) = [row for row in snapshot["learners"] if row["name"] == "Ada"]
+    assert ada["lessons"]["why-jobs"]["paused"] is True  # a lesson's sandbox starts paused
+    sandbox = await sync_to_async(Sandbox.objects.select_related("cluster").get)(learner_id=ada["id"])
+    clock = f"/sim/clusters/{sandbox.cluster.name}/clock"
+
+    def patch(paused):
+        response = clients["a"].patch(clock, json.dumps({"paused": paused}), content_type="application/json")
+        assert response.status_code == 200
+
+    await sync_to_async(patch)(False)
+    row = json.loads(await communicator.receive_from(timeout=10))["learner"]
+    assert row["name"] == "Ada" and row["lessons"]["why-jobs"]["paused"] is False
+    await sync_to_async(patch)(False)  # no change: nothing sent
+    assert await communicator.receive_nothing(timeout=0.3)
+    await sync_to_async(patch)(True)
+    assert json.loads(await communicator.receive_from(timeout=10))["learner"]["lessons"]["why-jobs"]["paused"] is True
     await communicator.disconnect()
 
 

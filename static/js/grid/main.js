@@ -80,7 +80,8 @@ function row(learner) {
           title: `${learner.name} · ${step.title}: ${stateLabel(view)}` }, cellContent(view, step))));
     });
     cells.push(h("td", { class: "grid-links" }, cell ? [
-      cell.idle ? h("span", { "data-testid": "grid-idle", title: t("paused: nobody used it for a while") }, "⏸ ") : null,
+      cell.idle ? h("span", { "data-testid": "grid-idle", title: t("paused: nobody used it for a while") }, "⏸ ")
+        : cell.paused ? h("span", { "data-testid": "grid-paused", title: t("its clock is paused") }, "⏸ ") : null,
       h("a", { href: url(config.urls.view, { CLUSTER: cell.cluster }), "data-testid": "grid-view",
         title: t("Open the sandbox, read-only") }, t("view")),
       h("a", { href: url(config.urls.present, { CLUSTER: cell.cluster }), "data-testid": "grid-present",
