@@ -19,7 +19,9 @@ from django.conf import settings  # noqa: E402
 from kubeviz.classroom.lifecycle import sweeper  # noqa: E402
 from kubeviz.lessons.recheck import rechecker  # noqa: E402
 from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
+from kubeviz.runtime.forwarding import listener  # noqa: E402
 from kubeviz.runtime.host import host  # noqa: E402
+from kubeviz.runtime.lease import renewer  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
 from kubeviz.security import SameOriginWebsocket  # noqa: E402
 
@@ -36,11 +38,15 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):
     """The router, plus the real-time player started on the server's event loop by the first connection
     (Daphne has no lifespan events to start it earlier), which also runs the background advances, and the lessons'
-    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too."""
+    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too; with several processes
+    (engine leases) the renewal of this one's leases and the requests other processes forward to it."""
     host.serve_on(asyncio.get_running_loop())
     if settings.KUBEVIZ_PLAYER:
         player.ensure_started()
         rechecker.ensure_started()
     if settings.KUBEVIZ_CLASSROOM:
         sweeper.ensure_started()
+    if host.leases is not None:  # several processes: renew this one's engine leases, serve what others forward
+        renewer.ensure_started()
+        listener.ensure_started()
     await router(scope, receive, send)

@@ -300,6 +300,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(KUBEVIZ_MAX_MANIFEST_BYTES, 3 * 1024 * 1024)
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
 
+# Several server processes on one PostgreSQL database (README "Serving a class from several processes or machines"):
+# each cluster's engine runs only in the process holding its lease (kubeviz/runtime/lease.py), which renews it every
+# third of KUBEVIZ_LEASE_SECONDS; once it has expired (its process died) another process takes it over. On with
+# PostgreSQL; SQLite is served by one process, which needs no lease.
+KUBEVIZ_LEASES = env_bool("KUBEVIZ_LEASES", DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
+KUBEVIZ_LEASE_SECONDS = env_int("KUBEVIZ_LEASE_SECONDS", 15, minimum=1)
+
 # How many wall seconds a clock advance request runs before it answers 202 with its progress and goes on in the
 # background (a request may ask for less or more with "wait", up to KUBEVIZ_ADVANCE_MAX_WAIT).
 KUBEVIZ_ADVANCE_WAIT = env_int("KUBEVIZ_ADVANCE_WAIT", 10, minimum=0)

@@ -19,7 +19,15 @@ class RuntimeConfig(AppConfig):
         gc.set_threshold(max(GC_FIRST_THRESHOLD, first), second, third)
         # Here rather than in asgi.py: every process that serves (the daphne command, the "daphne" app's
         # runserver) sets Django up before it starts its reactor.
+        from django.conf import settings
+
         from .host import host
         from .shutdown import follow_reactor
 
-        follow_reactor(host.wait_until_idle)
+        if settings.KUBEVIZ_LEASES:  # several processes share the database: each engine only where its lease is
+            from .lease import LeaseGuard, release_when_idle
+
+            host.leases = LeaseGuard()
+            follow_reactor(release_when_idle(host.wait_until_idle))
+        else:
+            follow_reactor(host.wait_until_idle)

@@ -99,6 +99,8 @@ class EngineHost:
         self._executor = ThreadPoolExecutor(thread_name_prefix="kubeviz-advance")
         self._runs = 0
         self._idle = threading.Condition()
+        # Several processes on one database: the engine leases (``lease.LeaseGuard``); None with one process.
+        self.leases = None
 
     def lock(self, name: str) -> ClusterLock:
         with self._guard:
@@ -111,7 +113,8 @@ class EngineHost:
         """The cluster's engine, built (and started from stored state) on first use."""
         with self.lock(cluster.name):
             entry = self._engines.get(cluster.name)
-            if entry is not None and entry[0] == str(cluster.uid):
+            if entry is not None and entry[0] == str(cluster.uid) and (
+                    self.leases is None or self.leases.fresh(cluster, entry[1])):
                 engine = entry[1]
                 engine.client.storage.cluster.refresh_from_db()
                 return engine
@@ -121,6 +124,8 @@ class EngineHost:
             client = RegistryClient(registry_for(Cluster.objects.get(pk=cluster.pk)))
             engine = Engine(client, default_controllers(), seed=str(cluster.seed))
             engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
+            if self.leases is not None:  # its lease's term, taken first, before anything is read
+                self.leases.built(cluster, engine)
             for controller, key, data in client.storage.checkpoints():
                 engine.restore_memory(controller, _decode_key(key), data)
             self._engines[cluster.name] = (str(cluster.uid), engine)
@@ -156,6 +161,8 @@ class EngineHost:
         self._bump("play", cluster.name)
         if cluster.paused:
             self._end_advance(cluster)
+        if self.leases is not None:  # the engine may run in another process: it is told too
+            self.leases.clock_changed(cluster)
 
     def cancel_advance(self, cluster: Cluster) -> bool:
         """Stop the cluster's background advance at its next slice; answers whether one was going on."""
@@ -256,6 +263,9 @@ class EngineHost:
                         return time.monotonic() >= slice_end or shutdown.requested() or stopped()
 
                     with events.collected(), transaction.atomic(), storage.sole_writer():
+                        if self.leases is not None and not self.leases.holds(engine):
+                            self._engines.pop(name, None)  # another process took the cluster over
+                            return STOPPED
                         done = engine.run_until(target, stop=stop)
                         _save_checkpoints(engine)
                         if done or time.monotonic() - last_published >= PUBLISH_SECONDS:
@@ -310,14 +320,19 @@ class EngineHost:
     def resume_advances(self) -> None:
         """Go on with the background advances recorded by a server process that stopped before they finished."""
         for cluster in Cluster.objects.filter(advance_target__isnull=False):
-            with self.lock(cluster.name):  # not while a request of this process is starting one
-                cluster.refresh_from_db()
-                if cluster.advance_target is None or self.advancing(cluster.name):
-                    continue
-                self.engine_for(cluster)
-                epoch = self._epoch("advance", cluster.name)
-                self._continue_in_background(cluster, cluster.advance_from or cluster.sim_now,
-                                             cluster.advance_target, epoch)
+            if self.leases is None or self.leases.mine(cluster):  # with leases, only those of this process
+                self.resume_advance(cluster)
+
+    def resume_advance(self, cluster: Cluster) -> None:
+        """Go on with the cluster's recorded background advance, if it has one and it is not going on here."""
+        with self.lock(cluster.name):  # not while a request of this process is starting one
+            cluster.refresh_from_db()
+            if cluster.advance_target is None or self.advancing(cluster.name):
+                return
+            self.engine_for(cluster)
+            epoch = self._epoch("advance", cluster.name)
+            self._continue_in_background(cluster, cluster.advance_from or cluster.sim_now,
+                                         cluster.advance_target, epoch)
 
     # -- shutdown ----------------------------------------------------------------------------------------
 
