@@ -247,7 +247,8 @@ if _redis_url:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis_url], "capacity": 10000},
+            # Every process of one deployment uses the same prefix; two deployments on one Redis, different ones.
+            "CONFIG": {"hosts": [_redis_url], "capacity": 10000, "prefix": env_str("REDIS_PREFIX", "asgi")},
         }
     }
 else:
