@@ -248,7 +248,10 @@ if _redis_url:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # Every process of one deployment uses the same prefix; two deployments on one Redis, different ones.
-            "CONFIG": {"hosts": [_redis_url], "capacity": 10000, "prefix": env_str("REDIS_PREFIX", "asgi")},
+            # A receive blocks in Redis for 5 s (channels_redis's BZPOPMIN): the socket must wait longer than that
+            # (redis-py 8's default read timeout is 5 s too, and a quiet channel's receive then fails).
+            "CONFIG": {"hosts": [{"address": _redis_url, "socket_timeout": 30}], "capacity": 10000,
+                       "prefix": env_str("REDIS_PREFIX", "asgi")},
         }
     }
 else:
