@@ -96,3 +96,30 @@ def deployment(tmp, count: int = 2, *, extra_env: dict | None = None):
         finally:
             for server in servers:
                 server.close()
+
+
+class Nginx:
+    """Debian's nginx in front of the servers (deploy/nginx.conf.template), on a free loopback port."""
+
+    def __init__(self, servers, tmp):
+        from deploy.serve_class import nginx_binary, nginx_config, start_nginx, wait_until_up
+
+        from .conftest import _free_port
+
+        try:
+            nginx_binary()
+        except SystemExit as error:
+            pytest.skip(str(error))
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        run_dir = tmp / "nginx"
+        config = nginx_config(listen=f"127.0.0.1:{self.port}", backends=[f"127.0.0.1:{s.port}" for s in servers],
+                              run_dir=run_dir, access_log=str(run_dir / "access.log"))
+        self.log = open(tmp / "nginx.out", "w")
+        self.process = start_nginx(config, run_dir, log=self.log)
+        wait_until_up("127.0.0.1", self.port, process=self.process)
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.log.close()
