@@ -27,7 +27,7 @@ class RuntimeConfig(AppConfig):
         if settings.KUBEVIZ_LEASES:  # several processes share the database: each engine only where its lease is
             from .lease import LeaseGuard, release_when_idle
 
-            host.leases = LeaseGuard()
+            host.leases = LeaseGuard(host)
             follow_reactor(release_when_idle(host.wait_until_idle))
         else:
             follow_reactor(host.wait_until_idle)

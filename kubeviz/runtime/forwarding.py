@@ -52,13 +52,21 @@ def served_elsewhere(request, cluster_name: str) -> HttpResponse | None:
     request was forwarded here)."""
     from .host import host
 
-    if host.leases is None or (getattr(request, "scope", None) or {}).get(FORWARDED):
+    if host.leases is None:
         return None
     pk = Cluster.objects.filter(name=cluster_name).values_list("pk", flat=True).first()
     if pk is None:
         return None  # the view answers 404
+    if (getattr(request, "scope", None) or {}).get(FORWARDED):  # sent here by the process that got it
+        holding = lease.lease_of(pk)
+        if holding is not None and holding.mine:
+            host.leases.align(cluster_name, holding.term)
+        return None
     holding = lease.place(pk)
-    if holding is None or holding.mine:
+    if holding is None:
+        return None
+    if holding.mine:
+        host.leases.align(cluster_name, holding.term)
         return None
     message = {
         "type": "engine.request",
@@ -70,6 +78,9 @@ def served_elsewhere(request, cluster_name: str) -> HttpResponse | None:
     except errors.StatusError as error:
         return HttpResponse(_status_json(error), status=error.code, content_type="application/json")
     if answer is None:  # the holder died: this process took the lease over
+        holding = lease.lease_of(pk)
+        if holding is not None:
+            host.leases.align(cluster_name, holding.term)
         return None
     return _response(answer)
 

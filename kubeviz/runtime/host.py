@@ -113,8 +113,7 @@ class EngineHost:
         """The cluster's engine, built (and started from stored state) on first use."""
         with self.lock(cluster.name):
             entry = self._engines.get(cluster.name)
-            if entry is not None and entry[0] == str(cluster.uid) and (
-                    self.leases is None or self.leases.fresh(cluster, entry[1])):
+            if entry is not None and entry[0] == str(cluster.uid):
                 engine = entry[1]
                 engine.client.storage.cluster.refresh_from_db()
                 return engine

@@ -190,8 +190,8 @@ def held_here() -> set[int]:
 def clusters_to_play(playing: list[Cluster], host) -> list[Cluster]:
     """The player's share of the playing clusters: those whose lease this process holds, after taking (least
     loaded first) those nobody holds live, and going on with a background advance of a cluster taken over."""
-    leases = {pk: (holder, live) for pk, holder, live in
-              EngineLease.objects.annotate(live=_LIVE).values_list("cluster_id", "holder", "live")}
+    leases = {pk: (holder, live, term) for pk, holder, live, term in
+              EngineLease.objects.annotate(live=_LIVE).values_list("cluster_id", "holder", "live", "term")}
     me = identity()
     orphans = list(Cluster.objects.filter(advance_target__isnull=False))
     seen = {c.pk for c in playing}
@@ -199,29 +199,43 @@ def clusters_to_play(playing: list[Cluster], host) -> list[Cluster]:
                   if c.pk not in leases or (leases[c.pk][0] != me and not leases[c.pk][1])]
     for cluster in claim_unowned(candidates) if candidates else ():
         logger.info("took over the engine of cluster %s", cluster.name)
-        leases[cluster.pk] = (me, True)
+        holding = lease_of(cluster.pk)
+        if holding is None or not holding.mine:
+            continue
+        leases[cluster.pk] = (me, True, holding.term)
+        host.leases.align(cluster.name, holding.term)
         if cluster.advance_target is not None:
             host.resume_advance(cluster)
-    return [c for c in playing if c.pk in leases and leases[c.pk][0] == me]
+    mine = [c for c in playing if c.pk in leases and leases[c.pk][0] == me]
+    for cluster in mine:
+        host.leases.align(cluster.name, leases[cluster.pk][2])
+    return mine
 
 
 class LeaseGuard:
     """The engine host's seam (``host.leases``): which term an engine was built under, and whether it may still
-    write. The host asks nothing of it when leases are off."""
+    write. The host asks nothing of it when leases are off.
+
+    Where this process begins to run a cluster (the player's share, a request it serves as the holder) the engine
+    it has is ``align``-ed with the lease's term: one built under another term (before a take-over, or while
+    another process held the lease) is dropped, and the next use builds it afresh from what is stored."""
+
+    def __init__(self, host):
+        self._host = host
+        self._terms: dict[str, int | None] = {}  # the term each cluster's engine here was built under
 
     def built(self, cluster: Cluster, engine) -> None:
         """An engine was just built for the cluster: it belongs to the lease's current term if this process holds
         it (taking it when nobody holds it live), else to none, and then it writes nothing."""
         lease = lease_take(cluster.pk)
         engine.lease_term = lease.term if lease is not None and lease.mine else None
+        self._terms[cluster.name] = engine.lease_term
 
-    def fresh(self, cluster: Cluster, engine) -> bool:
-        """Whether an engine built earlier may be used: nobody took the lease over since (otherwise it is rebuilt
-        from what is stored)."""
-        lease = lease_of(cluster.pk)
-        if lease is None or not (lease.live or lease.mine):
-            return False
-        return getattr(engine, "lease_term", None) == (lease.term if lease.mine else None)
+    def align(self, name: str, term: int) -> None:
+        """This process holds the cluster's lease under ``term``: drop an engine built under another."""
+        if name in self._terms and self._terms[name] != term:
+            self._terms.pop(name, None)
+            self._host.forget(name)
 
     def holds(self, engine) -> bool:
         """Inside a slice's transaction: whether this process still holds the lease with the engine's term. The

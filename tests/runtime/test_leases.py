@@ -145,3 +145,19 @@ def test_a_stale_holders_slice_writes_nothing(cluster):
     cluster.refresh_from_db()
     assert cluster.sim_now == before[0][0] + timedelta(seconds=60)
 
+
+
+def test_an_engine_built_under_an_older_term_is_rebuilt_before_a_request_is_served(cluster):
+    """Another process held the lease meanwhile (and wrote): the lease given back to this one, the advance it serves
+    runs an engine rebuilt from what is stored, not the stale one, which would stop at its first slice (409)."""
+    _apply(cluster, PI)
+    host.engine_for(cluster)
+    _expire(cluster)
+    lease.lease_take(cluster.pk, holder=OTHER)
+    _expire(cluster)
+    assert lease.lease_take(cluster.pk).term == 3  # as another process's placement gives it back
+
+    response = Client().post(f"/sim/clusters/{cluster.name}/clock/advance", data={"seconds": 60, "wait": 30},
+                             content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert StoredObject.objects.filter(cluster=cluster, kind="Pod").count() == 1
