@@ -98,6 +98,7 @@ from django.conf import settings
 
 from apiserver.storage import HistoryCompacted, WatchEvent
 from kubeviz.classroom.middleware import stream_refusal
+from kubeviz.runtime.forwarding import traces_from_holder
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster, StoredObject
 from kubeviz.store.services import clock_json
@@ -496,6 +497,10 @@ def _read_snapshot(cluster: Cluster, attempts: int = 3):
 
 
 def _recent_traces(cluster: Cluster) -> list[dict]:
+    if host.leases is not None:  # several processes: the engine, and its traces, may be another process's
+        remote = traces_from_holder(cluster, payloads.TRACE_LIMIT)
+        if remote is not None:
+            return remote
     # Under the host lock no engine work is half-done, so every trace read here has been published (or will
     # never be); the trace guard drops the published copies still queued for this client.
     with host.lock(cluster.name):

@@ -152,6 +152,42 @@ def notify_clock_changed(holder: str, cluster_name: str) -> None:
         async_to_sync(layer.send)(channel_for(holder), {"type": "engine.clock_changed", "cluster": cluster_name})
 
 
+def traces_from_holder(cluster: Cluster, limit: int) -> list[dict] | None:
+    """The newest ``limit`` traces of the cluster's engine, asked of the process running it (a live stream's
+    snapshot opened on another); None when this process runs it or may (nobody holds a live lease). An engine
+    that does not answer within the lease time has none to give ([])."""
+    holding = lease.lease_of(cluster.pk)
+    if holding is None or holding.mine or not holding.live:
+        return None
+    message = {"type": "engine.traces", "cluster": cluster.name, "limit": limit}
+    return async_to_sync(_ask)(holding.holder, message)
+
+
+async def _ask(holder: str, message: dict) -> list[dict]:
+    layer = get_channel_layer()
+    message["reply"] = reply = await layer.new_channel()
+    await layer.send(channel_for(holder), message)
+    try:
+        answer = await asyncio.wait_for(layer.receive(reply), timeout=settings.KUBEVIZ_LEASE_SECONDS)
+    except asyncio.TimeoutError:
+        return []
+    return answer.get("traces", [])
+
+
+def _traces_here(name: str, limit: int) -> list[dict]:
+    from .host import host
+
+    try:
+        cluster = Cluster.objects.filter(name=name).first()
+        if cluster is None:
+            return []
+        with host.lock(name):  # no engine work half-done: every trace read has been published
+            records = list(host.engine_for(cluster).traces)[-limit:] if limit > 0 else []
+        return [record.as_json() for record in records]
+    finally:
+        connection.close()
+
+
 class Listener:
     """Serves the requests other processes forward to this one, as a task of the server's event loop."""
 
@@ -180,9 +216,19 @@ class Listener:
                 continue
             if message.get("type") == "engine.request":
                 asyncio.get_running_loop().create_task(self._serve(layer, message))
+            elif message.get("type") == "engine.traces":
+                asyncio.get_running_loop().create_task(self._traces(layer, message))
             elif message.get("type") == "engine.clock_changed":
                 asyncio.get_running_loop().create_task(
                     sync_to_async(_clock_changed_here, thread_sensitive=False)(message["cluster"]))
+
+    async def _traces(self, layer, message: dict) -> None:
+        try:
+            traces = await sync_to_async(_traces_here, thread_sensitive=False)(message["cluster"], message["limit"])
+        except Exception:  # noqa: BLE001 - the asking process must not wait for nothing
+            logger.exception("reading the traces of %s for another process failed", message.get("cluster"))
+            traces = []
+        await layer.send(message["reply"], {"type": "engine.traces", "traces": traces})
 
     async def _serve(self, layer, message: dict) -> None:
         scope = dict(message["scope"], type="http", asgi={"version": "3.0", "spec_version": "2.3"})

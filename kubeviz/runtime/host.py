@@ -217,11 +217,12 @@ class EngineHost:
     def play(self, cluster: Cluster, wall_seconds: float, *, budget: float) -> str:
         """Advance a playing cluster by ``wall_seconds`` times its speed, for at most ``budget`` wall seconds;
         nothing if it was paused meanwhile, and no slice after a pause or speed change was answered."""
-        epoch = self._epoch("play", cluster.name)
-        cluster.refresh_from_db(fields=["paused", "speed"])
-        if cluster.paused:
-            return STOPPED
+        # Under the lock: a pause either committed before (and is read here) or comes after (and moves the epoch).
         with self.lock(cluster.name):
+            epoch = self._epoch("play", cluster.name)
+            cluster.refresh_from_db(fields=["paused", "speed"])
+            if cluster.paused:
+                return STOPPED
             target = self.engine_for(cluster).now + timedelta(seconds=wall_seconds * cluster.speed)
         return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch))
 
