@@ -91,24 +91,29 @@ async def _forward(message: dict, pk: int, holding: lease.Holding) -> dict | Non
     await layer.send(channel_for(holding.holder), message)
     patience = settings.KUBEVIZ_LEASE_SECONDS
     give_up = asyncio.get_running_loop().time() + settings.KUBEVIZ_ADVANCE_MAX_WAIT + 2 * patience
-    while True:
-        try:
-            return await asyncio.wait_for(layer.receive(reply), timeout=patience)
-        except asyncio.TimeoutError:
-            pass
-        now = await sync_to_async(_lease_now, thread_sensitive=False)(pk)
-        if now is None:
-            raise errors.StatusError(404, "NotFound", "the cluster was deleted", {})
-        if now.holder == holding.holder and now.term == holding.term and now.live:
-            if asyncio.get_running_loop().time() < give_up:
-                continue  # the holder is alive (it renews its lease): still at work
+    # One receive for the whole wait: cancelling one in between could lose an answer arriving just then.
+    answer = asyncio.ensure_future(layer.receive(reply))
+    try:
+        while True:
+            done, _ = await asyncio.wait({answer}, timeout=patience)
+            if done:
+                return answer.result()
+            now = await sync_to_async(_lease_now, thread_sensitive=False)(pk)
+            if now is None:
+                raise errors.StatusError(404, "NotFound", "the cluster was deleted", {})
+            if now.holder == holding.holder and now.term == holding.term and now.live:
+                if asyncio.get_running_loop().time() < give_up:
+                    continue  # the holder is alive (it renews its lease): still at work
+                raise errors.StatusError(503, "ServiceUnavailable",
+                                         "the server process running this cluster did not answer", {})
+            taken = await sync_to_async(_take, thread_sensitive=False)(pk)
+            if taken is not None and taken.mine:
+                return None
             raise errors.StatusError(503, "ServiceUnavailable",
-                                     "the server process running this cluster did not answer", {})
-        taken = await sync_to_async(_take, thread_sensitive=False)(pk)
-        if taken is not None and taken.mine:
-            return None
-        raise errors.StatusError(503, "ServiceUnavailable",
-                                 "the cluster's engine moved to another server process meanwhile: try again", {})
+                                     "the cluster's engine moved to another server process meanwhile: try again", {})
+    finally:
+        if not answer.done():
+            answer.cancel()
 
 
 def _lease_now(pk: int) -> lease.Holding | None:
