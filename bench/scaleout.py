@@ -60,7 +60,9 @@ def deployment(tmp: Path, processes: int, args):
                    DJANGO_SETTINGS_MODULE="kubeviz.settings", KUBEVIZ_CLASSROOM="true", KUBEVIZ_PLAYER="true",
                    KUBEVIZ_DEFAULT_QUOTA="", SECRET_KEY=secrets.token_urlsafe(50),
                    # every learner connects from this machine, through nginx
-                   KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT=str(4 * args.learners))
+                   KUBEVIZ_MAX_WEBSOCKETS_PER_CLIENT=str(4 * args.learners),
+                   # the processes together under PostgreSQL's 100 connections, beside the machine's other users
+                   KUBEVIZ_DB_POOL=str(max(4, 40 // processes)))
         for command in (["migrate", "--noinput"], ["bootstrap"], ["lessons", "load"]):
             subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL)
@@ -106,7 +108,12 @@ def main():
             with tempfile.TemporaryDirectory() as tmp:
                 args.tmp = tmp
                 with deployment(Path(tmp), n, args) as (port, pids):
-                    result = asyncio.run(class_run(port, pids, args))
+                    try:
+                        result = asyncio.run(class_run(port, pids, args))
+                    except Exception:
+                        for log in sorted(Path(tmp).glob("daphne-*.log")):
+                            print(f"--- the end of {log.name}:\n" + log.read_text()[-3000:], file=sys.stderr)
+                        raise
             results[n].append(result)
             print(f"run {run + 1}, {n} process{'es' if n > 1 else ''}: {show(result)}", flush=True)
     medians = {n: {key: statistics.median(r[key] for r in rs) for key in rs[0]} for n, rs in results.items()}

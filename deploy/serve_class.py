@@ -41,7 +41,8 @@ def nginx_config(*, listen: str, backends: list[str], run_dir: Path, access_log:
     keeping its pid, logs and temporary files in ``run_dir``."""
     fields = {
         "listen": listen,
-        "servers": "\n".join(f"        server {backend};" for backend in backends),
+        # A process slow to accept is not taken for a dead one at once (nginx's default: 1 failure, 10 s out).
+        "servers": "\n".join(f"        server {backend} max_fails=5 fail_timeout=5s;" for backend in backends),
         "run_dir": str(run_dir),
         "access_log": access_log or "off",
         "workers": str(workers),
@@ -64,11 +65,16 @@ def start_nginx(config: str, run_dir: Path, *, log=None) -> subprocess.Popen:
     return subprocess.Popen([binary, "-p", str(run_dir), "-c", str(path)], stdout=log, stderr=subprocess.STDOUT)
 
 
+#: Daphne's options for a class: the client's address is the one nginx saw (X-Forwarded-For), so per-client limits
+#: count learners, not the proxy; and a live stream is given 60 s to be accepted, not 5: a class opening its
+#: dashboards at once queues their first reads, and a stream dropped after 5 s is retried, adding to the queue.
+DAPHNE_OPTIONS = ["--proxy-headers", "--websocket_connect_timeout", "60"]
+
+
 def start_daphne(port: int, env: dict, *, log=None, bind: str = "127.0.0.1") -> subprocess.Popen:
-    """One server process; ``--proxy-headers``: the client's address is the one nginx saw (X-Forwarded-For), so
-    per-client limits count learners, not the proxy. Bind it where only nginx reaches it."""
+    """One server process (``DAPHNE_OPTIONS``). Bind it where only nginx reaches it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "daphne", "--proxy-headers", "-b", bind, "-p", str(port), "kubeviz.asgi:application"],
+        [sys.executable, "-m", "daphne", *DAPHNE_OPTIONS, "-b", bind, "-p", str(port), "kubeviz.asgi:application"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
 
@@ -115,6 +121,8 @@ def main(argv=None) -> int:
     if args.processes < 1:
         parser.error("--processes must be at least 1")
     env = dict(os.environ)
+    # Each process keeps to a pool of connections: N processes together stay under PostgreSQL's max_connections.
+    env.setdefault("KUBEVIZ_DB_POOL", str(max(4, 80 // args.processes)))
     check_environment(env)
     prepare(env)
     run_dir = Path(tempfile.mkdtemp(prefix="kubeviz-nginx-"))

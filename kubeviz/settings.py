@@ -240,6 +240,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("KUBEVIZ_TEST_DB", "") or None}
 
+# PostgreSQL: at most this many connections per server process, shared by its requests (Django's pool); a request
+# finding them all busy waits for one. Several processes must stay under the server's max_connections (100 by
+# default) together. 0: a connection per request thread, as without a pool.
+KUBEVIZ_DB_POOL = env_int("KUBEVIZ_DB_POOL", 0, minimum=0)
+if KUBEVIZ_DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, KUBEVIZ_DB_POOL), "max_size": KUBEVIZ_DB_POOL, "timeout": 30}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _redis_url = env_str("REDIS_URL", "")

@@ -73,6 +73,10 @@ def served_elsewhere(request, cluster_name: str) -> HttpResponse | None:
         "scope": {key: _plain(request.scope[key]) for key in SCOPE_KEYS if key in request.scope},
         "body": request.body,
     }
+    if not connection.in_atomic_block:
+        # Not held while the holder works: with a pool of connections per process, requests waiting for each
+        # other's processes could otherwise hold every connection the others need to answer them.
+        connection.close()
     try:
         answer = async_to_sync(_forward)(message, pk, holding)
     except errors.StatusError as error:
@@ -157,21 +161,22 @@ def notify_clock_changed(holder: str, cluster_name: str) -> None:
         async_to_sync(layer.send)(channel_for(holder), {"type": "engine.clock_changed", "cluster": cluster_name})
 
 
-def traces_from_holder(cluster: Cluster, limit: int) -> list[dict] | None:
-    """The newest ``limit`` traces of the cluster's engine, asked of the process running it (a live stream's
-    snapshot opened on another); None when this process runs it or may (nobody holds a live lease). An engine
-    that does not answer within the lease time has none to give ([])."""
+def engine_elsewhere(cluster: Cluster) -> str | None:
+    """The process running the cluster's engine when that is another live one (None: this one runs it, or may)."""
     holding = lease.lease_of(cluster.pk)
     if holding is None or holding.mine or not holding.live:
         return None
-    message = {"type": "engine.traces", "cluster": cluster.name, "limit": limit}
-    return async_to_sync(_ask)(holding.holder, message)
+    return holding.holder
 
 
-async def _ask(holder: str, message: dict) -> list[dict]:
+async def traces_from(holder: str, cluster_name: str, limit: int) -> list[dict]:
+    """The newest ``limit`` traces of the cluster's engine, asked of ``holder``, the process running it (a live
+    stream's snapshot opened on another). Awaited on the event loop, blocking no thread; an engine that does not
+    answer within the lease time has none to give ([])."""
     layer = get_channel_layer()
-    message["reply"] = reply = await layer.new_channel()
-    await layer.send(channel_for(holder), message)
+    reply = await layer.new_channel()
+    await layer.send(channel_for(holder), {"type": "engine.traces", "cluster": cluster_name, "limit": limit,
+                                           "reply": reply})
     try:
         answer = await asyncio.wait_for(layer.receive(reply), timeout=settings.KUBEVIZ_LEASE_SECONDS)
     except asyncio.TimeoutError:

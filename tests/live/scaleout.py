@@ -65,6 +65,7 @@ class ScaleoutServer(LiveServer):
             REDIS_PREFIX=prefix,
             SECRET_KEY=secret_key,
             KUBEVIZ_LEASE_SECONDS=str(LEASE_SECONDS),
+            KUBEVIZ_DB_POOL="8",  # as deploy/serve_class.py runs them: a pool of connections each
         )
         self.env.update(extra_env or {})
 

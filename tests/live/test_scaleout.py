@@ -19,6 +19,8 @@ import pytest
 
 from controllers.apimachinery.timeutil import parse_rfc3339
 
+from tests.manifests import HELLO
+
 from .scaleout import LEASE_SECONDS, deployment
 
 pytestmark = pytest.mark.live
@@ -204,6 +206,36 @@ def test_one_cluster_driven_through_two_processes_creates_each_pod_once(pair):
             snapshots.append(json.loads(ws.recv(timeout=30)))
     assert snapshots[0]["traces"] and snapshots[0]["traces"] == snapshots[1]["traces"]
     assert snapshots[0]["clock"] == snapshots[1]["clock"] == clock(a, "shared")
+
+
+def test_a_pause_stored_by_a_process_that_does_not_run_the_engine_stops_its_run(pair):
+    """A teacher pausing a class from one process: the engine running a sandbox's month-long advance elsewhere is
+    told and stops there (without it, that run would go on moving the clock after the pause)."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    a, _ = pair
+    ok(a, "POST", "/sim/clusters", {"name": "far", "nodes": 1, "seed": 4, "start": START, "paused": False})
+    apply(a, "far", HELLO)
+    status, answer = call(a, "POST", "/sim/clusters/far/clock/advance", {"seconds": 30 * 24 * 3600, "wait": 0})
+    assert (status, "advance" in answer) == (202, True), answer
+    # the pause, stored by a process that holds no lease (a management command's, as a teacher's request would be)
+    pause = ("from kubeviz.classroom.services import cluster_set_paused; from kubeviz.store.models import Cluster; "
+             "print(cluster_set_paused(Cluster.objects.get(name='far'), True))")
+    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", pause], cwd=ROOT, env=a.env, check=True,
+                          capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "True"  # (after the shell's own greeting)
+
+    def still():
+        first = clock(a, "far")
+        time.sleep(1)
+        return first if first == clock(a, "far") else None
+
+    stopped = wait_for("the advance to stop", still, timeout=30)
+    assert stopped["paused"] is True and "advance" not in stopped
+    assert parse_rfc3339(stopped["now"]) < parse_rfc3339(START) + timedelta(days=30)
 
 
 def _holder(servers, cluster):
