@@ -10,8 +10,9 @@ export PORT HOST
 # The database storage's tests run on PostgreSQL too (a multi-process deployment's store); its test database is
 # created and dropped by the run.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/kubeviz
+export TEST_POSTGRES_URL
 
-.PHONY: run test lint browser bench clean
+.PHONY: run serve-class test lint browser nginx bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +32,28 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py lessons load
 	$(BIN)/daphne -b $(HOST) -p $(PORT) kubeviz.asgi:application
 
+# A class served by N processes behind nginx, on PostgreSQL and Redis (README "Serving a class from several
+# processes or machines"): DATABASE_URL=postgres://... REDIS_URL=redis://... make serve-class N=2
+N ?= 2
+serve-class: $(VENV)/.runtime nginx
+	$(BIN)/python deploy/serve_class.py --processes $(N) --host $(HOST) --port $(PORT)
+
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browsers here.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The multi-process tests and `make serve-class` put Debian's nginx in front of the server processes.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+		echo "installing Debian's nginx for the multi-process tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
 lint: $(VENV)/.test
 	$(BIN)/lint-imports
 
-test: $(VENV)/.test browser lint
+test: $(VENV)/.test browser nginx lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py lessons check
 	$(BIN)/pytest

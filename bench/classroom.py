@@ -243,8 +243,13 @@ def profile_parts(collapsed: Path) -> tuple[list[tuple[str, float]], list[tuple[
     return parts, [(frame, 100 * n / busy) for frame, n in top], 100 * idle / max(1, total)
 
 
-async def class_run(port: int, server_pid: int, args) -> dict:
+async def class_run(port: int, server_pid: int | list[int], args) -> dict:
+    """One class against the server on ``port`` (or nginx in front of several: ``server_pid`` a list, whose CPU is
+    summed and whose first process is profiled)."""
     import aiohttp
+
+    pids = server_pid if isinstance(server_pid, list) else [server_pid]
+    server_pid = pids[0]
 
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, DATABASE_URL=os.environ["BENCH_DATABASE_URL"], DJANGO_SETTINGS_MODULE="kubeviz.settings")
@@ -268,10 +273,10 @@ async def class_run(port: int, server_pid: int, args) -> dict:
                                      "-f", "raw", "-o", str(Path(args.tmp) / "profile.txt"), "--threads", "-r", "50"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     clocks_before = await asyncio.gather(*(learner.clock() for learner in learners))
-    cpu_before, frames_before = cpu_seconds(server_pid), sum(learner.frames for learner in learners)
+    cpu_before, frames_before = sum(map(cpu_seconds, pids)), sum(learner.frames for learner in learners)
     await asyncio.gather(*work)
     clocks_after = await asyncio.gather(*(learner.clock() for learner in learners))
-    cpu = (cpu_seconds(server_pid) - cpu_before) / (time.monotonic() - measure_from)
+    cpu = (sum(map(cpu_seconds, pids)) - cpu_before) / (time.monotonic() - measure_from)
     frames = sum(learner.frames for learner in learners) - frames_before
     for task in watchers:
         task.cancel()

@@ -24,7 +24,9 @@ from django.conf import settings  # noqa: E402
 from kubeviz.classroom.lifecycle import sweeper  # noqa: E402
 from kubeviz.lessons.recheck import rechecker  # noqa: E402
 from kubeviz.live.routing import websocket_urlpatterns  # noqa: E402
+from kubeviz.runtime.forwarding import listener  # noqa: E402
 from kubeviz.runtime.host import host  # noqa: E402
+from kubeviz.runtime.lease import renewer  # noqa: E402
 from kubeviz.runtime.player import player  # noqa: E402
 from kubeviz.security import SameOriginWebsocket  # noqa: E402
 from kubeviz.store import events  # noqa: E402
@@ -42,7 +44,8 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):
     """The router, plus the real-time player started on the server's event loop by the first connection
     (Daphne has no lifespan events to start it earlier), which also runs the background advances, and the lessons'
-    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too. What threads
+    checks evaluated again as clusters change; in classroom mode the sweep of idle sandboxes too; with several processes
+    (engine leases) the renewal of this one's leases and the requests other processes forward to it. What threads
     publish goes out through the same loop."""
     loop = asyncio.get_running_loop()
     host.serve_on(loop)
@@ -52,4 +55,7 @@ async def application(scope, receive, send):
         rechecker.ensure_started()
     if settings.KUBEVIZ_CLASSROOM:
         sweeper.ensure_started()
+    if host.leases is not None:  # several processes: renew this one's engine leases, serve what others forward
+        renewer.ensure_started()
+        listener.ensure_started()
     await router(scope, receive, send)

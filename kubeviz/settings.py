@@ -216,6 +216,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": env_str("KUBEVIZ_TEST_DB", "") or None}
 
+# PostgreSQL: at most this many connections per server process, shared by its requests (Django's pool); a request
+# finding them all busy waits for one. Several processes must stay under the server's max_connections (100 by
+# default) together. 0: a connection per request thread, as without a pool.
+KUBEVIZ_DB_POOL = env_int("KUBEVIZ_DB_POOL", 0, minimum=0)
+if KUBEVIZ_DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, KUBEVIZ_DB_POOL), "max_size": KUBEVIZ_DB_POOL, "timeout": 30}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _redis_url = env_str("REDIS_URL", "")
@@ -223,7 +231,11 @@ if _redis_url:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis_url], "capacity": 10000},
+            # Every process of one deployment uses the same prefix; two deployments on one Redis, different ones.
+            # A receive blocks in Redis for 5 s (channels_redis's BZPOPMIN): the socket must wait longer than that
+            # (redis-py 8's default read timeout is 5 s too, and a quiet channel's receive then fails).
+            "CONFIG": {"hosts": [{"address": _redis_url, "socket_timeout": 30}], "capacity": 10000,
+                       "prefix": env_str("REDIS_PREFIX", "asgi")},
         }
     }
 else:
@@ -288,6 +300,13 @@ RECORDINGS_PATH = "/sim/recordings"
 
 # Whether this process plays unpaused clusters in real time (tests that drive the clock by hand turn it off).
 KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
+
+# Several server processes on one PostgreSQL database (README "Serving a class from several processes or machines"):
+# each cluster's engine runs only in the process holding its lease (kubeviz/runtime/lease.py), which renews it every
+# third of KUBEVIZ_LEASE_SECONDS; once it has expired (its process died) another process takes it over. On with
+# PostgreSQL; SQLite is served by one process, which needs no lease.
+KUBEVIZ_LEASES = env_bool("KUBEVIZ_LEASES", DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
+KUBEVIZ_LEASE_SECONDS = env_int("KUBEVIZ_LEASE_SECONDS", 15, minimum=1)
 
 # How many wall seconds a clock advance request runs before it answers 202 with its progress and goes on in the
 # background (a request may ask for less or more with "wait", up to KUBEVIZ_ADVANCE_MAX_WAIT).

@@ -38,6 +38,10 @@ PER_ROUND = 10
 def runs_due(limit: int = PER_ROUND) -> list[int]:
     """The ids of the runs to evaluate now: step not passed, cluster changed since the last evaluation."""
     rows = LessonProgress.objects.values_list("pk", "step", "passed", "evaluation", "cluster__resource_version")
+    if host.leases is not None:  # several processes: each evaluates the runs of the clusters whose engine it runs
+        from kubeviz.runtime.lease import held_here
+
+        rows = rows.filter(cluster_id__in=held_here())
     due = []
     for pk, step, passed, evaluation, resource_version in rows:
         if step in passed:

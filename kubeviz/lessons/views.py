@@ -44,6 +44,7 @@ from kubeviz.classroom.models import Sandbox
 from kubeviz.classroom.services import SandboxExists, cluster_discard, sandbox_create
 from kubeviz.dashboard.catalogue import js_catalogue
 from kubeviz.dashboard.views import CONTROLLERS, EXAMPLES, SPEEDS, page_config
+from kubeviz.runtime.forwarding import served_elsewhere
 from kubeviz.runtime.host import host
 from kubeviz.store.actor import display_name
 from kubeviz.store.models import Cluster
@@ -360,6 +361,9 @@ def _api(handler):
         progress = _progress(request, lesson, create=False)
         if progress is None:
             return JsonResponse({"error": _("Open the lesson page first: it creates your cluster.")}, status=404)
+        elsewhere = served_elsewhere(request, progress.cluster.name)  # another server process runs its engine
+        if elsewhere is not None:
+            return elsewhere
         body = {}
         if request.method == "POST" and request.body:
             if (request.content_type or "").lower() != JSON:

@@ -103,6 +103,7 @@ from django.conf import settings
 
 from apiserver.storage import HistoryCompacted, WatchEvent
 from kubeviz.classroom.middleware import stream_refusal
+from kubeviz.runtime.forwarding import engine_elsewhere, traces_from
 from kubeviz.runtime.host import host
 from kubeviz.store.models import Cluster, StoredObject
 from kubeviz.store.services import clock_json
@@ -367,6 +368,8 @@ class ClusterConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_snapshot(self) -> None:
         rv, clock, objects, traces = await database_sync_to_async(_read_snapshot)(self.cluster)
+        if isinstance(traces, str):  # the engine runs in that other process: its traces from there
+            traces = await traces_from(traces, self.cluster.name, payloads.TRACE_LIMIT)
         await self.flush()  # what came before goes first (the snapshot then replaces it all)
         self.last_rv = rv
         self.last_clock_now = clock["now"]
@@ -511,7 +514,13 @@ def _read_snapshot(cluster: Cluster, attempts: int = 3):
     raise RuntimeError(f"cluster {cluster.name}: no consistent snapshot after {attempts} attempts")
 
 
-def _recent_traces(cluster: Cluster) -> list[dict]:
+def _recent_traces(cluster: Cluster) -> list[dict] | str:
+    """The engine's newest traces; with several processes, the name of the one running the engine instead when
+    that is another (``send_snapshot`` asks it)."""
+    if host.leases is not None:
+        holder = engine_elsewhere(cluster)
+        if holder is not None:
+            return holder
     # Under the host lock no engine work is half-done, so every trace read here has been published (or will
     # never be); the trace guard drops the published copies still queued for this client.
     with host.lock(cluster.name):

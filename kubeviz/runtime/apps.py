@@ -21,6 +21,8 @@ class RuntimeConfig(AppConfig):
         gc.set_threshold(max(GC_FIRST_THRESHOLD, first), second, third)
         # Here rather than in asgi.py: every process that serves (the daphne command, the "daphne" app's
         # runserver) sets Django up before it starts its reactor.
+        from django.conf import settings
+
         from kubeviz.store import events
 
         from .host import host
@@ -30,4 +32,10 @@ class RuntimeConfig(AppConfig):
             host.wait_until_idle()
             events.wait_sent(timeout=SEND_LEFT_SECONDS)  # what the last slices published, before the loop stops
 
-        follow_reactor(wait_until_idle)
+        if settings.KUBEVIZ_LEASES:  # several processes share the database: each engine only where its lease is
+            from .lease import LeaseGuard, release_when_idle
+
+            host.leases = LeaseGuard(host)
+            follow_reactor(release_when_idle(wait_until_idle))
+        else:
+            follow_reactor(wait_until_idle)

@@ -124,6 +124,8 @@ class EngineHost:
         self._resync_pending: dict[str, tuple[str, int, dict]] = {}
         # When each cluster's clock was last published by a run (monotonic).
         self._clock_published: dict[str, float] = {}
+        # Several processes on one database: the engine leases (``lease.LeaseGuard``); None with one process.
+        self.leases = None
 
     def lock(self, name: str) -> ClusterLock:
         with self._guard:
@@ -149,6 +151,8 @@ class EngineHost:
             unsaved = self._unsaved_traces[cluster.name] = []
             engine.trace_listeners.append(unsaved.append)
             engine.trace_listeners.append(lambda record, name=cluster.name: _publish_trace(name, record))
+            if self.leases is not None:  # its lease's term, taken first, before anything is read
+                self.leases.built(cluster, engine)
             for controller, key, data in client.storage.checkpoints():
                 engine.restore_memory(controller, _decode_key(key), data)
             self._engines[cluster.name] = (str(cluster.uid), engine)
@@ -218,6 +222,8 @@ class EngineHost:
         self._bump("play", cluster.name)
         if cluster.paused:
             self._end_advance(cluster)
+        if self.leases is not None:  # the engine may run in another process: it is told too
+            self.leases.clock_changed(cluster)
 
     def cancel_advance(self, cluster: Cluster) -> bool:
         """Stop the cluster's background advance at its next slice; answers whether one was going on."""
@@ -273,11 +279,12 @@ class EngineHost:
     def play(self, cluster: Cluster, wall_seconds: float, *, budget: float) -> str:
         """Advance a playing cluster by ``wall_seconds`` times its speed, for at most ``budget`` wall seconds;
         nothing if it was paused meanwhile, and no slice after a pause or speed change was answered."""
-        epoch = self._epoch("play", cluster.name)
-        cluster.refresh_from_db(fields=["paused", "speed"])
-        if cluster.paused:
-            return STOPPED
+        # Under the lock: a pause either committed before (and is read here) or comes after (and moves the epoch).
         with self.lock(cluster.name):
+            epoch = self._epoch("play", cluster.name)
+            cluster.refresh_from_db(fields=["paused", "speed"])
+            if cluster.paused:
+                return STOPPED
             target = self.engine_for(cluster).now + timedelta(seconds=wall_seconds * cluster.speed)
         return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch),
                          clock_every=PUBLISH_SECONDS)
@@ -341,6 +348,9 @@ class EngineHost:
 
                     with events.collected(), transaction.atomic(), storage.sole_writer(), \
                             actor.acting_as(EVENT_TTL):
+                        if self.leases is not None and not self.leases.holds(engine):
+                            self._engines.pop(name, None)  # another process took the cluster over
+                            return STOPPED
                         recording.before_slice(storage.cluster, engine)
                         done = engine.run_until(target, stop=stop)
                         _save_checkpoints(engine)
@@ -406,14 +416,19 @@ class EngineHost:
     def resume_advances(self) -> None:
         """Go on with the background advances recorded by a server process that stopped before they finished."""
         for cluster in Cluster.objects.filter(advance_target__isnull=False):
-            with self.lock(cluster.name):  # not while a request of this process is starting one
-                cluster.refresh_from_db()
-                if cluster.advance_target is None or self.advancing(cluster.name):
-                    continue
-                self.engine_for(cluster)
-                epoch = self._epoch("advance", cluster.name)
-                self._continue_in_background(cluster, cluster.advance_from or cluster.sim_now,
-                                             cluster.advance_target, epoch)
+            if self.leases is None or self.leases.mine(cluster):  # with leases, only those of this process
+                self.resume_advance(cluster)
+
+    def resume_advance(self, cluster: Cluster) -> None:
+        """Go on with the cluster's recorded background advance, if it has one and it is not going on here."""
+        with self.lock(cluster.name):  # not while a request of this process is starting one
+            cluster.refresh_from_db()
+            if cluster.advance_target is None or self.advancing(cluster.name):
+                return
+            self.engine_for(cluster)
+            epoch = self._epoch("advance", cluster.name)
+            self._continue_in_background(cluster, cluster.advance_from or cluster.sim_now,
+                                         cluster.advance_target, epoch)
 
     # -- shutdown ----------------------------------------------------------------------------------------
 

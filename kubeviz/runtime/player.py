@@ -22,6 +22,7 @@ from kubeviz.store.models import Cluster
 
 from . import shutdown
 from .host import host
+from .lease import clusters_to_play
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class Player:
             host.resume_advances()
         now = time.monotonic()
         playing = list(Cluster.objects.filter(paused=False))
+        if host.leases is not None:  # several processes: this one plays the clusters whose lease it holds
+            playing = clusters_to_play(playing, host)
         names = {c.name for c in playing}
         for name in list(self._last):
             if name not in names:

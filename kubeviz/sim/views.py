@@ -14,6 +14,7 @@ from django.db import transaction
 from controllers.apimachinery.timeutil import format_rfc3339, parse_rfc3339
 
 from kubeviz.classroom.access import NOBODY, visible_clusters
+from kubeviz.runtime.forwarding import served_elsewhere
 from kubeviz.runtime.host import DONE, MAX_ADVANCE_SECONDS, STOPPED, AdvanceConflict, host
 from kubeviz.store import actor, history
 from kubeviz.store.models import Cluster
@@ -146,6 +147,9 @@ def clock(request, cluster):
         return json_response(clock_json(obj, pending=host.pending(obj)))
     if request.method != "PATCH":
         raise errors.method_not_supported("clock", request.method.lower())
+    elsewhere = served_elsewhere(request, cluster)  # another server process runs its engine
+    if elsewhere is not None:
+        return elsewhere
     body = _json_object(request)
     unknown = sorted(set(body) - {"paused", "speed"})
     if unknown:
@@ -177,6 +181,9 @@ def clock_advance(request, cluster):
     default) answers 202 with the clock, whose ``advance`` shows where it is heading, and goes on in the
     background. DELETE: cancel the advance going on (the clock stays where it got to)."""
     obj = get_cluster(cluster)
+    elsewhere = served_elsewhere(request, cluster)  # another server process runs its engine
+    if elsewhere is not None:
+        return elsewhere
     if request.method == "DELETE":
         if not host.cancel_advance(obj):
             raise errors.StatusError(404, "NotFound", f'cluster "{cluster}" has no advance going on', {})
@@ -228,6 +235,9 @@ def clock_step(request, cluster):
     if request.method != "POST":
         raise errors.method_not_supported("clock/step", request.method.lower())
     obj = get_cluster(cluster)
+    elsewhere = served_elsewhere(request, cluster)  # another server process runs its engine
+    if elsewhere is not None:
+        return elsewhere
     host.step(obj)
     obj.refresh_from_db()
     return json_response(clock_json(obj, pending=host.pending(obj)))

@@ -1,0 +1,321 @@
+"""Two real server processes, one PostgreSQL database, one Redis: each cluster driven by exactly one engine.
+
+The issue's scenario, as an operator ran it: a Job of 24 completions (parallelism 4) applied through A, clock
+advances sent through A and B at the same time, the clock played through B and paused through A. With one engine
+per cluster it creates 24 pods, with one SuccessfulCreate each and no SuccessfulDelete, and both processes answer
+the same; a websocket on B streams what was done through A. Then the owner is killed (kill -9) in the middle of a
+DaemonSet rolling update and a Job, and the other process takes over and finishes both.
+"""
+
+import json
+import textwrap
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+import pytest
+
+from controllers.apimachinery.timeutil import parse_rfc3339
+
+from tests.manifests import HELLO
+
+from .scaleout import LEASE_SECONDS, deployment
+
+pytestmark = pytest.mark.live
+
+START = "2025-01-01T00:00:00Z"
+
+JOB = textwrap.dedent(
+    """\
+    apiVersion: batch/v1
+    kind: Job
+    metadata:
+      name: count
+    spec:
+      completions: {completions}
+      parallelism: {parallelism}
+      template:
+        spec:
+          containers:
+          - name: count
+            image: busybox:1.36
+            command: ["sh", "-c", "sleep 20; echo done"]
+          restartPolicy: Never
+    """
+)
+
+DAEMONSET = textwrap.dedent(
+    """\
+    apiVersion: apps/v1
+    kind: DaemonSet
+    metadata:
+      name: logs
+    spec:
+      selector:
+        matchLabels: {{app: logs}}
+      updateStrategy:
+        type: RollingUpdate
+        rollingUpdate: {{maxUnavailable: 1}}
+      template:
+        metadata:
+          labels: {{app: logs}}
+        spec:
+          containers:
+          - name: fluentd
+            image: {image}
+    """
+)
+
+
+def call(server, method, path, body=None, *, content_type="application/json", timeout=180):
+    """(status, JSON body) of one request to ``server``."""
+    data = None
+    if body is not None:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    request = urllib.request.Request(server.url + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def ok(server, method, path, body=None, **kwargs):
+    status, answer = call(server, method, path, body, **kwargs)
+    assert status in (200, 201), (server.url, method, path, status, answer)
+    return answer
+
+
+def apply(server, cluster, text):
+    return ok(server, "POST", f"/sim/clusters/{cluster}/apply", text, content_type="application/yaml")
+
+
+def clock(server, cluster):
+    return ok(server, "GET", f"/sim/clusters/{cluster}/clock")
+
+
+def job_events(server, cluster, name):
+    events = ok(server, "GET", f"/clusters/{cluster}/api/v1/namespaces/default/events")["items"]
+    reasons = {}
+    for event in events:
+        if event["involvedObject"]["kind"] == "Job" and event["involvedObject"]["name"] == name:
+            reasons[event["reason"]] = reasons.get(event["reason"], 0) + event.get("count", 1)
+    return reasons
+
+
+def pods(server, cluster, selector):
+    path = f"/clusters/{cluster}/api/v1/namespaces/default/pods?labelSelector={urllib.request.quote(selector)}"
+    return ok(server, "GET", path)["items"]
+
+
+def wait_for(what, condition, *, timeout):
+    """Poll ``condition`` until it answers something true; fail saying ``what`` after ``timeout`` wall seconds
+    (a bound on waiting, not a speed target)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout} s")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    with deployment(tmp_path_factory.mktemp("scaleout")) as servers:
+        yield servers
+
+
+def test_one_cluster_driven_through_two_processes_creates_each_pod_once(pair):
+    from websockets.sync.client import connect
+
+    a, b = pair
+    ok(a, "POST", "/sim/clusters", {"name": "shared", "nodes": 3, "seed": 5, "start": START})
+
+    with connect(f"ws://127.0.0.1:{b.port}/ws/clusters/shared/", open_timeout=30) as ws:
+        snapshot = json.loads(ws.recv(timeout=30))
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["objects"]["Job"] == []
+        apply(a, "shared", JOB.format(completions=24, parallelism=4))
+
+        def frames():
+            while True:
+                message = json.loads(ws.recv(timeout=30))
+                yield from message["messages"] if message["type"] == "batch" else [message]
+
+        seen = next(m for m in frames() if m["type"] == "event" and m["kind"] == "Job")
+        assert (seen["event"], seen["object"]["metadata"]["name"]) == ("ADDED", "count")
+
+    # advances through both at once: each runs once, one after the other, in the one engine
+    answers = {}
+
+    def advance(server):
+        try:
+            answers[server.url] = call(server, "POST", "/sim/clusters/shared/clock/advance",
+                                       {"seconds": 20, "wait": 120})
+        except Exception as error:  # noqa: BLE001 - said in the assertion below
+            answers[server.url] = (None, repr(error))
+
+    threads = [threading.Thread(target=advance, args=(s,)) for s in (a, b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in answers.values()] == [200, 200], answers
+    # (two advances asked for at once may both count from the same instant, as with one process)
+    at = max(parse_rfc3339(answer["now"]) for _, answer in answers.values())
+    assert at >= parse_rfc3339(START) + timedelta(seconds=20)
+    assert parse_rfc3339(clock(a, "shared")["now"]) == at
+    assert clock(b, "shared") == clock(a, "shared")
+
+    # played through B, paused through A
+    played = ok(b, "PATCH", "/sim/clusters/shared/clock", {"paused": False, "speed": 10})
+    assert played["paused"] is False
+    wait_for("the clock playing", lambda: parse_rfc3339(clock(a, "shared")["now"]) >= at + timedelta(seconds=30),
+             timeout=60)
+    paused = ok(a, "PATCH", "/sim/clusters/shared/clock", {"paused": True})
+    assert paused["paused"] is True
+    time.sleep(1)  # had a player gone on somewhere, the clock would have moved by now
+    assert clock(b, "shared") == paused == clock(a, "shared")
+
+    # the rest of the Job, through B
+    done = ok(b, "POST", "/sim/clusters/shared/clock/advance", {"seconds": 900, "wait": 240}, timeout=300)
+    assert done["paused"] is True
+    job_path = "/clusters/shared/apis/batch/v1/namespaces/default/jobs/count"
+    status_a, status_b = ok(a, "GET", job_path)["status"], ok(b, "GET", job_path)["status"]
+    assert status_a == status_b
+    assert status_a["succeeded"] == 24
+    assert status_a.get("failed", 0) == 0
+    assert len(pods(a, "shared", "job-name=count")) == 24
+    reasons = job_events(b, "shared", "count")
+    assert reasons.get("SuccessfulCreate") == 24, reasons
+    assert "SuccessfulDelete" not in reasons, reasons
+    assert clock(a, "shared") == clock(b, "shared")
+
+    # and the engine's reasoning, read through either process, is the one engine's
+    traces_a = ok(a, "GET", "/sim/clusters/shared/traces?controller=job&limit=5")["items"]
+    assert traces_a and traces_a == ok(b, "GET", "/sim/clusters/shared/traces?controller=job&limit=5")["items"]
+    snapshots = []
+    for server in (a, b):
+        with connect(f"ws://127.0.0.1:{server.port}/ws/clusters/shared/", open_timeout=30) as ws:
+            snapshots.append(json.loads(ws.recv(timeout=30)))
+    assert snapshots[0]["traces"] and snapshots[0]["traces"] == snapshots[1]["traces"]
+    assert snapshots[0]["clock"] == snapshots[1]["clock"] == clock(a, "shared")
+
+
+def test_a_pause_stored_by_a_process_that_does_not_run_the_engine_stops_its_run(pair):
+    """A teacher pausing a class from one process: the engine running a sandbox's month-long advance elsewhere is
+    told and stops there (without it, that run would go on moving the clock after the pause)."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    a, _ = pair
+    ok(a, "POST", "/sim/clusters", {"name": "far", "nodes": 1, "seed": 4, "start": START, "paused": False})
+    apply(a, "far", HELLO)
+    status, answer = call(a, "POST", "/sim/clusters/far/clock/advance", {"seconds": 30 * 24 * 3600, "wait": 0})
+    assert (status, "advance" in answer) == (202, True), answer
+    # the pause, stored by a process that holds no lease (a management command's, as a teacher's request would be)
+    pause = ("from kubeviz.classroom.services import cluster_set_paused; from kubeviz.store.models import Cluster; "
+             "print(cluster_set_paused(Cluster.objects.get(name='far'), True))")
+    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", pause], cwd=ROOT, env=a.env, check=True,
+                          capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "True"  # (after the shell's own greeting)
+
+    def still():
+        first = clock(a, "far")
+        time.sleep(1)
+        return first if first == clock(a, "far") else None
+
+    stopped = wait_for("the advance to stop", still, timeout=30)
+    assert stopped["paused"] is True and "advance" not in stopped
+    assert parse_rfc3339(stopped["now"]) < parse_rfc3339(START) + timedelta(days=30)
+
+
+def _holder(servers, cluster):
+    """The server process holding the cluster's lease, as the database says."""
+    import psycopg
+
+    with psycopg.connect(servers[0].env["DATABASE_URL"]) as conn:
+        row = conn.execute("SELECT l.holder FROM runtime_enginelease l JOIN store_cluster c ON c.id = l.cluster_id "
+                           "WHERE c.name = %s AND l.expires_at > now()", [cluster]).fetchone()
+    if row is None:
+        return None
+    return next((s for s in servers if f"-{s.process.pid}-" in row[0]), None)
+
+
+def test_the_other_process_takes_over_when_the_owner_is_killed(tmp_path):
+    with deployment(tmp_path) as servers:
+        a, b = servers
+        ok(a, "POST", "/sim/clusters", {"name": "ha", "nodes": 3, "seed": 9, "start": START})
+        apply(a, "ha", DAEMONSET.format(image="fluentd:v1"))
+        ok(a, "POST", "/sim/clusters/ha/clock/advance", {"seconds": 60, "wait": 120})
+        owner = _holder(servers, "ha")
+        assert owner is not None
+        survivor = b if owner is a else a
+
+        apply(survivor, "ha", DAEMONSET.format(image="fluentd:v2"))
+        apply(survivor, "ha", JOB.format(completions=12, parallelism=3))
+        ok(survivor, "PATCH", "/sim/clusters/ha/clock", {"paused": False, "speed": 4})
+
+        def midway():
+            ds = ok(survivor, "GET", "/clusters/ha/apis/apps/v1/namespaces/default/daemonsets/logs")["status"]
+            job = ok(survivor, "GET", "/clusters/ha/apis/batch/v1/namespaces/default/jobs/count")["status"]
+            return 1 <= ds.get("updatedNumberScheduled", 0) < 3 and 0 < job.get("active", 0)
+
+        wait_for("the rolling update and the Job under way", midway, timeout=120)
+        owner.kill()
+        stood = parse_rfc3339(clock(survivor, "ha")["now"])
+
+        wait_for("the survivor taking the cluster over and playing it on",
+                 lambda: parse_rfc3339(clock(survivor, "ha")["now"]) > stood + timedelta(seconds=2),
+                 timeout=3 * LEASE_SECONDS + 20)
+        assert _holder(servers, "ha") is survivor
+
+        ok(survivor, "PATCH", "/sim/clusters/ha/clock", {"paused": True})
+        after = ok(survivor, "POST", "/sim/clusters/ha/clock/advance", {"seconds": 900, "wait": 240}, timeout=300)
+        assert parse_rfc3339(after["now"]) >= stood + timedelta(seconds=900)
+
+        daemons = pods(survivor, "ha", "app=logs")
+        nodes = sorted(p["spec"].get("nodeName") for p in daemons)
+        assert nodes == ["node-1", "node-2", "node-3"], nodes
+        assert {p["spec"]["containers"][0]["image"] for p in daemons} == {"fluentd:v2"}
+        assert all("deletionTimestamp" not in p["metadata"] for p in daemons)
+        ds = ok(survivor, "GET", "/clusters/ha/apis/apps/v1/namespaces/default/daemonsets/logs")["status"]
+        assert (ds["updatedNumberScheduled"], ds["numberAvailable"], ds["desiredNumberScheduled"]) == (3, 3, 3)
+
+        job = ok(survivor, "GET", "/clusters/ha/apis/batch/v1/namespaces/default/jobs/count")["status"]
+        assert job["succeeded"] == 12
+        assert len(pods(survivor, "ha", "job-name=count")) == 12
+        reasons = job_events(survivor, "ha", "count")
+        assert reasons.get("SuccessfulCreate") == 12, reasons
+        assert "SuccessfulDelete" not in reasons, reasons
+
+
+def test_a_stopped_process_gives_its_clusters_up_at_once(tmp_path):
+    """SIGTERM: the process stops its runs and gives its leases up, so the other takes them over without waiting for
+    them to expire; the clock goes on from where it stood."""
+    import psycopg
+
+    with deployment(tmp_path) as servers:
+        a, _ = servers
+        ok(a, "POST", "/sim/clusters", {"name": "calm", "nodes": 1, "seed": 3, "start": START})
+        ok(a, "PATCH", "/sim/clusters/calm/clock", {"paused": False})
+        owner = wait_for("a process playing the cluster", lambda: _holder(servers, "calm"), timeout=30)
+        survivor = next(s for s in servers if s is not owner)
+        owner.stop()  # SIGTERM, waited for
+        # its lease, renewed a moment ago, is no longer its own: given up (and perhaps taken by the survivor already)
+        assert _holder(servers, "calm") is not owner
+        with psycopg.connect(servers[0].env["DATABASE_URL"]) as conn:
+            processes = [row[0] for row in conn.execute("SELECT identity FROM runtime_engineprocess")]
+        assert [f"-{survivor.process.pid}-" in p for p in processes] == [True]
+        stood = parse_rfc3339(clock(survivor, "calm")["now"])
+        wait_for("the survivor playing the cluster on",
+                 lambda: parse_rfc3339(clock(survivor, "calm")["now"]) > stood, timeout=30)
+        assert _holder(servers, "calm") is survivor
