@@ -223,6 +223,9 @@ KUBEVIZ_DB_POOL = env_int("KUBEVIZ_DB_POOL", 0, minimum=0)
 if KUBEVIZ_DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(2, KUBEVIZ_DB_POOL), "max_size": KUBEVIZ_DB_POOL, "timeout": 30}
+    # The pool keeps the connections: a request gives its own back when it ends (a thread keeping one for
+    # KUBEVIZ_CONN_MAX_AGE would hold it out of the pool, and Django refuses the two together).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

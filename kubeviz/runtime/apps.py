@@ -28,9 +28,10 @@ class RuntimeConfig(AppConfig):
         from .host import host
         from .shutdown import follow_reactor
 
-        def wait_until_idle():
-            host.wait_until_idle()
+        def wait_until_idle(timeout: float | None = None) -> bool:
+            idle = host.wait_until_idle(timeout)
             events.wait_sent(timeout=SEND_LEFT_SECONDS)  # what the last slices published, before the loop stops
+            return idle
 
         if settings.KUBEVIZ_LEASES:  # several processes share the database: each engine only where its lease is
             from .lease import LeaseGuard, release_when_idle

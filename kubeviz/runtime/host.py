@@ -184,6 +184,8 @@ class EngineHost:
         in the order a run takes them. Never builds, starts or runs the cluster's engine (module docstring)."""
         if not cluster.paused or cluster.advance_target is not None:
             return None
+        if self.leases is not None and not self.leases.mine(cluster):
+            return None  # another process runs (or will run) the engine: it knows (GET clock asks it)
         entry = self._engines.get(cluster.name)
         if entry is not None and entry[0] == str(cluster.uid) and entry[1].started:
             with self.lock(cluster.name):

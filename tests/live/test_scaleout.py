@@ -23,6 +23,18 @@ from tests.manifests import HELLO
 
 from .scaleout import LEASE_SECONDS, deployment
 
+
+def receive(ws, timeout=30):
+    """The stream's next message, put together when it came in parts (a snapshot longer than one frame)."""
+    message = json.loads(ws.recv(timeout=timeout))
+    parts = []
+    while message["type"] == "part":
+        parts.append(message["text"])
+        if message["last"]:
+            return json.loads("".join(parts))
+        message = json.loads(ws.recv(timeout=timeout))
+    return message
+
 pytestmark = pytest.mark.live
 
 START = "2025-01-01T00:00:00Z"
@@ -138,14 +150,14 @@ def test_one_cluster_driven_through_two_processes_creates_each_pod_once(pair):
     ok(a, "POST", "/sim/clusters", {"name": "shared", "nodes": 3, "seed": 5, "start": START})
 
     with connect(f"ws://127.0.0.1:{b.port}/ws/clusters/shared/", open_timeout=30) as ws:
-        snapshot = json.loads(ws.recv(timeout=30))
+        snapshot = receive(ws)
         assert snapshot["type"] == "snapshot"
         assert snapshot["objects"]["Job"] == []
         apply(a, "shared", JOB.format(completions=24, parallelism=4))
 
         def frames():
             while True:
-                message = json.loads(ws.recv(timeout=30))
+                message = receive(ws)
                 yield from message["messages"] if message["type"] == "batch" else [message]
 
         seen = next(m for m in frames() if m["type"] == "event" and m["kind"] == "Job")
@@ -203,9 +215,13 @@ def test_one_cluster_driven_through_two_processes_creates_each_pod_once(pair):
     snapshots = []
     for server in (a, b):
         with connect(f"ws://127.0.0.1:{server.port}/ws/clusters/shared/", open_timeout=30) as ws:
-            snapshots.append(json.loads(ws.recv(timeout=30)))
+            snapshots.append(receive(ws))
     assert snapshots[0]["traces"] and snapshots[0]["traces"] == snapshots[1]["traces"]
-    assert snapshots[0]["clock"] == snapshots[1]["clock"] == clock(a, "shared")
+    # (a paused clock's pending work is known where the engine runs: GET clock asks there, a snapshot elsewhere
+    # leaves it out and the page reads the clock after it)
+    bare = {key: value for key, value in clock(a, "shared").items() if key != "pending"}
+    assert [{key: value for key, value in s["clock"].items() if key != "pending"} for s in snapshots] == [bare, bare]
+    assert clock(a, "shared") == clock(b, "shared")
 
 
 def test_a_pause_stored_by_a_process_that_does_not_run_the_engine_stops_its_run(pair):
