@@ -99,6 +99,7 @@ def main():
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL",
                                                             "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
+    parser.add_argument("--floor", action="store_true", help="read /version instead of the lists (bench/classroom.py)")
     args = parser.parse_args()
     args.profile = None
     counts = [1, args.processes]
