@@ -11,6 +11,7 @@ so each input is played at its instant as well as it can be, and a write the new
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Callable
 
@@ -85,15 +86,31 @@ class DatabaseReplay:
     input log as they go)."""
 
     def __init__(self, cluster: Cluster):
+        from django.conf import settings
+
         from kubeviz.runtime.host import host
 
         self.cluster, self.host = cluster, host
+        # A replay runs inside its request: it may take as long as an advance may wait (KUBEVIZ_ADVANCE_MAX_WAIT),
+        # not for ever (a recording can ask for a month of a busy cluster in one clock move).
+        self.budget = settings.KUBEVIZ_ADVANCE_MAX_WAIT
+        self.deadline = time.monotonic() + self.budget
+
+    def _run_to(self, when: datetime, until: Callable | None):
+        from kubeviz.runtime.host import RunTimedOut
+
+        try:
+            return self.host.run_to(self.cluster, when, until=until, deadline=self.deadline)
+        except RunTimedOut:
+            raise RecordingError(f"the replay did not end within {self.budget} s of wall time "
+                                 f"(KUBEVIZ_ADVANCE_MAX_WAIT), running to {format_rfc3339_micro(when)}; "
+                                 f"no cluster was made", code=504) from None
 
     def reach(self, when: datetime, syncs: int, started: bool) -> tuple:
-        return self.host.run_to(self.cluster, when, until=_reached(when, syncs, started)).position()
+        return self._run_to(when, _reached(when, syncs, started)).position()
 
     def run_until(self, when: datetime, until: Callable | None = None) -> None:
-        self.host.run_to(self.cluster, when, until=until)
+        self._run_to(when, until)
 
     def restart(self) -> None:
         self.host.restart_engine(self.cluster)

@@ -37,7 +37,7 @@ def _principal(request):
 
 
 def _refusal(error: RecordingError) -> errors.StatusError:
-    reason = {413: "RequestEntityTooLarge", 409: "AlreadyExists"}.get(error.code, "Invalid")
+    reason = {413: "RequestEntityTooLarge", 409: "AlreadyExists", 504: "Timeout"}.get(error.code, "Invalid")
     return errors.StatusError(error.code, reason, error.message, {})
 
 

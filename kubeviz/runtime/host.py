@@ -80,6 +80,10 @@ class AdvanceConflict(Exception):
         self.cluster = cluster
 
 
+class RunTimedOut(Exception):
+    """A run that had to end by a wall-clock deadline did not (``run_to``)."""
+
+
 class ClusterLock:
     """A cluster's engine lock (re-entrant), which knows whether someone waits for it: a run between two slices
     steps aside for them."""
@@ -303,15 +307,16 @@ class EngineHost:
             self._run(cluster.name, max(due, engine.now))
         return engine
 
-    def run_to(self, cluster: Cluster, target: datetime, *, until=None) -> Engine:
+    def run_to(self, cluster: Cluster, target: datetime, *, until=None, deadline: float | None = None) -> Engine:
         """Run the cluster's engine towards ``target`` until ``until(engine)`` holds (asked after each sync and
         before the run starts) or the run gets there: a replay puts its engine at a recorded position this way
-        (``kubeviz.recordings.replay``). Answers the engine."""
+        (``kubeviz.recordings.replay``). Answers the engine; raises ``RunTimedOut`` past ``deadline`` (monotonic)."""
         with self.lock(cluster.name):
             engine = self.engine_for(cluster)
             if until is not None and until(engine):
                 return engine
-        self._run(cluster.name, target, until=until)
+        if self._run(cluster.name, target, until=until, deadline=deadline) == TIMED_OUT:
+            raise RunTimedOut(cluster.name)
         return engine
 
     def restart_engine(self, cluster: Cluster) -> None:

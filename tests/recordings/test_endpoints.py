@@ -198,3 +198,18 @@ def test_only_the_recordings_endpoint_takes_a_body_past_the_api_limit(cluster, s
     assert "bytes" not in message and "limit" not in message
     over = b"{" + b" " * (5 * 1024 * 1024) + b"}"
     assert _refused(Client(), over, status=413) == f"Request entity too large: limit is {5 * 1024 * 1024}"
+
+
+def test_a_replay_longer_than_a_request_may_wait_is_refused_and_leaves_nothing(played, settings, monkeypatch):
+    """An import replays inside its request, so it gets the longest wait an advance gets (KUBEVIZ_ADVANCE_MAX_WAIT),
+    not for ever: a recording of a month of a busy cluster would hold a server thread that long."""
+    from kubeviz.runtime import host as host_module
+
+    settings.KUBEVIZ_ADVANCE_MAX_WAIT = 0
+    monkeypatch.setattr(host_module, "SLICE_SECONDS", 0)  # one sync a slice: the run is never done in one
+    message = _refused(Client(), played, status=504)
+    assert message.startswith("the replay did not end within 0 s of wall time (KUBEVIZ_ADVANCE_MAX_WAIT)")
+    assert message.endswith("no cluster was made")
+    fork = Client().post("/sim/clusters/test/fork", json.dumps({"name": "later"}), content_type="application/json")
+    assert fork.status_code == 504 and fork.json()["reason"] == "Timeout"
+    assert "later" not in names()
