@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import PurePath
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -94,7 +95,10 @@ def record_applies(sender, *, cluster, results=None, error=None, **kwargs) -> No
 def record_api_write(sender, *, cluster, door, error=None, **kwargs) -> None:
     """Receiver of ``kubeviz.sim.signals.api_write_answered``: a write through the Kubernetes API (the learner's
     kubectl, the client, the console) on a lesson's sandbox. A refused one is the learner's last error for the
-    teacher's grid, as a refused apply from the editor is; an accepted one forgets it."""
+    teacher's grid, as a refused apply from the editor is; an accepted one forgets it. Only classroom mode has a
+    grid: elsewhere an API write costs no query here."""
+    if not settings.KUBEVIZ_CLASSROOM:
+        return
     if error is None:
         changed = LessonProgress.objects.filter(cluster=cluster).exclude(last_error={})
         progress = changed.first()
