@@ -957,10 +957,11 @@ def _attach_recording(lesson: Lesson, path: Path) -> None:
     from kubeviz.recordings.format import RecordingError, loads, recording_json
 
     relative = lesson.content["cluster"]["recording"]
-    document = load_documents(path.read_bytes(), max_bytes=MAX_LESSON_BYTES)[0]
-    line, column = document.position(["cluster", "recording"])
 
     def problem(message: str) -> LessonError:
+        """The problem at the lesson's ``cluster.recording`` (the file is read again for its place only then)."""
+        document = load_documents(path.read_bytes(), max_bytes=MAX_LESSON_BYTES)[0]
+        line, column = document.position(["cluster", "recording"])
         return LessonError([Problem(lesson.source, line, column, "cluster.recording", message)])
 
     target = path.parent / relative
