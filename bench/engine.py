@@ -10,6 +10,10 @@ Cases (run one with --case, or all by default):
   every Job created and cleaned by the history limits. Target: under 120 s wall.
 * ``daemonset-rollout``: a DaemonSet on --nodes (5,000) nodes, then an image change rolled out at
   ``maxUnavailable: 10%``, in memory, fast-forward. Target: under 30 s wall.
+* ``played``: one classroom sandbox played as the player plays it at 10x (bench/classroom.py's learner: a DaemonSet on
+  3 nodes, a Job of 2 applied every 100 simulated seconds, ticks of one simulated second) on --database (a fresh database made from a PostgreSQL URL, or
+  SQLite by default), for --minutes (10) simulated minutes: database round trips and wall time per simulated minute,
+  by statement. The clocks of a class stay on time while the sum over its sandboxes fits in a wall minute.
 * ``realtime-lag``: a DaemonSet-like load of 1,000 running pods (a Job of never-ending daemons) played at 1x for
   --seconds wall seconds; reports how far the player's ticks fall behind (target: never more than 100 ms).
 
@@ -22,11 +26,14 @@ Report medians of several runs in notes; the machine is shared.
 import argparse
 import os
 import resource
+import secrets
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -226,10 +233,91 @@ def case_realtime_lag(args):
           f"lag median {lags[len(lags) // 2] * 1000:.1f} ms, max {lags[-1] * 1000:.1f} ms")
 
 
+@contextmanager
+def fresh_database(url: str | None):
+    """A database of the bench's own: a new one made from a PostgreSQL ``url`` (dropped afterwards), or a new
+    SQLite file when ``url`` is None."""
+    if not url:
+        yield f"sqlite:///{tempfile.mkdtemp(prefix='kubeviz-bench-')}/bench.sqlite3"
+        return
+    import psycopg
+
+    name = f"kubeviz_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path="/" + name))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _statement_kind(sql: str) -> str:
+    """A statement's name in the counts: its verb and table (a savepoint, a commit by their verb)."""
+    words = sql.replace('"', " ").split()
+    verb = words[0].upper() if words else "?"
+    table = next((words[i + 1] for i, w in enumerate(words[:-1]) if w.upper() in ("FROM", "INTO", "UPDATE")), "")
+    if verb == "SELECT" and sql.rstrip().upper().endswith("FOR UPDATE"):
+        verb = "SELECT FOR UPDATE"
+    return f"{verb} {table}".strip()
+
+
+def case_played(args):
+    from tests.manifests import agent_daemonset
+
+    with fresh_database(args.database) as url:
+        setup_django(url)
+        from django.core.management import call_command
+        from django.db import connection
+
+        call_command("migrate", verbosity=0)
+        from apiserver.apply import apply_manifests
+        from kubeviz.runtime.host import host
+        from kubeviz.store.services import cluster_create, registry_for
+
+        cluster = cluster_create(name="bench", nodes=3, seed=1, start=START, quota={})
+        apply_manifests(registry_for(cluster), agent_daemonset("1"))
+        counts: dict[str, int] = {}
+        spent: dict[str, float] = {}
+
+        def counted(execute, sql, params, many, context):
+            began = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                kind = _statement_kind(sql)
+                counts[kind] = counts.get(kind, 0) + 1
+                spent[kind] = spent.get(kind, 0.0) + time.perf_counter() - began
+
+        def run():
+            with connection.execute_wrapper(counted):
+                began = time.perf_counter()
+                for second in range(int(args.minutes * 60)):
+                    if second % 100 == 0:
+                        apply_manifests(registry_for(cluster), job_manifest(f"job-{second}", 2, 2, "sleep 20; date"))
+                    host.play(cluster, 1.0, budget=10.0)
+                return time.perf_counter() - began
+
+        cluster.paused, cluster.speed = False, 1.0
+        cluster.save(update_fields=["paused", "speed"])
+        wall = _as_served(run)
+        vendor = connection.vendor
+    minutes = args.minutes
+    print(f"played: one sandbox on {vendor}, {minutes:g} simulated minutes in ticks of 1 s")
+    print(f"  wall {wall / minutes * 1000:.0f} ms and {sum(counts.values()) / minutes:.0f} statements "
+          f"(round trips) per simulated minute; {sum(spent.values()) / wall * 100:.0f} % of the wall in them")
+    for kind, n in sorted(counts.items(), key=lambda item: -item[1])[:args.top]:
+        print(f"  {n / minutes:8.1f}/min {spent[kind] / minutes * 1000:7.1f} ms/min  {kind}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", required=True,
-                        choices=("memory-job", "sqlite-job", "realtime-lag", "cronjobs", "daemonset-rollout"))
+                        choices=("memory-job", "sqlite-job", "realtime-lag", "cronjobs", "daemonset-rollout",
+                                 "played"))
     parser.add_argument("--cronjobs", type=int, default=1000)
     parser.add_argument("--hours", type=float, default=24)
     parser.add_argument("--completions", type=int)
@@ -237,6 +325,9 @@ def main():
     parser.add_argument("--nodes", type=int)
     parser.add_argument("--pods", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--database", help="played: a PostgreSQL URL to make the bench's database from (else SQLite)")
+    parser.add_argument("--top", type=int, default=25, help="played: how many kinds of statement to list")
     args = parser.parse_args()
     defaults = {
         "memory-job": (100_000, 1_000, 1_000),
@@ -244,12 +335,14 @@ def main():
         "realtime-lag": (0, 0, 100),
         "cronjobs": (0, 0, 100),
         "daemonset-rollout": (0, 0, 5000),
+        "played": (0, 0, 3),
     }[args.case]
     args.completions = args.completions or defaults[0]
     args.parallelism = args.parallelism or defaults[1]
     args.nodes = args.nodes or defaults[2]
     cases = {"memory-job": case_memory_job, "sqlite-job": case_sqlite_job, "realtime-lag": case_realtime_lag,
-             "cronjobs": case_cronjobs, "daemonset-rollout": case_daemonset_rollout}
+             "cronjobs": case_cronjobs, "daemonset-rollout": case_daemonset_rollout,
+             "played": case_played}
     cases[args.case](args)
 
 
