@@ -57,7 +57,7 @@ test: $(VENV)/.test browser nginx lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py lessons check
 	$(BIN)/pytest
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q tests/store tests/runtime
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q tests/store tests/runtime tests/recordings
 
 # Benchmarks are run by hand; each prints its figures (medians) and targets.
 bench: $(VENV)/.test

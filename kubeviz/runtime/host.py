@@ -144,7 +144,7 @@ class EngineHost:
             entry = self._engines.get(cluster.name)
             if entry is not None and entry[0] == str(cluster.uid):
                 engine = entry[1]
-                engine.client.storage.cluster.refresh_from_db()
+                engine.client.storage.refresh_clock()
                 return engine
             # A copy of its own: the storage counts resourceVersions in its cluster object during a slice, and the
             # caller's may be refreshed from the database meanwhile (a view answering 202 while a background
@@ -288,10 +288,11 @@ class EngineHost:
         # Under the lock: a pause either committed before (and is read here) or comes after (and moves the epoch).
         with self.lock(cluster.name):
             epoch = self._epoch("play", cluster.name)
-            cluster.refresh_from_db(fields=["paused", "speed"])
-            if cluster.paused:
+            engine = self.engine_for(cluster)  # its copy of the cluster read again
+            clock = engine.client.storage.cluster
+            if clock.paused:
                 return STOPPED
-            target = self.engine_for(cluster).now + timedelta(seconds=wall_seconds * cluster.speed)
+            target = engine.now + timedelta(seconds=wall_seconds * clock.speed)
         return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch),
                          clock_every=PUBLISH_SECONDS)
 
@@ -353,16 +354,15 @@ class EngineHost:
                         return (time.monotonic() >= slice_end or shutdown.requested() or stopped()
                                 or (until is not None and until(engine)))
 
-                    with events.collected(), transaction.atomic(), storage.sole_writer(), \
-                            actor.acting_as(EVENT_TTL):
-                        if self.leases is not None and not self.leases.holds(engine):
-                            self._engines.pop(name, None)  # another process took the cluster over
-                            return STOPPED
-                        recording.before_slice(storage.cluster, engine)
-                        done = engine.run_until(target, stop=stop)
-                        _save_checkpoints(engine)
-                        self._save_traces(name, storage)
-                        recording.after_slice(storage.cluster, engine)
+                    with events.collected(), transaction.atomic():
+                        version = None  # sole_writer takes the cluster's lock; with leases, lock_if_held did
+                        if self.leases is not None:
+                            version = self.leases.lock_if_held(engine)
+                            if version is None:
+                                self._engines.pop(name, None)  # another process took the cluster over
+                                return STOPPED
+                        with storage.sole_writer(version=version), actor.acting_as(EVENT_TTL):
+                            done = self._slice(name, engine, target, stop)
                         since = time.monotonic() - last_published
                         if (done and since >= clock_every) or since >= PUBLISH_SECONDS:
                             publish_clock(storage.cluster, pending=self._paused_pending(engine) if done else None)
@@ -373,6 +373,17 @@ class EngineHost:
                     return TIMED_OUT
                 if lock.waiting:
                     time.sleep(0.001)  # a clock control (or a reader) waits: its turn first
+
+    def _slice(self, name: str, engine: Engine, target: datetime, stop) -> bool:
+        """One slice's work, inside its transaction with the cluster's lock: answers whether the engine got to
+        ``target``."""
+        storage = engine.client.storage
+        recording.before_slice(storage.cluster, engine)
+        done = engine.run_until(target, stop=stop)
+        _save_checkpoints(engine)
+        self._save_traces(name, storage)
+        recording.after_slice(storage.cluster, engine)
+        return done
 
     def _save_traces(self, name: str, storage) -> None:
         """Keep the traces the slice recorded, in one batch inside its transaction."""

@@ -8,7 +8,7 @@ database's clock, so the processes of several machines agree on it.
 
 Taking is atomic: the lease row is locked (``SELECT ... FOR UPDATE``) while it is read and written. Every engine
 slice locks it too, inside the slice's transaction, and goes on only if this process still holds the lease with
-the term its engine was built under (``LeaseGuard.holds``): so a process that was paused or slow past its expiry
+the term its engine was built under (``LeaseGuard.lock_if_held``): so a process that was paused or slow past its expiry
 writes nothing once another has taken over, and the new holder, whose take waited for that slice to commit,
 builds its engine from everything the old one stored.
 
@@ -212,6 +212,13 @@ def clusters_to_play(playing: list[Cluster], host) -> list[Cluster]:
     return mine
 
 
+def _lock_statement() -> str:
+    quote = connection.ops.quote_name
+    clusters, leases = quote(Cluster._meta.db_table), quote(EngineLease._meta.db_table)
+    return (f"SELECT c.resource_version, l.holder, l.term FROM {clusters} c JOIN {leases} l ON l.cluster_id = c.id "
+            f"WHERE c.id = %s FOR UPDATE")
+
+
 class LeaseGuard:
     """The engine host's seam (``host.leases``): which term an engine was built under, and whether it may still
     write. The host asks nothing of it when leases are off.
@@ -237,15 +244,21 @@ class LeaseGuard:
             self._terms.pop(name, None)
             self._host.forget(name)
 
-    def holds(self, engine) -> bool:
-        """Inside a slice's transaction: whether this process still holds the lease with the engine's term. The
-        row stays locked until the slice commits, so a take-over waits for it."""
+    def lock_if_held(self, engine) -> int | None:
+        """Inside a slice's transaction, as it begins: lock the cluster's row and its lease's, and answer the
+        cluster's resourceVersion if this process still holds the lease with the engine's term (None: it does
+        not, and the slice must write nothing). One statement for both rows, as every slice asks. They stay locked
+        until the slice commits: a take-over waits for it, and so do the cluster's other writers
+        (``DatabaseStorage.sole_writer``, which is given the version)."""
         term = getattr(engine, "lease_term", None)
         if term is None:
-            return False
-        row = (EngineLease.objects.select_for_update().filter(cluster_id=engine.client.storage.cluster.pk)
-               .values_list("holder", "term").first())
-        return row is not None and row[0] == identity() and row[1] == term
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(_lock_statement(), (engine.client.storage.cluster.pk,))
+            row = cursor.fetchone()
+        if row is None or row[1] != identity() or row[2] != term:
+            return None
+        return row[0]
 
     def mine(self, cluster: Cluster) -> bool:
         lease = lease_of(cluster.pk)

@@ -10,7 +10,7 @@ from datetime import timedelta, timezone as dt_timezone
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
@@ -46,6 +46,9 @@ def _statements(vendor: str) -> dict[str, str]:
         "get_version": f"SELECT resource_version, data FROM {objects} WHERE {key}",
         "insert": f"INSERT INTO {objects} (cluster_id, api_group, kind, namespace, name, uid, resource_version, "
                   f"owner_uids, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        # the unique key's refusal as a count of 0, with no error to roll back (so no savepoint around it)
+        "insert_new": f"INSERT INTO {objects} (cluster_id, api_group, kind, namespace, name, uid, resource_version, "
+                      f"owner_uids, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
         "update": f"UPDATE {objects} SET resource_version = %s, owner_uids = %s, data = %s "
                   f"WHERE {key} AND resource_version = %s",
         "delete": f"DELETE FROM {objects} WHERE {key}",
@@ -66,6 +69,9 @@ def _statements(vendor: str) -> dict[str, str]:
         "version_now": f"SELECT resource_version, sim_now FROM {clusters} WHERE id = %s",
         "save_version": f"UPDATE {clusters} SET resource_version = %s WHERE id = %s",
         "set_now": f"UPDATE {clusters} SET sim_now = %s WHERE id = %s",
+        "save_state": f"UPDATE {clusters} SET resource_version = %s, sim_now = %s WHERE id = %s",
+        "clock": f"SELECT sim_now, paused, speed, advance_from, advance_target, resource_version FROM {clusters} "
+                 f"WHERE id = %s",
         "update_checkpoint": f"UPDATE {checkpoints} SET data = %s WHERE cluster_id = %s AND controller = %s "
                              f"AND {quote('key')} = %s",
         "insert_checkpoint": f"INSERT INTO {checkpoints} (cluster_id, controller, {quote('key')}, data) "
@@ -142,33 +148,52 @@ class DatabaseStorage:
         # Objects read or written while holding the lock, by (group, kind, namespace, name); None: absent.
         self._known: dict[tuple, dict | None] = {}
         self._rv_unsaved = False  # resourceVersions counted in memory since the lock was taken
+        self._now_unsaved = False  # the clock moved in memory since the lock was taken
         # The last sim time and actor written, as the database takes them: an engine writes many changes at one
         # instant, by one actor.
         self._time_db: tuple = (None, None)
         self._actor_db: tuple = (None, None)
 
     @contextmanager
-    def sole_writer(self):
+    def sole_writer(self, *, version: int | None = None):
         """Wrap one transaction (inside it) in which this storage is the cluster's only writer: it takes the
         cluster's resourceVersion lock as the block begins, so other connections' writes wait for the
         transaction to end, and nothing else may write to the cluster on this connection inside the block. It
-        then counts resourceVersions in memory, answers ``changes_since`` from its own log once the database
-        has answered, and remembers what it read and wrote."""
+        then counts resourceVersions in memory, moves the clock in memory, answers ``changes_since`` from its own
+        log once the database has answered, and remembers what it read and wrote; the resourceVersion and the
+        clock are written once, as the block ends. ``version``: the caller locked the cluster's row already, in this
+        transaction, and read this resourceVersion under the lock (with a lease, ``kubeviz.runtime.lease``)."""
         self._reset()
-        self.cluster.resource_version = _fetch("lock", (self.cluster.pk,))[0][0]
+        self.cluster.resource_version = _fetch("lock", (self.cluster.pk,))[0][0] if version is None else version
         self._locked, self._log_base = True, self.cluster.resource_version
         try:
             yield
-            if self._rv_unsaved:
+            if self._now_unsaved:
+                _run("save_state", (self.cluster.resource_version, _SIM_NOW.get_db_prep_save(self.cluster.sim_now,
+                                                                                               connection),
+                                    self.cluster.pk))
+            elif self._rv_unsaved:
                 _run("save_version", (self.cluster.resource_version, self.cluster.pk))
         finally:
             self._reset()
+
+    def refresh_clock(self) -> None:
+        """Read the cluster's clock again (its time, pause, speed and advance) and its resourceVersion: in one
+        statement, as a run asks before every slice."""
+        (self.cluster.sim_now, self.cluster.paused, self.cluster.speed, advance_from, advance_target,
+         self.cluster.resource_version) = _fetch("clock", (self.cluster.pk,))[0]
+        self.cluster.sim_now = _time_from_db(self.cluster.sim_now)
+        self.cluster.advance_from, self.cluster.advance_target = _time_from_db(advance_from), \
+            _time_from_db(advance_target)
 
     def now(self):
         return self.cluster.sim_now
 
     def set_now(self, now) -> None:
         self.cluster.sim_now = now
+        if self._locked:  # written as the block ends
+            self._now_unsaved = True
+            return
         _run("set_now", (_SIM_NOW.get_db_prep_save(now, connection), self.cluster.pk))
 
     def checkpoints(self) -> list[tuple[str, str, dict]]:
@@ -455,14 +480,8 @@ class DatabaseStorage:
             row = (*self._key(resource, namespace, name), meta.get("uid", ""), rv, _owner_uids(stored), encoded)
             if self._locked and key in self._known:  # known to be absent: nothing to refuse it
                 _run("insert", row)
-            else:
-                # The unique key refuses a second object of that name. A refused statement leaves an SQLite
-                # transaction as it was; PostgreSQL's needs the savepoint to stay usable.
-                try:
-                    with nullcontext() if connection.vendor == "sqlite" else transaction.atomic():
-                        _run("insert", row)
-                except IntegrityError:
-                    raise KeyExists(name) from None
+            elif not _run("insert_new", row):  # the unique key refuses a second object of that name
+                raise KeyExists(name)
             self._publish("ADDED", resource, stored, encoded)
         self._remember(resource, namespace, name, stored)
         return stored
