@@ -270,7 +270,7 @@ async def class_run(port: int, server_pid: int | list[int], args) -> dict:
     profiler = None
     if args.profile:
         profiler = subprocess.Popen([args.profile, "record", "-p", str(server_pid), "-d", str(int(args.seconds)),
-                                     "-f", "raw", "-o", str(Path(args.tmp) / "profile.txt"), "--threads", "-r", "50"],
+                                     "-f", "raw", "-o", str(Path(args.tmp) / "profile.txt"), "--threads", "-r", "50", "--nonblocking"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     clocks_before = await asyncio.gather(*(learner.clock() for learner in learners))
     cpu_before, frames_before = sum(map(cpu_seconds, pids)), sum(learner.frames for learner in learners)

@@ -91,7 +91,7 @@ def deployment(tmp: Path, processes: int, args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, default=100)
-    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=2, help="measured beside one process (1: one alone)")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--runs", type=int, default=3)
@@ -100,9 +100,10 @@ def main():
                                                             "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379"))
     parser.add_argument("--floor", action="store_true", help="read /version instead of the lists (bench/classroom.py)")
+    parser.add_argument("--profile", metavar="PY_SPY", help="sample the first server process with this py-spy "
+                        "(bench/classroom.py)")
     args = parser.parse_args()
-    args.profile = None
-    counts = [1, args.processes]
+    counts = sorted({1, args.processes})
     results: dict[int, list[dict]] = {n: [] for n in counts}
     for run in range(args.runs):
         for n in counts:
@@ -123,6 +124,8 @@ def main():
         verdict = [f"{key} {medians[n][key]:.1f} {'<' if medians[n][key] < limit else '>='} {limit:g}"
                    for key, limit in SCALEOUT_TARGETS.items()]
         print(f"  targets: {'; '.join(verdict)}")
+    if args.processes == 1:
+        return
     one, many = medians[1], medians[args.processes]
     print(f"ratio {args.processes} processes / 1: read p50 {many['read p50'] / one['read p50']:.2f}, "
           f"read p99 {many['read p99'] / one['read p99']:.2f}, apply p99 {many['apply p99'] / one['apply p99']:.2f}, "

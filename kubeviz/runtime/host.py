@@ -62,6 +62,10 @@ SLICE_SECONDS = 0.05
 # often at most the player's runs publish it (the page moves its clock on between two readings).
 PUBLISH_SECONDS = 0.25
 
+# The longest a playing cluster with nothing due goes without a slice (wall seconds, ``idle``): how far its stored
+# clock may lag behind the one the page shows (which moves on between two publications, PUBLISH_SECONDS).
+IDLE_SECONDS = PUBLISH_SECONDS
+
 # How many of the pending keys a clock names (it counts them all).
 PENDING_ITEMS = 5
 
@@ -295,6 +299,25 @@ class EngineHost:
             target = engine.now + timedelta(seconds=wall_seconds * clock.speed)
         return self._run(cluster.name, target, deadline=time.monotonic() + budget, stop_on=("play", epoch),
                          clock_every=PUBLISH_SECONDS)
+
+    def idle(self, cluster: Cluster, wall_seconds: float) -> bool:
+        """Whether the player may leave a playing cluster for this tick: its engine has nothing to do in the next
+        ``wall_seconds`` times its speed (nothing queued, no timer due), nobody wrote to the cluster since its last
+        slice (``cluster`` was read this tick: its resourceVersion is still the engine's), and its stored clock
+        moved less than ``IDLE_SECONDS`` ago. Such a slice would only move the clock: the next one moves it as
+        far, and every run cut into slices does what one uncut run does. Reads only what is in memory."""
+        if wall_seconds >= IDLE_SECONDS or cluster.advance_target is not None:
+            return False
+        entry = self._engines.get(cluster.name)
+        if entry is None or entry[0] != str(cluster.uid):
+            return False
+        engine = entry[1]
+        stored = engine.client.storage.cluster
+        if (cluster.resource_version, cluster.speed) != (stored.resource_version, stored.speed) \
+                or not engine.settled():
+            return False
+        due = engine.next_due()
+        return due is None or due > engine.now + timedelta(seconds=wall_seconds * cluster.speed)
 
     def step(self, cluster: Cluster) -> Engine:
         """Finish the current instant, then jump to the next due event and process it."""

@@ -1,10 +1,12 @@
 """Playing clusters in real time: the clock of every unpaused cluster follows the wall clock times its speed.
 
 One asyncio task per server process ticks every ``TICK`` seconds and advances each playing cluster by the wall
-time that passed since its last tick, times its speed (0.25x to 100x). The engine work itself runs in Django's
-sync thread (``sync_to_async``), where the API's sync views run too, so the two never interleave. If a tick takes
-longer than the wall time it covers, the next tick simply advances further: the simulated clock never drifts
-from ``speed x wall time`` for long, and ``lag`` records how far behind it was. Ticking ends when the server
+time that passed since its last run, times its speed (0.25x to 100x). A cluster with nothing due and nothing
+written since is left for a few ticks (``EngineHost.idle``): its stored clock then moves in steps of up to
+``IDLE_SECONDS``, and an event due meanwhile is still run at its tick. The engine work runs in a thread of the
+player's own (``sync_to_async``); each cluster's runs take its lock, as the API's do. If a tick takes longer than
+the wall time it covers, the next tick simply advances further: the simulated clock never drifts from ``speed x
+wall time`` for long, and ``lag`` records how late each cluster's last run started. Ticking ends when the server
 shuts down (``shutdown``).
 """
 
@@ -35,7 +37,8 @@ PLAY_BUDGET = 0.25
 class Player:
     def __init__(self):
         self._task: asyncio.Task | None = None
-        self._last: dict[str, float] = {}
+        self._last: dict[str, float] = {}  # when each cluster's last run started (monotonic)
+        self._seen: dict[str, float] = {}  # when each cluster was last looked at, run or left idle
         self._resumed = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kubeviz-player")
         # how far (wall seconds) the last tick of each cluster started behind its schedule
@@ -80,14 +83,19 @@ class Player:
         for name in list(self._last):
             if name not in names:
                 del self._last[name]
+                self._seen.pop(name, None)
                 self.lag.pop(name, None)
         for cluster in playing:
-            last = self._last.get(cluster.name)
-            self._last[cluster.name] = now
+            last, seen = self._last.get(cluster.name), self._seen.get(cluster.name, now)
+            self._seen[cluster.name] = now
             if last is None:
+                self._last[cluster.name] = now
                 continue
             elapsed = now - last
-            self.lag[cluster.name] = max(0.0, elapsed - TICK)
+            if host.idle(cluster, elapsed):  # nothing due yet: a later tick moves its clock as far
+                continue
+            self._last[cluster.name] = now
+            self.lag[cluster.name] = max(0.0, now - seen - TICK)
             host.play(cluster, elapsed, budget=PLAY_BUDGET)
 
 
