@@ -58,6 +58,13 @@ def _statements(vendor: str) -> dict[str, str]:
                         f"VALUES (%s, %s, %s, %s, %s, %s)",
         "changes": f"SELECT resource_version, type, api_group, kind, data FROM {changes} "
                    f"WHERE cluster_id = %s AND resource_version > %s ORDER BY resource_version",
+        # A list and the resourceVersion it is the state at, in one statement (so one snapshot): the cluster's row
+        # joined with the objects of a kind (none: one row of nulls), in all namespaces or in one.
+        "list": f"SELECT c.resource_version, o.namespace, o.name, o.data FROM {clusters} c LEFT JOIN {objects} o "
+                f"ON o.cluster_id = c.id AND o.api_group = %s AND o.kind = %s WHERE c.id = %s",
+        "list_in": f"SELECT c.resource_version, o.namespace, o.name, o.data FROM {clusters} c LEFT JOIN {objects} o "
+                   f"ON o.cluster_id = c.id AND o.api_group = %s AND o.kind = %s AND o.namespace = %s "
+                   f"WHERE c.id = %s",
         "compacted": f"SELECT compacted_version FROM {clusters} WHERE id = %s",
         "versions": f"SELECT resource_version, compacted_version FROM {clusters} WHERE id = %s",
         # SQLite's transactions take the write lock as they begin (BEGIN IMMEDIATE, see settings); PostgreSQL's
@@ -363,21 +370,16 @@ class DatabaseStorage:
             self._known[(resource.group, resource.kind, namespace, name)] = obj
 
     def list(self, resource, namespace=None):
-        """The objects and the resourceVersion they are the state at. Outside ``sole_writer()`` a write may
-        commit between the two reads, which would make the version newer than the objects (and a watch started
-        from it miss that write): the version is read before as well, and the list read again when the two
-        differ."""
-        rows = self._rows(resource)
-        if namespace is not None:
-            rows = rows.filter(namespace=namespace)
-        rows = rows.values_list("namespace", "name", "data")
-        for _ in range(5):
-            before = self.cluster.resource_version if self._locked else _fetch("version", (self.cluster.pk,))[0][0]
-            found = sorted(rows.all(), key=lambda row: (row[0] + "/", row[1]))  # object_key order
-            rv = self.cluster.resource_version if self._locked else _fetch("version", (self.cluster.pk,))[0][0]
-            if rv == before:
-                break
-        return [data for _, _, data in found], str(rv)
+        """The objects and the resourceVersion they are the state at, read in one statement: a write committed
+        between two reads would make the version newer than the objects (and a watch started from it miss that
+        write). Inside ``sole_writer()`` the version is the one counted in memory."""
+        if namespace is None:
+            rows = _fetch("list", (resource.group, resource.kind, self.cluster.pk))
+        else:
+            rows = _fetch("list_in", (resource.group, resource.kind, namespace, self.cluster.pk))
+        rv = self.cluster.resource_version if self._locked else rows[0][0]
+        found = sorted((row[1:] for row in rows if row[2] is not None), key=lambda row: (row[0] + "/", row[1]))
+        return [_from_db(data) for _, _, data in found], str(rv)
 
     def list_range(self, resource, namespace=None, *, start="", revision=None, size_hint=0):
         """The objects at ``revision``: those whose row has not changed since, and, for those changed (or deleted)
