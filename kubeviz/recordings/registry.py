@@ -162,10 +162,11 @@ _KNOWN = "recording_known"
 
 
 def _last_known(cluster: Cluster, engine) -> _Known:
-    """The cluster's last input, from what the engine's last slice knew if nobody wrote since, else read."""
+    """The cluster's last input, from what the engine's last slice knew (``before_slice`` forgot it if someone else
+    wrote since), else read."""
     known = getattr(engine, _KNOWN, None)
     setattr(engine, _KNOWN, None)
-    if known is None or known.version != cluster.resource_version:
+    if known is None:
         last = last_input(cluster.pk)
         known = _Known(last, last is not None or Origin.objects.filter(cluster_id=cluster.pk).exists(),
                        cluster.resource_version)
