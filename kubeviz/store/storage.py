@@ -155,6 +155,9 @@ class DatabaseStorage:
         # Objects read or written while holding the lock, by (group, kind, namespace, name); None: absent.
         self._known: dict[tuple, dict | None] = {}
         self._rv_unsaved = False  # resourceVersions counted in memory since the lock was taken
+        # The history rows written since the lock was taken and not yet sent: sent together (``_send_changes``)
+        # before anything reads the history, and as the block ends.
+        self._changes_unsent: list[tuple] = []
         self._now_unsaved = False  # the clock moved in memory since the lock was taken
         # The last sim time and actor written, as the database takes them: an engine writes many changes at one
         # instant, by one actor.
@@ -175,6 +178,7 @@ class DatabaseStorage:
         self._locked, self._log_base = True, self.cluster.resource_version
         try:
             yield
+            self._send_changes()
             if self._now_unsaved:
                 _run("save_state", (self.cluster.resource_version, _SIM_NOW.get_db_prep_save(self.cluster.sim_now,
                                                                                                connection),
@@ -262,15 +266,26 @@ class DatabaseStorage:
         column takes it, when the caller has it already."""
         meta = obj["metadata"]
         rv = int(meta["resourceVersion"])
-        _run("record", (self.cluster.pk, rv, type_, resource.group, resource.kind, meta.get("namespace", ""),
-                        meta["name"], _to_db(obj) if encoded is None else encoded, self._sim_time_db(),
-                        self._actor_for_db()))
+        row = (self.cluster.pk, rv, type_, resource.group, resource.kind, meta.get("namespace", ""), meta["name"],
+               _to_db(obj) if encoded is None else encoded, self._sim_time_db(), self._actor_for_db())
+        if self._locked:
+            self._changes_unsent.append(row)
+        else:
+            _run("record", row)
         if rv % self._compact_every == 0 and rv > self._keep_changes:
             self._compact_kept(rv)
         event = WatchEvent(type_, resource, obj)
         if self._locked:
             self._log.append((rv, event))
         transaction.on_commit(lambda: events.publish_watch_event(self.cluster.name, event))
+
+    def _send_changes(self) -> None:
+        """Write the history rows kept back inside ``sole_writer()``, in one batch (one round trip: psycopg
+        pipelines ``executemany``)."""
+        if self._changes_unsent:
+            rows, self._changes_unsent = self._changes_unsent, []
+            with connection.cursor() as cursor:
+                cursor.executemany(_statements(connection.vendor)["record"], rows)
 
     def _sim_time_db(self):
         now = self.cluster.sim_now
@@ -301,6 +316,7 @@ class DatabaseStorage:
         """Compact what the settings do not keep: the history keeps the last ``KUBEVIZ_HISTORY_CHANGES`` changes
         and every change of the last ``KUBEVIZ_HISTORY_SECONDS`` simulated seconds, whichever reaches further
         back."""
+        self._send_changes()
         revision = rv - self._keep_changes
         cutoff = self.cluster.sim_now - self._keep_time
         # the state at the last change before the cutoff is still needed to rebuild the cluster at the cutoff
@@ -316,6 +332,7 @@ class DatabaseStorage:
         """Compact the history at ``revision`` as etcd does: forget every change at or before it that a later one
         at or before it replaces, and every deletion at or before it. Each object's state at ``revision`` stays
         known (``list_range``); reads and watches from before it answer 410 Gone."""
+        self._send_changes()
         replaced = Change.objects.filter(
             cluster_id=OuterRef("cluster_id"), api_group=OuterRef("api_group"), kind=OuterRef("kind"),
             namespace=OuterRef("namespace"), name=OuterRef("name"),
@@ -342,6 +359,7 @@ class DatabaseStorage:
         return found
 
     def _changes_from_database(self, resource_version: int, limit: int | None) -> list[WatchEvent]:
+        self._send_changes()
         if limit is not None:
             rows = Change.objects.filter(cluster=self.cluster, resource_version__gt=resource_version).order_by(
                 "resource_version"
@@ -385,6 +403,7 @@ class DatabaseStorage:
         """The objects at ``revision``: those whose row has not changed since, and, for those changed (or deleted)
         since, their last version at or before it from the history. Only keys are read here; the objects are
         read as the caller goes (``_read_range``), each checked again against ``revision``."""
+        self._send_changes()
         current, compacted = _fetch("versions", (self.cluster.pk,))[0]
         if self._locked:
             current = self.cluster.resource_version
