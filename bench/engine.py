@@ -247,10 +247,7 @@ def fresh_database(url: str | None):
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield urlunsplit(urlsplit(url)._replace(path="/" + name))
-    finally:
-        from django.db import connections
-
-        connections.close_all()
+    finally:  # FORCE ends the connections still open to it (the bench's own among them)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -25,12 +25,12 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))
 
 from classroom import TARGETS, class_run, show  # noqa: E402 - the class and its figures
+from engine import fresh_database  # noqa: E402
 from server import ROOT, free_port  # noqa: E402
 
 from deploy.serve_class import nginx_config, start_daphne, start_nginx, wait_until_up  # noqa: E402
@@ -39,23 +39,9 @@ SCALEOUT_TARGETS = {key: TARGETS[key] for key in ("read p99", "clock error")}
 
 
 @contextmanager
-def database(admin_url: str):
-    import psycopg
-
-    name = f"kubeviz_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
 def deployment(tmp: Path, processes: int, args):
     """``processes`` Daphne processes behind nginx on a fresh database; yields nginx's port and their pids."""
-    with database(args.postgres) as url:
+    with fresh_database(args.postgres) as url:
         env = dict(os.environ, DATABASE_URL=url, REDIS_URL=args.redis, REDIS_PREFIX=f"bench-{secrets.token_hex(4)}",
                    DJANGO_SETTINGS_MODULE="kubeviz.settings", KUBEVIZ_CLASSROOM="true", KUBEVIZ_PLAYER="true",
                    KUBEVIZ_DEFAULT_QUOTA="", SECRET_KEY=secrets.token_urlsafe(50),
