@@ -110,6 +110,16 @@ class ClusterLock:
     def __exit__(self, *exc):
         self._lock.release()
 
+    @contextmanager
+    def if_free(self):
+        """Take the lock only if nobody holds it: yields whether it was taken (and is held in the block)."""
+        taken = self._lock.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                self._lock.release()
+
 
 class EngineHost:
     def __init__(self):
@@ -305,19 +315,23 @@ class EngineHost:
         ``wall_seconds`` times its speed (nothing queued, no timer due), nobody wrote to the cluster since its last
         slice (``cluster`` was read this tick: its resourceVersion is still the engine's), and its stored clock
         moved less than ``IDLE_SECONDS`` ago. Such a slice would only move the clock: the next one moves it as
-        far, and every run cut into slices does what one uncut run does. Reads only what is in memory."""
+        far, and every run cut into slices does what one uncut run does. Reads only what is in memory, under the
+        cluster's lock if it is free (one held means a run or a request is at it: not idle)."""
         if wall_seconds >= IDLE_SECONDS or cluster.advance_target is not None:
             return False
         entry = self._engines.get(cluster.name)
         if entry is None or entry[0] != str(cluster.uid):
             return False
         engine = entry[1]
-        stored = engine.client.storage.cluster
-        if (cluster.resource_version, cluster.speed) != (stored.resource_version, stored.speed) \
-                or not engine.settled():
-            return False
-        due = engine.next_due()
-        return due is None or due > engine.now + timedelta(seconds=wall_seconds * cluster.speed)
+        with self.lock(cluster.name).if_free() as free:
+            if not free:
+                return False
+            stored = engine.client.storage.cluster
+            if (cluster.resource_version, cluster.speed) != (stored.resource_version, stored.speed) \
+                    or not engine.settled():
+                return False
+            due = engine.next_due()
+            return due is None or due > engine.now + timedelta(seconds=wall_seconds * cluster.speed)
 
     def step(self, cluster: Cluster) -> Engine:
         """Finish the current instant, then jump to the next due event and process it."""

@@ -4,6 +4,7 @@ and a write from outside is taken at the next tick. Wall time is a fake here; th
 real."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -133,3 +134,26 @@ def test_a_write_from_outside_is_taken_at_the_next_tick(steady, wall, runs):
     ticks(player, wall, 1)
     assert len(runs) == ran + 1
     assert host.engine_for(steady).cache.get("Node", "", "node-2")["metadata"]["labels"]["disk"] == "ssd"
+
+
+def test_a_cluster_whose_lock_another_thread_holds_is_not_idle(steady):
+    """A run or a request at the engine holds its lock: the player does not read the engine meanwhile."""
+    host.advance(steady, 0)  # the engine is built and settled
+    steady.refresh_from_db()
+    assert host.idle(steady, TICK)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with host.lock(steady.name):
+            held.set()
+            release.wait(timeout=10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        assert not host.idle(steady, TICK)
+    finally:
+        release.set()
+        holder.join()
+    assert host.idle(steady, TICK)
