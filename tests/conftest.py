@@ -27,3 +27,19 @@ def _no_default_quota(settings):
     """Clusters made by tests have no default ResourceQuota unless a test asks for one
     (``tests/store/test_default_quota.py`` covers it); the live server's environment says the same."""
     settings.KUBEVIZ_DEFAULT_QUOTA = {}
+
+
+@pytest.fixture
+def daemons_placed(cluster):
+    """The test cluster with the DaemonSet ``agent`` applied through the API and run for a simulated minute: a daemon
+    pod running on every node, nothing left to do but the clock (still paused)."""
+    from django.test import Client
+
+    from kubeviz.runtime.host import host
+    from tests.manifests import agent_daemonset
+
+    response = Client().post(f"/sim/clusters/{cluster.name}/apply", data=agent_daemonset("1"),
+                             content_type="application/yaml")
+    assert response.status_code == 200, response.content
+    host.advance(cluster, 60)
+    return cluster

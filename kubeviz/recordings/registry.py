@@ -206,14 +206,14 @@ def after_slice(cluster: Cluster, engine) -> None:
     rv = cluster.resource_version
     known = _last_known(cluster, engine)
     last = known.last
+    position = (now, syncs, started, rv)
     if last is None and not known.origin:
-        pass
-    elif last is not None and (last.time, last.syncs, last.started, last.resource_version) == (now, syncs, started,
-                                                                                                rv):
-        pass
+        pass  # made before input logs existed: nothing to record
+    elif last is not None and (last.time, last.syncs, last.started, last.resource_version) == position:
+        pass  # the engine did not move since the last input
     elif last is not None and last.type == Input.Type.CLOCK:
-        _move_clock(last.pk, now, syncs, started, rv)
-        last.time, last.syncs, last.started, last.resource_version = now, syncs, started, rv
+        _move_clock(last.pk, *position)
+        last.time, last.syncs, last.started, last.resource_version = position
     else:
         last = Input.objects.create(cluster_id=cluster.pk, seq=(last.seq + 1) if last is not None else 1,
                                     type=Input.Type.CLOCK, time=now, syncs=syncs, started=started,

@@ -13,19 +13,15 @@ from kubeviz.recordings.models import Input
 from kubeviz.runtime import host as host_module
 from kubeviz.runtime.host import DONE, host
 from kubeviz.store.models import Cluster
-from tests.manifests import agent_daemonset
 from tests.recordings.test_replay import assert_same, roundtrip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def playing(cluster):
+def playing(daemons_placed):
     """The test cluster with a DaemonSet placed and running, playing at 1x."""
-    response = Client().post(f"/sim/clusters/{cluster.name}/apply", data=agent_daemonset("1"),
-                             content_type="application/yaml")
-    assert response.status_code == 200, response.content
-    host.advance(cluster, 60)
+    cluster = daemons_placed
     Cluster.objects.filter(pk=cluster.pk).update(paused=False)
     return host, Cluster.objects.get(pk=cluster.pk)
 

@@ -14,7 +14,6 @@ from kubeviz.runtime import player as player_module
 from kubeviz.runtime.host import IDLE_SECONDS, host
 from kubeviz.runtime.player import TICK, Player
 from kubeviz.store.models import Cluster
-from tests.manifests import agent_daemonset
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,12 +64,9 @@ def runs(monkeypatch):
 
 
 @pytest.fixture
-def steady(cluster):
+def steady(daemons_placed):
     """The test cluster with a DaemonSet running on every node and nothing due for an hour, playing at 10x."""
-    response = Client().post(f"/sim/clusters/{cluster.name}/apply", data=agent_daemonset("1"),
-                             content_type="application/yaml")
-    assert response.status_code == 200, response.content
-    host.advance(cluster, 60)
+    cluster = daemons_placed
     engine = host.engine_for(cluster)
     assert engine.settled() and engine.next_due() > engine.now + timedelta(minutes=30)
     Cluster.objects.filter(pk=cluster.pk).update(paused=False, speed=SPEED)
