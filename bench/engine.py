@@ -10,10 +10,14 @@ Cases (run one with --case, or all by default):
   every Job created and cleaned by the history limits. Target: under 120 s wall.
 * ``daemonset-rollout``: a DaemonSet on --nodes (5,000) nodes, then an image change rolled out at
   ``maxUnavailable: 10%``, in memory, fast-forward. Target: under 30 s wall.
-* ``played``: one classroom sandbox played as the player plays it at 10x (bench/classroom.py's learner: a DaemonSet on
-  3 nodes, a Job of 2 applied every 100 simulated seconds, ticks of one simulated second) on --database (a fresh database made from a PostgreSQL URL, or
-  SQLite by default), for --minutes (10) simulated minutes: database round trips and wall time per simulated minute,
-  by statement. The clocks of a class stay on time while the sum over its sandboxes fits in a wall minute.
+* ``played``: one classroom sandbox played as the player plays it, at --speed (10)x in its ticks of 0.1 wall seconds,
+  left alone while idle (bench/classroom.py's learner: a DaemonSet on 3 nodes, a Job of 2 applied every 100 simulated
+  seconds) on --database (a fresh database made from a PostgreSQL URL, or SQLite by default), for --minutes (10)
+  simulated minutes: database round trips and wall time per simulated minute, by statement, and CPU time per
+  simulated minute (the bench's process, and its PostgreSQL backend when the database runs on this machine). The
+  clocks of a class stay on time while the sum over its sandboxes fits in a wall minute, and its CPU in the machine's
+  cores (``--learners``: the cores a class needs for its engines alone). ``--idle`` applies no Job: what a sandbox
+  with nothing to do costs, its clock moving.
 * ``realtime-lag``: a DaemonSet-like load of 1,000 running pods (a Job of never-ending daemons) played at 1x for
   --seconds wall seconds; reports how far the player's ticks fall behind (target: never more than 100 ms).
 
@@ -262,6 +266,26 @@ def _statement_kind(sql: str) -> str:
     return f"{verb} {table}".strip()
 
 
+def _database_cpu(connection):
+    """A function answering the CPU seconds that ``connection``'s PostgreSQL backend spent since this call (None:
+    not PostgreSQL, or its server runs on another machine, whose /proc this one cannot read)."""
+    if connection.vendor != "postgresql":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+
+    def spent():
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    first = spent()
+    return lambda: None if first is None else spent() - first
+
+
 def case_played(args):
     from tests.manifests import agent_daemonset
 
@@ -273,6 +297,7 @@ def case_played(args):
         call_command("migrate", verbosity=0)
         from apiserver.apply import apply_manifests
         from kubeviz.runtime.host import host
+        from kubeviz.runtime.player import TICK
         from kubeviz.store.services import cluster_create, registry_for
 
         cluster = cluster_create(name="bench", nodes=3, seed=1, start=START, quota={})
@@ -291,21 +316,40 @@ def case_played(args):
 
         def run():
             with connection.execute_wrapper(counted):
-                began = time.perf_counter()
-                for second in range(int(args.minutes * 60)):
-                    if second % 100 == 0:
-                        apply_manifests(registry_for(cluster), job_manifest(f"job-{second}", 2, 2, "sleep 20; date"))
-                    host.play(cluster, 1.0, budget=10.0)
-                return time.perf_counter() - began
+                backend = _database_cpu(connection)
+                clock = host.engine_for(cluster).client.storage.cluster  # the engine's own copy of the cluster
+                began, cpu = time.perf_counter(), time.process_time()
+                elapsed = 0.0  # wall seconds since the cluster's last run, as the player counts them
+                jobs_every = round(100 / (TICK * args.speed))  # ticks: a Job every 100 simulated seconds
+                for tick in range(round(args.minutes * 60 / (TICK * args.speed))):
+                    if tick % jobs_every == 0 and not args.idle:
+                        apply_manifests(registry_for(cluster), job_manifest(f"job-{tick}", 2, 2, "sleep 20; date"))
+                        cluster.refresh_from_db()
+                    elapsed += TICK
+                    if host.idle(cluster, elapsed):
+                        continue
+                    host.play(cluster, elapsed, budget=10.0)
+                    elapsed = 0.0
+                    # What the player's read of the playing clusters at its next tick finds (one statement for a
+                    # whole class, left out of the counts): the engine is the cluster's only writer meanwhile.
+                    cluster.resource_version = clock.resource_version
+                return time.perf_counter() - began, time.process_time() - cpu, backend()
 
-        cluster.paused, cluster.speed = False, 1.0
+        cluster.paused, cluster.speed = False, args.speed
         cluster.save(update_fields=["paused", "speed"])
-        wall = _as_served(run)
+        wall, cpu, database_cpu = _as_served(run)
         vendor = connection.vendor
     minutes = args.minutes
-    print(f"played: one sandbox on {vendor}, {minutes:g} simulated minutes in ticks of 1 s")
+    print(f"played: one {'idle ' if args.idle else ''}sandbox on {vendor}, {minutes:g} simulated minutes at "
+          f"{args.speed:g}x in the player's ticks")
     print(f"  wall {wall / minutes * 1000:.0f} ms and {sum(counts.values()) / minutes:.0f} statements "
           f"(round trips) per simulated minute; {sum(spent.values()) / wall * 100:.0f} % of the wall in them")
+    per_minute = (cpu + (database_cpu or 0.0)) / minutes
+    database = "" if database_cpu is None else f" + database {database_cpu / minutes * 1000:.0f} ms"
+    print(f"  CPU per simulated minute: server {cpu / minutes * 1000:.0f} ms{database}; a class of {args.learners} "
+          f"at {args.speed:g}x plays {args.learners * args.speed:g} simulated minutes a wall minute: "
+          f"{per_minute * args.learners * args.speed / 60:.2f} cores for its engines alone "
+          f"(this machine has {os.cpu_count()})")
     for kind, n in sorted(counts.items(), key=lambda item: -item[1])[:args.top]:
         print(f"  {n / minutes:8.1f}/min {spent[kind] / minutes * 1000:7.1f} ms/min  {kind}")
 
@@ -325,6 +369,9 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--database", help="played: a PostgreSQL URL to make the bench's database from (else SQLite)")
     parser.add_argument("--top", type=int, default=25, help="played: how many kinds of statement to list")
+    parser.add_argument("--learners", type=int, default=100, help="played: the class the CPU figure is for")
+    parser.add_argument("--speed", type=float, default=10, help="played: the speed the sandbox plays at")
+    parser.add_argument("--idle", action="store_true", help="played: apply no Job")
     args = parser.parse_args()
     defaults = {
         "memory-job": (100_000, 1_000, 1_000),
