@@ -241,8 +241,13 @@ if _redis_url:
                        "prefix": env_str("REDIS_PREFIX", "asgi")},
         }
     }
+    # What every process must count together (the wrong class codes tried from one address): in the same Redis. A
+    # count kept in each process's memory would give a guesser one allowance per process behind nginx.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url,
+                          "KEY_PREFIX": env_str("REDIS_PREFIX", "asgi")}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10000}}}
+    # One process: its memory (Django's default cache).
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]

@@ -335,3 +335,19 @@ def test_a_stopped_process_gives_its_clusters_up_at_once(tmp_path):
         wait_for("the survivor playing the cluster on",
                  lambda: parse_rfc3339(clock(survivor, "calm")["now"]) > stood, timeout=30)
         assert _holder(servers, "calm") is survivor
+
+
+def test_wrong_class_codes_are_counted_across_the_processes(tmp_path):
+    """The join form's allowance of wrong codes per address is one for the whole deployment, kept in Redis: a
+    guesser whose tries nginx spreads over the processes is refused after as many tries as with one process."""
+    from tests.classroom.live import Browser
+
+    allowed = 4
+    env = {"KUBEVIZ_CLASSROOM": "true", "KUBEVIZ_JOIN_FAILURES": str(allowed)}
+    with deployment(tmp_path, extra_env=env) as servers:
+        guessers = [Browser(server) for server in servers]
+        statuses = [guessers[i % 2].form("/join/", {"code": f"WRONG{i}", "name": "mallory"})[0]
+                    for i in range(allowed + 2)]
+        assert statuses == [400] * allowed + [429, 429], statuses
+        # and it is the address that is refused, on every process, whichever code comes next
+        assert [Browser(server).form("/join/", {"code": "ANY", "name": "x"})[0] for server in servers] == [429, 429]
