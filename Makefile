@@ -33,10 +33,12 @@ run: $(VENV)/.runtime
 	$(BIN)/daphne -b $(HOST) -p $(PORT) kubeviz.asgi:application
 
 # A class served by N processes behind nginx, on PostgreSQL and Redis (README "Serving a class from several
-# processes or machines"): DATABASE_URL=postgres://... REDIS_URL=redis://... make serve-class N=2
+# processes or machines"): DATABASE_URL=postgres://... REDIS_URL=redis://... make serve-class N=2 [E=1: with an
+# engine process beside them, which runs every cluster's engine]
 N ?= 2
+E ?= 0
 serve-class: $(VENV)/.runtime nginx
-	$(BIN)/python deploy/serve_class.py --processes $(N) --host $(HOST) --port $(PORT)
+	$(BIN)/python deploy/serve_class.py --processes $(N) --engines $(E) --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browsers here.
 browser:

@@ -2,11 +2,17 @@
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python deploy/serve_class.py --processes 2 --port 8000
     make serve-class N=2        # the same, through make
+    make serve-class N=2 E=1    # and one engine process beside them
 
 Every process shares the PostgreSQL database and the Redis channel layer (SQLite is one process's database: it is
 refused here). The database is migrated and the ``default`` cluster and the lessons are made once, as ``make run``
 does; then the Daphne processes start on 127.0.0.1, ports PORT+1..PORT+N, and nginx (Debian's package) listens on
-HOST:PORT with a configuration generated from deploy/nginx.conf.template in a temporary directory. Ctrl-C (or
+HOST:PORT with a configuration generated from deploy/nginx.conf.template in a temporary directory. With ``--engines
+E``, E more processes (ports PORT+N+1..PORT+N+E, not behind nginx) run every cluster's engine, and the N behind nginx
+are web processes (``KUBEVIZ_ENGINES=false``) that send them what drives an engine: the clocks then share the machine
+with the requests as processes do, not as threads of one process under its interpreter lock, and the web processes
+run ``--web-nice`` (10) steps below the engine processes' priority, so that on a busy machine the sandboxes' clocks
+keep their speed first and the requests take what is left. Ctrl-C (or
 SIGTERM) stops them all. The functions here are what the tests and bench/scaleout.py start their deployments with.
 """
 
@@ -65,17 +71,21 @@ def start_nginx(config: str, run_dir: Path, *, log=None) -> subprocess.Popen:
     return subprocess.Popen([binary, "-p", str(run_dir), "-c", str(path)], stdout=log, stderr=subprocess.STDOUT)
 
 
+#: How far below the engine processes' CPU priority the web processes run, beside engine processes (``nice``).
+WEB_NICE = 10
+
 #: Daphne's options for a class: the client's address is the one nginx saw (X-Forwarded-For), so per-client limits
 #: count learners, not the proxy; and a live stream is given 60 s to be accepted, not 5: a class opening its
 #: dashboards at once queues their first reads, and a stream dropped after 5 s is retried, adding to the queue.
 DAPHNE_OPTIONS = ["--proxy-headers", "--websocket_connect_timeout", "60"]
 
 
-def start_daphne(port: int, env: dict, *, log=None, bind: str = "127.0.0.1") -> subprocess.Popen:
-    """One server process (``DAPHNE_OPTIONS``). Bind it where only nginx reaches it."""
+def start_daphne(port: int, env: dict, *, log=None, bind: str = "127.0.0.1", nice: int = 0) -> subprocess.Popen:
+    """One server process (``DAPHNE_OPTIONS``), ``nice`` steps below this one's priority. Bind it where only nginx
+    reaches it."""
     return subprocess.Popen(
         [sys.executable, "-m", "daphne", *DAPHNE_OPTIONS, "-b", bind, "-p", str(port), "kubeviz.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=(lambda: os.nice(nice)) if nice else None,
     )
 
 
@@ -115,26 +125,35 @@ def prepare(env: dict) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", "-n", type=int, default=2, help="Daphne processes (default 2)")
+    parser.add_argument("--engines", "-e", type=int, default=0,
+                        help="engine processes beside them, not behind nginx (default 0: every process runs engines)")
+    parser.add_argument("--web-nice", type=int, default=WEB_NICE,
+                        help=f"with engine processes, the web processes' nice value (default {WEB_NICE})")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="nginx's address")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)), help="nginx's port")
     args = parser.parse_args(argv)
-    if args.processes < 1:
-        parser.error("--processes must be at least 1")
+    if args.processes < 1 or args.engines < 0:
+        parser.error("--processes must be at least 1, --engines at least 0")
     env = dict(os.environ)
-    # Each process keeps to a pool of connections: N processes together stay under PostgreSQL's max_connections.
-    env.setdefault("KUBEVIZ_DB_POOL", str(max(4, 80 // args.processes)))
+    # Each process keeps to a pool of connections: all of them together stay under PostgreSQL's max_connections.
+    env.setdefault("KUBEVIZ_DB_POOL", str(max(4, 80 // (args.processes + args.engines))))
     check_environment(env)
     prepare(env)
     run_dir = Path(tempfile.mkdtemp(prefix="kubeviz-nginx-"))
     ports = [args.port + 1 + i for i in range(args.processes)]
-    children = [start_daphne(port, env) for port in ports]
-    for port, child in zip(ports, children):
-        wait_until_up("127.0.0.1", port, process=child)
+    engine_ports = [args.port + 1 + args.processes + i for i in range(args.engines)]
+    children = [start_daphne(port, env) for port in engine_ports]
+    web = dict(env, KUBEVIZ_ENGINES="false") if args.engines else env
+    children += [start_daphne(port, web, nice=args.web_nice if args.engines else 0) for port in ports]
+    for port, child in zip(engine_ports + ports, children):
+        wait_until_up("127.0.0.1", port, process=child)  # which also starts its player, renewer and listener
     config = nginx_config(listen=f"{args.host}:{args.port}", backends=[f"127.0.0.1:{p}" for p in ports],
                           run_dir=run_dir, access_log="/dev/stdout")
     children.append(start_nginx(config, run_dir))
+    engines = f", {args.engines} engine processes beside them (ports {engine_ports[0]}-{engine_ports[-1]})" \
+        if args.engines else ""
     print(f"kubeviz on http://{args.host}:{args.port}/ : nginx in front of {args.processes} processes "
-          f"(ports {ports[0]}-{ports[-1]}); Ctrl-C stops them", flush=True)
+          f"(ports {ports[0]}-{ports[-1]}){engines}; Ctrl-C stops them", flush=True)
 
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))

@@ -315,6 +315,10 @@ KUBEVIZ_PLAYER = env_bool("KUBEVIZ_PLAYER", True)
 # PostgreSQL; SQLite is served by one process, which needs no lease.
 KUBEVIZ_LEASES = env_bool("KUBEVIZ_LEASES", DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
 KUBEVIZ_LEASE_SECONDS = env_int("KUBEVIZ_LEASE_SECONDS", 15, minimum=1)
+# With leases: whether this process runs engines (the default), or is a web process that serves requests and sends
+# what drives an engine to the engine processes (deploy/serve_class.py --engines). A web process takes a cluster's
+# lease itself only while no engine process is alive, and gives it up once one is.
+KUBEVIZ_ENGINES = env_bool("KUBEVIZ_ENGINES", True)
 
 # How many wall seconds a clock advance request runs before it answers 202 with its progress and goes on in the
 # background (a request may ask for less or more with "wait", up to KUBEVIZ_ADVANCE_MAX_WAIT).

@@ -10,7 +10,8 @@ again.
 
 When nobody holds a live lease, the least loaded process gets it (``lease.place``), which may be the receiving one.
 While the holder stays silent, the sender keeps waiting as long as the holder renews its lease (a long advance);
-once the lease expired (the holder died) the sender takes it and serves the request itself.
+once the lease expired (the holder died) the sender takes it and serves the request itself; a web process
+(``KUBEVIZ_ENGINES=false``) places it with the least loaded engine process instead, and asks that one.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def served_elsewhere(request, cluster_name: str) -> HttpResponse | None:
         # other's processes could otherwise hold every connection the others need to answer them.
         connection.close()
     try:
-        answer = async_to_sync(_forward)(message, pk, holding)
+        answer = _forwarded(message, pk, holding)
     except errors.StatusError as error:
         return HttpResponse(_status_json(error), status=error.code, content_type="application/json")
     if answer is None:  # the holder died: this process took the lease over
@@ -87,6 +88,17 @@ def served_elsewhere(request, cluster_name: str) -> HttpResponse | None:
             host.leases.align(cluster_name, holding.term)
         return None
     return _response(answer)
+
+
+def _forwarded(message: dict, pk: int, holding: lease.Holding) -> dict | None:
+    """The holder's answer; when it died and another process took the cluster over, that one's."""
+    try:
+        return async_to_sync(_forward)(message, pk, holding)
+    except _Moved as moved:
+        try:
+            return async_to_sync(_forward)(message, pk, moved.holding)
+        except _Moved:
+            raise _moved_meanwhile() from None
 
 
 async def _forward(message: dict, pk: int, holding: lease.Holding) -> dict | None:
@@ -113,8 +125,9 @@ async def _forward(message: dict, pk: int, holding: lease.Holding) -> dict | Non
             taken = await sync_to_async(_take, thread_sensitive=False)(pk)
             if taken is not None and taken.mine:
                 return None
-            raise errors.StatusError(503, "ServiceUnavailable",
-                                     "the cluster's engine moved to another server process meanwhile: try again", {})
+            if taken is not None and taken.live and taken.holder != holding.holder:
+                raise _Moved(taken)
+            raise _moved_meanwhile()
     finally:
         if not answer.done():
             answer.cancel()
@@ -127,9 +140,24 @@ def _lease_now(pk: int) -> lease.Holding | None:
         connection.close()
 
 
+class _Moved(Exception):
+    """The process a request was sent to died, and another one took the cluster's lease over (``holding``)."""
+
+    def __init__(self, holding: lease.Holding):
+        super().__init__(holding.holder)
+        self.holding = holding
+
+
+def _moved_meanwhile() -> errors.StatusError:
+    return errors.StatusError(503, "ServiceUnavailable",
+                              "the cluster's engine moved to another server process meanwhile: try again", {})
+
+
 def _take(pk: int) -> lease.Holding | None:
+    """The lease of a cluster whose holder died: taken by this process, or by the least loaded engine process when
+    this is a web process."""
     try:
-        return lease.lease_take(pk)
+        return lease.lease_take(pk) if settings.KUBEVIZ_ENGINES else lease.place(pk)
     finally:
         connection.close()
 

@@ -12,9 +12,11 @@ the term its engine was built under (``LeaseGuard.lock_if_held``): so a process 
 writes nothing once another has taken over, and the new holder, whose take waited for that slice to commit,
 builds its engine from everything the old one stored.
 
-Processes say they are alive in ``EngineProcess`` (renewed with their leases); a cluster nobody holds goes to the
-live process holding the fewest leases (``place``, ``claim_unowned``). With SQLite (one process) none of this
-runs: ``KUBEVIZ_LEASES`` is off and the engine host asks nothing more per slice.
+Processes that run engines say they are alive in ``EngineProcess`` (renewed with their leases); a cluster nobody
+holds goes to the live one holding the fewest leases (``place``, ``claim_unowned``). A web process
+(``KUBEVIZ_ENGINES=false``) is not among them: it sends what drives an engine to them, takes a lease itself only
+while none of them is alive, and gives what it took back once one is. With SQLite (one process) none of this runs:
+``KUBEVIZ_LEASES`` is off and the engine host asks nothing more per slice.
 """
 
 from __future__ import annotations
@@ -118,11 +120,17 @@ def lease_take(cluster_pk: int, *, holder: str | None = None) -> Holding | None:
 
 def leases_renew() -> int:
     """Renew every lease this process holds, and its own liveness; answers how many leases it holds. A lease that
-    expired and was not taken is still this process's: nobody else wrote meanwhile, so renewing it is safe."""
+    expired and was not taken is still this process's: nobody else wrote meanwhile, so renewing it is safe. A web
+    process says nothing of its liveness, and while an engine process is alive lets its leases expire at once: the
+    engine processes take them over (``clusters_to_play``), and until one does, this one goes on running them."""
     me = identity()
     with transaction.atomic():
-        if not EngineProcess.objects.filter(identity=me).update(expires_at=_expiry()):
-            EngineProcess.objects.create(identity=me, expires_at=timezone_now() + duration())
+        if settings.KUBEVIZ_ENGINES:
+            if not EngineProcess.objects.filter(identity=me).update(expires_at=_expiry()):
+                EngineProcess.objects.create(identity=me, expires_at=timezone_now() + duration())
+        elif EngineProcess.objects.filter(expires_at__gt=Now()).exists():
+            EngineLease.objects.filter(holder=me).update(expires_at=NEVER)
+            return 0
         return EngineLease.objects.filter(holder=me).update(expires_at=_expiry())
 
 
@@ -139,10 +147,12 @@ def leases_release() -> int:
 
 
 def loads() -> dict[str, int]:
-    """The live processes and how many live leases each holds (this one always among them)."""
+    """The live processes that run engines and how many live leases each holds: this one always among them, unless
+    it is a web process and an engine process is alive."""
     counts = {identity: 0 for identity in
               EngineProcess.objects.filter(expires_at__gt=Now()).values_list("identity", flat=True)}
-    counts.setdefault(identity(), 0)
+    if settings.KUBEVIZ_ENGINES or not counts:
+        counts.setdefault(identity(), 0)
     held = (EngineLease.objects.filter(expires_at__gt=Now(), holder__in=list(counts))
             .values("holder").annotate(n=Count("pk")).values_list("holder", "n"))
     for holder, n in held:
@@ -233,8 +243,9 @@ class LeaseGuard:
 
     def built(self, cluster: Cluster, engine) -> None:
         """An engine was just built for the cluster: it belongs to the lease's current term if this process holds
-        it (taking it when nobody holds it live), else to none, and then it writes nothing."""
-        lease = lease_take(cluster.pk)
+        it (taking it when nobody holds it live; a web process, only when no engine process is alive), else to
+        none, and then it writes nothing."""
+        lease = lease_take(cluster.pk) if settings.KUBEVIZ_ENGINES else place(cluster.pk)
         engine.lease_term = lease.term if lease is not None and lease.mine else None
         self._terms[cluster.name] = engine.lease_term
 

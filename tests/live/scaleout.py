@@ -82,14 +82,17 @@ class ScaleoutServer(LiveServer):
 
 
 @contextmanager
-def deployment(tmp, count: int = 2, *, extra_env: dict | None = None):
-    """``count`` server processes on a fresh database and Redis prefix, migrated and bootstrapped once."""
+def deployment(tmp, count: int = 2, *, extra_env: dict | None = None, envs: list[dict] | None = None):
+    """``count`` server processes on a fresh database and Redis prefix, migrated and bootstrapped once; ``envs``,
+    one per process, adds to ``extra_env`` what differs between them."""
     services_or_skip()
     prefix = f"kubeviz-test-{secrets.token_hex(4)}"
     secret_key = secrets.token_urlsafe(50)
+    envs = envs or [{}] * count
     with fresh_database() as database_url:
         servers = [ScaleoutServer(tmp / f"server-{i}", database_url=database_url, prefix=prefix,
-                                  secret_key=secret_key, extra_env=extra_env) for i in range(count)]
+                                  secret_key=secret_key, extra_env={**(extra_env or {}), **envs[i]})
+                   for i in range(count)]
         try:
             servers[0].manage("migrate", "--noinput")
             servers[0].manage("bootstrap")

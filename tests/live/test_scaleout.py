@@ -351,3 +351,182 @@ def test_wrong_class_codes_are_counted_across_the_processes(tmp_path):
         assert statuses == [400] * allowed + [429, 429], statuses
         # and it is the address that is refused, on every process, whichever code comes next
         assert [Browser(server).form("/join/", {"code": "ANY", "name": "x"})[0] for server in servers] == [429, 429]
+
+
+def test_web_processes_leave_every_engine_to_the_engine_process(tmp_path):
+    """deploy/serve_class.py --engines: a web process (``KUBEVIZ_ENGINES=false``) sends what drives an engine to the
+    engine process, which runs the cluster. When the engine process dies, the web process runs the cluster meanwhile,
+    and gives it back to the engine process that comes up again; the Job creates each of its pods once throughout."""
+    import psycopg
+
+    def now(server):
+        return parse_rfc3339(clock(server, "split")["now"])
+
+    with deployment(tmp_path, envs=[{"KUBEVIZ_ENGINES": "false"}, {}]) as servers:
+        web, engine = servers
+        ok(web, "POST", "/sim/clusters", {"name": "split", "nodes": 2, "seed": 5, "start": START})
+        apply(web, "split", JOB.format(completions=8, parallelism=2))
+        ok(web, "POST", "/sim/clusters/split/clock/advance", {"seconds": 30, "wait": 120})
+        assert _holder(servers, "split") is engine
+        with psycopg.connect(web.env["DATABASE_URL"]) as conn:
+            processes = [row[0] for row in conn.execute("SELECT identity FROM runtime_engineprocess")]
+        assert [f"-{engine.process.pid}-" in p for p in processes] == [True]  # the web process is not a candidate
+        assert now(web) == now(engine) == parse_rfc3339(START) + timedelta(seconds=30)
+
+        ok(web, "PATCH", "/sim/clusters/split/clock", {"paused": False, "speed": 4})
+        stood = now(web)
+        wait_for("the engine process playing the cluster", lambda: now(web) > stood + timedelta(seconds=2), timeout=30)
+        assert _holder(servers, "split") is engine
+
+        engine.kill()
+        stood = now(web)
+        wait_for("the web process running the cluster while no engine process is alive",
+                 lambda: _holder(servers, "split") is web and now(web) > stood + timedelta(seconds=2),
+                 timeout=3 * LEASE_SECONDS + 20)
+
+        engine.start()  # a new engine process, on the same port
+        wait_for("the engine process taking the cluster back", lambda: _holder(servers, "split") is engine,
+                 timeout=3 * LEASE_SECONDS + 20)
+        stood = now(web)
+        wait_for("the engine process playing it on", lambda: now(web) > stood + timedelta(seconds=2), timeout=30)
+
+        ok(web, "PATCH", "/sim/clusters/split/clock", {"paused": True})
+        ok(web, "POST", "/sim/clusters/split/clock/advance", {"seconds": 600, "wait": 240}, timeout=300)
+        job = ok(web, "GET", "/clusters/split/apis/batch/v1/namespaces/default/jobs/count")["status"]
+        assert job["succeeded"] == 8
+        assert len(pods(web, "split", "job-name=count")) == 8
+        reasons = job_events(web, "split", "count")
+        assert reasons.get("SuccessfulCreate") == 8, reasons
+        assert "SuccessfulDelete" not in reasons, reasons
+
+
+def test_a_request_whose_engine_process_died_is_answered_by_the_one_taking_over(tmp_path):
+    """A web process waiting for the answer of an engine process that dies (kill -9) asks the engine process that
+    takes the cluster over, and passes its answer on: the client never learns that the first one died."""
+    cronjob = textwrap.dedent(
+        """\
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata:
+          name: every-minute
+        spec:
+          schedule: "*/1 * * * *"
+          jobTemplate:
+            spec:
+              template:
+                spec:
+                  containers:
+                  - name: tick
+                    image: busybox:1.36
+                    command: ["sh", "-c", "sleep 5"]
+                  restartPolicy: Never
+        """
+    )
+    with deployment(tmp_path, 3, envs=[{"KUBEVIZ_ENGINES": "false"}, {}, {}]) as servers:
+        web, *engines = servers
+        ok(web, "POST", "/sim/clusters", {"name": "busy", "nodes": 2, "seed": 8, "start": START})
+        apply(web, "busy", cronjob)
+        answer = {}
+        # weeks of a CronJob every minute: far more than a few seconds of work
+        request = threading.Thread(target=lambda: answer.update(
+            reply=call(web, "POST", "/sim/clusters/busy/clock/advance", {"seconds": 14 * 86400, "wait": 15},
+                       timeout=120)))
+        request.start()
+        wait_for("the advance under way in the engine process",
+                 lambda: _stored_now(web, "busy") > parse_rfc3339(START), timeout=30)
+        first = _holder(servers, "busy")
+        assert first in engines
+        first.kill()
+        request.join(timeout=100)
+        assert not request.is_alive()
+        status, body = answer["reply"]
+        assert status in (200, 202), body  # the other engine process's answer: done, or going on in the background
+        second = _holder(servers, "busy")
+        assert second in engines and second is not first
+        assert parse_rfc3339(body["now"]) > parse_rfc3339(START)
+
+
+def _stored_now(server, cluster):
+    """The cluster's clock as stored (what a reader of the database sees while a run goes on)."""
+    import psycopg
+
+    with psycopg.connect(server.env["DATABASE_URL"]) as conn:
+        return conn.execute("SELECT sim_now FROM store_cluster WHERE name = %s", [cluster]).fetchone()[0]
+
+
+def test_serve_class_runs_web_processes_behind_nginx_and_an_engine_process_beside_them(tmp_path):
+    """``deploy/serve_class.py --processes 2 --engines 1`` (``make serve-class N=2 E=1``), as a school starts it:
+    nginx on PORT answers, a cluster played through it runs in the engine process on PORT+3, and SIGTERM stops
+    every process it started."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    import psycopg
+
+    from tests.live.conftest import ROOT
+
+    from .scaleout import REDIS_URL, fresh_database, services_or_skip
+
+    services_or_skip()
+
+    def free_run(count):  # ``count`` consecutive free ports
+        for _ in range(50):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                base = s.getsockname()[1]
+            if base + count < 65536 and all(_port_free(base + i) for i in range(count)):
+                return base
+        pytest.fail("no consecutive free ports")
+
+    port = free_run(4)
+    with fresh_database() as database_url:
+        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=REDIS_URL,
+                   REDIS_PREFIX=f"kubeviz-test-{port}", SECRET_KEY="k" * 60, KUBEVIZ_LEASE_SECONDS="4")
+        log = open(tmp_path / "serve_class.log", "w")
+        launcher = subprocess.Popen([sys.executable, "deploy/serve_class.py", "--processes", "2", "--engines", "1",
+                                     "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            front = type("Front", (), {"url": f"http://127.0.0.1:{port}"})()
+            wait_for("nginx answering", lambda: _answers(front.url), timeout=120)
+            ok(front, "POST", "/sim/clusters", {"name": "school", "nodes": 2, "seed": 4, "start": START})
+            ok(front, "PATCH", "/sim/clusters/school/clock", {"paused": False, "speed": 10})
+            wait_for("the clock playing", lambda: parse_rfc3339(clock(front, "school")["now"])
+                     > parse_rfc3339(START) + timedelta(seconds=5), timeout=60)
+            with psycopg.connect(database_url) as conn:
+                holder = conn.execute("SELECT l.holder FROM runtime_enginelease l JOIN store_cluster c "
+                                      "ON c.id = l.cluster_id WHERE c.name = 'school'").fetchone()[0]
+            pid = int(holder.split("-")[-2])
+            arguments = open(f"/proc/{pid}/cmdline").read().split("\0")
+            assert arguments[arguments.index("-p") + 1] == str(port + 3)  # the engine process, not behind nginx
+            assert "KUBEVIZ_ENGINES=false" not in open(f"/proc/{pid}/environ").read().split("\0")
+            children = [int(p) for p in subprocess.run(["pgrep", "-P", str(launcher.pid)], capture_output=True,
+                                                       text=True).stdout.split()]
+            assert len(children) == 4  # three Daphne processes and nginx
+        finally:
+            launcher.send_signal(signal.SIGTERM)
+            launcher.wait(timeout=60)
+            log.close()
+        assert all(not os.path.exists(f"/proc/{child}") for child in children), \
+            (tmp_path / "serve_class.log").read_text()[-2000:]
+
+
+def _port_free(port):
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url + "/clusters/default/version", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -115,6 +115,23 @@ def test_new_clusters_go_to_the_least_loaded_process(cluster):
     assert lease.place(second.pk).holder == OTHER  # placed once, it stays
 
 
+def test_a_web_process_places_clusters_with_the_engine_processes(cluster, settings):
+    """KUBEVIZ_ENGINES=false: while an engine process is alive this one is no candidate, renews none of what it
+    holds and says nothing of itself; with none alive, it is the only candidate."""
+    from kubeviz.store.services import cluster_create
+
+    settings.KUBEVIZ_ENGINES = False
+    assert lease.loads() == {lease.identity(): 0}  # nobody runs engines: this process, as a last resort
+    assert lease.place(cluster.pk).holder == lease.identity()
+    EngineProcess.objects.create(identity=OTHER, expires_at=lease.timezone_now() + timedelta(minutes=1))
+    assert lease.loads() == {OTHER: 0}
+    assert lease.place(cluster_create(name="second", nodes=1, seed=1).pk).holder == OTHER
+    assert lease.leases_renew() == 0
+    assert not lease.lease_of(cluster.pk).live  # given up: the engine process takes it
+    assert not EngineProcess.objects.filter(identity=lease.identity()).exists()
+    assert lease.place(cluster.pk).holder == OTHER
+
+
 def _apply(cluster, text):
     response = Client().post(f"/sim/clusters/{cluster.name}/apply", data=text, content_type="application/yaml")
     assert response.status_code == 200, response.content
