@@ -15,8 +15,10 @@ as they would in class. Each learner then, with their own capability token as ku
 
 After ``--warmup`` seconds it measures for ``--seconds``: the latency of every read and apply (p50, p99, max), the
 rate of every sandbox's clock (simulated seconds per wall second, read at both ends of the window, against 10),
-frames received, and the server's CPU (share of one core). ``--runs`` runs on fresh servers, and the medians of
-the runs. The load generator shares the machine's cores with the server: the figures are for the whole loop.
+frames received, the server's CPU (share of one core), the load generator's own (this process: every learner's
+requests and streams, one asyncio loop) and how busy the whole machine was (all its cores, /proc/stat). ``--runs``
+runs on fresh servers, and the medians of the runs. The load generator shares the machine's cores with the server:
+the figures are for the whole loop.
 
 ``--floor`` measures the floor of the reads on this machine: the same class, but each learner's three reads a
 second ask ``/version`` (the request cycle, the authorization and no store read) instead of the lists.
@@ -110,6 +112,13 @@ IDLE = ("select (", "epoll", "wait (threading", "_worker (concurrent", "poll (se
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """The machine's CPU time since boot, (busy, all) in clock ticks of all its cores (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -274,9 +283,14 @@ async def class_run(port: int, server_pid: int | list[int], args) -> dict:
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     clocks_before = await asyncio.gather(*(learner.clock() for learner in learners))
     cpu_before, frames_before = sum(map(cpu_seconds, pids)), sum(learner.frames for learner in learners)
+    load_before, machine_before = time.process_time(), machine_busy()
     await asyncio.gather(*work)
     clocks_after = await asyncio.gather(*(learner.clock() for learner in learners))
-    cpu = (sum(map(cpu_seconds, pids)) - cpu_before) / (time.monotonic() - measure_from)
+    window = time.monotonic() - measure_from
+    cpu = (sum(map(cpu_seconds, pids)) - cpu_before) / window
+    load_cpu = (time.process_time() - load_before) / window
+    machine_after = machine_busy()
+    machine = (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1])
     frames = sum(learner.frames for learner in learners) - frames_before
     for task in watchers:
         task.cancel()
@@ -305,7 +319,8 @@ async def class_run(port: int, server_pid: int | list[int], args) -> dict:
         "read max": max(reads, default=float("nan")), "applies": len(applies), "apply p50": percentile(applies, 0.5),
         "apply p99": percentile(applies, 0.99), "apply max": max(applies, default=float("nan")),
         "clock error": max(errors), "clock error median": statistics.median(errors),
-        "frames/s": frames / args.seconds, "server cpu": cpu * 100, "failures": failures,
+        "frames/s": frames / args.seconds, "server cpu": cpu * 100, "load cpu": load_cpu * 100,
+        "machine busy": machine * 100, "failures": failures,
         "load": os.getloadavg()[0],
     }
 
@@ -315,7 +330,8 @@ def show(result: dict) -> str:
             f"max {result['read max']:.0f} ms | applies {result['applies']}: p50 {result['apply p50']:.0f} ms, "
             f"p99 {result['apply p99']:.0f} ms, max {result['apply max']:.0f} ms | clocks: worst "
             f"{result['clock error']:.1f} % off (median {result['clock error median']:.1f} %) | "
-            f"{result['frames/s']:.0f} frames/s | server {result['server cpu']:.0f} % of a core | "
+            f"{result['frames/s']:.0f} frames/s | server {result['server cpu']:.0f} % of a core, load generator "
+            f"{result['load cpu']:.0f} %, machine {result['machine busy']:.0f} % busy | "
             f"{result['failures']} failed requests | machine load {result['load']:.1f} on {os.cpu_count()} cores")
 
 
