@@ -83,10 +83,10 @@ DAPHNE_OPTIONS = ["--proxy-headers", "--websocket_connect_timeout", "60"]
 def start_daphne(port: int, env: dict, *, log=None, bind: str = "127.0.0.1", nice: int = 0) -> subprocess.Popen:
     """One server process (``DAPHNE_OPTIONS``), ``nice`` steps below this one's priority. Bind it where only nginx
     reaches it."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "daphne", *DAPHNE_OPTIONS, "-b", bind, "-p", str(port), "kubeviz.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=(lambda: os.nice(nice)) if nice else None,
-    )
+    command = [sys.executable, "-m", "daphne", *DAPHNE_OPTIONS, "-b", bind, "-p", str(port), "kubeviz.asgi:application"]
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_until_up(host: str, port: int, *, path: str = "/clusters/default/version", timeout: float = 60,

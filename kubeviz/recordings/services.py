@@ -83,7 +83,9 @@ def _reached(when: datetime, syncs: int, started: bool) -> Callable:
 
 class DatabaseReplay:
     """Replaying into a stored cluster, with the server's engine host (its slices record the new cluster's own
-    input log as they go)."""
+    input log as they go). Used as a context: the replay runs inside its request, so the cluster's engine runs in
+    this process for the whole of it (with several processes, this one takes the new cluster's lease, a web process
+    too, and keeps it until the replay ends)."""
 
     def __init__(self, cluster: Cluster):
         from django.conf import settings
@@ -95,6 +97,16 @@ class DatabaseReplay:
         # not for ever (a recording can ask for a month of a busy cluster in one clock move).
         self.budget = settings.KUBEVIZ_ADVANCE_MAX_WAIT
         self.deadline = time.monotonic() + self.budget
+        self._pin = host.pinned(cluster.name)
+
+    def __enter__(self):
+        self._pin.__enter__()
+        if self.host.leases is not None:
+            self.host.leases.take_here(self.cluster)
+        return self
+
+    def __exit__(self, *exc):
+        return self._pin.__exit__(*exc)
 
     def _run_to(self, when: datetime, until: Callable | None):
         from kubeviz.runtime.host import RunTimedOut
@@ -243,7 +255,8 @@ def recording_import(recording: Recording, *, name: str | None = None, learner=N
     try:
         if learner is not None:
             Origin.objects.filter(cluster=cluster).update(learner=learner)
-        replay(DatabaseReplay(cluster), recording.steps, strict=True)
+        with DatabaseReplay(cluster) as target:
+            replay(target, recording.steps, strict=True)
     except BaseException:
         _discard(cluster)
         raise
@@ -274,18 +287,18 @@ def cluster_fork(source: Cluster, *, name: str, at: datetime | None = None, reso
     strict = seed is None or seed == recording.seed
     cluster = _new_cluster(recording, name=name, seed=seed)
     try:
-        target = DatabaseReplay(cluster)
-        if resource_version is not None:
-            steps = [s for s in recording.steps if s.resource_version <= resource_version]
-            replay(target, steps, strict=strict)
-            rest = recording.steps[len(steps):]
-            if rest and rest[0].type == "clock":
-                target.run_until(rest[0].time, until=lambda engine: engine.client.resource_version() >= resource_version
-                                 or _reached(*rest[0].position)(engine))
-        else:
-            steps = [s for s in recording.steps if s.time <= at]
-            replay(target, steps, strict=strict)
-            target.run_until(at)
+        with DatabaseReplay(cluster) as target:
+            if resource_version is not None:
+                steps = [s for s in recording.steps if s.resource_version <= resource_version]
+                replay(target, steps, strict=strict)
+                rest = recording.steps[len(steps):]
+                if rest and rest[0].type == "clock":
+                    target.run_until(rest[0].time, until=lambda engine: engine.client.resource_version()
+                                     >= resource_version or _reached(*rest[0].position)(engine))
+            else:
+                steps = [s for s in recording.steps if s.time <= at]
+                replay(target, steps, strict=strict)
+                target.run_until(at)
         cluster.refresh_from_db()
         with transaction.atomic():
             Origin.objects.filter(cluster=cluster).update(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from http.cookies import SimpleCookie
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -91,22 +92,23 @@ def served_elsewhere(request, cluster_name: str) -> HttpResponse | None:
 
 
 def _forwarded(message: dict, pk: int, holding: lease.Holding) -> dict | None:
-    """The holder's answer; when it died and another process took the cluster over, that one's."""
+    """The holder's answer; when it died and another process took the cluster over, that one's (the request is
+    run there from where the dead one left the cluster). Both within one wait."""
+    give_up = time.monotonic() + settings.KUBEVIZ_ADVANCE_MAX_WAIT + 2 * settings.KUBEVIZ_LEASE_SECONDS
     try:
-        return async_to_sync(_forward)(message, pk, holding)
+        return async_to_sync(_forward)(message, pk, holding, give_up)
     except _Moved as moved:
         try:
-            return async_to_sync(_forward)(message, pk, moved.holding)
+            return async_to_sync(_forward)(message, pk, moved.holding, give_up)
         except _Moved:
             raise _moved_meanwhile() from None
 
 
-async def _forward(message: dict, pk: int, holding: lease.Holding) -> dict | None:
+async def _forward(message: dict, pk: int, holding: lease.Holding, give_up: float) -> dict | None:
     layer = get_channel_layer()
     message["reply"] = reply = await layer.new_channel()
     await layer.send(channel_for(holding.holder), message)
     patience = settings.KUBEVIZ_LEASE_SECONDS
-    give_up = asyncio.get_running_loop().time() + settings.KUBEVIZ_ADVANCE_MAX_WAIT + 2 * patience
     # One receive for the whole wait: cancelling one in between could lose an answer arriving just then.
     answer = asyncio.ensure_future(layer.receive(reply))
     try:
@@ -118,7 +120,7 @@ async def _forward(message: dict, pk: int, holding: lease.Holding) -> dict | Non
             if now is None:
                 raise errors.StatusError(404, "NotFound", "the cluster was deleted", {})
             if now.holder == holding.holder and now.term == holding.term and now.live:
-                if asyncio.get_running_loop().time() < give_up:
+                if time.monotonic() < give_up:
                     continue  # the holder is alive (it renews its lease): still at work
                 raise errors.StatusError(503, "ServiceUnavailable",
                                          "the server process running this cluster did not answer", {})

@@ -30,6 +30,7 @@ starts stays where it was, and so does the run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -121,6 +122,17 @@ class ClusterLock:
                 self._lock.release()
 
 
+def _pinning(method):
+    """The method runs the cluster's engine here: pinned (``EngineHost.pinned``) from its start to its end."""
+
+    @functools.wraps(method)
+    def run(self, cluster: Cluster, *args, **kwargs):
+        with self.pinned(cluster.name):
+            return method(self, cluster, *args, **kwargs)
+
+    return run
+
+
 class EngineHost:
     def __init__(self):
         self._engines: dict[str, tuple[str, Engine]] = {}
@@ -144,6 +156,8 @@ class EngineHost:
         self._clock_published: dict[str, float] = {}
         # Several processes on one database: the engine leases (``lease.LeaseGuard``); None with one process.
         self.leases = None
+        # How many runs (and replays) of each cluster are under way here, from their request to their end.
+        self._pins: dict[str, int] = {}
 
     def lock(self, name: str) -> ClusterLock:
         with self._guard:
@@ -183,6 +197,31 @@ class EngineHost:
         for the engine lock would deadlock with a slice holding the engine lock and waiting to write.)"""
         with self.lock(name), transaction.atomic():
             yield
+
+    @contextmanager
+    def pinned(self, name: str):
+        """The block runs the cluster's engine here (a run, from the request that asked for it; a replay): while
+        it goes on, a web process does not give the cluster's lease up (``busy``)."""
+        with self._guard:
+            self._pins[name] = self._pins.get(name, 0) + 1
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._pins[name] -= 1
+                if not self._pins[name]:
+                    del self._pins[name]
+
+    def busy(self) -> set[str]:
+        """The clusters whose engine runs here now: a run or a replay under way, or a background advance."""
+        with self._guard:
+            return set(self._pins) | {name for name, ended in self._background.items() if not ended.is_set()}
+
+    def drop_idle(self, name: str) -> None:
+        """Drop the cluster's engine unless it runs now (its lease went to another process)."""
+        with self.lock(name):
+            if name not in self._pins and not self.advancing(name):
+                self.forget(name)
 
     def forget(self, name: str) -> None:
         """The cluster is gone: its runs stop at their next slice and its engine is dropped."""
@@ -278,6 +317,7 @@ class EngineHost:
 
     # -- running -----------------------------------------------------------------------------------------
 
+    @_pinning
     def advance(self, cluster: Cluster, seconds: float, *, wait: float | None = None) -> str:
         """Process every event due in the next ``seconds`` of simulated time, deterministically; answers DONE.
 
@@ -296,6 +336,7 @@ class EngineHost:
             self._continue_in_background(cluster, start, target, epoch)
         return outcome
 
+    @_pinning
     def play(self, cluster: Cluster, wall_seconds: float, *, budget: float) -> str:
         """Advance a playing cluster by ``wall_seconds`` times its speed, for at most ``budget`` wall seconds;
         nothing if it was paused meanwhile, and no slice after a pause or speed change was answered."""
@@ -333,6 +374,7 @@ class EngineHost:
             due = engine.next_due()
             return due is None or due > engine.now + timedelta(seconds=wall_seconds * cluster.speed)
 
+    @_pinning
     def step(self, cluster: Cluster) -> Engine:
         """Finish the current instant, then jump to the next due event and process it."""
         with self.lock(cluster.name):
@@ -345,6 +387,7 @@ class EngineHost:
             self._run(cluster.name, max(due, engine.now))
         return engine
 
+    @_pinning
     def run_to(self, cluster: Cluster, target: datetime, *, until=None, deadline: float | None = None) -> Engine:
         """Run the cluster's engine towards ``target`` until ``until(engine)`` holds (asked after each sync and
         before the run starts) or the run gets there: a replay puts its engine at a recorded position this way
@@ -375,7 +418,7 @@ class EngineHost:
         def stopped() -> bool:
             return stop_on is not None and self._epoch(stop_on[0], name) != stop_on[1]
 
-        with self._counted():
+        with self._counted(), self.pinned(name):
             while True:
                 shutdown.raise_if_requested()
                 lock = self.lock(name)

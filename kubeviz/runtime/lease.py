@@ -119,19 +119,30 @@ def lease_take(cluster_pk: int, *, holder: str | None = None) -> Holding | None:
 
 
 def leases_renew() -> int:
-    """Renew every lease this process holds, and its own liveness; answers how many leases it holds. A lease that
-    expired and was not taken is still this process's: nobody else wrote meanwhile, so renewing it is safe. A web
-    process says nothing of its liveness, and while an engine process is alive lets its leases expire at once: the
-    engine processes take them over (``clusters_to_play``), and until one does, this one goes on running them."""
+    """Renew every lease this process holds, and its own liveness (a web process says nothing of its own); answers
+    how many leases it holds. A lease that expired and was not taken is still this process's: nobody else wrote
+    meanwhile, so renewing it is safe."""
     me = identity()
     with transaction.atomic():
         if settings.KUBEVIZ_ENGINES:
             if not EngineProcess.objects.filter(identity=me).update(expires_at=_expiry()):
                 EngineProcess.objects.create(identity=me, expires_at=timezone_now() + duration())
-        elif EngineProcess.objects.filter(expires_at__gt=Now()).exists():
-            EngineLease.objects.filter(holder=me).update(expires_at=NEVER)
-            return 0
-        return EngineLease.objects.filter(holder=me).update(expires_at=_expiry())
+        # not those it gave up (``leases_give_back``, ``leases_release``): they are for others to take
+        return EngineLease.objects.filter(holder=me).exclude(expires_at=NEVER).update(expires_at=_expiry())
+
+
+def leases_give_back(busy: set[str]) -> list[str]:
+    """A web process, while an engine process is alive: let the leases it took meanwhile expire at once, but for
+    those of the ``busy`` clusters (a run or a replay of this process under way: they go back at a later renewal);
+    answers the clusters given back, whose engines this process drops. The engine processes take them over
+    (``clusters_to_play``, ``place``)."""
+    if settings.KUBEVIZ_ENGINES or not EngineProcess.objects.filter(expires_at__gt=Now()).exists():
+        return []
+    given = (EngineLease.objects.filter(holder=identity()).exclude(expires_at=NEVER)
+             .exclude(cluster__name__in=list(busy)))
+    names = list(given.values_list("cluster__name", flat=True))
+    EngineLease.objects.filter(holder=identity(), cluster__name__in=names).update(expires_at=NEVER)
+    return names
 
 
 def timezone_now() -> datetime:
@@ -179,7 +190,11 @@ def place(cluster_pk: int) -> Holding | None:
 
 def claim_unowned(candidates: list[Cluster]) -> list[Cluster]:
     """Take the leases of those ``candidates`` nobody holds live, one after another for as long as this process
-    is (one of) the least loaded; answers the clusters taken."""
+    is (one of) the least loaded; answers the clusters taken. A web process takes none until no engine process has
+    been alive for a lease's time: one that missed a renewal or two under load is not relieved of every cluster at
+    once, only to be given them all back a moment later."""
+    if not settings.KUBEVIZ_ENGINES and EngineProcess.objects.filter(expires_at__gt=Now() - duration()).exists():
+        return []
     counts = loads()
     taken = []
     for cluster in candidates:
@@ -240,6 +255,11 @@ class LeaseGuard:
     def __init__(self, host):
         self._host = host
         self._terms: dict[str, int | None] = {}  # the term each cluster's engine here was built under
+
+    def take_here(self, cluster: Cluster) -> None:
+        """This process is to run the cluster now, whatever it is (a replay inside its request, into the new cluster
+        it made: a web process too). Nobody runs a new cluster yet: its lease is free."""
+        lease_take(cluster.pk)
 
     def built(self, cluster: Cluster, engine) -> None:
         """An engine was just built for the cluster: it belongs to the lease's current term if this process holds
@@ -308,8 +328,12 @@ class Renewer:
 
     @staticmethod
     def _renew() -> None:
+        from .host import host
+
         try:
             leases_renew()
+            for name in leases_give_back(host.busy()):
+                host.drop_idle(name)
         finally:
             connection.close()
 

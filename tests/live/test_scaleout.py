@@ -429,7 +429,7 @@ def test_a_request_whose_engine_process_died_is_answered_by_the_one_taking_over(
         answer = {}
         # weeks of a CronJob every minute: far more than a few seconds of work
         request = threading.Thread(target=lambda: answer.update(
-            reply=call(web, "POST", "/sim/clusters/busy/clock/advance", {"seconds": 14 * 86400, "wait": 15},
+            reply=call(web, "POST", "/sim/clusters/busy/clock/advance", {"seconds": 14 * 86400, "wait": 8},
                        timeout=120)))
         request.start()
         wait_for("the advance under way in the engine process",
@@ -530,3 +530,60 @@ def _answers(url):
             return response.status == 200
     except OSError:
         return False
+
+
+def test_recordings_imported_and_forked_through_a_web_process_replay_there(tmp_path):
+    """An import or a fork replays inside its request, on the process that got it: a web process takes the new
+    cluster's lease for the replay (nobody runs a new cluster yet), and gives it back to the engine processes after."""
+    with deployment(tmp_path, envs=[{"KUBEVIZ_ENGINES": "false"}, {}]) as servers:
+        web, engine = servers
+        ok(web, "POST", "/sim/clusters", {"name": "orig", "nodes": 2, "seed": 6, "start": START})
+        apply(web, "orig", JOB.format(completions=4, parallelism=2))
+        ok(web, "POST", "/sim/clusters/orig/clock/advance", {"seconds": 30, "wait": 120})
+        recording = ok(web, "GET", "/sim/clusters/orig/recording")
+
+        def phases(cluster):
+            return sorted((p["metadata"]["name"], p["status"]["phase"]) for p in pods(web, cluster, "job-name=count"))
+
+        ok(web, "POST", "/sim/recordings?name=copy", recording)
+        ok(web, "POST", "/sim/clusters/orig/fork", {"name": "branch"})
+        for copy in ("copy", "branch"):
+            assert clock(web, copy)["now"] == clock(web, "orig")["now"]
+            assert phases(copy) == phases("orig") and len(phases(copy)) == 4, copy  # two done, two running
+        # given back: the next run of the copy is the engine process's
+        wait_for("the web process giving the copy back", lambda: _holder(servers, "copy") is not web,
+                 timeout=3 * LEASE_SECONDS)
+        ok(web, "POST", "/sim/clusters/copy/clock/advance", {"seconds": 600, "wait": 120})
+        assert _holder(servers, "copy") is engine
+        assert [p for _, p in phases("copy")] == ["Succeeded"] * 4
+
+
+def test_a_web_process_keeps_a_cluster_it_is_running_until_the_run_ends(tmp_path):
+    """A web process running a cluster while no engine process is alive does not give its lease up in the middle of
+    a run when an engine process comes up: the advance it serves ends as asked."""
+    with deployment(tmp_path, envs=[{"KUBEVIZ_ENGINES": "false"}, {}]) as servers:
+        web, engine = servers
+        engine.stop()  # no engine process: the web process runs what it is asked to
+        ok(web, "POST", "/sim/clusters", {"name": "alone", "nodes": 2, "seed": 2, "start": START})
+        apply(web, "alone", JOB.format(completions=400, parallelism=40))
+        answer = {}
+        request = threading.Thread(target=lambda: answer.update(
+            reply=call(web, "POST", "/sim/clusters/alone/clock/advance", {"seconds": 3 * 3600, "wait": 60},
+                       timeout=120)))
+        request.start()
+        wait_for("the web process running the advance",
+                 lambda: _holder(servers, "alone") is web and _stored_now(web, "alone") > parse_rfc3339(START),
+                 timeout=30)
+        engine.start()
+        # clock reads through the web process meanwhile, each of which would place a cluster nobody holds live
+        until = time.monotonic() + 2 * LEASE_SECONDS
+        while request.is_alive() and time.monotonic() < until:
+            clock(web, "alone")
+            time.sleep(0.3)
+        request.join(timeout=110)
+        status, body = answer["reply"]
+        assert status in (200, 202), body  # not cut short (409) by a lease given up under it
+        if status == 200:
+            assert parse_rfc3339(body["now"]) == parse_rfc3339(START) + timedelta(hours=3)
+        else:
+            assert parse_rfc3339(body["advance"]["target"]) == parse_rfc3339(START) + timedelta(hours=3)

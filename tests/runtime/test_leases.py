@@ -126,10 +126,23 @@ def test_a_web_process_places_clusters_with_the_engine_processes(cluster, settin
     EngineProcess.objects.create(identity=OTHER, expires_at=lease.timezone_now() + timedelta(minutes=1))
     assert lease.loads() == {OTHER: 0}
     assert lease.place(cluster_create(name="second", nodes=1, seed=1).pk).holder == OTHER
-    assert lease.leases_renew() == 0
-    assert not lease.lease_of(cluster.pk).live  # given up: the engine process takes it
+    assert lease.leases_give_back(busy={cluster.name}) == []  # a run of it under way here: kept for now
+    assert lease.lease_of(cluster.pk).live
+    assert lease.leases_give_back(busy=set()) == [cluster.name]
+    assert lease.leases_renew() == 0  # what it gave back is not renewed
+    assert not lease.lease_of(cluster.pk).live  # for the engine process to take
     assert not EngineProcess.objects.filter(identity=lease.identity()).exists()
     assert lease.place(cluster.pk).holder == OTHER
+
+
+def test_a_web_process_claims_orphans_only_a_lease_time_after_the_last_engine_process(cluster, settings):
+    settings.KUBEVIZ_ENGINES = False
+    EngineProcess.objects.create(identity=OTHER, expires_at=lease.timezone_now() - timedelta(seconds=1))
+    assert lease.claim_unowned([cluster]) == []  # it may only have missed a renewal under load
+    EngineProcess.objects.filter(identity=OTHER).update(
+        expires_at=lease.timezone_now() - lease.duration() - timedelta(seconds=1))
+    assert lease.claim_unowned([cluster]) == [cluster]
+    assert lease.lease_of(cluster.pk).mine
 
 
 def _apply(cluster, text):
