@@ -124,6 +124,26 @@ def pods(server, cluster, selector):
     return ok(server, "GET", path)["items"]
 
 
+def in_background(server, method, path, body):
+    """A request sent from a thread of its own: the thread, and a dict whose "reply" is its (status, body) once
+    it is answered."""
+    answer = {}
+    request = threading.Thread(target=lambda: answer.update(reply=call(server, method, path, body, timeout=120)))
+    request.start()
+    return request, answer
+
+
+def assert_each_pod_created_once(server, cluster, completions):
+    """The Job ``count`` succeeded ``completions`` times with as many pods, each created once (one SuccessfulCreate
+    each) and none deleted as surplus: what two engines running one cluster at once break."""
+    job = ok(server, "GET", f"/clusters/{cluster}/apis/batch/v1/namespaces/default/jobs/count")["status"]
+    assert job["succeeded"] == completions
+    assert len(pods(server, cluster, "job-name=count")) == completions
+    reasons = job_events(server, cluster, "count")
+    assert reasons.get("SuccessfulCreate") == completions, reasons
+    assert "SuccessfulDelete" not in reasons, reasons
+
+
 def wait_for(what, condition, *, timeout):
     """Poll ``condition`` until it answers something true; fail saying ``what`` after ``timeout`` wall seconds
     (a bound on waiting, not a speed target)."""
@@ -306,12 +326,7 @@ def test_the_other_process_takes_over_when_the_owner_is_killed(tmp_path):
         ds = ok(survivor, "GET", "/clusters/ha/apis/apps/v1/namespaces/default/daemonsets/logs")["status"]
         assert (ds["updatedNumberScheduled"], ds["numberAvailable"], ds["desiredNumberScheduled"]) == (3, 3, 3)
 
-        job = ok(survivor, "GET", "/clusters/ha/apis/batch/v1/namespaces/default/jobs/count")["status"]
-        assert job["succeeded"] == 12
-        assert len(pods(survivor, "ha", "job-name=count")) == 12
-        reasons = job_events(survivor, "ha", "count")
-        assert reasons.get("SuccessfulCreate") == 12, reasons
-        assert "SuccessfulDelete" not in reasons, reasons
+        assert_each_pod_created_once(survivor, "ha", 12)
 
 
 def test_a_stopped_process_gives_its_clusters_up_at_once(tmp_path):
@@ -392,46 +407,19 @@ def test_web_processes_leave_every_engine_to_the_engine_process(tmp_path):
 
         ok(web, "PATCH", "/sim/clusters/split/clock", {"paused": True})
         ok(web, "POST", "/sim/clusters/split/clock/advance", {"seconds": 600, "wait": 240}, timeout=300)
-        job = ok(web, "GET", "/clusters/split/apis/batch/v1/namespaces/default/jobs/count")["status"]
-        assert job["succeeded"] == 8
-        assert len(pods(web, "split", "job-name=count")) == 8
-        reasons = job_events(web, "split", "count")
-        assert reasons.get("SuccessfulCreate") == 8, reasons
-        assert "SuccessfulDelete" not in reasons, reasons
+        assert_each_pod_created_once(web, "split", 8)
 
 
 def test_a_request_whose_engine_process_died_is_answered_by_the_one_taking_over(tmp_path):
     """A web process waiting for the answer of an engine process that dies (kill -9) asks the engine process that
     takes the cluster over, and passes its answer on: the client never learns that the first one died."""
-    cronjob = textwrap.dedent(
-        """\
-        apiVersion: batch/v1
-        kind: CronJob
-        metadata:
-          name: every-minute
-        spec:
-          schedule: "*/1 * * * *"
-          jobTemplate:
-            spec:
-              template:
-                spec:
-                  containers:
-                  - name: tick
-                    image: busybox:1.36
-                    command: ["sh", "-c", "sleep 5"]
-                  restartPolicy: Never
-        """
-    )
     with deployment(tmp_path, 3, envs=[{"KUBEVIZ_ENGINES": "false"}, {}, {}]) as servers:
         web, *engines = servers
         ok(web, "POST", "/sim/clusters", {"name": "busy", "nodes": 2, "seed": 8, "start": START})
-        apply(web, "busy", cronjob)
-        answer = {}
+        apply(web, "busy", HELLO)  # a CronJob every minute
         # weeks of a CronJob every minute: far more than a few seconds of work
-        request = threading.Thread(target=lambda: answer.update(
-            reply=call(web, "POST", "/sim/clusters/busy/clock/advance", {"seconds": 14 * 86400, "wait": 8},
-                       timeout=120)))
-        request.start()
+        request, answer = in_background(web, "POST", "/sim/clusters/busy/clock/advance",
+                                        {"seconds": 14 * 86400, "wait": 8})
         wait_for("the advance under way in the engine process",
                  lambda: _stored_now(web, "busy") > parse_rfc3339(START), timeout=30)
         first = _holder(servers, "busy")
@@ -566,11 +554,8 @@ def test_a_web_process_keeps_a_cluster_it_is_running_until_the_run_ends(tmp_path
         engine.stop()  # no engine process: the web process runs what it is asked to
         ok(web, "POST", "/sim/clusters", {"name": "alone", "nodes": 2, "seed": 2, "start": START})
         apply(web, "alone", JOB.format(completions=400, parallelism=40))
-        answer = {}
-        request = threading.Thread(target=lambda: answer.update(
-            reply=call(web, "POST", "/sim/clusters/alone/clock/advance", {"seconds": 3 * 3600, "wait": 60},
-                       timeout=120)))
-        request.start()
+        request, answer = in_background(web, "POST", "/sim/clusters/alone/clock/advance",
+                                        {"seconds": 3 * 3600, "wait": 60})
         wait_for("the web process running the advance",
                  lambda: _holder(servers, "alone") is web and _stored_now(web, "alone") > parse_rfc3339(START),
                  timeout=30)
