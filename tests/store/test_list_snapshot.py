@@ -56,7 +56,8 @@ def test_a_list_taken_while_another_connection_writes_is_the_state_at_its_versio
     lists = []
     try:
         registry = registry_for(cluster)
-        while writer.is_alive() and len(lists) < 200:
+        # for as long as the writer writes (the threads take turns at the interpreter lock as they please)
+        while writer.is_alive() and len(lists) < 5000:
             items, rv = registry.storage.list(LEASES, "default")
             lists.append((int(rv), {item["metadata"]["name"] for item in items},
                           max((int(item["metadata"]["resourceVersion"]) for item in items), default=0)))
@@ -64,7 +65,10 @@ def test_a_list_taken_while_another_connection_writes_is_the_state_at_its_versio
         stop.set()
         writer.join()
     assert not errors
-    assert len({rv for rv, _, _ in lists}) > 10  # the lists were taken while the writes went on
+    seen = {}
     for rv, names, newest in lists:
         assert newest <= rv
+        assert seen.setdefault(rv, names) == names, rv  # one version, one state
+    assert len(seen) > 10  # the lists were taken while the writes went on
+    for rv, names in seen.items():
         assert names == names_at(cluster, rv), rv
