@@ -180,8 +180,14 @@ class Learner:
             return response.status, data
 
     async def clock(self) -> tuple[float, datetime]:
-        status, data = await self.call("GET", f"/sim/clusters/{self.cluster}/clock")
-        return time.monotonic(), datetime.fromisoformat(json.loads(data)["now"].replace("Z", "+00:00"))
+        """When the sandbox's clock was read, and what it said (asked again, a few times, when the server answered
+        with an error: an overloaded one may, and nginx then answers 502 for it)."""
+        for _ in range(5):
+            status, data = await self.call("GET", f"/sim/clusters/{self.cluster}/clock")
+            if status == 200:
+                return time.monotonic(), datetime.fromisoformat(json.loads(data)["now"].replace("Z", "+00:00"))
+            await asyncio.sleep(1)
+        raise RuntimeError(f"{self.name}: the clock could not be read ({status}: {data[:200]!r})")
 
     async def play(self, speed: float) -> None:
         await self.call("POST", f"/sim/clusters/{self.cluster}/apply", DAEMONSET, "application/yaml")
