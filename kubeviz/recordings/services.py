@@ -12,6 +12,7 @@ so each input is played at its instant as well as it can be, and a write the new
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Callable
 
@@ -97,16 +98,16 @@ class DatabaseReplay:
         # not for ever (a recording can ask for a month of a busy cluster in one clock move).
         self.budget = settings.KUBEVIZ_ADVANCE_MAX_WAIT
         self.deadline = time.monotonic() + self.budget
-        self._pin = host.pinned(cluster.name)
+        self._held = ExitStack()
 
     def __enter__(self):
-        self._pin.__enter__()
+        self._held.enter_context(self.host.pinned(self.cluster.name))
         if self.host.leases is not None:
             self.host.leases.take_here(self.cluster)
         return self
 
     def __exit__(self, *exc):
-        return self._pin.__exit__(*exc)
+        return self._held.__exit__(*exc)
 
     def _run_to(self, when: datetime, until: Callable | None):
         from kubeviz.runtime.host import RunTimedOut

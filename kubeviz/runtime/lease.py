@@ -136,13 +136,18 @@ def leases_give_back(busy: set[str]) -> list[str]:
     those of the ``busy`` clusters (a run or a replay of this process under way: they go back at a later renewal);
     answers the clusters given back, whose engines this process drops. The engine processes take them over
     (``clusters_to_play``, ``place``)."""
-    if settings.KUBEVIZ_ENGINES or not EngineProcess.objects.filter(expires_at__gt=Now()).exists():
+    if settings.KUBEVIZ_ENGINES or not _engine_processes().exists():
         return []
     given = (EngineLease.objects.filter(holder=identity()).exclude(expires_at=NEVER)
              .exclude(cluster__name__in=list(busy)))
     names = list(given.values_list("cluster__name", flat=True))
     EngineLease.objects.filter(holder=identity(), cluster__name__in=names).update(expires_at=NEVER)
     return names
+
+
+def _engine_processes(within: timedelta = timedelta(0)):
+    """The processes that run engines and are alive, or were less than ``within`` ago."""
+    return EngineProcess.objects.filter(expires_at__gt=Now() - within)
 
 
 def timezone_now() -> datetime:
@@ -160,8 +165,7 @@ def leases_release() -> int:
 def loads() -> dict[str, int]:
     """The live processes that run engines and how many live leases each holds: this one always among them, unless
     it is a web process and an engine process is alive."""
-    counts = {identity: 0 for identity in
-              EngineProcess.objects.filter(expires_at__gt=Now()).values_list("identity", flat=True)}
+    counts = {identity: 0 for identity in _engine_processes().values_list("identity", flat=True)}
     if settings.KUBEVIZ_ENGINES or not counts:
         counts.setdefault(identity(), 0)
     held = (EngineLease.objects.filter(expires_at__gt=Now(), holder__in=list(counts))
@@ -193,7 +197,7 @@ def claim_unowned(candidates: list[Cluster]) -> list[Cluster]:
     is (one of) the least loaded; answers the clusters taken. A web process takes none until no engine process has
     been alive for a lease's time: one that missed a renewal or two under load is not relieved of every cluster at
     once, only to be given them all back a moment later."""
-    if not settings.KUBEVIZ_ENGINES and EngineProcess.objects.filter(expires_at__gt=Now() - duration()).exists():
+    if not settings.KUBEVIZ_ENGINES and _engine_processes(within=duration()).exists():
         return []
     counts = loads()
     taken = []
